@@ -1,0 +1,71 @@
+# 创城网格地图 gridmap — the two commands of the README:
+#   make run    install, build the demo city if the database is empty, serve http://127.0.0.1:8501
+#   make test   install (plus PostGIS and Chromium), run the whole test suite on SpatiaLite and PostGIS
+# Both work on a fresh Debian 12 machine as root, and do nothing twice.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+APT_STAMP := /var/lib/apt/lists/.gridmap-updated
+PG_VERSION ?= 15
+
+.PHONY: run test bench demo system-run system-test postgres clean
+
+run: system-run $(STAMP)
+	$(PY) -m gis demo --if-empty
+	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port 8501
+
+test: system-test $(STAMP) postgres
+	$(PY) -m pytest -ra $(PYTEST_ARGS)
+
+bench: $(STAMP) postgres
+	$(PY) -m bench $(BENCH_ARGS)
+
+demo: $(STAMP)
+	$(PY) -m gis demo $(DEMO_ARGS)
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+# Debian packages, installed only when missing.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+endef
+
+system-run:
+	$(call apt_install,libsqlite3-mod-spatialite)
+
+system-test:
+	$(call apt_install,libsqlite3-mod-spatialite chromium fonts-noto-cjk)
+
+# PostgreSQL + PostGIS for the tests: use the server on 127.0.0.1:5432 if one runs, else install
+# and start Debian's, with trust authentication on the loopback (a test machine only).
+postgres:
+	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+	  $(MAKE) --no-print-directory _postgis; \
+	else \
+	  $(MAKE) --no-print-directory _postgres_server _postgis; \
+	fi
+
+_postgis:
+	$(call apt_install,postgresql-$(PG_VERSION)-postgis-3)
+
+_postgres_server:
+	$(call apt_install,postgresql-$(PG_VERSION) postgresql-client-$(PG_VERSION))
+	@hba=/etc/postgresql/$(PG_VERSION)/main/pg_hba.conf; \
+	grep -q '^host all all 127.0.0.1/32 trust' $$hba || sed -i '1i host all all 127.0.0.1/32 trust' $$hba
+	pg_ctlcluster --skip-systemctl-redirect $(PG_VERSION) main start || pg_ctlcluster $(PG_VERSION) main restart
+	@for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+
+clean:
+	rm -rf $(VENV) data/gridmap.sqlite* data/shapefiles/demo

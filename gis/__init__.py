@@ -1,0 +1,1 @@
+"""gridmap GIS helpers."""

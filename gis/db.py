@@ -1,0 +1,78 @@
+"""Database engines for both backends: SpatiaLite (embedded default) and PostGIS (production).
+
+One code path serves both: callers get a SQLAlchemy engine and use GeoAlchemy2 models.
+SpatiaLite needs two precautions measured on this stack (see README, "SpatiaLite"):
+the geospatial wheels must be imported before mod_spatialite is loaded (or the system
+PROJ/GDAL shadow them and the process crashes at exit), and pyenv's Python lacks
+``enable_load_extension``, so pysqlite3 stands in for the stdlib driver when needed.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from functools import lru_cache
+
+import geopandas  # noqa: F401  (load order: wheels' PROJ/GDAL before mod_spatialite)
+import pyogrio  # noqa: F401
+import pyproj  # noqa: F401
+import shapely  # noqa: F401
+from geoalchemy2.admin.dialects.sqlite import init_spatialite, load_spatialite_driver
+from sqlalchemy import Engine, create_engine, event
+
+from gis.config import database_url
+
+os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+
+
+def _sqlite_module():
+    if hasattr(sqlite3.connect(":memory:"), "enable_load_extension"):
+        return sqlite3
+    import pysqlite3.dbapi2 as pysqlite
+
+    return pysqlite
+
+
+def _on_sqlite_connect(dbapi_conn, _record) -> None:
+    try:
+        load_spatialite_driver(dbapi_conn)
+    except Exception as exc:  # sqlite3.OperationalError from the driver module in use
+        raise RuntimeError(
+            "无法加载 SpatiaLite 扩展 (mod_spatialite)。请安装 Debian 软件包 "
+            "libsqlite3-mod-spatialite，或运行 `make run`。"
+        ) from exc
+    init_spatialite(dbapi_conn, transaction=True, init_mode="WGS84")
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA synchronous = NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # pysqlite's implicit transactions would let DDL and writes autocommit: take control.
+    conn.exec_driver_sql("BEGIN")
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str | None = None) -> Engine:
+    """The engine for `url` (default: the configured DATABASE_URL), created once per process."""
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(url, module=_sqlite_module())
+        event.listen(engine, "connect", _on_sqlite_connect)
+
+        @event.listens_for(engine, "connect")
+        def _no_implicit_tx(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None
+
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    if url.startswith("postgresql"):
+        return create_engine(url, pool_pre_ping=True)
+    raise ValueError(f"不支持的数据库地址 DATABASE_URL={url!r}：只支持 sqlite:/// (SpatiaLite) 与 postgresql+psycopg:// (PostGIS)")
+
+
+def backend(engine: Engine) -> str:
+    """'spatialite' or 'postgis'."""
+    return "spatialite" if engine.dialect.name == "sqlite" else "postgis"

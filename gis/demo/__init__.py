@@ -1,0 +1,1 @@
+"""Synthetic demo data for gridmap (东昌府区 创城网格): geometry, standards, people, activity."""

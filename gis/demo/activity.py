@@ -1,0 +1,445 @@
+"""Twelve months of 创城 activity: problems (问题台账) and inspections (测评记录).
+
+Everything is vectorised with numpy (loops only over small tables: kinds, categories,
+months), so a million problems take seconds. The model, kept simple but shaped so the
+dashboard's rankings and trends mean something:
+
+* problems sit around anchors - inspection points (weighted by kind: 农贸市场, 背街小巷,
+  城中村, 九小门店, 建筑工地 much worse than 学校/医院/机关单位), positions along streets
+  and inside 城中村 - plus 10-80 m Gaussian jitter;
+* every grid has a latent badness (``grid_badness``) scaling its problem rate, slowing
+  its rectification and lowering its inspection pass rate;
+* the category depends on the place kind and the season (露天烧烤 in summer); report
+  times are work-hour and weekday heavy with a few at night;
+* a mild improving trend: fewer problems, faster rectification and more passes later
+  in the year (创城 works). Status is derived from the timeline at ``until`` 23:59:59.
+
+Timestamps are naive local time (Asia/Shanghai).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from gis.demo.people import chinese_names, current, locate_in_grids
+from gis.demo.standards import DESCRIPTION_TEMPLATES, KIND_ITEMS
+
+STATUSES = ("待派遣", "整改中", "待核查", "已结案")
+SOURCES = ("暗访", "督查", "市民热线", "网格员巡查")
+KIND_WEIGHT = {"农贸市场": 8.0, "城中村": 6.0, "背街小巷": 5.0, "建筑工地": 5.0, "九小门店": 4.0,
+               "商业大街": 4.0, "车站": 3.0, "主次干道": 2.5, "公共厕所": 2.0, "广场公园": 2.0,
+               "小区": 1.5, "医院": 1.0, "学校": 0.6, "机关单位": 0.5}
+# logit penalty of the inspection pass probability by point kind
+KIND_DIFFICULTY = {"农贸市场": 0.6, "城中村": 0.6, "背街小巷": 0.4, "建筑工地": 0.4, "九小门店": 0.3,
+                   "商业大街": 0.2, "医院": -0.3, "学校": -0.5, "机关单位": -0.7}
+_TYPE_SHARE = (0.6, 0.25, 0.15)  # problems anchored at points / along streets / inside villages
+_BASE_CAT = {"占道经营": 3, "乱停乱放": 4, "露天烧烤": 1, "小广告": 4, "暴露垃圾": 3, "违章建筑": 0.3,
+             "乱搭乱建": 1, "道路破损": 1.5, "公厕脏乱": 0.2, "公益广告缺失": 1.5, "乱扔垃圾": 4,
+             "绿化带破坏": 1, "乱拉乱挂": 1.5, "井盖缺失": 0.5, "噪音扰民": 0.5, "不文明养犬": 0.8,
+             "乱堆乱放": 3}
+_KIND_CAT = {  # multipliers on _BASE_CAT by place kind
+    "主次干道": {"乱停乱放": 3, "道路破损": 1.5, "井盖缺失": 2, "公益广告缺失": 1.5, "违章建筑": 0.2},
+    "背街小巷": {"乱堆乱放": 2, "乱拉乱挂": 2, "暴露垃圾": 1.5, "小广告": 1.5, "道路破损": 1.5},
+    "商业大街": {"占道经营": 3, "露天烧烤": 3, "小广告": 1.5, "噪音扰民": 2, "违章建筑": 0.2},
+    "农贸市场": {"占道经营": 4, "暴露垃圾": 2.5, "露天烧烤": 2, "乱扔垃圾": 1.5, "乱停乱放": 1.5},
+    "学校": {"乱停乱放": 2, "占道经营": 1.5, "违章建筑": 0.1},
+    "医院": {"乱停乱放": 3, "违章建筑": 0.1},
+    "公共厕所": {"公厕脏乱": 60},
+    "广场公园": {"不文明养犬": 4, "绿化带破坏": 3, "乱扔垃圾": 1.5, "噪音扰民": 3},
+    "车站": {"乱停乱放": 2.5, "占道经营": 1.5, "乱扔垃圾": 1.5},
+    "九小门店": {"占道经营": 3, "小广告": 1.5, "乱拉乱挂": 1.5, "露天烧烤": 2},
+    "小区": {"乱搭乱建": 3, "违章建筑": 4, "不文明养犬": 2, "乱堆乱放": 1.5, "乱停乱放": 1.2},
+    "城中村": {"暴露垃圾": 4, "违章建筑": 6, "乱搭乱建": 3, "乱拉乱挂": 2, "乱堆乱放": 2},
+    "机关单位": {"公益广告缺失": 2, "违章建筑": 0.1},
+    "建筑工地": {"暴露垃圾": 1.5, "道路破损": 2, "乱堆乱放": 3, "噪音扰民": 3},
+}
+_SEASON = {  # month-of-year multipliers (Jan..Dec)
+    "露天烧烤": (0.2, 0.2, 0.4, 0.8, 2, 3, 3.5, 3.5, 2, 0.8, 0.3, 0.2),
+    "噪音扰民": (0.6, 0.6, 0.8, 1, 1.2, 1.5, 1.6, 1.6, 1.2, 1, 0.7, 0.6),
+    "暴露垃圾": (0.9, 1.2, 0.9, 0.9, 1, 1.2, 1.3, 1.3, 1.1, 1, 0.9, 0.9),
+}
+_EVENING = ("露天烧烤", "噪音扰民")
+_HOURS_DAY = np.array([.3, .2, .15, .1, .1, .3, 1.5, 4, 9, 10, 9.5, 7, 3.5, 4, 8, 9, 8.5, 6, 3, 2, 1.5, 1, .7, .4])
+_HOURS_EVE = np.array([1.5, 1, .5, .2, .1, .1, .2, .5, 1, 1, 1, 1, 1, 1, 1, 1.5, 2, 3, 6, 9, 10, 9, 6, 3])
+_WEEKDAY = np.array([1.15, 1.05, 1.05, 1.05, 1.0, 0.65, 0.55])  # Mon..Sun
+_SRC_DAY, _SRC_OFF = np.array([.08, .14, .20, .58]), np.array([.15, .05, .55, .25])
+_POINT_SUFFIX = np.array(["门口", "东侧", "西侧", "南侧", "北侧", "周边", "对面", "附近"], dtype=object)
+_BUILDING_SIDE = np.array(["东侧", "西侧", "南侧", "北侧", "楼下", "单元门口"], dtype=object)
+_VILLAGE_PART = np.array(["村内主街", "东侧胡同", "西侧胡同", "村口", "北片区", "南片区", "村委会附近"], dtype=object)
+_CORNER = np.array(["东北角", "西北角", "东南角", "西南角", "东侧", "西侧", "南侧", "北侧"], dtype=object)
+_M_LAT, _POOL = 110_574.0, 64
+
+
+def window(until: dt.date) -> tuple[dt.date, int]:
+    """First day and length (days) of the twelve months ending at ``until``."""
+    try:
+        back = until.replace(year=until.year - 1)
+    except ValueError:  # 29 Feb
+        back = dt.date(until.year - 1, 3, 1) - dt.timedelta(days=1)
+    start = back + dt.timedelta(days=1)
+    return start, (until - start).days + 1
+
+
+def grid_badness(grids: pd.DataFrame, seed: int) -> np.ndarray:
+    """Latent badness per grid (row order), ~lognormal around 1, a tenth clearly worse."""
+    rng = np.random.default_rng([seed, 0])
+    z = rng.normal(0.0, 0.45, len(grids))
+    z[rng.choice(len(grids), size=max(1, len(grids) // 10), replace=False)] += 0.7
+    return np.exp(z)
+
+
+def _draw(cum: np.ndarray, rows: np.ndarray, rng) -> np.ndarray:
+    """Vectorised categorical draw: column index per sample from cumulative-probability
+    table ``cum`` (one row per distribution), row ``rows[i]`` for sample i.
+
+    Row r is shifted by +r so the flattened table is monotone; one searchsorted then
+    serves all distributions without an (n, C) temporary.
+    """
+    r, c = cum.shape
+    flat = (cum / cum[:, -1:] + np.arange(r)[:, None]).ravel()
+    pos = np.searchsorted(flat, rows + rng.random(len(rows)), side="right")
+    return np.clip(pos - rows * c, 0, c - 1)
+
+
+def _meters(lat):
+    return 111_320.0 * np.cos(np.radians(lat))
+
+
+def _anchors(layers, people, bad):
+    """Anchor table (dict of arrays): type 0 point / 1 street / 2 village, ref row, kind,
+    name, grid position, x, y, dispatch unit and sampling weight."""
+    grids = layers["grids"]
+    cur = current(people["assignments"])
+    cur = cur[cur["role"] == "责任单位"].drop_duplicates(["target_kind", "target_code"])
+    unit = dict(zip(zip(cur["target_kind"], cur["target_code"]), cur["unit_code"]))
+    parts = []
+    for typ, (layer, tk) in enumerate((("points", "point"), ("streets", "street"), ("villages", "village"))):
+        f = layers.get(layer)
+        if f is None or not len(f):
+            continue
+        geo = np.asarray(f.geometry.values)
+        g = locate_in_grids(geo, grids)
+        if typ == 0:
+            kind = f["kind"].to_numpy(object)
+            w = np.array([KIND_WEIGHT.get(k, 1.0) for k in kind])
+        elif typ == 1:
+            kind = np.where(f["road_class"].to_numpy(object) == "背街小巷", "背街小巷", "主次干道").astype(object)
+            lat = shapely.get_coordinates(geo)[:, 1].mean()
+            length = shapely.length(shapely.transform(geo, lambda c: c * [_meters(lat), _M_LAT]))
+            w = length * np.array([KIND_WEIGHT[k] for k in kind])
+        else:
+            kind = np.full(len(f), "城中村", dtype=object)
+            w = np.sqrt(f["households"].to_numpy(float).clip(1, None))
+        w = w * bad[g]
+        rep = shapely.point_on_surface(geo)
+        parts.append(dict(typ=np.full(len(f), typ), ref=np.arange(len(f)), kind=kind,
+                          name=f["name"].to_numpy(object), grid=g, x=shapely.get_x(rep), y=shapely.get_y(rep),
+                          unit=np.array([unit.get((tk, c)) for c in f["code"]], dtype=object),
+                          w=_TYPE_SHARE[typ] * w / w.sum()))
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _street_tables(streets):
+    """Per-street lookups for descriptions: segment/side labels and crossing streets."""
+    geo = np.asarray(streets.geometry.values)
+    n = len(geo)
+    xy0 = shapely.get_coordinates(shapely.get_point(geo, 0))
+    xy1 = shapely.get_coordinates(shapely.get_point(geo, -1))
+    d = (xy1 - xy0) * [np.cos(np.radians(xy0[:, 1].mean())), 1.0]
+    ew = np.abs(d[:, 0]) >= np.abs(d[:, 1])
+    inc = np.where(ew, d[:, 0] > 0, d[:, 1] > 0)
+    seg = np.empty((n, 3), dtype=object)
+    seg[:] = ["南段", "中段", "北段"]
+    seg[ew] = ["西段", "中段", "东段"]
+    seg[~inc] = seg[~inc, ::-1]
+    side = np.where(ew[:, None], np.array([["路北", "路南"]], dtype=object),
+                    np.array([["路东", "路西"]], dtype=object))
+    names = streets["name"].to_numpy(object)
+    i, j = shapely.STRtree(geo).query(geo, predicate="intersects")
+    keep = (i != j) & (names[i] != names[j])
+    o = np.lexsort((j[keep], i[keep]))
+    i, j = i[keep][o], j[keep][o]
+    pt = shapely.centroid(shapely.get_geometry(shapely.intersection(geo[i], geo[j]), 0))
+    cnt = np.bincount(i, minlength=n)
+    width = max(1, int(cnt.max(initial=0)))
+    slot = np.arange(len(i)) - np.repeat(np.cumsum(cnt) - cnt, cnt)  # i is sorted by query
+    cx = np.zeros((n, width))
+    cy = np.zeros((n, width))
+    cname = np.full((n, width), "", dtype=object)
+    cx[i, slot], cy[i, slot], cname[i, slot] = shapely.get_x(pt), shapely.get_y(pt), names[j]
+    return seg, side, cnt, cx, cy, cname
+
+
+def _village_pool(villages, rng):
+    """``_POOL`` interior sample points per village (vectorised rejection sampling)."""
+    geo = np.asarray(villages.geometry.values)
+    b = shapely.bounds(geo)
+    k = 4 * _POOL
+    x = b[:, [0]] + rng.random((len(geo), k)) * (b[:, [2]] - b[:, [0]])
+    y = b[:, [1]] + rng.random((len(geo), k)) * (b[:, [3]] - b[:, [1]])
+    inside = shapely.contains_xy(np.repeat(geo, k).reshape(len(geo), k), x, y)
+    rank = np.where(inside, np.cumsum(inside, axis=1) - 1, k)  # position among inside points
+    rep = shapely.point_on_surface(geo)
+    px = np.repeat(shapely.get_x(rep)[:, None], _POOL, 1)
+    py = np.repeat(shapely.get_y(rep)[:, None], _POOL, 1)
+    r, c = np.nonzero(rank < _POOL)
+    px[r, rank[r, c]], py[r, rank[r, c]] = x[r, c], y[r, c]
+    n_in = np.minimum(inside.sum(1), _POOL)
+    for v in np.flatnonzero((n_in > 0) & (n_in < _POOL)):  # few insiders: cycle them
+        px[v] = np.resize(px[v, :n_in[v]], _POOL)
+        py[v] = np.resize(py[v, :n_in[v]], _POOL)
+    return px, py
+
+
+def _category_probs(kinds, cat_names):
+    """Cumulative category probabilities, one row per (kind, month-of-year)."""
+    base = np.array([_BASE_CAT.get(c, 1.0) for c in cat_names])
+    w = np.array([[base[j] * _KIND_CAT.get(k, {}).get(c, 1.0) for j, c in enumerate(cat_names)] for k in kinds])
+    season = np.array([_SEASON.get(c, (1.0,) * 12) for c in cat_names]).T  # (12, C)
+    p = w[:, None, :] * season[None, :, :]
+    return np.cumsum(p / p.sum(-1, keepdims=True), -1).reshape(len(kinds) * 12, len(cat_names))
+
+
+def _standard_table(kinds, cat_names, std):
+    """Candidate standard codes and cumulative weights per (category, kind)."""
+    cands = []
+    for c in cat_names:
+        of_cat = std[std["category"] == c]
+        for k in kinds:
+            sub = of_cat[of_cat["item"].isin(KIND_ITEMS.get(k, ()))]
+            sub = sub if len(sub) else of_cat
+            cands.append((sub["code"].tolist(), np.where(sub["negative"], 0.35, 1.0)))
+    width = max(len(c) for c, _ in cands)
+    codes = np.full((len(cands), width), "", dtype=object)
+    cum = np.ones((len(cands), width))
+    for r, (c, w) in enumerate(cands):
+        codes[r, :len(c)] = c
+        cum[r, :len(c)] = np.cumsum(w) / w.sum()
+        cum[r, len(c) - 1] = 1.0
+    return codes, cum
+
+
+def _location_text(an, a, typ, rng, st_tables, cross, n):
+    """Location phrase per problem, e.g. 柳园南路与兴华路交叉口西侧 / 东关农贸市场门口."""
+    loc = np.empty(n, dtype=object)
+    m = typ == 0
+    is_xq = m & (an["kind"][a] == "小区")
+    pm = m & ~is_xq
+    loc[pm] = an["name"][a[pm]] + _POINT_SUFFIX[rng.integers(0, len(_POINT_SUFFIX), pm.sum())]
+    bld = np.array([f"{i}号楼" for i in range(1, 31)], dtype=object)
+    loc[is_xq] = (an["name"][a[is_xq]] + bld[rng.integers(0, 30, is_xq.sum())]
+                  + _BUILDING_SIDE[rng.integers(0, len(_BUILDING_SIDE), is_xq.sum())])
+    m = typ == 2
+    loc[m] = an["name"][a[m]] + _VILLAGE_PART[rng.integers(0, len(_VILLAGE_PART), m.sum())]
+    if st_tables is not None:
+        seg, side, _, _, _, cname = st_tables
+        s, t, slot = cross["s"], cross["t"], cross["slot"]
+        m = (typ == 1) & (slot < 0)
+        si = s[m]
+        loc[m] = (an["name"][a[m]] + seg[si, np.minimum((t[m] * 3).astype(int), 2)]
+                  + side[si, rng.integers(0, 2, m.sum())])
+        m = (typ == 1) & (slot >= 0)
+        loc[m] = (an["name"][a[m]] + "与" + cname[s[m], slot[m]] + "交叉口"
+                  + _CORNER[rng.integers(0, len(_CORNER), m.sum())])
+    return loc
+
+
+def _problems(layers, std, cats, people, n, seed, start, ndays, bad):
+    rng = np.random.default_rng([seed, 1])
+    an = _anchors(layers, people, bad)
+    a = rng.choice(len(an["w"]), size=n, p=an["w"] / an["w"].sum())
+    typ = an["typ"][a]
+
+    # --- when: day (weekday pattern, declining trend), category (kind x season), hour
+    days = np.datetime64(start, "D") + np.arange(ndays)
+    dow = (days.astype("datetime64[D]").view("int64") + 3) % 7  # 1970-01-01 was a Thursday
+    tf_day = np.arange(ndays) / ndays
+    dw = _WEEKDAY[dow] * (1.15 - 0.3 * tf_day)
+    day = rng.choice(ndays, size=n, p=dw / dw.sum())
+    moy = (days.astype("datetime64[M]").view("int64") % 12)[day]
+    kinds = sorted(set(an["kind"]) | set(KIND_WEIGHT))
+    kidx = np.searchsorted(kinds, an["kind"])[a]
+    cat_names = cats["name"].tolist()
+    cat = _draw(_category_probs(kinds, cat_names), kidx * 12 + moy, rng)
+    eve = np.isin(cat, [cat_names.index(c) for c in _EVENING if c in cat_names])
+    hours = _draw(np.cumsum([_HOURS_DAY, _HOURS_EVE], axis=1), eve.astype(np.int64), rng)
+    rep = day * 86400 + hours * 3600 + rng.integers(0, 3600, n)
+
+    # --- where: anchor position (+ along street / inside village) + 10-80 m jitter
+    x, y = an["x"][a].copy(), an["y"][a].copy()
+    cross, st_tables = None, None
+    streets = layers.get("streets")
+    if streets is not None and len(streets):
+        st_tables = _street_tables(streets)
+        _, _, cnt, cx, cy, _ = st_tables
+        m = typ == 1
+        s = an["ref"][a] * m
+        t = rng.random(n)
+        slot = np.where(m & (cnt[s] > 0) & (rng.random(n) < 0.3), (t * cnt[s]).astype(int), -1)
+        along = m & (slot < 0)
+        pts = shapely.line_interpolate_point(np.asarray(streets.geometry.values)[s[along]], t[along],
+                                             normalized=True)
+        x[along], y[along] = shapely.get_x(pts), shapely.get_y(pts)
+        at = slot >= 0
+        x[at], y[at] = cx[s[at], slot[at]], cy[s[at], slot[at]]
+        cross = {"s": s, "t": t, "slot": slot}
+    villages = layers.get("villages")
+    if villages is not None and len(villages):
+        px, py = _village_pool(villages, rng)
+        m = typ == 2
+        v, j = an["ref"][a[m]], rng.integers(0, _POOL, m.sum())
+        x[m], y[m] = px[v, j], py[v, j]
+    sigma = rng.uniform(10, 80, n)
+    x += rng.normal(0, 1, n) * sigma / _meters(y)
+    y += rng.normal(0, 1, n) * sigma / _M_LAT
+
+    # --- what: description, standard, deduction
+    tmpl_n = np.array([len(DESCRIPTION_TEMPLATES.get(c, ("存在问题",))) for c in cat_names])
+    tmpl = np.full((len(cat_names), tmpl_n.max()), "", dtype=object)
+    for i, c in enumerate(cat_names):
+        tmpl[i, :tmpl_n[i]] = DESCRIPTION_TEMPLATES.get(c, ("存在问题",))
+    desc = _location_text(an, a, typ, rng, st_tables, cross, n) + tmpl[cat, (rng.random(n) * tmpl_n[cat]).astype(int)]
+    sc, scum = _standard_table(kinds, cat_names, std)
+    combo = cat * len(kinds) + kidx
+    std_code = sc[combo, _draw(scum, combo, rng)]
+    neg = std_code.astype(str)
+    neg = np.isin(neg, std.loc[std["negative"], "code"].to_numpy(str))
+    deduction = cats["deduction"].to_numpy(float)[cat] * np.where(neg, 2.0, 1.0)
+
+    # --- timeline (seconds since start) and status at until 23:59:59
+    g = an["grid"][a]
+    tf = day / ndays
+    dl = cats["deadline_hours"].to_numpy(float)[cat] * 3600
+    dispatch = rep + rng.lognormal(np.log(1200), 0.9, n)
+    dispatch += np.where(rng.random(n) < 0.015, rng.uniform(1, 10, n) * 86400, 0)  # 权属争议, 待派遣 long
+    ack = dispatch + rng.lognormal(np.log(2400), 1.0, n)
+    ack += np.where(rng.random(n) < 0.06 - 0.04 * tf, rng.uniform(10, 60, n) * 3600, 0)  # 反馈过夜
+    ratio = np.exp(np.log(0.8) - 0.6 * tf + 0.35 * np.log(bad[g]) + 0.7 * rng.normal(0, 1, n))
+    ratio *= np.where(rng.random(n) < 0.015, rng.uniform(3, 30, n), 1.0)  # 久拖不决
+    rect = ack + np.maximum(ratio * dl, 600)
+    verify_delay = rng.lognormal(np.log(6 * 3600), 0.8, n)
+    rework = np.where(rng.random(n) < 0.065 - 0.03 * tf, 1 + (rng.random(n) < 0.25), 0)
+    rect += rework * (verify_delay + np.maximum(0.5 * ratio * dl, 600))
+    verify = rect + verify_delay
+    end = ndays * 86400 - 1
+    status = np.select([dispatch > end, rect > end, verify > end], [0, 1, 2], 3)
+    rework[status < 2] = 0
+
+    # --- who: source, reporter, unit
+    off = (hours < 8) | (hours >= 19)
+    src = _draw(np.cumsum([_SRC_DAY, _SRC_OFF], axis=1), off.astype(np.int64), rng)
+    reporter = _reporters(src, g, layers["grids"], people, seed, rng)
+    unit = np.where(status == 0, None, an["unit"][a])
+
+    order = np.argsort(rep, kind="stable")
+    base = np.datetime64(start, "s")
+    ts = lambda v, keep: np.where(keep, base + v.astype("int64").astype("timedelta64[s]"),  # noqa: E731
+                                  np.datetime64("NaT", "s"))[order]
+    reported_at = base + rep[order].astype("timedelta64[s]")
+    months, inv = np.unique(reported_at.astype("datetime64[M]"), return_inverse=True)
+    first = np.searchsorted(inv, np.arange(len(months)))
+    prefix = np.char.add("WT", np.char.replace(np.datetime_as_string(months), "-", ""))
+    codes = np.strings.add(prefix[inv], np.strings.zfill((np.arange(n) - first[inv] + 1).astype(str), 7))
+    return pd.DataFrame({
+        "code": codes, "category": np.asarray(cat_names, dtype=object)[cat[order]],
+        "standard_code": std_code[order], "description": desc[order], "lon": x[order], "lat": y[order],
+        "reported_at": reported_at, "source": np.asarray(SOURCES, dtype=object)[src[order]],
+        "deadline": ts(rep + dl, True), "status": np.asarray(STATUSES, dtype=object)[status[order]],
+        "unit_code": unit[order], "acknowledged_at": ts(ack, (status > 0) & (ack <= end)),
+        "rectified_at": ts(rect, status >= 2), "verified_at": ts(verify, status == 3),
+        "rework_count": rework[order].astype("int64"), "deduction": deduction[order],
+        "reporter": reporter[order],
+    })
+
+
+def _inspectors(people, seed, k=12):
+    return np.array(chinese_names(np.random.default_rng([seed, 3]), k, exclude=set(people["persons"]["name"])),
+                    dtype=object)
+
+
+def _reporters(src, g, grids, people, seed, rng):
+    """'12345热线' / '暗访组' / a 督查 inspector / one of the grid's current 网格员."""
+    n = len(src)
+    cur = current(people["assignments"])
+    cur = cur[(cur["target_kind"] == "grid") & (cur["role"] == "网格员")]
+    name = dict(zip(people["persons"]["code"], people["persons"]["name"]))
+    members = [cur.loc[cur["target_code"] == c, "person_code"].map(name).tolist() or ["网格员"]
+               for c in grids["code"]]
+    cnt = np.array([len(m) for m in members])
+    table = np.full((len(members), cnt.max()), "", dtype=object)
+    for i, m in enumerate(members):
+        table[i, :len(m)] = m
+    insp = _inspectors(people, seed)
+    out = np.where(src == 2, "12345热线", "暗访组").astype(object)
+    m = src == 1
+    out[m] = insp[rng.integers(0, len(insp), m.sum())]
+    m = src == 3
+    out[m] = table[g[m], (rng.random(m.sum()) * cnt[g[m]]).astype(int)]
+    return out
+
+
+def _inspections(layers, std, seed, start, ndays, bad, inspectors):
+    """2-4 visits per point per month, each checking 3-6 standards applicable to its kind."""
+    rng = np.random.default_rng([seed, 2])
+    pts = layers["points"]
+    g = locate_in_grids(np.asarray(pts.geometry.values), layers["grids"])
+    kinds = sorted(set(pts["kind"]))
+    lists = []
+    for k in kinds:
+        codes = np.flatnonzero(std["item"].isin(KIND_ITEMS.get(k, ("环境卫生", "文明行为"))).to_numpy())
+        lists.append(codes)
+    width = max(len(c) for c in lists)
+    table = np.full((len(kinds), width), -1)
+    for i, c in enumerate(lists):
+        table[i, :len(c)] = c
+    avail = (table >= 0).sum(1)
+    kp = np.searchsorted(kinds, pts["kind"].to_numpy(object))
+
+    edges = np.linspace(0, ndays, 13).astype(int)
+    nv = rng.integers(2, 5, size=(len(pts), 12)).ravel()
+    vp = np.repeat(np.repeat(np.arange(len(pts)), 12), nv)
+    vs = np.repeat(np.tile(np.arange(12), len(pts)), nv)
+    vday = edges[vs] + (rng.random(len(vp)) * (edges[vs + 1] - edges[vs])).astype(int)
+    vins = inspectors[rng.integers(0, len(inspectors), len(vp))]
+    nstd = np.minimum(rng.integers(3, 7, len(vp)), avail[kp[vp]])
+    keys = np.where(table[kp[vp]] >= 0, rng.random((len(vp), width)), 2.0)
+    pick = np.argsort(keys, axis=1)
+    v, j = np.nonzero(np.arange(width)[None, :] < nstd[:, None])
+    s = table[kp[vp[v]], pick[v, j]]
+
+    p, day = vp[v], vday[v]
+    negative = std["negative"].to_numpy(bool)[s]
+    diff = np.array([KIND_DIFFICULTY.get(k, 0.0) for k in kinds])[kp[p]]
+    logit = 1.7 + 1.0 * (day / ndays - 0.5) - 1.0 * np.log(bad[g[p]]) - diff + 0.8 * negative
+    passed = rng.random(len(s)) < 1 / (1 + np.exp(-logit))
+    pts_w = std["points"].to_numpy(float)[s]
+    partial = ~passed & ~negative & (rng.random(len(s)) < 0.4)
+    score = np.where(passed, pts_w, np.where(partial, 0.5 * pts_w, 0.0))
+    order = np.lexsort((s, p, day))
+    on = (np.datetime64(start, "D") + day.astype("timedelta64[D]")).astype(object)
+    return pd.DataFrame({
+        "point_code": pts["code"].to_numpy(object)[p][order], "standard_code": std["code"].to_numpy(object)[s][order],
+        "inspected_on": on[order], "passed": passed[order], "score": score[order], "inspector": vins[v][order],
+    })
+
+
+def build_activity(layers: dict, standards_df: pd.DataFrame, categories_df: pd.DataFrame, people: dict,
+                   n_problems: int = 50_000, seed: int = 2024, *, until: dt.date) -> dict[str, pd.DataFrame]:
+    """Problems and inspections for the twelve months ending at ``until`` (inclusive).
+
+    Returns {"problems", "inspections"}. Deterministic for (layers, people, seed, until,
+    n_problems); grid badness depends only on ``seed`` and the grid order.
+    """
+    until = pd.Timestamp(until).date()
+    start, ndays = window(until)
+    std = standards_df.reset_index(drop=True)
+    cats = categories_df.reset_index(drop=True)
+    bad = grid_badness(layers["grids"], seed)
+    return {
+        "problems": _problems(layers, std, cats, people, int(n_problems), seed, start, ndays, bad),
+        "inspections": _inspections(layers, std, seed, start, ndays, bad, _inspectors(people, seed)),
+    }

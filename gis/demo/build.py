@@ -1,0 +1,92 @@
+"""Build the demo city of Dongchangfu end to end: generate, write files, load the database.
+
+Deterministic: the same seed and end date give the same files and the same database. The
+twelve months of activity end on `until` (default: today), so the dashboard looks current.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import Engine
+
+from gis import migrate
+from gis.config import SHAPEFILE_DIR
+from gis.demo.activity import build_activity
+from gis.demo.geometry import build_geometry
+from gis.demo.people import build_people
+from gis.demo.standards import categories, standards
+from gis.files import write_geopackage, write_shapefile
+from gis.ingest import clear_data, write_city
+
+DEMO_DIR = SHAPEFILE_DIR / "demo"
+SPATIAL_LAYERS = ("grids", "streets", "compounds", "villages", "points")
+# A shapefile's .dbf tops out at 2 GB: past this many problems they go to the GeoPackage only.
+PROBLEM_SHAPEFILE_LIMIT = 200_000
+
+
+@dataclass
+class BuildReport:
+    counts: dict[str, int]
+    seconds: dict[str, float] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+
+def generate(n_problems: int = 50_000, seed: int = 2024, until: date | None = None) -> dict[str, pd.DataFrame]:
+    """Every layer and table of the demo city, in memory (EPSG:4326)."""
+    until = until or date.today()
+    layers = build_geometry(seed)
+    std, cats = standards(), categories()
+    people = build_people(layers, seed)
+    activity = build_activity(layers, std, cats, people, n_problems=n_problems, seed=seed, until=until)
+    return {**{k: layers[k] for k in SPATIAL_LAYERS}, "core": layers["core"], **people,
+            "standards": std, "categories": cats, **activity}
+
+
+def layer_start(until: date) -> datetime:
+    """When the demo's grid layer came into force: one year before the activity ends."""
+    return datetime(until.year - 1, until.month, 1)
+
+
+def write_files(city: dict[str, pd.DataFrame], out_dir: Path = DEMO_DIR) -> list[Path]:
+    """Spatial layers as Shapefiles, and every layer in one GeoPackage, under `out_dir`."""
+    problems = city["problems"]
+    problem_gdf = gpd.GeoDataFrame(problems, geometry=gpd.points_from_xy(problems["lon"], problems["lat"]), crs="EPSG:4326")
+    spatial = {k: city[k] for k in ("core",) + SPATIAL_LAYERS} | {"problems": problem_gdf}
+    files = []
+    for name, gdf in spatial.items():
+        if name == "problems" and len(gdf) > PROBLEM_SHAPEFILE_LIMIT:
+            continue
+        files.append(write_shapefile(gdf, out_dir / f"{name}.shp"))
+    files.append(write_geopackage(spatial, out_dir / "dongchangfu_demo.gpkg"))
+    return files
+
+
+def build_demo(engine: Engine, n_problems: int = 50_000, seed: int = 2024, until: date | None = None,
+               out_dir: Path | None = DEMO_DIR) -> BuildReport:
+    """Generate the demo city, write its files (unless `out_dir` is None) and load it, replacing
+    whatever data the database held, in one transaction."""
+    until = until or date.today()
+    t0 = time.perf_counter()
+    city = generate(n_problems, seed, until)
+    report = BuildReport(counts={k: len(v) for k, v in city.items()})
+    report.seconds["generate"] = time.perf_counter() - t0
+    if out_dir is not None:
+        t1 = time.perf_counter()
+        report.files = write_files(city, out_dir)
+        report.seconds["files"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        clear_data(conn)
+        write_city(conn, {k: v for k, v in city.items() if k != "core"}, layer_start(until))
+    report.seconds["load"] = time.perf_counter() - t2
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
+    return report

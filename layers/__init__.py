@@ -1,0 +1,1 @@
+"""Map layers and base-map building blocks (pure folium/branca, no Streamlit)."""

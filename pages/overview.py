@@ -1,0 +1,34 @@
+"""总览: the city at a glance — the grids on a map, the counts, and where to go next."""
+
+import streamlit as st
+
+from gis import cached
+from gis.config import database_url
+from layers.basemap import make_map
+from layers.grids import grid_labels, grids_by_category
+from pages.ui import CITY_CENTER, basemap, for_display, require_data, show_map
+
+url = database_url()
+counts = cached.city_counts(url)
+
+st.title("创城网格地图 · 东昌府区")
+st.caption("全国文明城市创建 · 国家卫生城市复审 网格化管理：网格、街巷、小区、城中村、点位与问题，一张图。")
+
+if require_data(counts):
+    cols = st.columns(7)
+    labels = [("网格", "grids"), ("街巷", "streets"), ("小区", "compounds"), ("城中村", "villages"),
+              ("点位", "points"), ("问题总数", "problems"), ("未结案问题", "open_problems")]
+    for col, (label, key) in zip(cols, labels):
+        col.metric(label, f"{counts[key]:,}")
+
+    grids = cached.current_grids(url).merge(cached.grid_leaders(url), on="code", how="left")
+    config = basemap()
+    shown = for_display(grids, config)
+    m = make_map(CITY_CENTER, zoom=12, basemap=config)
+    tooltip = {"code": "网格编号", "name": "网格名称", "subdistrict": "所属街道",
+               "帮包市级领导": "帮包市级领导", "网格长": "网格长", "网格长电话": "联系电话"}
+    grids_by_category(shown, "subdistrict", tooltip).add_to(m)
+    grid_labels(shown).add_to(m)
+    m.fit_bounds([[shown.total_bounds[1], shown.total_bounds[0]], [shown.total_bounds[3], shown.total_bounds[2]]])
+    show_map(m, key="overview_map", height=680)
+    st.caption(f"{counts['grids']} 个网格，按所属街道着色；悬停查看网格名称与帮包责任人。")

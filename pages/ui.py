@@ -1,0 +1,41 @@
+"""Page helpers shared by every page: the map widget, the configured basemap, empty-database notice.
+
+`show_map` wraps st_folium in one place so that tests can replace it (AppTest cannot run
+custom components) and every page asks for only the map events it needs.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from gis.config import basemap_settings
+from gis.coords import from_wgs84
+from layers.basemap import BasemapConfig, basemap_from_env
+
+CITY_CENTER = (36.452, 115.995)
+
+
+def basemap() -> BasemapConfig:
+    """The basemap configured by GRIDMAP_BASEMAP & co. (default: none)."""
+    return basemap_from_env(basemap_settings())
+
+
+def for_display(gdf: gpd.GeoDataFrame, config: BasemapConfig) -> gpd.GeoDataFrame:
+    """Geometries as the basemap expects them: shifted to GCJ-02 for a GCJ-02 tile server."""
+    return from_wgs84(gdf, "gcj02") if config.crs_note == "gcj02" else gdf
+
+
+def show_map(m, key: str, height: int = 640, returned_objects=(), **kwargs):
+    """Render a folium map; returns st_folium's dict with only `returned_objects` filled."""
+    return st_folium(m, key=key, height=height, use_container_width=True,
+                     returned_objects=list(returned_objects), **kwargs)
+
+
+def require_data(counts: dict) -> bool:
+    """Show a notice and return False when the database holds no grids yet."""
+    if counts.get("grids", 0) == 0:
+        st.info("数据库中还没有网格数据。请先运行 `python -m gis demo` 构建示范城区，或在“数据管理”中导入网格。")
+        return False
+    return True

@@ -1,0 +1,109 @@
+"""Fixtures: the small city on each backend (SpatiaLite and PostGIS), fresh per test module.
+
+Backends come from GRIDMAP_TEST_BACKENDS (default "spatialite,postgis"); the PostgreSQL server
+from GRIDMAP_TEST_PG (default postgresql+psycopg://postgres@127.0.0.1:5432). Each run uses
+its own database names, so parallel runs do not collide.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import gis.db  # noqa: F401  (geospatial wheels before mod_spatialite; see gis.db)
+import psycopg
+import pytest
+
+from gis import migrate
+from gis.db import get_engine
+from gis.ingest import clear_data, write_city
+from tests import smallcity
+
+BACKENDS = [b.strip() for b in os.environ.get("GRIDMAP_TEST_BACKENDS", "spatialite,postgis").split(",") if b.strip()]
+PG_SERVER = os.environ.get("GRIDMAP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: builds the full demo city (deselect with -m 'not slow')")
+    config.addinivalue_line("markers", "browser: drives headless Chromium")
+
+
+def _pg_admin():
+    return psycopg.connect(PG_SERVER.replace("+psycopg", "") + "/postgres", autocommit=True)
+
+
+def new_database_url(backend: str, tmp_path_factory, name: str) -> str:
+    """A fresh, empty database on `backend`; removed at the end of the session (PostGIS)."""
+    if backend == "spatialite":
+        return f"sqlite:///{tmp_path_factory.mktemp(name) / 'gridmap.sqlite'}"
+    dbname = f"gridmap_test_{name}_{RUN_ID}"
+    with _pg_admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    _created.append(dbname)
+    _urls_made.append(f"{PG_SERVER}/{dbname}")
+    return _urls_made[-1]
+
+
+_created: list[str] = []
+_urls_made: list[str] = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _created:
+        return
+    for engine in [get_engine(url) for url in _urls_made]:
+        engine.dispose()
+    with _pg_admin() as conn:
+        for dbname in _created:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend_name(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def empty_url(backend_name, tmp_path_factory) -> str:
+    """A migrated, empty database (session-wide; tests that fill it must clear it)."""
+    url = new_database_url(backend_name, tmp_path_factory, "empty")
+    migrate.upgrade(get_engine(url))
+    return url
+
+
+def load_small_city(engine) -> None:
+    with engine.begin() as conn:
+        clear_data(conn)
+        write_city(conn, smallcity.city(), smallcity.LAYER_START)
+
+
+@pytest.fixture(scope="session")
+def city_url(backend_name, tmp_path_factory) -> str:
+    """The small city, read-only: tests must not write to it (use `city_rw`)."""
+    url = new_database_url(backend_name, tmp_path_factory, "city")
+    engine = get_engine(url)
+    migrate.upgrade(engine)
+    load_small_city(engine)
+    return url
+
+
+@pytest.fixture(scope="session")
+def city_engine(city_url):
+    return get_engine(city_url)
+
+
+@pytest.fixture
+def city_rw(backend_name, tmp_path_factory):
+    """The small city, freshly loaded for a test that writes."""
+    url = _rw_urls.get(backend_name)
+    if url is None:
+        url = _rw_urls[backend_name] = new_database_url(backend_name, tmp_path_factory, "rw")
+        migrate.upgrade(get_engine(url))
+    engine = get_engine(url)
+    load_small_city(engine)
+    return engine
+
+
+_rw_urls: dict[str, str] = {}
