@@ -7,6 +7,13 @@ st.set_page_config(page_title="创城网格地图 · 东昌府区", page_icon="�
 
 PAGES = [
     st.Page("pages/overview.py", title="总览", icon="🗺️", url_path="overview", default=True),
+    st.Page("pages/grid.py", title="网格详情", icon="📋", url_path="grid"),
+    st.Page("pages/wall.py", title="领导大屏", icon="📺", url_path="wall"),
+    st.Page("pages/planning.py", title="网格规划", icon="✏️", url_path="planning"),
+    st.Page("pages/admin.py", title="系统管理", icon="🔐", url_path="admin"),  # 管理员 only (pages/gate.py)
+    st.Page("pages/data.py", title="数据管理", icon="🗂️", url_path="data"),  # import: 管理员 (checked in gis.io)
 ]
 
-st.navigation(PAGES).run()
+from pages import gate  # noqa: E402  sign-in, kiosk token, role-filtered pages, sidebar user box
+
+gate.run(PAGES)

@@ -35,6 +35,120 @@ def grid_leaders(url: str):
     return queries.grid_leaders(get_engine(url))
 
 
+# --- 网格详情 (pages/grid.py); `now` is passed rounded to the minute so overdue stays current.
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def grid_info(url: str, code: str):
+    from gis import ledger
+    return ledger.grid_info(get_engine(url), code)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def grid_areas(url: str, code: str):
+    from gis import ledger
+    return ledger.grid_areas(get_engine(url), code)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def grid_responsibility(url: str, code: str):
+    from gis import ledger
+    return ledger.responsibility(get_engine(url), code, grid_areas(url, code))
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def area_responsibles(url: str, kind: str, code: str):
+    from gis import ledger
+    return ledger.area_responsibles(get_engine(url), kind, code)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=64)
+def grid_ledger(url: str, code: str, now, status=(), category=(), source=(), overdue=None, date_from=None,
+                date_to=None, compound=None, street=None):
+    from gis import ledger
+    return ledger.ledger(get_engine(url), code, status=list(status), category=list(category), source=list(source),
+                         overdue=overdue, date_from=date_from, date_to=date_to, compound=compound, street=street,
+                         now=now)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def grid_lost_points(url: str, code: str, month):
+    from gis import ledger
+    return ledger.lost_points(get_engine(url), code, month)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def grid_scores(url: str, month, as_of):
+    from gis import metrics
+    return metrics.monthly_scores(get_engine(url), month, as_of=as_of)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def grid_score_trend(url: str, code: str, as_of):
+    from gis import metrics
+    return metrics.score_trend(get_engine(url), code, months=12, as_of=as_of)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def units(url: str):
+    from gis import ledger
+    return ledger.units(get_engine(url))
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def categories(url: str):
+    from gis import workflow
+    return workflow.category_table(get_engine(url))
+
+
+# --- 领导大屏 (pages/wall.py): short TTL, the wall refreshes itself every GRIDMAP_WALL_REFRESH seconds.
+WALL_TTL_SECONDS = 50
+
+
+@st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
+def wall_scores(url: str, month, as_of, subdistrict=None, category=None, source=None):
+    from gis import metrics
+    return metrics.monthly_scores(get_engine(url), month, as_of, subdistrict, category, source)
+
+
+@st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
+def wall_kpis(url: str, month, as_of, subdistrict=None, category=None, source=None):
+    from gis import metrics
+    return metrics.kpis(get_engine(url), month, as_of, subdistrict, category, source)
+
+
+@st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
+def wall_trend(url: str, month, as_of, subdistrict=None, category=None, source=None):
+    from gis import metrics
+    return metrics.trend(get_engine(url), 12, metrics.month_end_as_of(month, as_of), subdistrict, category, source)
+
+
+@st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
+def wall_units(url: str, month, as_of, subdistrict=None, category=None, source=None):
+    from gis import metrics
+    return metrics.worst_units(get_engine(url), month, as_of, 10, subdistrict, category, source)
+
+
+@st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
+def wall_hexes(url: str, as_of, subdistrict=None, category=None, source=None):
+    from gis import heat
+    return heat.open_problem_hexes(get_engine(url), as_of, 9, subdistrict, category, source)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def wall_filter_options(url: str):
+    from gis import metrics
+    return metrics.filter_options(get_engine(url))
+
+
+# --- 网格规划 (pages/planning.py): the check context of a layer (grids, compounds, villages, streets,
+#     points, with their STRtrees built lazily) is shared, read-only, by every planning session.
+
+@st.cache_resource(ttl=TTL_SECONDS, show_spinner=False, max_entries=8)
+def planning_context(url: str, layer_id: int):
+    from gis import topology
+    return topology.load_context(get_engine(url), layer_id)
+
+
 def clear() -> None:
     """Forget every cached result (after a write)."""
     st.cache_data.clear()

@@ -12,7 +12,8 @@ import sys
 from datetime import date
 
 import gis.db  # noqa: F401  (load order, see gis.db)
-from gis import migrate
+from gis import auth_cli, migrate
+from gis.auth_cli import demo_users
 from gis.db import get_engine
 
 
@@ -26,6 +27,7 @@ def _cmd_demo(args) -> int:
         with engine.connect() as conn:
             if not is_empty(conn):
                 print("数据库已有数据，跳过示范城区构建。")
+                demo_users(engine)  # demo accounts when the users table is empty (gis.auth_cli)
                 return 0
     report = build_demo(engine, n_problems=args.problems, seed=args.seed, until=args.until,
                         out_dir=None if args.no_files else DEMO_DIR)
@@ -35,6 +37,7 @@ def _cmd_demo(args) -> int:
     print(f"用时：{times}")
     for path in report.files:
         print(f"  写出 {path}")
+    demo_users(engine)  # demo accounts when the users table is empty (gis.auth_cli)
     return 0
 
 
@@ -72,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade", "downgrade", "current"])
     db.add_argument("revision", nargs="?")
     db.set_defaults(func=_cmd_db)
+    auth_cli.register(sub)  # user add|disable|enable|reset-password|list, kiosk create|list|revoke
+    from gis.io import cli as io_cli
+
+    io_cli.register(sub)  # import KIND FILE [...], export KIND FILE
+    from gis import topology
+
+    topology.register(sub)  # check-grids [FILE]
     return parser
 
 

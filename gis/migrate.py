@@ -33,9 +33,25 @@ def _run(engine: Engine, fn, *args) -> None:
         fn(cfg, *args)
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to `revision` (default: the newest), in one transaction."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema up to `revision` (default: every newest head), in one transaction."""
     _run(engine, command.upgrade, revision)
+    if backend(engine) == "spatialite":
+        _drop_timestamp_triggers(engine)
+
+
+def _drop_timestamp_triggers(engine: Engine) -> None:
+    """Drop SpatiaLite's tmi/tmu/tmd triggers: per-row updates of geometry_columns_time.
+
+    They only record when a table last changed, and cost a third of a bulk insert's time.
+    The geometry type and SRID checks (ggi/ggu triggers) stay.
+    """
+    with engine.begin() as conn:
+        names = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND "
+                                  "(name LIKE 'tmi\\_%' ESCAPE '\\' OR name LIKE 'tmu\\_%' ESCAPE '\\' "
+                                  "OR name LIKE 'tmd\\_%' ESCAPE '\\')")).scalars().all()
+        for name in names:
+            conn.execute(text(f'DROP TRIGGER IF EXISTS "{name}"'))
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
@@ -44,11 +60,21 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
 
 
 def current(engine: Engine) -> str | None:
-    """The revision the database is at, or None for an empty database."""
+    """The revision(s) the database is at ("a,b" when branches are applied), or None when empty."""
     if not inspect(engine).has_table("alembic_version"):
         return None
     with engine.connect() as conn:
-        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        revs = sorted(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    return ",".join(revs) or None
+
+
+def heads() -> str:
+    """The newest revision(s) in the code, in the same form as `current`."""
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ",".join(sorted(ScriptDirectory.from_config(cfg).get_heads()))
 
 
 def revision(engine: Engine, message: str) -> None:

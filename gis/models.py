@@ -237,10 +237,12 @@ class Problem(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default=sql_text("1"))
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
-    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
-    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id"), index=True)
-    street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"), index=True)
-    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
+    # Derived attributions, kept by gis.assign on every write (no foreign keys: PostgreSQL's
+    # per-row key-share locks on the same few area rows made bulk loads three times slower).
+    grid_id: Mapped[int | None] = mapped_column(Integer)
+    compound_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    street_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    village_id: Mapped[int | None] = mapped_column(Integer, index=True)
     geom = mapped_column(_geom("POINT", index=False), nullable=False)
 
 
@@ -272,7 +274,7 @@ class Inspection(Base):
     passed: Mapped[bool] = mapped_column(Boolean)
     score: Mapped[float] = mapped_column(Float)
     inspector: Mapped[str | None] = mapped_column(String(50))
-    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    grid_id: Mapped[int | None] = mapped_column(Integer)  # derived from the point, like Problem.grid_id
 
 
 class User(Base):
@@ -303,3 +305,15 @@ class AuditEntry(Base):
     target_kind: Mapped[str | None] = mapped_column(String(16))
     target_code: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class KioskToken(Base):
+    """A read-only wall-screen (大屏) token, stored as its SHA-256: it opens the wall page and nothing else."""
+
+    __tablename__ = "kiosk_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)

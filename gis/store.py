@@ -8,6 +8,7 @@ All functions take an open connection, so callers decide the transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import geopandas as gpd
 import numpy as np
@@ -35,8 +36,10 @@ def _column_values(series: pd.Series, sqlite: bool) -> list:
     if pd.api.types.is_float_dtype(series) or pd.api.types.is_integer_dtype(series):
         return series.astype(object).where(series.notna(), None).tolist()
     values = series.astype(object).where(series.notna(), None)
-    if sqlite:
-        values = values.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)
+    first = series.dropna().iloc[0] if series.notna().any() else None
+    if sqlite and hasattr(first, "isoformat"):  # dates / datetimes held as Python objects
+        fmt = "%Y-%m-%d %H:%M:%S.%f" if isinstance(first, datetime) else "%Y-%m-%d"
+        values = values.map(lambda v: None if v is None else v.strftime(fmt))
     return values.tolist()
 
 
@@ -47,30 +50,63 @@ def bulk_insert(conn: Connection, table: Table, rows: pd.DataFrame, geoms: Seque
     """
     if len(rows) == 0:
         return 0
-    sqlite = _is_sqlite(conn)
-    cols = list(rows.columns)
-    data = [_column_values(rows[c], sqlite) for c in cols]
-    if geoms is not None:
-        geoms = np.asarray(geoms, dtype=object)
-        if sqlite:
-            wkb = shapely.to_wkb(geoms, output_dimension=2)
-        else:
-            wkb = shapely.to_wkb(shapely.set_srid(geoms, SRID), hex=True, include_srid=True, output_dimension=2)
-        data.append(list(wkb))
-        cols = cols + ["geom"]
-    records = list(zip(*data))
-    if sqlite:
-        marks = ["?"] * len(cols)
+    cols = list(rows.columns) + (["geom"] if geoms is not None else [])
+    geoms = None if geoms is None else np.asarray(geoms, dtype=object)
+    if _is_sqlite(conn):
+        data = [_column_values(rows[c], sqlite=True) for c in rows.columns]
+        marks = ["?"] * len(rows.columns)
         if geoms is not None:
-            marks[-1] = f"GeomFromWKB(?, {SRID})"
+            data.append(list(shapely.to_wkb(geoms, output_dimension=2)))
+            marks.append(f"GeomFromWKB(?, {SRID})")
         sql = f'INSERT INTO {table.name} ({", ".join(cols)}) VALUES ({", ".join(marks)})'
-        conn.exec_driver_sql(sql, records)
+        conn.exec_driver_sql(sql, list(zip(*data)))
     else:
+        ewkb = None
+        if geoms is not None:
+            ewkb = shapely.to_wkb(shapely.set_srid(geoms, SRID), hex=True, include_srid=True, output_dimension=2)
         raw = conn.connection.driver_connection
         with raw.cursor() as cur, cur.copy(f'COPY {table.name} ({", ".join(cols)}) FROM STDIN') as copy:
-            for rec in records:
-                copy.write_row(rec)
-    return len(records)
+            copy.write(_copy_text(rows, ewkb))
+    return len(rows)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(series: pd.Series) -> pd.Series:
+    """One column in PostgreSQL's COPY text format (NULL as \\N), vectorised."""
+    na = series.isna().to_numpy()
+    if pd.api.types.is_datetime64_any_dtype(series):
+        text = series.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+    elif pd.api.types.is_bool_dtype(series):
+        text = series.map({True: "t", False: "f"})
+    elif pd.api.types.is_integer_dtype(series):
+        text = series.astype("Int64").astype(str)
+    elif pd.api.types.is_float_dtype(series):
+        text = series.map(repr)
+    else:
+        values = series.astype(object).where(~na, None)
+        first = next((v for v in values if v is not None), None)
+        if isinstance(first, (bool, np.bool_)):
+            text = values.map(lambda v: "t" if v else "f")
+        elif hasattr(first, "isoformat"):
+            text = values.map(lambda v: None if v is None else v.isoformat())
+        else:
+            text = values.astype(str)
+            special = text.str.contains(r"[\\\t\n\r]", regex=True).to_numpy(dtype=bool)
+            if special.any():
+                text = text.astype(object)
+                text[special] = [v.translate(_COPY_ESCAPES) for v in text[special]]
+    return pd.Series(np.where(na, "\\N", text.astype(object)), dtype=object)
+
+
+def _copy_text(rows: pd.DataFrame, ewkb) -> str:
+    """Rows (and hex EWKB geometries) as one COPY text block."""
+    fields = [_copy_field(rows[c]) for c in rows.columns]
+    if ewkb is not None:
+        fields.append(pd.Series(ewkb, dtype=object))
+    lines = fields[0].str.cat(fields[1:], sep="\t") if len(fields) > 1 else fields[0]
+    return "\n".join(lines.tolist()) + "\n"
 
 
 def read_frame(conn: Connection, table: Table, where=None, columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:

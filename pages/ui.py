@@ -39,3 +39,41 @@ def require_data(counts: dict) -> bool:
         st.info("数据库中还没有网格数据。请先运行 `python -m gis demo` 构建示范城区，或在“数据管理”中导入网格。")
         return False
     return True
+
+
+def current_actor():
+    """The signed-in user as a `gis.permissions.Actor`, or None.
+
+    Sign-in puts it in ``st.session_state["actor"]``; tests may set it directly. Write
+    functions in gis/ check the actor's role themselves; pages only use it to decide what to show.
+    """
+    return st.session_state.get("actor")
+
+
+def md_escape(text) -> str:
+    """User text made literal for st.markdown / st.success / st.caption (which render Markdown):
+    every ASCII punctuation mark is backslash-escaped, so no link, image, HTML, LaTeX or
+    :directive: can come out of it. For HTML (unsafe_allow_html) use html.escape instead."""
+    import string
+
+    return "".join("\\" + c if c in string.punctuation else c for c in str(text))
+
+
+def _leave_pages_directory_mode() -> None:
+    """Security guard (issue 7): never run a page without app.py's gate.
+
+    Because this folder is called ``pages/``, Streamlit starts every server process in its old
+    multipage mode (MPA v1) until app.py first calls ``st.navigation``: the very first request
+    after a restart, e.g. ``/overview``, would run pages/overview.py directly, past the sign-in
+    gate. Every page imports this module first, so on that first import inside a script run
+    we switch the process to st.navigation mode and rerun: the rerun goes through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if PagesManager.uses_pages_directory and get_script_run_ctx() is not None:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_pages_directory_mode()

@@ -1,40 +1,8 @@
-"""The app through Streamlit's AppTest: it starts, navigates, and shows the grids."""
+"""The app through Streamlit's AppTest: it starts, and the overview shows the grids."""
 
 from __future__ import annotations
 
-import json
-
-import pytest
-from streamlit.testing.v1 import AppTest
-
-import pages.ui
-
-
-@pytest.fixture
-def captured_maps(monkeypatch):
-    """Replace st_folium (a custom component AppTest cannot run) and keep the maps pages draw."""
-    maps = []
-
-    def fake_show_map(m, key, height=640, returned_objects=(), **kwargs):
-        maps.append((key, m.get_root().render()))
-        return {name: None for name in returned_objects}
-
-    monkeypatch.setattr(pages.ui, "show_map", fake_show_map)
-    return maps
-
-
-def html_has(html: str, text: str) -> bool:
-    """`text` appears in rendered map HTML, either raw or JSON-escaped (folium embeds GeoJSON as JSON)."""
-    return text in html or json.dumps(text)[1:-1] in html
-
-
-def run_app(url: str, monkeypatch, page: str | None = None) -> AppTest:
-    monkeypatch.setenv("DATABASE_URL", url)
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    return at
+from tests.apptools import captured_maps, html_has, run_app  # noqa: F401  (fixture)
 
 
 def test_overview_shows_counts_and_grids(city_url, monkeypatch, captured_maps):

@@ -16,14 +16,14 @@ def test_migrations_up_and_down(backend_name, tmp_path_factory):
     engine = get_engine(new_database_url(backend_name, tmp_path_factory, "mig"))
     assert migrate.current(engine) is None
     migrate.upgrade(engine)
-    assert migrate.current(engine) == "0001"
+    assert migrate.current(engine) == migrate.heads()
     tables = set(inspect(engine).get_table_names())
     assert {"grids", "problems", "assignments", "grid_layers", "users", "audit_log"} <= tables
     migrate.downgrade(engine)
     assert migrate.current(engine) is None
     assert not {"grids", "problems"} & set(inspect(engine).get_table_names())
     migrate.upgrade(engine)
-    assert migrate.current(engine) == "0001"
+    assert migrate.current(engine) == migrate.heads()
 
 
 def _problem_areas(engine) -> pd.DataFrame:
@@ -86,3 +86,25 @@ def test_geometries_round_trip_in_wgs84(city_engine):
         assert geom.equals(expected[code])
     # Areas are measured in metres (EPSG:4548): 0.01 deg x 0.01 deg at 36.45 N is about 0.99 km².
     assert grids["area_m2"].between(0.95e6, 1.05e6).all()
+
+
+def test_bulk_insert_round_trips_awkward_text(city_rw):
+    from datetime import datetime
+
+    from gis.problems import insert_problems
+
+    nasty = ["制表\t符", "换行\n第二行\r\n", "反斜杠 \\ 与 \\N", "<img src=x onerror=alert(1)>", "", "'; DROP TABLE problems; --"]
+    df = pd.DataFrame({
+        "code": [f"X{i}" for i in range(len(nasty))], "category": "占道经营", "standard_code": "1.1.1",
+        "description": nasty, "source": "暗访", "reporter": None,
+        "reported_at": datetime(2026, 11, 19, 8), "deadline": datetime(2026, 11, 20, 8), "status": "待派遣",
+        "unit_code": None, "acknowledged_at": None, "rectified_at": None, "verified_at": None,
+        "rework_count": 0, "deduction": 1.5, "lon": 115.985, "lat": 36.445,
+    })
+    with city_rw.begin() as conn:
+        assert insert_problems(conn, df) == len(nasty)
+    with city_rw.connect() as conn:
+        rows = dict(conn.execute(select(Problem.code, Problem.description).where(Problem.code.like("X%"))).all())
+        reporter = conn.execute(select(Problem.reporter).where(Problem.code == "X0")).scalar()
+    assert [rows[f"X{i}"] for i in range(len(nasty))] == nasty
+    assert reporter is None

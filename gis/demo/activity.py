@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 
 from gis.demo.people import chinese_names, current, locate_in_grids
-from gis.demo.standards import DESCRIPTION_TEMPLATES, KIND_ITEMS
+from gis.demo.standards import KIND_ITEMS, templates
 
 STATUSES = ("待派遣", "整改中", "待核查", "已结案")
 SOURCES = ("暗访", "督查", "市民热线", "网格员巡查")
@@ -68,6 +68,8 @@ _HOURS_EVE = np.array([1.5, 1, .5, .2, .1, .1, .2, .5, 1, 1, 1, 1, 1, 1, 1, 1.5,
 _WEEKDAY = np.array([1.15, 1.05, 1.05, 1.05, 1.0, 0.65, 0.55])  # Mon..Sun
 _SRC_DAY, _SRC_OFF = np.array([.08, .14, .20, .58]), np.array([.15, .05, .55, .25])
 _POINT_SUFFIX = np.array(["门口", "东侧", "西侧", "南侧", "北侧", "周边", "对面", "附近"], dtype=object)
+_ROAD_SUFFIX = np.array(["沿线", "中段", "路口", "人行道", "两侧"], dtype=object)
+_ROAD_KINDS = ("主次干道", "背街小巷", "商业大街")
 _BUILDING_SIDE = np.array(["东侧", "西侧", "南侧", "北侧", "楼下", "单元门口"], dtype=object)
 _VILLAGE_PART = np.array(["村内主街", "东侧胡同", "西侧胡同", "村口", "北片区", "南片区", "村委会附近"], dtype=object)
 _CORNER = np.array(["东北角", "西北角", "东南角", "西南角", "东侧", "西侧", "南侧", "北侧"], dtype=object)
@@ -166,7 +168,7 @@ def _street_tables(streets):
     pt = shapely.centroid(shapely.get_geometry(shapely.intersection(geo[i], geo[j]), 0))
     cnt = np.bincount(i, minlength=n)
     width = max(1, int(cnt.max(initial=0)))
-    slot = np.arange(len(i)) - np.repeat(np.cumsum(cnt) - cnt, cnt)  # i is sorted by query
+    slot = np.arange(len(i)) - np.repeat(np.cumsum(cnt) - cnt, cnt)  # rank within the street (i sorted)
     cx = np.zeros((n, width))
     cy = np.zeros((n, width))
     cname = np.full((n, width), "", dtype=object)
@@ -204,8 +206,21 @@ def _category_probs(kinds, cat_names):
     return np.cumsum(p / p.sum(-1, keepdims=True), -1).reshape(len(kinds) * 12, len(cat_names))
 
 
+def _padded(cands):
+    """Pad (values, weights) candidate lists into a value table and cumulative weights."""
+    width = max(len(c) for c, _ in cands)
+    vals = np.full((len(cands), width), "", dtype=object)
+    cum = np.ones((len(cands), width))
+    for r, (c, w) in enumerate(cands):
+        vals[r, :len(c)] = c
+        cum[r, :len(c)] = np.cumsum(w) / np.sum(w)
+        cum[r, len(c) - 1] = 1.0
+    return vals, cum
+
+
 def _standard_table(kinds, cat_names, std):
-    """Candidate standard codes and cumulative weights per (category, kind)."""
+    """Candidate standard codes and cumulative weights per (category, kind): standards of the
+    category applicable at the kind (any of the category otherwise); 负面清单 less often."""
     cands = []
     for c in cat_names:
         of_cat = std[std["category"] == c]
@@ -213,80 +228,100 @@ def _standard_table(kinds, cat_names, std):
             sub = of_cat[of_cat["item"].isin(KIND_ITEMS.get(k, ()))]
             sub = sub if len(sub) else of_cat
             cands.append((sub["code"].tolist(), np.where(sub["negative"], 0.35, 1.0)))
-    width = max(len(c) for c, _ in cands)
-    codes = np.full((len(cands), width), "", dtype=object)
-    cum = np.ones((len(cands), width))
-    for r, (c, w) in enumerate(cands):
-        codes[r, :len(c)] = c
-        cum[r, :len(c)] = np.cumsum(w) / w.sum()
-        cum[r, len(c) - 1] = 1.0
-    return codes, cum
+    return _padded(cands)
 
 
-def _location_text(an, a, typ, rng, st_tables, cross, n):
-    """Location phrase per problem, e.g. 柳园南路与兴华路交叉口西侧 / 东关农贸市场门口."""
-    loc = np.empty(n, dtype=object)
-    m = typ == 0
-    is_xq = m & (an["kind"][a] == "小区")
-    pm = m & ~is_xq
-    loc[pm] = an["name"][a[pm]] + _POINT_SUFFIX[rng.integers(0, len(_POINT_SUFFIX), pm.sum())]
-    bld = np.array([f"{i}号楼" for i in range(1, 31)], dtype=object)
-    loc[is_xq] = (an["name"][a[is_xq]] + bld[rng.integers(0, 30, is_xq.sum())]
-                  + _BUILDING_SIDE[rng.integers(0, len(_BUILDING_SIDE), is_xq.sum())])
-    m = typ == 2
-    loc[m] = an["name"][a[m]] + _VILLAGE_PART[rng.integers(0, len(_VILLAGE_PART), m.sum())]
-    if st_tables is not None:
-        seg, side, _, _, _, cname = st_tables
-        s, t, slot = cross["s"], cross["t"], cross["slot"]
-        m = (typ == 1) & (slot < 0)
-        si = s[m]
-        loc[m] = (an["name"][a[m]] + seg[si, np.minimum((t[m] * 3).astype(int), 2)]
-                  + side[si, rng.integers(0, 2, m.sum())])
-        m = (typ == 1) & (slot >= 0)
-        loc[m] = (an["name"][a[m]] + "与" + cname[s[m], slot[m]] + "交叉口"
-                  + _CORNER[rng.integers(0, len(_CORNER), m.sum())])
-    return loc
+def _template_table(kinds, cat_names):
+    """Description templates per (category, kind), equally likely."""
+    cands = [(t, np.ones(len(t))) for c in cat_names for t in (templates(c, k) for k in kinds)]
+    return _padded(cands)
 
 
-def _problems(layers, std, cats, people, n, seed, start, ndays, bad):
-    rng = np.random.default_rng([seed, 1])
-    an = _anchors(layers, people, bad)
-    a = rng.choice(len(an["w"]), size=n, p=an["w"] / an["w"].sum())
-    typ = an["typ"][a]
+def _strings(vocab, idx) -> pd.api.extensions.ExtensionArray:
+    """pandas string array ``vocab[idx]`` (-1 = missing) built by an array take, so that
+    low-cardinality columns cost no per-row Python string objects."""
+    return pd.array(np.asarray(vocab, dtype=object), dtype="str").take(np.asarray(idx), allow_fill=True)
 
-    # --- when: day (weekday pattern, declining trend), category (kind x season), hour
+
+def _describe(an, a, typ, cat, col, tt, combo, st, rng):
+    """Description per problem: location phrase (东关农贸市场门口 / 柳园路与兴华路交叉口西侧 /
+    柳园路西段路北 / 水城花园3号楼北侧 / 后菜园村东侧胡同) + category template.
+
+    Each row is reduced to an integer key (anchor, phrase variant, template); text is built
+    once per distinct key and gathered with a take - ~10x fewer string operations at 1M rows.
+    """
+    n = len(a)
+    v = rng.integers(0, 1 << 16, n)
+    kind = an["kind"][a]
+    xq = (typ == 0) & (kind == "小区")
+    road = (typ == 0) & np.isin(kind, _ROAD_KINDS)
+    c1 = v % len(_POINT_SUFFIX)
+    c2 = np.zeros(n, np.int64)
+    c1[road] = v[road] % len(_ROAD_SUFFIX)
+    c1[xq], c2[xq] = v[xq] % len(_BUILDING_SIDE), (v[xq] // 8) % 30
+    c1[typ == 2] = v[typ == 2] % len(_VILLAGE_PART)
+    if st is not None:  # streets: c2 = segment 0-2 along the street, 3 + slot at a crossing
+        along, at = (typ == 1) & (st["slot"] < 0), st["slot"] >= 0
+        c1[along], c2[along] = v[along] % 2, np.minimum((st["t"][along] * 3).astype(np.int64), 2)
+        c1[at], c2[at] = v[at] % len(_CORNER), 3 + st["slot"][at]
+    key = (((a.astype(np.int64) * 256 + c1) * 4096 + c2) * 64 + cat) * 64 + col
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    r = first
+    ar, tr, k1, k2 = a[r], typ[r], c1[r], c2[r]
+    loc = an["name"][ar].copy()
+    m = (tr == 0) & ~xq[r] & ~road[r]
+    loc[m] += _POINT_SUFFIX[k1[m]]
+    m = road[r]
+    loc[m] += _ROAD_SUFFIX[k1[m]]
+    m = xq[r]
+    loc[m] += np.array([f"{i}号楼" for i in range(1, 31)], dtype=object)[k2[m]] + _BUILDING_SIDE[k1[m]]
+    m = tr == 2
+    loc[m] += _VILLAGE_PART[k1[m]]
+    if st is not None:
+        seg, side, cname, sr = st["seg"], st["side"], st["cname"], st["s"][r]
+        m = (tr == 1) & (k2 < 3)
+        loc[m] += seg[sr[m], k2[m]] + side[sr[m], k1[m]]
+        m = (tr == 1) & (k2 >= 3)
+        loc[m] += "与" + cname[sr[m], k2[m] - 3] + "交叉口" + _CORNER[k1[m]]
+    return loc + tt[combo[r], col[r]], inv
+
+
+def _when(an, a, kinds, cat_names, ndays, start, rng):
+    """Report day (weekday pattern, improving trend), category (place kind x season), second."""
+    n = len(a)
     days = np.datetime64(start, "D") + np.arange(ndays)
-    dow = (days.astype("datetime64[D]").view("int64") + 3) % 7  # 1970-01-01 was a Thursday
-    tf_day = np.arange(ndays) / ndays
-    dw = _WEEKDAY[dow] * (1.15 - 0.3 * tf_day)
+    dow = (days.view("int64") + 3) % 7  # 1970-01-01 was a Thursday
+    dw = _WEEKDAY[dow] * (1.15 - 0.3 * np.arange(ndays) / ndays)
     day = rng.choice(ndays, size=n, p=dw / dw.sum())
     moy = (days.astype("datetime64[M]").view("int64") % 12)[day]
-    kinds = sorted(set(an["kind"]) | set(KIND_WEIGHT))
     kidx = np.searchsorted(kinds, an["kind"])[a]
-    cat_names = cats["name"].tolist()
     cat = _draw(_category_probs(kinds, cat_names), kidx * 12 + moy, rng)
     eve = np.isin(cat, [cat_names.index(c) for c in _EVENING if c in cat_names])
     hours = _draw(np.cumsum([_HOURS_DAY, _HOURS_EVE], axis=1), eve.astype(np.int64), rng)
     rep = day * 86400 + hours * 3600 + rng.integers(0, 3600, n)
+    return day, kidx, cat, hours, rep
 
-    # --- where: anchor position (+ along street / inside village) + 10-80 m jitter
+
+def _where(layers, an, a, typ, rng):
+    """Position: the anchor point, a point along the street (or its crossing), a point
+    inside the village; plus 10-80 m Gaussian jitter. Also returns street lookups."""
+    n = len(a)
     x, y = an["x"][a].copy(), an["y"][a].copy()
-    cross, st_tables = None, None
+    st = None
     streets = layers.get("streets")
     if streets is not None and len(streets):
-        st_tables = _street_tables(streets)
-        _, _, cnt, cx, cy, _ = st_tables
+        seg, side, cnt, cx, cy, cname = _street_tables(streets)
         m = typ == 1
         s = an["ref"][a] * m
         t = rng.random(n)
-        slot = np.where(m & (cnt[s] > 0) & (rng.random(n) < 0.3), (t * cnt[s]).astype(int), -1)
+        slot = np.where(m & (cnt[s] > 0) & (rng.random(n) < 0.3), (t * cnt[s]).astype(np.int64), -1)
         along = m & (slot < 0)
         pts = shapely.line_interpolate_point(np.asarray(streets.geometry.values)[s[along]], t[along],
                                              normalized=True)
         x[along], y[along] = shapely.get_x(pts), shapely.get_y(pts)
         at = slot >= 0
         x[at], y[at] = cx[s[at], slot[at]], cy[s[at], slot[at]]
-        cross = {"s": s, "t": t, "slot": slot}
+        st = {"s": s, "t": t, "slot": slot, "seg": seg, "side": side, "cname": cname}
     villages = layers.get("villages")
     if villages is not None and len(villages):
         px, py = _village_pool(villages, rng)
@@ -296,63 +331,92 @@ def _problems(layers, std, cats, people, n, seed, start, ndays, bad):
     sigma = rng.uniform(10, 80, n)
     x += rng.normal(0, 1, n) * sigma / _meters(y)
     y += rng.normal(0, 1, n) * sigma / _M_LAT
+    return x, y, st
 
-    # --- what: description, standard, deduction
-    tmpl_n = np.array([len(DESCRIPTION_TEMPLATES.get(c, ("存在问题",))) for c in cat_names])
-    tmpl = np.full((len(cat_names), tmpl_n.max()), "", dtype=object)
-    for i, c in enumerate(cat_names):
-        tmpl[i, :tmpl_n[i]] = DESCRIPTION_TEMPLATES.get(c, ("存在问题",))
-    desc = _location_text(an, a, typ, rng, st_tables, cross, n) + tmpl[cat, (rng.random(n) * tmpl_n[cat]).astype(int)]
-    sc, scum = _standard_table(kinds, cat_names, std)
-    combo = cat * len(kinds) + kidx
-    std_code = sc[combo, _draw(scum, combo, rng)]
-    neg = std_code.astype(str)
-    neg = np.isin(neg, std.loc[std["negative"], "code"].to_numpy(str))
-    deduction = cats["deduction"].to_numpy(float)[cat] * np.where(neg, 2.0, 1.0)
 
-    # --- timeline (seconds since start) and status at until 23:59:59
-    g = an["grid"][a]
-    tf = day / ndays
-    dl = cats["deadline_hours"].to_numpy(float)[cat] * 3600
-    dispatch = rep + rng.lognormal(np.log(1200), 0.9, n)
-    dispatch += np.where(rng.random(n) < 0.015, rng.uniform(1, 10, n) * 86400, 0)  # 权属争议, 待派遣 long
-    ack = dispatch + rng.lognormal(np.log(2400), 1.0, n)
+def _timeline(rep, tf, dl, badness, ndays, rng):
+    """Seconds (since window start) of dispatch, acknowledgement, rectification and
+    verification; rework count; status index into STATUSES at ``until`` 23:59:59."""
+    n = len(rep)
+    dispatch = rep + rng.lognormal(np.log(600), 0.8, n)
+    tod = dispatch % 86400  # the 派遣 desk works 07:00-22:00; night reports wait for the morning
+    dispatch += np.where(tod < 7 * 3600, 7 * 3600 - tod, np.where(tod >= 22 * 3600, 86400 + 7 * 3600 - tod, 0))
+    dispatch += np.where(rng.random(n) < 0.02, rng.uniform(1, 15, n) * 86400, 0)  # 权属争议, 待派遣 long
+    ack = dispatch + rng.lognormal(np.log(1200), 1.0, n)
     ack += np.where(rng.random(n) < 0.06 - 0.04 * tf, rng.uniform(10, 60, n) * 3600, 0)  # 反馈过夜
-    ratio = np.exp(np.log(0.8) - 0.6 * tf + 0.35 * np.log(bad[g]) + 0.7 * rng.normal(0, 1, n))
-    ratio *= np.where(rng.random(n) < 0.015, rng.uniform(3, 30, n), 1.0)  # 久拖不决
-    rect = ack + np.maximum(ratio * dl, 600)
+    # time to rectify as a share of the deadline: median 0.42 -> 0.23 over the year, slower in bad grids
+    ratio = np.exp(np.log(0.42) - 0.6 * tf + 0.35 * np.log(badness) + 0.65 * rng.normal(0, 1, n))
+    ratio *= np.where(rng.random(n) < 0.03, rng.uniform(3, 60, n), 1.0)  # 久拖不决
+    rect = np.maximum(rep + ratio * dl, ack + 600)
     verify_delay = rng.lognormal(np.log(6 * 3600), 0.8, n)
-    rework = np.where(rng.random(n) < 0.065 - 0.03 * tf, 1 + (rng.random(n) < 0.25), 0)
+    rework = np.where(rng.random(n) < 0.065 - 0.03 * tf, 1 + (rng.random(n) < 0.25), 0)  # 退回返工
     rect += rework * (verify_delay + np.maximum(0.5 * ratio * dl, 600))
     verify = rect + verify_delay
     end = ndays * 86400 - 1
     status = np.select([dispatch > end, rect > end, verify > end], [0, 1, 2], 3)
     rework[status < 2] = 0
+    return ack, rect, verify, rework, status
 
-    # --- who: source, reporter, unit
+
+def _problems(layers, std, cats, people, n, seed, start, ndays, bad):
+    rng = np.random.default_rng([seed, 1])
+    an = _anchors(layers, people, bad)
+    a = rng.choice(len(an["w"]), size=n, p=an["w"] / an["w"].sum())
+    typ = an["typ"][a]
+    kinds = sorted(set(an["kind"]) | set(KIND_WEIGHT))
+    cat_names = cats["name"].tolist()
+    day, kidx, cat, hours, rep = _when(an, a, kinds, cat_names, ndays, start, rng)
+    x, y, st = _where(layers, an, a, typ, rng)
+
+    combo = cat * len(kinds) + kidx
+    tt, tcum = _template_table(kinds, cat_names)
+    desc, desc_inv = _describe(an, a, typ, cat, _draw(tcum, combo, rng), tt, combo, st, rng)
+    sc, scum = _standard_table(kinds, cat_names, std)
+    std_idx = pd.Index(std["code"]).get_indexer(sc.ravel()).reshape(sc.shape)[combo, _draw(scum, combo, rng)]
+    deduction = cats["deduction"].to_numpy(float)[cat] * np.where(std["negative"].to_numpy(bool)[std_idx], 2.0, 1.0)
+
+    g = an["grid"][a]
+    dl = cats["deadline_hours"].to_numpy(float)[cat] * 3600
+    ack, rect, verify, rework, status = _timeline(rep, day / ndays, dl, bad[g], ndays, rng)
     off = (hours < 8) | (hours >= 19)
     src = _draw(np.cumsum([_SRC_DAY, _SRC_OFF], axis=1), off.astype(np.int64), rng)
-    reporter = _reporters(src, g, layers["grids"], people, seed, rng)
-    unit = np.where(status == 0, None, an["unit"][a])
+    who, who_idx = _reporters(src, g, rep, start, layers["grids"], people, seed, rng)
+    has_unit = an["unit"] != None  # noqa: E711  (object array: elementwise)
+    unit_vocab, unit_idx = np.unique(an["unit"][has_unit].astype(str), return_inverse=True)
+    anchor_unit = np.full(len(has_unit), -1)
+    anchor_unit[has_unit] = unit_idx
+    unit = np.where(status == 0, -1, anchor_unit[a])
+    return _frame(locals())
 
-    order = np.argsort(rep, kind="stable")
-    base = np.datetime64(start, "s")
-    ts = lambda v, keep: np.where(keep, base + v.astype("int64").astype("timedelta64[s]"),  # noqa: E731
-                                  np.datetime64("NaT", "s"))[order]
-    reported_at = base + rep[order].astype("timedelta64[s]")
+
+def _frame(v: dict) -> pd.DataFrame:
+    """Assemble the problems frame from ``_problems``' local arrays (``v``), sorted by
+    report time, with codes WT<yyyymm><7-digit counter within the month>."""
+    o = np.argsort(v["rep"], kind="stable")
+    base = np.datetime64(v["start"], "s")
+    end = v["ndays"] * 86400 - 1
+    status = v["status"]
+
+    def ts(sec, keep):
+        return np.where(keep, base + sec.astype("int64").astype("timedelta64[s]"), np.datetime64("NaT", "s"))[o]
+
+    reported_at = base + v["rep"][o].astype("timedelta64[s]")
     months, inv = np.unique(reported_at.astype("datetime64[M]"), return_inverse=True)
     first = np.searchsorted(inv, np.arange(len(months)))
-    prefix = np.char.add("WT", np.char.replace(np.datetime_as_string(months), "-", ""))
-    codes = np.strings.add(prefix[inv], np.strings.zfill((np.arange(n) - first[inv] + 1).astype(str), 7))
+    prefix = np.array(["WT" + str(m).replace("-", "") for m in months], dtype="U8")
+    counter = (np.arange(len(o)) - first[inv] + 1 + 10**7).astype("U8")  # "1" + 7 digits
+    codes = np.strings.add(prefix[inv], counter.view("U1").reshape(-1, 8)[:, 1:].copy().view("U7").ravel())
     return pd.DataFrame({
-        "code": codes, "category": np.asarray(cat_names, dtype=object)[cat[order]],
-        "standard_code": std_code[order], "description": desc[order], "lon": x[order], "lat": y[order],
-        "reported_at": reported_at, "source": np.asarray(SOURCES, dtype=object)[src[order]],
-        "deadline": ts(rep + dl, True), "status": np.asarray(STATUSES, dtype=object)[status[order]],
-        "unit_code": unit[order], "acknowledged_at": ts(ack, (status > 0) & (ack <= end)),
-        "rectified_at": ts(rect, status >= 2), "verified_at": ts(verify, status == 3),
-        "rework_count": rework[order].astype("int64"), "deduction": deduction[order],
-        "reporter": reporter[order],
+        "code": pd.array(codes, dtype="str"), "category": _strings(v["cat_names"], v["cat"][o]),
+        "standard_code": _strings(v["std"]["code"], v["std_idx"][o]),
+        "description": _strings(v["desc"], v["desc_inv"][o]), "lon": v["x"][o], "lat": v["y"][o],
+        "reported_at": reported_at, "source": _strings(SOURCES, v["src"][o]),
+        "deadline": ts(v["rep"] + v["dl"], True), "status": _strings(STATUSES, status[o]),
+        "unit_code": _strings(v["unit_vocab"], v["unit"][o]),
+        "acknowledged_at": ts(v["ack"], (status > 0) & (v["ack"] <= end)),
+        "rectified_at": ts(v["rect"], status >= 2), "verified_at": ts(v["verify"], status == 3),
+        "rework_count": v["rework"][o].astype("int64"), "deduction": v["deduction"][o],
+        "reporter": _strings(v["who"], v["who_idx"][o]),
     })
 
 
@@ -361,29 +425,42 @@ def _inspectors(people, seed, k=12):
                     dtype=object)
 
 
-def _reporters(src, g, grids, people, seed, rng):
-    """'12345热线' / '暗访组' / a 督查 inspector / one of the grid's current 网格员."""
-    n = len(src)
-    cur = current(people["assignments"])
-    cur = cur[(cur["target_kind"] == "grid") & (cur["role"] == "网格员")]
+def _reporters(src, g, rep, start, grids, people, seed, rng):
+    """Reporter vocabulary and index per problem: '12345热线' / '暗访组' / a 督查 inspector /
+    a 网格员 of the grid on duty that day (any of the grid's before the first assignment)."""
+    a = people["assignments"]
+    a = a[(a["target_kind"] == "grid") & (a["role"] == "网格员")]
     name = dict(zip(people["persons"]["code"], people["persons"]["name"]))
-    members = [cur.loc[cur["target_code"] == c, "person_code"].map(name).tolist() or ["网格员"]
-               for c in grids["code"]]
-    cnt = np.array([len(m) for m in members])
-    table = np.full((len(members), cnt.max()), "", dtype=object)
-    for i, m in enumerate(members):
-        table[i, :len(m)] = m
+    row = pd.Series(np.arange(len(grids)), index=grids["code"].to_numpy()).reindex(a["target_code"]).to_numpy()
+    a, row = a[~np.isnan(row)], row[~np.isnan(row)].astype(np.int64)
+    slot = pd.Series(row).groupby(row).cumcount().to_numpy()
+    width = max(1, int(slot.max(initial=0)) + 1)
+    table = np.full((len(grids), width), "网格员", dtype=object)
+    lo = np.full((len(grids), width), np.iinfo(np.int64).max)
+    hi = np.full((len(grids), width), np.iinfo(np.int64).max)
+    day0 = pd.Timestamp(start)
+    table[row, slot] = a["person_code"].map(name).to_numpy(object)
+    lo[row, slot] = (pd.to_datetime(a["valid_from"]) - day0).dt.days.to_numpy() * 86400
+    hi[row, slot] = ((pd.to_datetime(a["valid_to"]) - day0).dt.days.fillna(10**9).to_numpy(np.int64) + 1) * 86400
     insp = _inspectors(people, seed)
-    out = np.where(src == 2, "12345热线", "暗访组").astype(object)
+    vocab = np.concatenate([["12345热线", "暗访组"], insp, table.ravel()]).astype(object)
+    out = np.where(src == 2, 0, 1)
     m = src == 1
-    out[m] = insp[rng.integers(0, len(insp), m.sum())]
-    m = src == 3
-    out[m] = table[g[m], (rng.random(m.sum()) * cnt[g[m]]).astype(int)]
-    return out
+    out[m] = 2 + rng.integers(0, len(insp), m.sum())
+    m = np.flatnonzero(src == 3)
+    gm, t = g[m], rep[m][:, None]
+    ok = (lo[gm] <= t) & (t < hi[gm])
+    ok[~ok.any(1)] = lo[gm[~ok.any(1)]] < np.iinfo(np.int64).max  # before any assignment: anyone
+    k = (rng.random(len(m)) * ok.sum(1)).astype(np.int64)
+    j = np.argmax(np.cumsum(ok, axis=1, dtype=np.int16) > k[:, None], axis=1)
+    out[m] = 2 + len(insp) + gm * width + j
+    return vocab, out
 
 
 def _inspections(layers, std, seed, start, ndays, bad, inspectors):
-    """2-4 visits per point per month, each checking 3-6 standards applicable to its kind."""
+    """测评记录: 2-4 visits per point in each twelfth of the window, each checking 3-6
+    standards applicable to the point kind; pass probability falls with grid badness and
+    kind difficulty and rises over the year. Failed standards score 0 or half points."""
     rng = np.random.default_rng([seed, 2])
     pts = layers["points"]
     g = locate_in_grids(np.asarray(pts.geometry.values), layers["grids"])

@@ -1,11 +1,14 @@
-"""Name pools for the demo city (演示城市名称库): roads, lanes, compounds, villages and facilities.
+"""Names of the demo city (演示城市名称库): the real main roads and sub-districts, and name pools.
 
-The names are invented but built the way names are built in a Shandong prefecture city: compounds
-(小区) from auspicious or local words plus a housing suffix (花园, 家园, 苑 …), old compounds without
-property management (无物业老旧小区) from the work unit that built them (…宿舍, …家属院), urban
-villages (城中村) from a surname plus a settlement suffix (…庄村, …屯, …集村). ``unique_names``
-draws from a pool with the caller's numpy Generator, so names are deterministic per seed and never
-repeat within a layer.
+Real: the main roads (主干道) of the urban core of 东昌府区 with their orientation (their positions
+here are approximate, not surveyed) and the sub-districts (街道) with approximate centres.
+
+Invented, but built the way names are built in a Shandong prefecture city: compounds (小区) from
+auspicious or local words plus a housing suffix (花园, 家园, 苑 …), old compounds without property
+management (无物业老旧小区) from the work unit that built them (…宿舍, …家属院), urban villages (城中村)
+from a surname plus a settlement suffix (…庄村, …屯, …集村), and point names from templates
+('{sd}中心小学', '东昌东路(柳园路至花园路段)'). Every random choice takes the caller's numpy Generator,
+so names are deterministic per seed; ``unique_names`` never repeats a name within a layer.
 """
 
 from __future__ import annotations
@@ -14,6 +17,45 @@ from collections.abc import Sequence
 
 import numpy as np
 
+# The real main roads (主干道) of the core, in their real orientation, at approximate (not surveyed)
+# WGS84 positions: (west/south half, east/north half or None, "EW"/"NS", lat or lon, from road,
+# to road). Pairs are split into 西/东 at the old town's meridian and into 南/北 at 东昌路; a road with
+# a from/to road starts/ends there, the others cross the whole core.
+MAIN_ROADS = (
+    ("东昌西路", "东昌东路", "EW", 36.4570, None, None),
+    ("柳园南路", "柳园北路", "NS", 116.0030, None, None),
+    ("兴华西路", "兴华东路", "EW", 36.4670, None, None),
+    ("建设西路", "建设东路", "EW", 36.4785, None, None),
+    ("振兴西路", "振兴东路", "EW", 36.4900, None, None),
+    ("湖南西路", "湖南东路", "EW", 36.4365, None, None),
+    ("光岳南路", "光岳北路", "NS", 115.9620, None, None),
+    ("花园南路", "花园北路", "NS", 116.0215, None, None),
+    ("昌润南路", "昌润北路", "NS", 116.0400, None, None),
+    ("卫育路", None, "NS", 115.9460, "利民路", None),
+    ("站前街", None, "EW", 36.4470, "京济路", "光岳路"),
+    ("中华路", None, "NS", 116.0570, None, None),
+    ("长江路", None, "EW", 36.4265, "柳园路", None),
+    ("嘉园路", None, "EW", 36.4460, "柳园路", None),
+    ("京济路", None, "NS", 115.9300, None, None),
+    ("利民西路", "利民东路", "EW", 36.4165, None, None),
+    ("华山路", None, "NS", 116.0730, None, "东昌路"),
+    ("黄河路", None, "EW", 36.4060, "花园路", None),
+    ("文化路", None, "NS", 115.9830, "兴华路", None),
+    ("育新街", None, "NS", 115.9830, None, "湖南路"),
+)
+# Approximate centres of the sub-districts (街道) of the core, WGS84 (an air-quality station list,
+# /work/shared/data/dongchangfu_subdistrict_points.csv); official code order. Centres far outside
+# the core are pulled to its edge (``geometry._subdistrict_centres``): only their urban side is in the core.
+# 古楼街道 (named after 光岳楼) holds the old town; its station lies 2.5 km north-west of 光岳楼 at
+# (115.956142, 36.469224), so the centre used is the midpoint of the two.
+SUBDISTRICTS = (
+    ("古楼街道", 115.967740, 36.459578), ("柳园街道", 115.987321, 36.436024),
+    ("新区街道", 115.979706, 36.467200), ("湖西街道", 115.966267, 36.396028),
+    ("道口铺街道", 115.855610, 36.442835), ("闫寺街道", 115.880180, 36.514232),
+    ("北城街道", 116.072045, 36.517581), ("东城街道", 116.034620, 36.455019),
+    ("蒋官屯街道", 116.065723, 36.466849), ("李海务街道", 115.971687, 36.317226),
+    ("九州街道", 116.033696, 36.442518),
+)
 # 次干道: secondary roads (real-sounding names of Liaocheng and its development zones).
 SECONDARY_ROADS = (
     "龙山路", "文轩路", "育英路", "红星路", "新华路", "民主路", "团结路", "胜利路", "光明路",
@@ -48,7 +90,7 @@ COMPOUND_PREFIXES = (
 )
 COMPOUND_SUFFIXES = (
     "花园", "小区", "家园", "苑", "府", "名郡", "新城", "公馆", "雅居", "嘉园", "佳苑", "华庭",
-    "名邸", "丽景", "新村", "庭院", "御府", "锦园", "名都", "湾",
+    "名邸", "丽景", "新村", "庭院", "御府", "锦园", "名都", "湾", "明珠",
 )
 COMPOUND_PHASES = ("一区", "二区", "三区", "四区", "一期", "二期")
 # 无物业 old compounds: the work unit (单位) that built them + 宿舍 / 家属院 / 小区.
@@ -131,9 +173,13 @@ def combine(*parts: Sequence[str]) -> list[str]:
 
 
 def compound_pool() -> list[str]:
-    """Modern 小区 names: prefix + suffix, and some with a phase (二区, 一期 …)."""
-    base = combine(COMPOUND_PREFIXES, COMPOUND_SUFFIXES)
-    return base + combine(COMPOUND_PREFIXES[:24], ("小区", "花园", "家园"), COMPOUND_PHASES)
+    """Modern 小区 names: prefix + suffix, and some with a phase (二区, 一期 …).
+
+    Pairs that repeat a character across the seam (新城新城, 华府御府, 柳园花园) are left out.
+    """
+    base = [p + s for p in COMPOUND_PREFIXES for s in COMPOUND_SUFFIXES if p[-1] not in s]
+    phased = [p + s for p in COMPOUND_PREFIXES[:24] for s in ("小区", "花园", "家园") if p[-1] not in s]
+    return base + combine(phased, COMPOUND_PHASES)
 
 
 def old_compound_pool() -> list[str]:
@@ -158,3 +204,26 @@ def base_road_name(name: str) -> str:
     if len(name) > 3 and name.endswith("路") and name[-2] in "东西南北":
         return name[:-2] + "路"
     return name
+
+
+def stretch_name(road: str, a: str | None, b: str | None, side: str) -> str:
+    """A stretch of a road: '东昌东路(柳园路至花园路段)', '东昌东路(花园路以东段)' or '东昌东路(全段)'.
+
+    ``a`` and ``b`` are the junction roads at its ends (None at the road's end); ``side`` (东/西/南/北)
+    is where a one-junction stretch lies as seen from its junction.
+    """
+    if a and b:
+        return f"{road}({a}至{b}段)"
+    return f"{road}({a or b}以{side}段)" if a or b else f"{road}(全段)"
+
+
+def facility_name(rng: np.random.Generator, templates: Sequence[str], subdistrict: str, road: str) -> str:
+    """Fill a random template ('{sd}中心小学', '{road}农贸市场' …) for a place near ``road`` in ``subdistrict``."""
+    part = SITE_PARTS[rng.integers(len(SITE_PARTS))]
+    return templates[rng.integers(len(templates))].format(
+        sd=subdistrict.removesuffix("街道"), sdfull=subdistrict, road=road, part=part)
+
+
+def shop_name(rng: np.random.Generator, street: str) -> str:
+    """A 九小门店 (small shop) by its address: '兴华西路23号小吃店'."""
+    return f"{street}{rng.integers(1, 400)}号{SHOP_KINDS[rng.integers(len(SHOP_KINDS))]}"

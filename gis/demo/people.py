@@ -92,7 +92,8 @@ _GRID_HEAD_TITLES = ("党工委副书记", "办事处副主任", "人大工委�
 _POINT_UNIT = {"主次干道": "city_cgj", "商业大街": "dist_zfj", "农贸市场": "dist_scjg", "学校": "city_jtj",
                "医院": "city_wjw", "公共厕所": "city_cgj", "广场公园": "city_cgj", "车站": "city_jtysj",
                "九小门店": "dist_scjg", "机关单位": "city_jgsw", "建筑工地": "city_zjj"}
-_CHANGE_DATES = (dt.date(2025, 3, 31), dt.date(2025, 6, 30))
+_CHANGE_DATES = (dt.date(2025, 6, 30), dt.date(2026, 3, 31))  # 帮包 leader changes (调整)
+_MEMBER_CHANGE = dt.date(2025, 12, 31)  # a few 网格员 replaced
 
 
 def chinese_names(rng: np.random.Generator, n: int, exclude=()) -> list[str]:
@@ -140,15 +141,16 @@ def _phones(rng, n, mobile: bool) -> list[str]:
 
 
 def _units(grids, compounds, rng):
-    """Units table plus lookups: key->code, grid position->(街道 code, 社区 code)."""
+    """Units table plus lookups: catalogue key -> code, grid row -> 街道 / 社区 unit code,
+    property company -> unit code, and the grid rows ordered by (街道, code)."""
     rows = [(name, kind) for _, name, kind in _UNITS]
     key = {k: f"U-{i + 1:03d}" for i, (k, _, _) in enumerate(_UNITS)}
     order = np.lexsort((grids["code"].to_numpy(), grids["subdistrict"].to_numpy()))
-    street_of, comm_of = {}, {}
+    subd_of, comm_of = {}, {}
     for sub in sorted(grids["subdistrict"].unique()):
         suffix = "人民政府" if sub.endswith("镇") else ("办事处" if sub.endswith("街道") else "街道办事处")
         rows.append((sub + suffix, "街道办事处"))
-        street_of[sub] = f"U-{len(rows):03d}"
+        subd_of[sub] = f"U-{len(rows):03d}"
     n_comm = 0
     for sub in sorted(grids["subdistrict"].unique()):
         members = [i for i in order if grids["subdistrict"].iat[i] == sub]
@@ -167,8 +169,8 @@ def _units(grids, compounds, rng):
     units.insert(0, "code", [f"U-{i + 1:03d}" for i in range(len(units))])
     units["phone"] = _phones(rng, len(units), mobile=False)
     units["contact"] = chinese_names(rng, len(units))
-    grid_street = {i: street_of[grids["subdistrict"].iat[i]] for i in range(len(grids))}
-    return units, key, grid_street, comm_of, prop_of, order
+    grid_subd = {i: subd_of[grids["subdistrict"].iat[i]] for i in range(len(grids))}
+    return units, key, grid_subd, comm_of, prop_of, order
 
 
 def build_people(layers: dict, seed: int) -> dict[str, pd.DataFrame]:
@@ -179,7 +181,7 @@ def build_people(layers: dict, seed: int) -> dict[str, pd.DataFrame]:
     """
     rng = np.random.default_rng([seed, 7])
     grids = layers["grids"].reset_index(drop=True)
-    units, key, grid_street, comm_of, prop_of, order = _units(grids, layers["compounds"], rng)
+    units, key, grid_subd, comm_of, prop_of, order = _units(grids, layers["compounds"], rng)
     uname = dict(zip(units["code"], units["name"]))
     n_grid = len(grids)
     n_city = int(np.clip(round(n_grid / 3), 1, len(_CITY_TITLES)))
@@ -222,17 +224,18 @@ def build_people(layers: dict, seed: int) -> dict[str, pd.DataFrame]:
     replaced = set(rng.choice(n_grid, size=max(1, n_grid // 15), replace=False).tolist())
     for r, g in enumerate(order):
         code, sub = grids["code"].iat[g], grids["subdistrict"].iat[g]
-        persons.append((sub + _GRID_HEAD_TITLES[r % len(_GRID_HEAD_TITLES)], "街道", grid_street[g]))
-        asg.append(("grid", code, "网格长", len(persons) - 1, grid_street[g], START, None))
+        persons.append((sub + _GRID_HEAD_TITLES[r % len(_GRID_HEAD_TITLES)], "街道", grid_subd[g]))
+        asg.append(("grid", code, "网格长", len(persons) - 1, grid_subd[g], START, None))
         comm = uname[comm_of[g]].removesuffix("居委会")
         first = comm_of.get(order[r - 1]) != comm_of[g] if r else True
         titles = [comm + ("党支部书记" if first else "居委会副主任")] + [comm + "专职网格员"] * 2
         for m in range(int(n_members[g])):
             persons.append((titles[m], "社区", comm_of[g]))
-            if m == 0 and g in replaced:  # predecessor left in May; current one since June
+            if m == 0 and g in replaced:  # predecessor left at the end of 2025
                 persons.append((comm + "专职网格员", "社区", comm_of[g]))
-                asg.append(("grid", code, "网格员", len(persons) - 1, comm_of[g], START, dt.date(2025, 5, 31)))
-                asg.append(("grid", code, "网格员", len(persons) - 2, comm_of[g], dt.date(2025, 6, 1), None))
+                asg.append(("grid", code, "网格员", len(persons) - 1, comm_of[g], START, _MEMBER_CHANGE))
+                asg.append(("grid", code, "网格员", len(persons) - 2, comm_of[g],
+                            _MEMBER_CHANGE + dt.timedelta(days=1), None))
             else:
                 asg.append(("grid", code, "网格员", len(persons) - 1, comm_of[g], START, None))
         asg.append(("grid", code, "责任单位", None, comm_of[g], START, None))
@@ -259,18 +262,18 @@ def build_people(layers: dict, seed: int) -> dict[str, pd.DataFrame]:
         return out
 
     main = ("主干道", "次干道")
-    s_units = children("street", layers.get("streets"), lambda r, g: [key["city_cgj"], grid_street[g]]
-                       if r["road_class"] in main else [grid_street[g], comm_of[g]])
-    c_units = children("compound", layers.get("compounds"), lambda r, g: [
-        prop_of.get(r["property_company"]) if isinstance(r["property_company"], str) else comm_of[g]])
-    v_units = children("village", layers.get("villages"), lambda r, g: [grid_street[g], comm_of[g]])
+    s_units = children("street", layers.get("streets"), lambda r, g: [key["city_cgj"], grid_subd[g]]
+                       if r["road_class"] in main else [grid_subd[g], comm_of[g]])
+    c_units = children("compound", layers.get("compounds"),  # 物业 if any, else the 社区 (无物业小区)
+                       lambda r, g: [prop_of.get(r["property_company"]) or comm_of[g]])
+    v_units = children("village", layers.get("villages"), lambda r, g: [grid_subd[g], comm_of[g]])
     refs = {**s_units, **c_units, **v_units}
 
     def point_rule(r, g):
         ref = refs.get(r["ref_code"], []) if isinstance(r["ref_code"], str) else []
         own = key.get(_POINT_UNIT.get(r["kind"], ""))
         first = ([own] if own else []) + ref if r["kind"] not in ("小区", "城中村", "背街小巷") else ref
-        return first + [grid_street[g]] if first else [comm_of[g], grid_street[g]]
+        return first + [grid_subd[g]] if first else [comm_of[g], grid_subd[g]]
 
     children("point", layers.get("points"), point_rule)
 

@@ -222,11 +222,7 @@ def upgrade() -> None:
     sa.Column('street_id', sa.Integer(), nullable=True),
     sa.Column('village_id', sa.Integer(), nullable=True),
     sa.Column('geom', Geometry(geometry_type='POINT', srid=4326, dimension=2, spatial_index=False, from_text='ST_GeomFromEWKT', name='geometry', nullable=False), nullable=False),
-    sa.ForeignKeyConstraint(['compound_id'], ['compounds.id'], ),
-    sa.ForeignKeyConstraint(['grid_id'], ['grids.id'], ),
-    sa.ForeignKeyConstraint(['street_id'], ['streets.id'], ),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], ),
-    sa.ForeignKeyConstraint(['village_id'], ['villages.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('code')
     )
@@ -248,7 +244,6 @@ def upgrade() -> None:
     sa.Column('score', sa.Float(), nullable=False),
     sa.Column('inspector', sa.String(length=50), nullable=True),
     sa.Column('grid_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['grid_id'], ['grids.id'], ),
     sa.ForeignKeyConstraint(['point_id'], ['points.id'], ),
     sa.PrimaryKeyConstraint('id')
     )

@@ -1,0 +1,54 @@
+"""Server-side density of open problems for the wall's heatmap: H3 hexagon counts, never points.
+
+The database bins the open problems into small lon/lat cells (GROUP BY on integer cell
+indices computed from the stored ``lon``/``lat`` columns), so at most a few thousand rows come
+back whatever the number of problems; each cell centre is then put in its H3 cell (resolution
+9 ≈ 0.1 km², 8 ≈ 0.7 km²) with the `h3` package and the counts summed. The page ships one row
+per hexagon (id + count): a few tens of KB for the whole city.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import h3
+import pandas as pd
+from sqlalchemy import DateTime, Engine
+
+from gis.metrics import _closed, _now, _Sql
+
+#: DB bin size in degrees per resolution: well under the H3 cell's size (res 9 edge ≈ 174 m).
+BIN_DEGREES = {7: 0.004, 8: 0.0015, 9: 0.0005, 10: 0.0002}
+
+
+def open_problem_bins(engine: Engine, as_of: datetime | None = None, step: float = 0.0005, subdistrict=None,
+                      category=None, source=None) -> pd.DataFrame:
+    """Open problems (reported by `as_of`, not closed then) counted per lon/lat cell of `step` degrees.
+
+    Columns: lon, lat (cell centre), count. Aggregated in the database.
+    """
+    t = _now(as_of)
+    q = _Sql(engine)
+    tt = q.bind("t", t, DateTime)
+    s = q.bind("step", float(step))
+    cell = (lambda col: f"CAST(FLOOR({col} / {s}) AS INTEGER)") if q.pg else (lambda col: f"CAST({col} / {s} AS INTEGER)")
+    # SQLite's CAST truncates toward zero: right for the positive lon/lat of China.
+    sql = f"""
+SELECT {cell('p.lon')} AS ix, {cell('p.lat')} AS iy, COUNT(*) AS n
+FROM problems p
+WHERE p.reported_at <= {tt} AND NOT {_closed('p', tt)}{q.problem_filters('p', category, source, subdistrict)}
+GROUP BY 1, 2"""
+    df = q.run(engine, sql)
+    return pd.DataFrame({"lon": (df["ix"].astype(float) + 0.5) * step, "lat": (df["iy"].astype(float) + 0.5) * step,
+                         "count": df["n"].astype("int64")})
+
+
+def open_problem_hexes(engine: Engine, as_of: datetime | None = None, resolution: int = 9, subdistrict=None,
+                       category=None, source=None) -> pd.DataFrame:
+    """Open problems per H3 cell at `resolution` (8 or 9 for a city): columns hex, count; densest first."""
+    bins = open_problem_bins(engine, as_of, BIN_DEGREES.get(resolution, 0.0005), subdistrict, category, source)
+    if bins.empty:
+        return pd.DataFrame({"hex": pd.Series(dtype=object), "count": pd.Series(dtype="int64")})
+    cells = [h3.latlng_to_cell(lat, lon, resolution) for lat, lon in zip(bins["lat"].to_numpy(), bins["lon"].to_numpy())]
+    out = bins.assign(hex=cells).groupby("hex", as_index=False)["count"].sum()
+    return out.sort_values(["count", "hex"], ascending=[False, True]).reset_index(drop=True)

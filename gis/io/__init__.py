@@ -1,0 +1,15 @@
+"""Real data in and out: Shapefile, GeoPackage, GeoJSON, CSV and Excel, with China's CRSs and encodings.
+
+- ``readers``  open a file (size/type limits, safe zip unpacking) into a frame;
+- ``encoding`` .cpg, else UTF-8 vs GBK/GB18030 detection; garbled Chinese is refused;
+- ``crs``      .prj, CGCS2000 and its Gauss-Krüger zones, GCJ-02/BD-09, guesses, district check;
+- ``fields``   column → field mapping with the usual Chinese headers;
+- ``validate`` every bad row with its number and reason;
+- ``importer`` one transaction per import, upsert by code, audit entry;
+- ``exporter`` by file extension, so that what was imported exports back the same;
+- ``cli``      ``python -m gis import|export``.
+"""
+
+
+class InputError(ValueError):
+    """The input cannot be used; the message (Chinese) is shown to the user as is, never a traceback."""

@@ -1,0 +1,474 @@
+"""Every number on the leaders' wall screen (领导大屏), each computed by one function, in SQL.
+
+All aggregation runs in the database with GROUP BY on the area ids stored at ingest
+(``problems.grid_id``, ``inspections.grid_id``, ``problems.unit_id``); Python only shapes the
+few dozen result rows. Every function takes ``as_of`` (default: now) so that results are
+reproducible: a month is always evaluated **as of the end of that month, or as of ``as_of`` if
+that is earlier** (so last month's figures do not drift as late closures come in).
+
+综合得分 / 合规指数 (per grid and month, 0–100; see README "综合得分 / 合规指数"):
+
+    score = 100 × 测评通过率 (inspections of the month, weighted by the standard's points)
+          − 问题扣分 = min(30, 10 × 本网格本月问题扣分合计 ÷ 全市网格平均)   (the city average costs 10)
+          − 超期扣分 = 20 × 超期率 (share of the month's problems rectified late or still overdue)
+    clamped to 0..100. A grid with no inspection counts as pass rate 100 % but is not ranked.
+
+A grid with fewer than ``GRIDMAP_MIN_INSPECTIONS`` inspections in the month is "样本不足": it
+keeps its score and colour but gets no rank. Colours (三色牌): 绿 ≥ ``GRIDMAP_SCORE_GREEN``,
+黄 ≥ ``GRIDMAP_SCORE_YELLOW``, else 红 — read by `thresholds()`, the one place they live.
+
+Problem definitions (t = the evaluation moment):
+- 问题数: problems reported in the month;
+- 应结案: of those, whose rectification deadline has passed (deadline ≤ t);
+- 结案: of 应结案, closed (已结案, verified ≤ t); 按期结案: closed and rectified ≤ deadline;
+- 返工: of 应结案, sent back at least once (rework_count > 0);
+- 超期 (for the score): deadline < t and (not rectified, or rectified after the deadline);
+- overdue now (现超期): reported ≤ t, deadline < t, not rectified by t, not closed by t;
+- average time to rectify: mean hours from report to rectification, over the month's problems
+  rectified by t.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import Date, DateTime, Engine, bindparam, text
+
+from gis.areas import current_layer_id
+from gis.config import setting
+from gis.models import STATUS_CLOSED
+
+DEFAULT_GREEN = 80.0
+DEFAULT_YELLOW = 60.0
+DEFAULT_MIN_INSPECTIONS = 30
+DEFAULT_REFRESH_SECONDS = 60
+DEDUCTION_WEIGHT, DEDUCTION_CAP, OVERDUE_WEIGHT = 10.0, 30.0, 20.0
+COLORS = ("红", "黄", "绿")
+
+SCORE_COLUMNS = ["code", "name", "subdistrict", "score", "rank", "color", "inspections", "pass_rate",
+                 "deduction", "overdue_penalty", "problems", "open", "overdue", "ranked"]
+
+
+# --------------------------------------------------------------------------- settings
+
+@dataclass(frozen=True)
+class Thresholds:
+    green: float
+    yellow: float
+
+    def color(self, score: float) -> str:
+        return "绿" if score >= self.green else "黄" if score >= self.yellow else "红"
+
+
+def thresholds() -> Thresholds:
+    """三色牌 thresholds: GRIDMAP_SCORE_GREEN (default 80) and GRIDMAP_SCORE_YELLOW (default 60)."""
+    green = float(setting("GRIDMAP_SCORE_GREEN", str(DEFAULT_GREEN)))
+    yellow = float(setting("GRIDMAP_SCORE_YELLOW", str(DEFAULT_YELLOW)))
+    if yellow > green:
+        raise ValueError(f"GRIDMAP_SCORE_YELLOW ({yellow}) must not exceed GRIDMAP_SCORE_GREEN ({green})")
+    return Thresholds(green, yellow)
+
+
+def min_inspections() -> int:
+    """Minimum inspections in a month for a grid to be ranked (GRIDMAP_MIN_INSPECTIONS, default 30)."""
+    return int(setting("GRIDMAP_MIN_INSPECTIONS", str(DEFAULT_MIN_INSPECTIONS)))
+
+
+def refresh_seconds() -> int:
+    """How often the wall screen refreshes itself (GRIDMAP_WALL_REFRESH, seconds, default 60)."""
+    return max(5, int(setting("GRIDMAP_WALL_REFRESH", str(DEFAULT_REFRESH_SECONDS))))
+
+
+# --------------------------------------------------------------------------- months
+
+def month_start(d: date | datetime) -> date:
+    return date(d.year, d.month, 1)
+
+
+def add_months(d: date, n: int) -> date:
+    y, m = divmod(d.year * 12 + d.month - 1 + n, 12)
+    return date(y, m + 1, 1)
+
+
+def _now(as_of: datetime | None) -> datetime:
+    if as_of is None:
+        return datetime.now().replace(microsecond=0)
+    if not isinstance(as_of, datetime):  # a date means the end of that day
+        return datetime.combine(as_of, datetime.min.time()) + timedelta(days=1)
+    return as_of
+
+
+def month_end_as_of(month: date, as_of: datetime | None = None) -> datetime:
+    """The moment `month` is evaluated at: the end of that month, or `as_of` (default now) if earlier."""
+    return min(_now(as_of), datetime.combine(add_months(month_start(month), 1), datetime.min.time()))
+
+
+def _current_month(t: datetime) -> date:
+    """The month `t` falls in (midnight on the 1st still belongs to the month before)."""
+    return month_start(t - timedelta(microseconds=1))
+
+
+def _months(first: date, last: date, as_of: datetime) -> list[dict]:
+    """One row per month from `first` to `last`: key, start, end, evaluation moment t."""
+    rows, m = [], month_start(first)
+    while m <= last:
+        nxt = add_months(m, 1)
+        t = min(as_of, datetime.combine(nxt, datetime.min.time()))
+        rows.append({"k": m.strftime("%Y-%m"), "m0": datetime.combine(m, datetime.min.time()),
+                     "m1": datetime.combine(nxt, datetime.min.time()), "t": t,
+                     "d0": m, "d1": nxt, "dt": t.date()})
+        m = nxt
+    return rows
+
+
+class _Sql:
+    """Builds one portable SQL statement with its bind parameters (SQLite and PostgreSQL)."""
+
+    def __init__(self, engine: Engine):
+        self.pg = engine.dialect.name == "postgresql"
+        self.params: dict = {}
+        self.binds: list = []
+
+    def bind(self, name: str, value, type_=None) -> str:
+        self.params[name] = value
+        if type_ is not None:
+            self.binds.append(bindparam(name, type_=type_))
+        if self.pg and type_ is DateTime:
+            return f"CAST(:{name} AS TIMESTAMP)"
+        if self.pg and type_ is Date:
+            return f"CAST(:{name} AS DATE)"
+        return f":{name}"
+
+    def months_cte(self, months: list[dict]) -> str:
+        parts = []
+        for i, m in enumerate(months):
+            cols = [f"{self.bind(f'k{i}', m['k'])} AS k"]
+            cols += [f"{self.bind(f'{c}{i}', m[c], DateTime)} AS {c}" for c in ("m0", "m1", "t")]
+            cols += [f"{self.bind(f'{c}{i}', m[c], Date)} AS {c}" for c in ("d0", "d1", "dt")]
+            parts.append("SELECT " + ", ".join(cols))
+        return "months AS MATERIALIZED (" + " UNION ALL ".join(parts) + ")"
+
+    def month_key(self, col: str) -> str:
+        """'YYYY-MM' of a date or timestamp column (SQLite stores them as ISO text)."""
+        return f"to_char({col}, 'YYYY-MM')" if self.pg else f"substr({col}, 1, 7)"
+
+    def reported_between(self, months: list[dict], alias: str = "p") -> str:
+        """Index-friendly range on reported_at covering `months`."""
+        a = self.bind("first_ts", months[0]["m0"], DateTime)
+        b = self.bind("last_ts", months[-1]["m1"], DateTime)
+        return f"{alias}.reported_at >= {a} AND {alias}.reported_at < {b}"
+
+    def hours(self, a: str, b: str) -> str:
+        """Hours from timestamp `a` to timestamp `b`."""
+        if self.pg:
+            return f"(EXTRACT(EPOCH FROM ({b} - {a})) / 3600.0)"
+        return f"((julianday({b}) - julianday({a})) * 24.0)"
+
+    def problem_filters(self, alias: str = "p", category=None, source=None, subdistrict=None) -> str:
+        out = ""
+        if category:
+            out += f" AND {alias}.category = {self.bind('category', category)}"
+        if source:
+            out += f" AND {alias}.source = {self.bind('source', source)}"
+        if subdistrict:
+            out += (f" AND {alias}.grid_id IN (SELECT id FROM grids WHERE subdistrict = "
+                    f"{self.bind('subdistrict', subdistrict)})")
+        return out
+
+    def run(self, engine: Engine, sql: str, conn=None) -> pd.DataFrame:
+        stmt = text(sql).bindparams(*self.binds) if self.binds else text(sql)
+        if conn is not None:
+            res = conn.execute(stmt, self.params)
+            return pd.DataFrame(res.all(), columns=list(res.keys()))
+        with engine.connect() as c:
+            res = c.execute(stmt, self.params)
+            return pd.DataFrame(res.all(), columns=list(res.keys()))
+
+
+def _closed(alias: str = "p", t: str = "m.t") -> str:
+    return f"({alias}.status = '{STATUS_CLOSED}' AND COALESCE({alias}.verified_at, {alias}.reported_at) <= {t})"
+
+
+# --------------------------------------------------------------------------- scores
+
+def _scores(engine: Engine, months: list[dict], subdistrict=None, category=None, source=None,
+            min_sample: int | None = None, grid_code: str | None = None) -> pd.DataFrame:
+    """The score table for each month of `months` (column k) and each current grid."""
+    q = _Sql(engine)
+    th = thresholds()
+    min_n = min_inspections() if min_sample is None else int(min_sample)
+    with engine.connect() as conn:
+        layer = current_layer_id(conn)
+        ins_filter = ""
+        if category:
+            ins_filter = (f" AND i.standard_code IN (SELECT code FROM standards WHERE category = "
+                          f"{q.bind('icategory', category)})")
+        sql = f"""
+WITH {q.months_cte(months)},
+cur AS (SELECT code, name, subdistrict FROM grids WHERE layer_id = {q.bind('layer', layer)}),
+ins AS (
+  SELECT m.k, g.code, COUNT(*) AS n,
+         SUM(CASE WHEN i.passed THEN COALESCE(s.points, 1.0) ELSE 0.0 END) AS ok_points,
+         SUM(COALESCE(s.points, 1.0)) AS all_points
+  FROM inspections i
+  JOIN months m ON m.k = {q.month_key('i.inspected_on')} AND i.inspected_on <= m.dt
+  JOIN grids g ON g.id = i.grid_id
+  LEFT JOIN standards s ON s.code = i.standard_code
+  WHERE i.inspected_on >= {q.bind('first_d', months[0]['d0'], Date)}
+    AND i.inspected_on < {q.bind('last_d', months[-1]['d1'], Date)}{ins_filter}
+  GROUP BY m.k, g.code),
+prob AS (
+  SELECT m.k, g.code, COUNT(*) AS n, SUM(p.deduction) AS ded,
+         SUM(CASE WHEN p.deadline < m.t AND (p.rectified_at IS NULL OR p.rectified_at > p.deadline)
+                  THEN 1 ELSE 0 END) AS overdue,
+         SUM(CASE WHEN {_closed()} THEN 0 ELSE 1 END) AS open_n
+  FROM problems p
+  JOIN months m ON m.k = {q.month_key('p.reported_at')} AND p.reported_at <= m.t
+  JOIN grids g ON g.id = p.grid_id
+  WHERE {q.reported_between(months)}{q.problem_filters('p', category, source)}
+  GROUP BY m.k, g.code),
+base AS (
+  SELECT m.k, c.code, c.name, c.subdistrict, COALESCE(i.n, 0) AS inspections,
+         CASE WHEN i.all_points > 0 THEN i.ok_points * 1.0 / i.all_points END AS pass_rate,
+         COALESCE(pr.n, 0) AS problems, COALESCE(pr.ded, 0.0) AS ded,
+         COALESCE(pr.open_n, 0) AS open_n, COALESCE(pr.overdue, 0) AS overdue
+  FROM months m CROSS JOIN cur c
+  LEFT JOIN ins i ON i.k = m.k AND i.code = c.code
+  LEFT JOIN prob pr ON pr.k = m.k AND pr.code = c.code),
+mean AS (SELECT k, AVG(ded) AS mean_ded FROM base GROUP BY k),
+pen AS (
+  SELECT b.*,
+         CASE WHEN a.mean_ded > 0 THEN
+           CASE WHEN {DEDUCTION_WEIGHT} * b.ded / a.mean_ded > {DEDUCTION_CAP} THEN {DEDUCTION_CAP}
+                ELSE {DEDUCTION_WEIGHT} * b.ded / a.mean_ded END
+         ELSE 0.0 END AS deduction,
+         CASE WHEN b.problems > 0 THEN {OVERDUE_WEIGHT} * b.overdue / b.problems ELSE 0.0 END AS overdue_penalty
+  FROM base b JOIN mean a ON a.k = b.k),
+raw AS (SELECT pen.*, 100.0 * COALESCE(pass_rate, 1.0) - deduction - overdue_penalty AS raw_score FROM pen),
+sc AS (
+  SELECT raw.*, CASE WHEN raw_score < 0 THEN 0.0 WHEN raw_score > 100 THEN 100.0 ELSE raw_score END AS score,
+         CASE WHEN inspections >= {q.bind('min_n', min_n)} THEN 1 ELSE 0 END AS ranked
+  FROM raw),
+fin AS (
+  SELECT k, code, name, subdistrict, score,
+         CASE WHEN ranked = 1 THEN RANK() OVER (PARTITION BY k, ranked ORDER BY score DESC) END AS rank,
+         CASE WHEN score >= {q.bind('green', th.green)} THEN '绿'
+              WHEN score >= {q.bind('yellow', th.yellow)} THEN '黄' ELSE '红' END AS color,
+         inspections, pass_rate, deduction, overdue_penalty, problems, open_n AS open, overdue, ranked
+  FROM sc)
+SELECT * FROM fin WHERE 1 = 1"""
+        if subdistrict:
+            sql += f" AND subdistrict = {q.bind('sd', subdistrict)}"
+        if grid_code:
+            sql += f" AND code = {q.bind('grid_code', grid_code)}"
+        sql += " ORDER BY k, ranked DESC, score DESC, code"
+        df = q.run(engine, sql, conn)
+    df["ranked"] = df["ranked"].astype(bool)
+    df["rank"] = df["rank"].astype("Int64")
+    for col in ("inspections", "problems", "open", "overdue"):
+        df[col] = df[col].astype("int64")
+    for col in ("score", "pass_rate", "deduction", "overdue_penalty"):
+        df[col] = df[col].astype("float64")
+    return df
+
+
+def monthly_scores(engine: Engine, month: date, as_of: datetime | None = None, subdistrict=None, category=None,
+                   source=None, min_sample: int | None = None) -> pd.DataFrame:
+    """综合得分 of every current grid for `month` (any day of it), best first, unranked last.
+
+    Columns: code, name, subdistrict, score (0–100), rank (Int64, NA when 样本不足), color
+    ('红'|'黄'|'绿'), inspections, pass_rate (0–1, NaN without inspections), deduction (问题扣分),
+    overdue_penalty (超期扣分), problems, open, overdue, ranked (bool). Ranks are city-wide;
+    `subdistrict` only selects rows. `category` restricts problems (and inspections to the
+    standards of that category), `source` restricts problems.
+    """
+    t = _now(as_of)
+    df = _scores(engine, _months(month_start(month), month_start(month), t), subdistrict, category, source, min_sample)
+    return df.drop(columns="k").reset_index(drop=True)
+
+
+def score_trend(engine: Engine, grid_code: str, months: int = 12, as_of: datetime | None = None,
+                min_sample: int | None = None) -> pd.DataFrame:
+    """One grid's score and city rank for each of the last `months` months (oldest first).
+
+    Columns: month (first day, date), score, rank (Int64, NA when 样本不足). One SQL statement.
+    """
+    t = _now(as_of)
+    last = _current_month(t)
+    df = _scores(engine, _months(add_months(last, 1 - months), last, t), min_sample=min_sample, grid_code=grid_code)
+    df["month"] = pd.to_datetime(df["k"] + "-01").dt.date
+    return df[["month", "score", "rank"]].reset_index(drop=True)
+
+
+def rankings(scores: pd.DataFrame, n: int = 10) -> dict[str, pd.DataFrame]:
+    """红黑榜 from a `monthly_scores` frame: the `n` best and `n` worst ranked grids, and the
+    grids listed as 样本不足 (not ranked). The worst list is worst first."""
+    ranked = scores[scores["ranked"]].sort_values(["rank", "code"])
+    return {"best": ranked.head(n).reset_index(drop=True),
+            "worst": ranked.sort_values(["rank", "code"], ascending=[False, True]).head(n).reset_index(drop=True),
+            "insufficient": scores[~scores["ranked"]].sort_values("code").reset_index(drop=True)}
+
+
+def color_counts(scores: pd.DataFrame) -> dict[str, int]:
+    """三色牌 totals: how many grids are 绿, 黄, 红."""
+    counts = scores["color"].value_counts()
+    return {c: int(counts.get(c, 0)) for c in ("绿", "黄", "红")}
+
+
+# --------------------------------------------------------------------------- problem KPIs
+
+STAT_COLUMNS = ["month", "problems", "due", "closed", "on_time", "rework", "avg_hours",
+                "closure_rate", "on_time_rate", "rework_rate"]
+
+
+def monthly_stats(engine: Engine, first: date, last: date, as_of: datetime | None = None, subdistrict=None,
+                  category=None, source=None) -> pd.DataFrame:
+    """Problem figures per month from `first` to `last` (each month as of its end, or `as_of`).
+
+    Columns: month (date), problems (问题数), due (应结案数), closed (结案数), on_time (按期结案数),
+    rework (返工数), avg_hours (average hours to rectify), closure_rate (结案率), on_time_rate
+    (按期结案率), rework_rate (返工率) — rates 0–1, NaN when nothing was due.
+    """
+    t = _now(as_of)
+    q = _Sql(engine)
+    months = _months(month_start(first), month_start(last), t)
+    due = "p.deadline <= m.t"
+    sql = f"""
+WITH {q.months_cte(months)}
+SELECT m.k, COUNT(p.id) AS problems,
+       SUM(CASE WHEN {due} THEN 1 ELSE 0 END) AS due,
+       SUM(CASE WHEN {due} AND {_closed()} THEN 1 ELSE 0 END) AS closed,
+       SUM(CASE WHEN {due} AND {_closed()} AND p.rectified_at <= p.deadline THEN 1 ELSE 0 END) AS on_time,
+       SUM(CASE WHEN {due} AND p.rework_count > 0 THEN 1 ELSE 0 END) AS rework,
+       AVG(CASE WHEN p.rectified_at <= m.t THEN {q.hours('p.reported_at', 'p.rectified_at')} END) AS avg_hours
+FROM months m
+LEFT JOIN problems p ON p.reported_at >= m.m0 AND p.reported_at < m.m1 AND p.reported_at <= m.t
+     {q.problem_filters('p', category, source, subdistrict)}
+GROUP BY m.k ORDER BY m.k"""
+    df = q.run(engine, sql)
+    df["month"] = pd.to_datetime(df["k"] + "-01").dt.date
+    for col in ("problems", "due", "closed", "on_time", "rework"):
+        df[col] = df[col].fillna(0).astype("int64")
+    df["avg_hours"] = df["avg_hours"].astype("float64")
+    due_n = df["due"].where(df["due"] > 0)
+    df["closure_rate"] = df["closed"] / due_n
+    df["on_time_rate"] = df["on_time"] / due_n
+    df["rework_rate"] = df["rework"] / due_n
+    return df[STAT_COLUMNS]
+
+
+def overdue_now(engine: Engine, as_of: datetime | None = None, subdistrict=None, category=None, source=None) -> int:
+    """现超期: problems reported by `as_of`, past their deadline, not rectified and not closed then."""
+    t = _now(as_of)
+    q = _Sql(engine)
+    tt = q.bind("t", t, DateTime)
+    sql = f"""
+SELECT COUNT(*) FROM problems p
+WHERE p.reported_at <= {tt} AND p.deadline < {tt}
+  AND (p.rectified_at IS NULL OR p.rectified_at > {tt}) AND NOT {_closed('p', tt)}
+  {q.problem_filters('p', category, source, subdistrict)}"""
+    return int(q.run(engine, sql).iloc[0, 0])
+
+
+KPI_LABELS = {
+    "problems": ("问题数", "件"),
+    "closure_rate": ("结案率", "%"),
+    "on_time_rate": ("按期结案率", "%"),
+    "rework_rate": ("返工率", "%"),
+    "overdue_now": ("现超期", "件"),
+    "avg_hours": ("平均整改用时", "小时"),
+}
+#: For each KPI, whether a rise is good news (drives the arrow colour on the wall).
+KPI_HIGHER_IS_BETTER = {"problems": False, "closure_rate": True, "on_time_rate": True, "rework_rate": False,
+                        "overdue_now": False, "avg_hours": False}
+
+
+def kpis(engine: Engine, month: date, as_of: datetime | None = None, subdistrict=None, category=None,
+         source=None) -> pd.DataFrame:
+    """KPI tiles for `month` against the month before.
+
+    One row per KPI (index: problems, closure_rate, on_time_rate, rework_rate, overdue_now,
+    avg_hours) with label, unit, value, previous, change (value − previous; rates in
+    percentage points), higher_is_better. Rates are in percent.
+    """
+    t = _now(as_of)
+    m = month_start(month)
+    prev = add_months(m, -1)
+    stats = monthly_stats(engine, prev, m, t, subdistrict, category, source).set_index("month")
+    end_of = {mm: min(t, datetime.combine(add_months(mm, 1), datetime.min.time())) for mm in (prev, m)}
+    rows = []
+    for key, (label, unit) in KPI_LABELS.items():
+        vals = []
+        for mm in (m, prev):
+            if key == "overdue_now":
+                v = float(overdue_now(engine, end_of[mm], subdistrict, category, source))
+            else:
+                v = stats.at[mm, key] if mm in stats.index else float("nan")
+                v = float(v) * (100.0 if unit == "%" else 1.0) if pd.notna(v) else float("nan")
+            vals.append(v)
+        rows.append({"key": key, "label": label, "unit": unit, "value": vals[0], "previous": vals[1],
+                     "change": vals[0] - vals[1], "higher_is_better": KPI_HIGHER_IS_BETTER[key]})
+    return pd.DataFrame(rows).set_index("key")
+
+
+def trend(engine: Engine, months: int = 12, as_of: datetime | None = None, subdistrict=None, category=None,
+          source=None) -> pd.DataFrame:
+    """The last `months` months up to `as_of`'s month: `monthly_stats` columns, oldest first."""
+    t = _now(as_of)
+    last = _current_month(t)
+    return monthly_stats(engine, add_months(last, 1 - months), last, t, subdistrict, category, source)
+
+
+# --------------------------------------------------------------------------- units
+
+def worst_units(engine: Engine, month: date, as_of: datetime | None = None, n: int = 10, subdistrict=None,
+                category=None, source=None) -> pd.DataFrame:
+    """十差单位: the `n` responsible units doing worst with the month's problems.
+
+    Worst = most 超期 problems (rectified late or still overdue), then the lower 按期结案率,
+    then more problems. Columns: unit, problems, due, on_time, overdue, on_time_rate, avg_hours.
+    """
+    t = _now(as_of)
+    q = _Sql(engine)
+    months = _months(month_start(month), month_start(month), t)
+    sql = f"""
+WITH {q.months_cte(months)},
+agg AS (
+  SELECT p.unit_id, COUNT(*) AS problems,
+         SUM(CASE WHEN p.deadline <= m.t THEN 1 ELSE 0 END) AS due,
+         SUM(CASE WHEN p.deadline <= m.t AND {_closed()} AND p.rectified_at <= p.deadline THEN 1 ELSE 0 END) AS on_time,
+         SUM(CASE WHEN p.deadline < m.t AND (p.rectified_at IS NULL OR p.rectified_at > p.deadline)
+                  THEN 1 ELSE 0 END) AS overdue,
+         AVG(CASE WHEN p.rectified_at <= m.t THEN {q.hours('p.reported_at', 'p.rectified_at')} END) AS avg_hours
+  FROM months m
+  JOIN problems p ON p.reported_at >= m.m0 AND p.reported_at < m.m1 AND p.reported_at <= m.t
+  WHERE p.unit_id IS NOT NULL{q.problem_filters('p', category, source, subdistrict)}
+  GROUP BY p.unit_id)
+SELECT u.name AS unit, a.problems, a.due, a.on_time, a.overdue, a.avg_hours,
+       CASE WHEN a.due > 0 THEN a.on_time * 1.0 / a.due END AS on_time_rate
+FROM agg a JOIN units u ON u.id = a.unit_id
+WHERE a.overdue > 0
+ORDER BY a.overdue DESC, on_time_rate ASC, a.problems DESC, u.name
+LIMIT {int(n)}"""
+    df = q.run(engine, sql)
+    for col in ("problems", "due", "on_time", "overdue"):
+        df[col] = df[col].astype("int64")
+    for col in ("avg_hours", "on_time_rate"):
+        df[col] = df[col].astype("float64")
+    return df[["unit", "problems", "due", "on_time", "overdue", "on_time_rate", "avg_hours"]]
+
+
+# --------------------------------------------------------------------------- filters
+
+def filter_options(engine: Engine) -> dict[str, list[str]]:
+    """Choices for the wall's filters: sub-districts of the current layer, categories, sources."""
+    from gis.models import SOURCES
+
+    with engine.connect() as conn:
+        layer = current_layer_id(conn)
+        sds = [r[0] for r in conn.execute(text("SELECT DISTINCT subdistrict FROM grids WHERE layer_id = :l "
+                                               "ORDER BY subdistrict"), {"l": layer})]
+        cats = [r[0] for r in conn.execute(text("SELECT name FROM categories ORDER BY name"))]
+    return {"subdistrict": sds, "category": cats, "source": list(SOURCES)}

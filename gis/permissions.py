@@ -1,0 +1,88 @@
+"""Who may do what: roles checked in the core, in every function that writes.
+
+Pages hide buttons a user may not press, but the rule lives here: each write function in
+gis/ takes an `Actor` and calls `require(actor, action, grid_code=…)` before touching the
+database, so calling it directly for another grid fails the same way.
+
+| role            | may                                                        |
+|-----------------|------------------------------------------------------------|
+| 领导            | view everything, including the wall screen                 |
+| 网格长 / 网格员 | view everything; change only their own grid's problems     |
+| 核查员          | verify or return problems (核查通过 / 退回)                 |
+| 规划员          | edit grid boundaries (drafts, publish, restore)            |
+| 管理员          | manage users and imports, read the audit log               |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LEADER, GRID_CHIEF, GRID_WORKER, VERIFIER, PLANNER, ADMIN = "领导", "网格长", "网格员", "核查员", "规划员", "管理员"
+ROLES = (LEADER, GRID_CHIEF, GRID_WORKER, VERIFIER, PLANNER, ADMIN)
+KIOSK = "大屏"  # not a user role: a read-only wall-screen token
+
+# Actions that write, and the roles allowed to do them. Grid-scoped actions are further
+# limited to the actor's own grid for 网格长 / 网格员.
+ACTIONS: dict[str, frozenset[str]] = {
+    "problem.create": frozenset({GRID_CHIEF, GRID_WORKER}),
+    "problem.dispatch": frozenset({GRID_CHIEF, GRID_WORKER}),
+    "problem.acknowledge": frozenset({GRID_CHIEF, GRID_WORKER}),
+    "problem.submit": frozenset({GRID_CHIEF, GRID_WORKER}),
+    "problem.verify": frozenset({VERIFIER}),
+    "problem.return": frozenset({VERIFIER}),
+    "grid.edit": frozenset({PLANNER}),
+    "grid.publish": frozenset({PLANNER}),
+    "data.import": frozenset({ADMIN}),
+    "user.manage": frozenset({ADMIN}),
+    "audit.view": frozenset({ADMIN}),
+}
+GRID_SCOPED = frozenset({"problem.create", "problem.dispatch", "problem.acknowledge", "problem.submit"})
+OWN_GRID_ROLES = frozenset({GRID_CHIEF, GRID_WORKER})
+
+
+class PermissionDenied(PermissionError):
+    """The actor may not do this; the message is shown to users as is (Chinese)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a signed-in user, or the system (CLI run by an operator on the server)."""
+
+    username: str
+    role: str
+    grid_code: str | None = None
+
+    @classmethod
+    def system(cls, name: str = "命令行") -> "Actor":
+        """The operator at the server's command line: acts as 管理员."""
+        return cls(username=name, role=ADMIN)
+
+
+def allowed(actor: Actor, action: str, grid_code: str | None = None) -> bool:
+    """True when `actor` may do `action` (on `grid_code`, for grid-scoped actions)."""
+    roles = ACTIONS.get(action)
+    if roles is None:
+        raise ValueError(f"unknown action {action!r}")
+    if actor.role not in roles:
+        return False
+    if action in GRID_SCOPED and actor.role in OWN_GRID_ROLES:
+        return grid_code is not None and grid_code == actor.grid_code
+    return True
+
+
+def require(actor: Actor, action: str, grid_code: str | None = None) -> None:
+    """Raise PermissionDenied unless `actor` may do `action` (on `grid_code`)."""
+    if allowed(actor, action, grid_code):
+        return
+    if action in GRID_SCOPED and actor.role in OWN_GRID_ROLES:
+        raise PermissionDenied(f"无权操作：{actor.role}“{actor.username}”只能处理本网格（{actor.grid_code or '未指定'}）的问题，"
+                               f"不能处理网格 {grid_code or '（未知）'} 的问题。")
+    raise PermissionDenied(f"无权操作：角色“{actor.role}”不能执行“{ACTION_LABELS.get(action, action)}”。")
+
+
+ACTION_LABELS = {
+    "problem.create": "上报问题", "problem.dispatch": "派遣", "problem.acknowledge": "签收",
+    "problem.submit": "提交整改", "problem.verify": "核查通过", "problem.return": "退回",
+    "grid.edit": "编辑网格边界", "grid.publish": "发布网格版本", "data.import": "导入数据",
+    "user.manage": "管理用户", "audit.view": "查看审计日志",
+}

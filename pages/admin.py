@@ -1,0 +1,115 @@
+"""系统管理 (管理员 only): users, the audit log (filter, export), wall-screen tokens.
+
+The gate hides this page from other roles; the page checks again, and every change goes
+through gis.auth / gis.kiosk, which require 管理员 themselves.
+"""
+
+from datetime import date, datetime, time, timedelta
+
+import streamlit as st
+
+from gis import audit, auth, kiosk
+from gis.cached import engine
+from gis.permissions import OWN_GRID_ROLES, ROLES, PermissionDenied, allowed
+from pages.ui import current_actor, md_escape
+
+actor = current_actor()
+st.title("系统管理")
+if actor is None or not allowed(actor, "user.manage"):
+    st.error("无权访问：系统管理仅限管理员。")
+    st.stop()
+
+eng = engine()
+
+
+def _done(text: str, secret: str | None = None) -> None:
+    st.session_state["admin_notice"] = (text, secret)
+
+
+def _act(fn, *args, ok: str, show_secret: bool = False) -> None:
+    try:
+        result = fn(eng, actor, *args)
+    except (auth.AuthError, PermissionDenied) as exc:
+        st.error(md_escape(str(exc)))
+        return
+    _done(ok, result if show_secret else None)
+    st.rerun()
+
+
+notice = st.session_state.pop("admin_notice", None)
+if notice:
+    st.success(notice[0])
+    if notice[1]:
+        st.code(notice[1], language=None)
+        st.caption("密码 / 令牌只显示这一次，请立即转交本人。")
+users_tab, audit_tab, kiosk_tab = st.tabs(["用户", "审计日志", "大屏令牌"])
+
+with users_tab:
+    users = auth.list_users(eng)
+    st.dataframe(users.rename(columns=auth.USER_COLUMNS), hide_index=True, width="stretch")
+
+    left, right = st.columns(2)
+    with left.form("admin_add_user", clear_on_submit=True):
+        st.subheader("新增用户")
+        username = st.text_input("用户名", max_chars=auth.MAX_USERNAME_LENGTH)
+        display = st.text_input("姓名（可选）", max_chars=64)
+        role = st.selectbox("角色", ROLES)
+        grid = st.text_input("所属网格（网格长 / 网格员必填，如 DC-07）", max_chars=32)
+        password = st.text_input("初始密码（留空则随机生成）", type="password")
+        if st.form_submit_button("新增", type="primary"):
+            _act(auth.add_user, username, role, password or None, grid if role in OWN_GRID_ROLES else None,
+                 display or None, ok=f"已新增用户 {md_escape(username)}（{role}）。", show_secret=not password)
+
+    with right:
+        st.subheader("停用 / 启用 / 重置密码")
+        names = users["username"].tolist()
+        chosen = st.selectbox("用户", names, index=None, placeholder="选择用户", key="admin_user_pick")
+        b1, b2, b3 = st.columns(3)
+        if chosen and b1.button("停用", key="admin_disable"):
+            _act(auth.set_disabled, chosen, True, ok=f"已停用用户 {md_escape(chosen)}。")
+        if chosen and b2.button("启用", key="admin_enable"):
+            _act(auth.set_disabled, chosen, False, ok=f"已启用用户 {md_escape(chosen)}（并解除锁定）。")
+        if chosen and b3.button("重置密码", key="admin_reset"):
+            _act(auth.reset_password, chosen, ok=f"已重置用户 {md_escape(chosen)} 的密码并解除锁定。", show_secret=True)
+
+with audit_tab:
+    f1, f2, f3 = st.columns([1, 1, 2])
+    who = f1.selectbox("操作人", ["全部", *audit.actors(eng)], key="audit_actor")
+    kinds = {"全部": None, "登录": "auth.", "用户": "user.", "问题": "problem.", "网格版本": "grid.",
+             "导入": "import.", "大屏令牌": "kiosk."}
+    kind = f2.selectbox("操作类型", list(kinds), key="audit_kind")
+    today = date.today()
+    span = f3.date_input("日期范围", (today - timedelta(days=30), today), key="audit_dates")
+    if isinstance(span, (list, tuple)):  # a range being picked has one end only
+        start, end = (span[0], span[-1]) if span else (today, today)
+    else:
+        start = end = span or today
+    log = audit.entries(eng, actor=None if who == "全部" else who, action_prefix=kinds[kind],
+                        since=datetime.combine(start, time.min), until=datetime.combine(end + timedelta(days=1), time.min))
+    shown = log.rename(columns={"at": "时间", "actor": "操作人", "action": "操作", "target_kind": "对象类型",
+                                "target_code": "对象", "detail": "详情"})
+    st.caption(f"{len(shown):,} 条记录（最多显示 5000 条，最新在前）")
+    st.dataframe(shown, hide_index=True, width="stretch")
+    d1, d2, _ = st.columns([1, 1, 4])
+    stamp = f"{start:%Y%m%d}-{end:%Y%m%d}"
+    d1.download_button("导出 CSV", audit.export(shown, "csv"), f"审计日志_{stamp}.csv", "text/csv",
+                       key="audit_csv")
+    d2.download_button("导出 Excel", audit.export(shown, "xlsx"), f"审计日志_{stamp}.xlsx",
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="audit_xlsx")
+
+with kiosk_tab:
+    st.caption("大屏只读令牌：在大屏浏览器中打开 `http://<服务器>:8501/?kiosk=<令牌>`，只能看到大屏页面。"
+               "也可在 secrets.toml 的 GRIDMAP_KIOSK_TOKENS 中配置。")
+    tokens = kiosk.list_tokens(eng)
+    st.dataframe(tokens.rename(columns={"name": "名称", "created_at": "创建时间", "created_by": "创建人",
+                                        "revoked_at": "撤销时间"}), hide_index=True, width="stretch")
+    k1, k2 = st.columns(2)
+    with k1.form("admin_kiosk_create", clear_on_submit=True):
+        name = st.text_input("新令牌名称", max_chars=64, placeholder="如：指挥中心大屏")
+        if st.form_submit_button("生成令牌"):
+            _act(kiosk.create, name, ok=f"已生成大屏令牌 {md_escape(name)}。", show_secret=True)
+    active = tokens.loc[tokens["revoked_at"].isna(), "name"].tolist()
+    with k2:
+        pick = st.selectbox("撤销令牌", active, index=None, placeholder="选择令牌", key="admin_kiosk_pick")
+        if pick and st.button("撤销", key="admin_kiosk_revoke"):
+            _act(kiosk.revoke, pick, ok=f"已撤销大屏令牌 {md_escape(pick)}。")

@@ -1,0 +1,194 @@
+"""数据管理: import files (Shapefile, GeoPackage, GeoJSON, CSV, Excel) and export layers.
+
+Read the upload → gis.io reads, maps and validates it → show what was detected (encoding, CRS,
+guesses), the editable field mapping, a preview map and the bad rows → 管理员 imports it (one
+transaction) → export downloads. No SQL here; every check and write lives in gis.io.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from gis import cached
+from gis.config import database_url
+from gis.io import InputError, readers, validate
+from gis.io.crs import COORD_LABELS
+from gis.io.exporter import FORMATS, export
+from gis.io.fields import EXPORT_KINDS, KIND_LABELS, KINDS, fields
+from gis.io.importer import import_prepared
+from gis.permissions import PermissionDenied, allowed
+from layers.basemap import make_map
+from layers.grids import grids_by_category
+from layers.preview import preview_layer
+from pages.ui import CITY_CENTER, basemap, current_actor, for_display, show_map
+
+PREVIEW_LIMIT = 3000
+NOT_MAPPED = "（不导入）"
+UPLOAD_TYPES = ["shp", "dbf", "shx", "prj", "cpg", "zip", "gpkg", "geojson", "json", "csv", "xlsx"]
+ENCODINGS = {"自动检测": None, "UTF-8": "utf-8", "GBK": "gbk", "GB18030": "gb18030"}
+FORMAT_LABELS = {".xlsx": "Excel（.xlsx，中文表头）", ".csv": "CSV（UTF-8，中文表头）", ".shp": "Shapefile（.zip，含 .prj 与 UTF-8 .cpg）",
+                 ".gpkg": "GeoPackage（.gpkg）", ".geojson": "GeoJSON（.geojson）"}
+
+actor = current_actor()
+may_import = actor is not None and allowed(actor, "data.import")
+st.title("数据管理")
+st.caption("导入规划、住建、热线等部门的数据（Shapefile、GeoPackage、GeoJSON、CSV、Excel），导出各图层。"
+           "坐标统一转换为 WGS84；国家 2000（CGCS2000）及其高斯-克吕格分带、高德/百度坐标均可识别。")
+
+tab_import, tab_export = st.tabs(["导入", "导出"])
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _read(digest: str, files: tuple[tuple[str, bytes], ...], layer: str | None, encoding: str | None):
+    """Read an upload once per (content, layer, encoding)."""
+    with tempfile.TemporaryDirectory(prefix="gridmap-upload-") as tmp:
+        path = readers.save_uploads(list(files), Path(tmp))
+        return readers.read(path, layer=layer, encoding=encoding)
+
+
+def _show_errors(prepared: validate.Prepared) -> None:
+    err = prepared.errors
+    st.error(f"有 {err['row'].nunique()} 行存在问题（共 {len(err)} 处）。请修改文件后重新上传；在此之前不会写入任何数据。")
+    table = err.rename(columns={"row": "行号", "field": "字段", "value": "值", "reason": "问题"})
+    table["值"] = table["值"].astype(str).where(table["值"].notna(), "")
+    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420))
+    st.download_button("下载问题清单（CSV）", table.to_csv(index=False).encode("utf-8-sig"), "导入问题清单.csv",
+                       mime="text/csv", key="dl_errors")
+
+
+def _preview_map(prepared: validate.Prepared) -> None:
+    shown = prepared.frame.head(PREVIEW_LIMIT)
+    if prepared.geoms is not None:
+        geoms = prepared.geoms[: len(shown)]
+    elif "lon" in shown:
+        geoms = gpd.points_from_xy(shown["lon"], shown["lat"])
+    else:
+        return
+    gdf = gpd.GeoDataFrame(shown.reset_index(drop=True), geometry=gpd.GeoSeries(geoms), crs=4326)
+    gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    if gdf.empty:
+        return
+    labels = {f.name: f.label for f in fields(prepared.kind) if f.name in ("code", "name", "category", "description")}
+    config = basemap()
+    m = make_map(CITY_CENTER, zoom=13, basemap=config)
+    grids = cached.current_grids(database_url())
+    if len(grids):
+        grids_by_category(for_display(grids, config), "subdistrict", {"code": "网格编号", "name": "网格名称"},
+                          name="现有网格", line_color="#94a3b8").add_to(m)
+    shown_gdf = for_display(gdf, config)
+    preview_layer(shown_gdf, labels).add_to(m)
+    b = shown_gdf.total_bounds
+    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+    more = f"（仅显示前 {PREVIEW_LIMIT} 条）" if len(prepared.frame) > PREVIEW_LIMIT else ""
+    st.markdown(f"**预览地图**：橙色为待导入的 {len(gdf):,} 个要素{more}，灰色为现有网格。")
+    show_map(m, key="data_preview", height=460)
+
+
+with tab_import:
+    c1, c2, c3 = st.columns([1, 1, 1])
+    kind = c1.selectbox("导入为", KINDS, format_func=lambda k: f"{KIND_LABELS[k]}（{k}）", index=KINDS.index("problems"))
+    coords = c2.selectbox("经纬度来源", list(COORD_LABELS), format_func=COORD_LABELS.get,
+                          help="高德、腾讯地图导出的坐标为 GCJ-02，百度地图为 BD-09；投影坐标（如 EPSG:4548）不受此项影响。")
+    enc_label = c3.selectbox("字符编码", list(ENCODINGS), help="默认读取 .cpg；没有 .cpg 时自动识别 UTF-8 与 GBK/GB18030。")
+    c4, c5, c6 = st.columns([1, 1, 1])
+    crs_text = c4.text_input("坐标系（可选）", placeholder="如 EPSG:4548；留空则读取 .prj 或按坐标范围推断")
+    layer = c5.text_input("图层 / 工作表（可选）", placeholder="GeoPackage 图层或 Excel 工作表名")
+    repair = c6.checkbox("修复无效几何（make_valid）", help="自相交等无效几何将被修复，并在报告中列出。")
+    limit_mb = readers.max_bytes() // (1 << 20)
+    uploads = st.file_uploader(
+        f"选择文件（Shapefile 请同时选 .shp、.dbf、.shx、.prj、.cpg，或上传 .zip；单次不超过 {limit_mb} MB）",
+        type=UPLOAD_TYPES, accept_multiple_files=True, key="data_upload")
+
+    if not uploads:
+        st.info("支持：Shapefile（.shp 及其附属文件，或 .zip）、GeoPackage（.gpkg）、GeoJSON、CSV（经度/纬度或 WKT 列）、Excel（.xlsx）。"
+                "上传后先显示识别结果、字段对应与预览，确认无误再导入。")
+    else:
+        files = tuple(sorted((u.name, u.getvalue()) for u in uploads))
+        digest = hashlib.sha256(b"".join(n.encode() + b"\0" + d for n, d in files)).hexdigest()[:16]
+        try:
+            with st.spinner("正在读取文件…"):
+                source = _read(digest, files, layer.strip() or None, ENCODINGS[enc_label])
+            st.subheader("识别结果")
+            mapping_key = f"map_{digest}_{kind}"
+            guessed = validate.fl.guess_mapping(source.frame.columns, kind)
+            options = [NOT_MAPPED] + [str(c) for c in source.frame.columns]
+            with st.expander("字段对应（可修改）", expanded=True):
+                st.caption("左侧为系统字段，右侧选择文件中的列。带 * 的为必填。已按常见中文表头自动对应。")
+                cols = st.columns(3)
+                chosen = {}
+                for i, f in enumerate(fields(kind)):
+                    default = guessed.get(f.name)
+                    pick = cols[i % 3].selectbox(f"{f.label}{' *' if f.required else ''}", options,
+                                                 index=options.index(str(default)) if default is not None else 0,
+                                                 key=f"{mapping_key}_{f.name}")
+                    chosen[f.name] = None if pick == NOT_MAPPED else pick
+            prepared = validate.prepare(source, kind, mapping=chosen, crs=crs_text.strip() or None, coords=coords,
+                                        repair=repair)
+            info = [f"文件：{source.name}，{len(source.frame):,} 行"]
+            if source.layers:
+                info.append(f"图层：{source.layer}（共 {len(source.layers)} 个：{'、'.join(source.layers)}）")
+            if prepared.crs:
+                info.append(f"坐标系：{prepared.crs}")
+            st.markdown("\n".join(f"- {line}" for line in [*info, *prepared.notes]).replace("<", "&lt;"))
+            _preview_map(prepared)
+            with st.expander(f"数据预览（前 20 行，共 {prepared.rows:,} 行）"):
+                st.dataframe(prepared.frame.head(20), hide_index=True, width="stretch")
+            if not prepared.ok:
+                _show_errors(prepared)
+            elif not may_import:
+                st.success(f"校验通过：{prepared.rows:,} 条{KIND_LABELS[kind]}。")
+                st.warning("只有管理员可以导入数据。")
+            else:
+                b1, b2, _ = st.columns([1, 1, 3])
+                dry = b1.button("试运行（核对编号与引用）", key="data_dry")
+                go = b2.button(f"导入 {prepared.rows:,} 条{KIND_LABELS[kind]}", type="primary", key="data_go")
+                if dry or go:
+                    bar = st.progress(0.0, text="准备导入…")
+                    result = import_prepared(cached.engine(), actor, prepared, dry_run=dry,
+                                             progress=lambda frac, text: bar.progress(frac, text=text))
+                    bar.progress(1.0, text="完成")
+                    if not result.ok:
+                        _show_errors(result.prepared)
+                    elif result.written:
+                        cached.clear()
+                        st.success(result.summary())
+                    else:
+                        st.success(result.summary())
+        except InputError as exc:
+            st.error(str(exc))
+        except PermissionDenied as exc:
+            st.error(str(exc))
+
+with tab_export:
+    e1, e2, _ = st.columns([1, 1, 1])
+    ekind = e1.selectbox("导出图层", EXPORT_KINDS, format_func=lambda k: f"{KIND_LABELS[k]}（{k}）", key="export_kind")
+    fmt = e2.selectbox("格式", FORMATS, format_func=FORMAT_LABELS.get, key="export_format", index=FORMATS.index(".xlsx"))
+    st.caption("导出的文件可原样再导入（往返一致）：Excel 与 CSV 使用中文表头，点位与问题给出经度/纬度，其余图层给出 WKT 几何。")
+    if st.button("生成导出文件", key="export_go"):
+        try:
+            with tempfile.TemporaryDirectory(prefix="gridmap-export-") as tmp:
+                path = Path(tmp) / f"{ekind}{fmt}"
+                n = export(cached.engine(), ekind, path)
+                if fmt == ".shp":
+                    buf = io.BytesIO()
+                    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+                        for part in sorted(Path(tmp).glob(f"{ekind}.*")):
+                            zf.write(part, part.name)
+                    data, name = buf.getvalue(), f"{ekind}_shp.zip"
+                else:
+                    data, name = path.read_bytes(), path.name
+            st.session_state["export_file"] = (data, name, n, ekind)
+        except InputError as exc:
+            st.error(str(exc))
+    if "export_file" in st.session_state:
+        data, name, n, which = st.session_state["export_file"]
+        st.success(f"已生成 {name}：{n:,} 条{KIND_LABELS[which]}。")
+        st.download_button(f"下载 {name}", data, name, key="export_download")

@@ -1,0 +1,256 @@
+"""领导大屏: the command centre's wall screen — compliance map, KPI tiles, 红黑榜, 十差单位, 三色牌, trend.
+
+Dark, large type, one screen without scrolling at 1920×1080 (and 3840×2160, zoomed ×2). Kiosk
+mode (``?kiosk=<token>``, see pages/gate.py) hides Streamlit's header, menu and sidebar and the
+filters. The body is a fragment that re-runs itself every GRIDMAP_WALL_REFRESH seconds (default
+60): only the fragment redraws, the page does not flicker. Every number comes from gis.metrics /
+gis.heat through the cached wrappers; this page only lays them out.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date, datetime, timedelta
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from gis import cached, metrics
+from gis.config import database_url
+from gis.permissions import KIOSK
+from layers.basemap import make_map
+from layers.choropleth import CARD_FILL, score_choropleth, score_legend, wall_labels
+from layers.heat import heat_deck
+from pages.ui import CITY_CENTER, basemap, current_actor, for_display, require_data, show_map
+
+MAP_HEIGHT = 840
+TREND_WIDTH = 470  # fixed (not measured) so that the 4K zoom does not double it
+MAP_ZOOM = 12.6  # the demo city's 61 grids fill the map column at 1920×1080 (and at 4K, zoomed ×2)
+VIEWS = {"score": "综合得分", "heat": "问题热力"}
+
+url = database_url()
+params = st.query_params
+actor = current_actor()
+kiosk = bool(params.get("kiosk")) or (actor is not None and actor.role == KIOSK)
+
+
+def _as_of() -> datetime | None:
+    """`?as_of=YYYY-MM-DD` replays the wall as at the end of that day (default: now)."""
+    raw = params.get("as_of")
+    try:
+        return datetime.combine(date.fromisoformat(raw), datetime.min.time()) + timedelta(days=1) if raw else None
+    except ValueError:
+        return None
+
+
+AS_OF = _as_of()
+
+CSS = """
+<style>
+html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] { background:#0b1220 !important; color:#e2e8f0; }
+.block-container, [data-testid="stMainBlockContainer"] { padding:0.5rem 1.1rem 0 1.1rem !important; max-width:100% !important; }
+[data-testid="stVerticalBlock"] { gap:0.45rem; }
+.gm-head { display:flex; align-items:baseline; justify-content:space-between; margin:0 0 2px 0; }
+.gm-head h1 { font-size:36px; font-weight:800; color:#f8fafc; margin:0; padding:0; letter-spacing:2px; }
+.gm-head .sub { font-size:20px; color:#94a3b8; }
+.gm-kpis { display:grid; grid-template-columns:repeat(6, 1fr); gap:12px; }
+.gm-kpi { background:#111c33; border:1px solid #1e3a5f; border-radius:10px; padding:8px 16px 8px 16px; }
+.gm-kpi .l { font-size:21px; color:#93c5fd; font-weight:600; }
+.gm-kpi .v { font-size:46px; font-weight:800; color:#f8fafc; line-height:1.08; font-variant-numeric:tabular-nums; }
+.gm-kpi .v small { font-size:22px; font-weight:600; color:#cbd5e1; margin-left:4px; }
+.gm-kpi .d { font-size:19px; color:#94a3b8; }
+.gm-kpi .good { color:#4ade80; font-weight:700; } .gm-kpi .bad { color:#f87171; font-weight:700; }
+.gm-panel h3 { font-size:24px; font-weight:800; margin:0 0 4px 0; padding:0; color:#f1f5f9; }
+.gm-panel h3 .n { font-size:17px; color:#94a3b8; font-weight:500; margin-left:8px; }
+.gm-table { width:100%; border-collapse:collapse; font-size:20px; line-height:1.18; font-variant-numeric:tabular-nums; }
+.gm-table th, .gm-table td { border:none !important; }
+.gm-table th { text-align:left; color:#94a3b8; font-weight:600; font-size:16px; border-bottom:1px solid #334155; padding:1px 4px; }
+.gm-table td { padding:2px 4px; border-bottom:1px solid #1e293b !important; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; max-width:210px; }
+.gm-table td.num, .gm-table th.num { text-align:right; }
+.gm-red h3 { color:#4ade80; } .gm-black h3 { color:#f87171; }
+.gm-cards { display:grid; grid-template-columns:repeat(11, 1fr); gap:4px; }
+.gm-card { border-radius:4px; font-size:15px; font-weight:800; text-align:center; padding:3px 0; color:#0b1220; }
+.gm-tally { font-size:20px; margin:2px 0 4px 0; }
+.gm-tally b { font-size:24px; }
+.gm-note { font-size:15px; color:#94a3b8; margin-top:2px; }
+/* 3840×2160 at 100 % scaling: the same layout drawn twice as large. Widths Streamlit measures
+   in device pixels (iframes) are pinned to their column so they are not doubled again. */
+@media (min-width: 2600px) { html { zoom:2; } iframe { width:100% !important; } }
+</style>
+"""
+KIOSK_CSS = """
+<style>
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stDecoration"], [data-testid="stStatusWidget"], #MainMenu, footer { display:none !important; }
+</style>
+"""
+st.markdown(CSS + (KIOSK_CSS if kiosk else ""), unsafe_allow_html=True)
+
+
+def months_back(n: int = 12) -> list[date]:
+    this = metrics.month_start(AS_OF - timedelta(microseconds=1) if AS_OF else datetime.now())
+    return [metrics.add_months(this, -i) for i in range(n)]
+
+
+def filters() -> dict:
+    """Month, sub-district, category, source and map view: widgets outside kiosk mode."""
+    months = months_back()
+    view = params.get("view", "score")
+    view = view if view in VIEWS else "score"
+    if kiosk:
+        return {"month": months[0], "subdistrict": None, "category": None, "source": None, "view": view}
+    options = cached.wall_filter_options(url)
+    cols = st.columns([1, 1, 1, 1, 1.3])
+    month = cols[0].selectbox("月份", months, format_func=lambda d: f"{d.year}年{d.month}月", key="wall_month")
+    sd = cols[1].selectbox("街道", [None] + options["subdistrict"], format_func=lambda v: v or "全部街道", key="wall_sd")
+    cat = cols[2].selectbox("问题类型", [None] + options["category"], format_func=lambda v: v or "全部类型", key="wall_cat")
+    src = cols[3].selectbox("来源", [None] + options["source"], format_func=lambda v: v or "全部来源", key="wall_src")
+    view = cols[4].segmented_control("地图", list(VIEWS), default=view, format_func=VIEWS.get, key="wall_view") or "score"
+    return {"month": month, "subdistrict": sd, "category": cat, "source": src, "view": view}
+
+
+def _fmt(value: float, unit: str) -> str:
+    if pd.isna(value):
+        return "—"
+    return f"{value:.1f}" if unit in ("%", "小时") else f"{value:,.0f}"
+
+
+def kpi_tiles(k: pd.DataFrame) -> str:
+    tiles = []
+    for key, row in k.iterrows():  # six fixed tiles
+        change = row["change"]
+        if pd.isna(change) or abs(change) < 1e-9:
+            delta = "与上月持平" if not pd.isna(change) else "上月无数据"
+        else:
+            good = (change > 0) == bool(row["higher_is_better"])
+            arrow = "▲" if change > 0 else "▼"
+            unit = "个百分点" if row["unit"] == "%" else row["unit"]
+            delta = (f'较上月 <span class="{"good" if good else "bad"}">{arrow} '
+                     f'{_fmt(abs(change), row["unit"])}{unit}</span>')
+        tiles.append(f'<div class="gm-kpi"><div class="l">{html.escape(row["label"])}</div>'
+                     f'<div class="v">{_fmt(row["value"], row["unit"])}<small>{html.escape(row["unit"])}</small></div>'
+                     f'<div class="d">{delta}</div></div>')
+    return '<div class="gm-kpis">' + "".join(tiles) + "</div>"
+
+
+def table(df: pd.DataFrame, columns: dict[str, str], numeric=()) -> str:
+    """An escaped HTML table of `df`'s `columns` (column → header)."""
+    head = "".join(f'<th class="{"num" if c in numeric else ""}">{html.escape(h)}</th>' for c, h in columns.items())
+    cells = pd.Series("", index=df.index, dtype=object)
+    for c in columns:
+        cls = ' class="num"' if c in numeric else ""
+        cells = cells + f"<td{cls}>" + df[c].astype(str).map(html.escape) + "</td>"
+    body = ("<tr>" + cells + "</tr>").str.cat() if len(df) else f'<tr><td colspan="{len(columns)}">暂无</td></tr>'
+    return f'<table class="gm-table"><tr>{head}</tr>{body}</table>'
+
+
+def ranking_panel(title: str, css: str, df: pd.DataFrame) -> str:
+    shown = df.assign(r=df["rank"].astype(str), s=df["score"].map("{:.1f}".format))
+    return (f'<div class="gm-panel {css}"><h3>{html.escape(title)}</h3>'
+            + table(shown, {"r": "名次", "code": "编号", "name": "网格", "s": "得分"}, numeric=("r", "s")) + "</div>")
+
+
+def units_panel(units: pd.DataFrame) -> str:
+    shown = units.assign(rate=(units["on_time_rate"] * 100).map(lambda v: "—" if pd.isna(v) else f"{v:.0f}%"))
+    return ('<div class="gm-panel"><h3>十差单位<span class="n">按本月超期问题数</span></h3>'
+            + table(shown, {"unit": "责任单位", "problems": "问题", "overdue": "超期", "rate": "按期率"},
+                    numeric=("problems", "overdue", "rate")) + "</div>")
+
+
+def cards_panel(scores: pd.DataFrame) -> str:
+    counts = metrics.color_counts(scores)
+    fills = scores["color"].map(CARD_FILL)
+    cards = ('<div class="gm-card" style="background:' + fills + '" title="' + scores["name"].map(html.escape)
+             + '">' + scores["code"].map(html.escape).str.replace("DC-", "", regex=False) + "</div>").str.cat()
+    tally = " ".join(f'<span style="color:{CARD_FILL[c]}">{c}牌 <b>{n}</b></span>' for c, n in counts.items())
+    return (f'<div class="gm-panel"><h3>三色牌</h3><div class="gm-tally">{tally}</div>'
+            f'<div class="gm-cards">{cards}</div></div>')
+
+
+def trend_chart(trend: pd.DataFrame) -> alt.LayerChart:
+    data = trend.assign(月份=pd.to_datetime(trend["month"]).dt.strftime("%y-%m"),
+                        按期结案率=(trend["on_time_rate"] * 100).round(1), 问题数=trend["problems"])
+    base = alt.Chart(data).encode(x=alt.X("月份:N", title=None, axis=alt.Axis(labelAngle=0, labelFontSize=13)))
+    bars = base.mark_bar(color="#3b82f6", opacity=0.8).encode(
+        y=alt.Y("问题数:Q", axis=alt.Axis(title="问题数", titleColor="#60a5fa", labelFontSize=13, titleFontSize=15)))
+    line = base.mark_line(color="#facc15", strokeWidth=4, point=alt.OverlayMarkDef(size=60, color="#facc15")).encode(
+        y=alt.Y("按期结案率:Q", scale=alt.Scale(domain=[0, 100]),
+                axis=alt.Axis(title="按期结案率 %", titleColor="#facc15", labelFontSize=13, titleFontSize=15)))
+    return (alt.layer(bars, line).resolve_scale(y="independent")
+            .properties(width=TREND_WIDTH, height=188, background="#0b1220", padding={"left": 4, "right": 4, "top": 6, "bottom": 2})
+            .configure_axis(labelColor="#cbd5e1", gridColor="#1e293b", domainColor="#334155")
+            .configure_view(strokeWidth=0))
+
+
+def score_map(scores: pd.DataFrame, grids, th: metrics.Thresholds):
+    config = basemap()
+    leaders = cached.grid_leaders(url)
+    frame = grids[["code", "geometry"]].merge(scores, on="code", how="inner").merge(leaders, on="code", how="left")
+    frame = frame.assign(
+        score_text=frame["score"].map("{:.1f}".format),
+        rank_text=frame["rank"].astype(str).where(frame["ranked"], "样本不足"),
+        pass_text=(frame["pass_rate"] * 100).map(lambda v: "无测评" if pd.isna(v) else f"{v:.0f}%"),
+    )
+    shown = for_display(frame, config)
+    b = shown.total_bounds
+    center = ((b[1] + b[3]) / 2, (b[0] + b[2]) / 2)
+    m = make_map(center, zoom=MAP_ZOOM, basemap=config, dark=True, zoom_control=not kiosk, zoom_snap=0.1)
+    tooltip = {"name": "网格", "code": "编号", "score_text": "综合得分", "rank_text": "全市排名", "pass_text": "测评通过率",
+               "open": "未结案问题", "overdue": "超期问题",
+               "帮包市级领导": "帮包市级领导", "帮包市级领导电话": "电话",
+               "帮包县级领导": "帮包县级领导", "帮包县级领导电话": "电话 ",
+               "网格长": "网格长", "网格长电话": "电话  "}
+    tooltip = {k: v for k, v in tooltip.items() if k in shown.columns}
+    score_choropleth(shown, tooltip, font_size="20px").add_to(m)
+    wall_labels(shown, "code", "帮包市级领导" if "帮包市级领导" in shown.columns else None, font_size=16).add_to(m)
+    score_legend(th.green, th.yellow, font_size=19).add_to(m)
+    show_map(m, key="wall_map", height=MAP_HEIGHT)
+
+
+def heat_map(f: dict, grids):
+    hexes = cached.wall_hexes(url, AS_OF, f["subdistrict"], f["category"], f["source"])
+    b = grids.total_bounds
+    deck = heat_deck(hexes, grids, ((b[1] + b[3]) / 2, (b[0] + b[2]) / 2), zoom=11.6)
+    st.pydeck_chart(deck, height=MAP_HEIGHT, key="wall_heat")
+    st.markdown(f'<div class="gm-note">未结案问题 {int(hexes["count"].sum()):,} 件，'
+                f'按 H3 六边形（约 0.1 平方公里）汇总，颜色越亮越密集。</div>', unsafe_allow_html=True)
+
+
+counts = cached.city_counts(url)
+if require_data(counts):
+    chosen = filters()
+
+    @st.fragment(run_every=metrics.refresh_seconds())
+    def wall(f: dict) -> None:
+        month, sd, cat, src = f["month"], f["subdistrict"], f["category"], f["source"]
+        th = metrics.thresholds()
+        scores = cached.wall_scores(url, month, AS_OF, sd, cat, src)
+        k = cached.wall_kpis(url, month, AS_OF, sd, cat, src)
+        trend = cached.wall_trend(url, month, AS_OF, sd, cat, src)
+        units = cached.wall_units(url, month, AS_OF, sd, cat, src)
+        lists = metrics.rankings(scores)
+        stamp = (AS_OF - timedelta(minutes=1) if AS_OF else datetime.now()).strftime("%Y-%m-%d %H:%M")
+        scope = " · ".join(x for x in (sd, cat, src) if x) or "全区"
+        st.markdown(f'<div class="gm-head"><h1>东昌府区创城网格化管理 · 领导大屏</h1>'
+                    f'<span class="sub">{month.year}年{month.month}月 · {html.escape(scope)} · 数据截至 {stamp}</span></div>'
+                    + kpi_tiles(k), unsafe_allow_html=True)
+        left, mid, right = st.columns([1.12, 0.6, 0.74], gap="medium")
+        grids = cached.current_grids(url)
+        with left:
+            if f["view"] == "heat":
+                heat_map(f, grids)
+            else:
+                score_map(scores, grids, th)
+        with mid:
+            st.markdown(ranking_panel("红榜 · 前十", "gm-red", lists["best"])
+                        + ranking_panel("黑榜 · 后十", "gm-black", lists["worst"])
+                        + f'<div class="gm-note">测评少于 {metrics.min_inspections()} 次的网格不排名（样本不足）：'
+                          f'{len(lists["insufficient"])} 个</div>', unsafe_allow_html=True)
+        with right:
+            st.markdown(units_panel(units) + cards_panel(scores)
+                        + '<div class="gm-panel" style="margin-top:10px"><h3>近12个月趋势'
+                          '<span class="n">柱：问题数　线：按期结案率</span></h3></div>', unsafe_allow_html=True)
+            st.altair_chart(trend_chart(trend), width="content")
+
+    wall(chosen)

@@ -1,0 +1,101 @@
+"""The demo city: counts, tiling, full responsibility coverage, determinism, the CLI and its files."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+import pyogrio
+import pytest
+import shapely
+from sqlalchemy import func, select, text
+
+from gis import cli, migrate
+from gis.db import get_engine
+from gis.demo.build import build_demo
+from gis.models import Base, Compound, Grid, Problem, Street, UrbanVillage
+from gis.queries import current_grids, layer_frame, responsibles
+from tests.conftest import new_database_url
+
+UNTIL = date(2026, 11, 20)
+
+
+def database_digest(engine) -> str:
+    """A hash of every row of every table (geometries as WKB), in primary-key order."""
+    h = hashlib.sha256()
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            cols = [func.ST_AsBinary(c) if c.name == "geom" else c for c in table.columns]
+            for row in conn.execute(select(*cols).order_by(*table.primary_key.columns)):
+                h.update(repr(tuple(bytes(v) if isinstance(v, (bytes, memoryview)) else v for v in row)).encode())
+    return h.hexdigest()
+
+
+def test_demo_twice_gives_the_same_database(backend_name, tmp_path_factory):
+    engine = get_engine(new_database_url(backend_name, tmp_path_factory, "twice"))
+    build_demo(engine, n_problems=3000, seed=11, until=UNTIL, out_dir=None)
+    first = database_digest(engine)
+    build_demo(engine, n_problems=3000, seed=11, until=UNTIL, out_dir=None)
+    assert database_digest(engine) == first
+    build_demo(engine, n_problems=3000, seed=12, until=UNTIL, out_dir=None)
+    assert database_digest(engine) != first
+
+
+def test_cli_builds_into_the_database_and_writes_files(backend_name, tmp_path_factory, tmp_path, monkeypatch, capsys):
+    url = new_database_url(backend_name, tmp_path_factory, "cli")
+    monkeypatch.setattr("gis.demo.build.DEMO_DIR", tmp_path)
+    assert cli.main(["--database", url, "demo", "--problems", "2000", "--until", "2026-11-20"]) == 0
+    assert "示范城区已构建" in capsys.readouterr().out
+    with get_engine(url).connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Problem.__table__)).scalar() == 2000
+    for layer in ("grids", "streets", "compounds", "villages", "points", "problems"):
+        shp = tmp_path / f"{layer}.shp"
+        assert shp.with_suffix(".prj").is_file() and shp.with_suffix(".cpg").read_text().strip().upper() in ("UTF-8", "UTF8")
+    assert pyogrio.read_info(tmp_path / "grids.shp")["crs"] == "EPSG:4326"
+    names = {name for name, _ in pyogrio.list_layers(tmp_path / "dongchangfu_demo.gpkg")}
+    assert {"grids", "streets", "compounds", "villages", "points", "problems"} <= names
+    # --if-empty leaves a filled database alone.
+    assert cli.main(["--database", url, "demo", "--if-empty", "--no-files"]) == 0
+    assert "跳过" in capsys.readouterr().out
+
+
+def test_cli_usage_errors_exit_2(capsys):
+    assert cli.main(["demo", "--problems", "-5"]) == 2
+    assert cli.main(["nonsense"]) == 2
+
+
+@pytest.mark.slow
+def test_full_demo_city(backend_name, tmp_path_factory):
+    """The whole demo city (50,000 problems): counts, tiling, coverage, assignment."""
+    engine = get_engine(new_database_url(backend_name, tmp_path_factory, "full"))
+    build_demo(engine, until=UNTIL, out_dir=None)
+    assert migrate.current(engine) == migrate.heads()
+    grids = current_grids(engine)
+    with engine.connect() as conn:
+        count = lambda m: conn.execute(select(func.count()).select_from(m.__table__)).scalar()  # noqa: E731
+        assert (len(grids), count(Street), count(Compound), count(UrbanVillage)) == (61, 142, 662, 54)
+        assert conn.execute(text("SELECT count(DISTINCT kind) FROM points")).scalar() == 14
+        assert conn.execute(text("SELECT count(*) FROM points")).scalar() >= 400
+        assert count(Problem) == 50_000
+        unassigned = conn.execute(select(func.count()).where(Problem.__table__.c.grid_id.is_(None))).scalar()
+        statuses = {s for (s,) in conn.execute(text("SELECT DISTINCT status FROM problems"))}
+    assert statuses == {"待派遣", "整改中", "待核查", "已结案"}
+    assert unassigned < 0.01 * 50_000
+
+    metric = grids.to_crs("EPSG:4548").geometry.to_numpy()
+    union = shapely.union_all(metric)
+    assert abs(union.area - sum(g.area for g in metric)) < 1.0  # no overlaps beyond 1 m² in total
+    assert shapely.get_num_interior_rings(shapely.get_geometry(union, 0)) == 0 and union.geom_type == "Polygon"
+    tree = shapely.STRtree(metric)
+    a, b = tree.query(metric, predicate="intersects")
+    pairs = a < b
+    assert (shapely.area(shapely.intersection(metric[a[pairs]], metric[b[pairs]])) < 1.0).all()
+
+    for kind, layer in (("grid", grids), ("street", layer_frame(engine, Street)),
+                        ("compound", layer_frame(engine, Compound)), ("village", layer_frame(engine, UrbanVillage))):
+        people = responsibles(engine, kind, roles=("帮包市级领导", "帮包县级领导", "网格长", "网格员", "责任单位"))
+        assert set(layer["code"]) <= set(people.loc[people["role"] == "责任单位", "target_code"])
+        assert set(layer["code"]) <= set(people.loc[people["role"] == "帮包县级领导", "target_code"])
+        if kind == "grid":
+            for role in ("帮包市级领导", "网格长", "网格员"):
+                assert set(layer["code"]) <= set(people.loc[people["role"] == role, "target_code"])

@@ -1,0 +1,208 @@
+"""网格详情 (pages/grid.py) through AppTest on the small city: reaching a grid (select box, map click,
+?grid= link), filtering the ledger, a status change round trip, read-only roles, and XSS.
+
+Small city (tests/smallcity.py): T-01 holds WT01–WT06 and WT09 (WT05 on the T-01/T-02 edge and
+WT06 at the centre go to T-01, the lowest id); T-04 holds WT08 and WT10; 阳光小区 (XQ-0001) holds
+WT01, WT03, WT09. Statuses: WT03/WT06 整改中, WT04 待派遣, WT05 待核查.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from gis import ledger, workflow
+from gis.models import Problem
+from gis.permissions import Actor
+from tests.apptools import captured_maps, html_has, run_app  # noqa: F401  (fixture)
+
+PAGE = "pages/grid.py"
+CHIEF = Actor("zhoujie", "网格长", "T-01")
+VERIFIER = Actor("hecha", "核查员")
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def url_of(engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def title(at) -> str:
+    return at.title[0].value
+
+
+def ledger_codes(at) -> set[str]:
+    frames = [df.value for df in at.dataframe if "编号" in df.value.columns and "整改时限" in df.value.columns]
+    assert len(frames) == 1
+    return set(frames[0]["编号"])
+
+
+def test_choose_grid_with_select_box_and_map(city_url, monkeypatch, captured_maps):
+    at = run_app(city_url, monkeypatch, page=PAGE)
+    assert not at.exception
+    assert title(at) == "网格详情"
+    assert captured_maps[-1][0] == "grid_picker_map"
+    for code in ("T-01", "T-02", "T-03", "T-04"):
+        assert code in captured_maps[-1][1]
+
+    at.selectbox(key="grid_select").set_value("T-02").run()
+    assert not at.exception
+    assert title(at) == "网格详情 · T-02"
+    assert at.query_params["grid"] in ("T-02", ["T-02"])
+    assert ledger_codes(at) == {"WT07"}
+
+    # clicking another grid on the grid's own map goes there
+    captured_maps.returns["grid_map_T-02"] = {"last_active_drawing": {"properties": {"kind": "grid", "code": "T-03"}}}
+    at.run()
+    assert not at.exception
+    assert title(at) == "网格详情 · T-03"
+    assert at.query_params["grid"] in ("T-03", ["T-03"])
+
+
+def test_click_on_picker_map_opens_grid(city_url, monkeypatch, captured_maps):
+    captured_maps.returns["grid_picker_map"] = {"last_active_drawing": {"type": "Feature",
+                                                                        "properties": {"code": "T-04", "subdistrict": "柳园街道"}}}
+    at = run_app(city_url, monkeypatch, page=PAGE)
+    assert not at.exception
+    assert title(at) == "网格详情 · T-04"
+    assert ledger_codes(at) == {"WT08", "WT10"}
+
+
+def test_shareable_link_and_responsibility(city_url, monkeypatch, captured_maps):
+    at = run_app(city_url, monkeypatch, page=PAGE, query={"grid": "T-01"})
+    assert not at.exception
+    assert title(at) == "网格详情 · T-01"
+    assert ledger_codes(at) == {"WT01", "WT02", "WT03", "WT04", "WT05", "WT06", "WT09"}
+    card = "".join(m.value for m in at.markdown)
+    for text in ("张建国", "13906350001", "陈丽", "周杰", "古楼街道办事处", "0635-8211002", "阳光小区"):
+        assert text in card
+    key, html = [c for c in captured_maps if c[0] == "grid_map_T-01"][-1]
+    assert html_has(html, "阳光小区") and html_has(html, "双井街")
+    assert "fa-building" in html or html_has(html, "building")  # the 小区 point icon
+    assert not html_has(html, "花园小区")  # T-04's compound is not on T-01's map
+
+    # clicking a compound shows its own responsible people
+    captured_maps.returns["grid_map_T-01"] = {"last_active_drawing": {"properties": {"kind": "compound", "code": "XQ-0001"}}}
+    at.run()
+    assert [s.value for s in at.subheader][0] == "小区：阳光小区"
+    people = at.dataframe[0].value
+    assert set(people["责任人/单位"]) == {"陈丽", "古楼街道办事处"}
+
+
+def test_unknown_grid_link_says_so(city_url, monkeypatch, captured_maps):
+    at = run_app(city_url, monkeypatch, page=PAGE, query={"grid": "NOPE"})
+    assert not at.exception
+    assert "NOPE" in at.warning[0].value and title(at) == "网格详情"
+
+
+def test_filters(city_url, city_engine, monkeypatch, captured_maps):
+    at = run_app(city_url, monkeypatch, page=PAGE, query={"grid": "T-01"})
+    at.multiselect(key="f_status").set_value(["整改中"]).run()
+    assert ledger_codes(at) == {"WT03", "WT06"}
+    at.multiselect(key="f_status").set_value([]).run()
+    at.selectbox(key="f_compound").set_value("XQ-0001").run()
+    assert ledger_codes(at) == {"WT01", "WT03", "WT09"}
+    at.multiselect(key="f_category").set_value(["占道经营"]).run()
+    at.date_input(key="f_from").set_value(datetime(2026, 11, 1).date()).run()
+    assert ledger_codes(at) == {"WT01", "WT03"}
+    at.selectbox(key="f_compound").set_value(None)
+    at.multiselect(key="f_category").set_value([]).run()
+    at.date_input(key="f_from").set_value(None).run()
+    at.multiselect(key="f_source").set_value(["市民热线"]).run()
+    assert ledger_codes(at) == {"WT04"}
+    at.multiselect(key="f_source").set_value([]).run()
+    at.selectbox(key="f_overdue").set_value("仅超期").run()
+    expected = set(ledger.ledger(city_engine, "T-01", overdue=True)["code"])
+    assert ledger_codes(at) == expected and "WT01" not in expected and "WT03" in expected
+    # the map follows the filters
+    html = [c for c in captured_maps if c[0] == "grid_map_T-01"][-1][1]
+    assert "WT03" in html and "WT01" not in html
+
+
+def find_button(at, label):
+    hits = [b for b in at.button if b.label == label]
+    assert hits, f"no button {label!r}: {[b.label for b in at.button]}"
+    return hits[0]
+
+
+def status_of(engine, code):
+    p = Problem.__table__
+    with engine.connect() as conn:
+        return conn.execute(select(p.c.status, p.c.revision, p.c.rework_count).where(p.c.code == code)).one()
+
+
+def test_status_change_round_trip(city_rw, monkeypatch, captured_maps):
+    url = url_of(city_rw)
+    at = run_app(url, monkeypatch, page=PAGE, query={"grid": "T-01"}, actor=CHIEF)
+    at.text_input(key="grid_problem_code").input("WT04").run()
+    assert not at.exception
+    assert "问题 WT04" in [s.value for s in at.subheader]
+    assert [b.label for b in at.button if b.label in workflow.ACTIONS] == ["派遣"]
+    at.selectbox(key="unit_WT04_派遣").set_value("U-002")
+    at.text_area(key="note_WT04_派遣").input("请今日处理")
+    find_button(at, "派遣").click().run()
+    assert not at.exception
+    assert "WT04 已派遣" in at.success[0].value
+    assert tuple(status_of(city_rw, "WT04")) == ("整改中", 2, 0)
+    history = [df.value for df in at.dataframe if "操作" in df.value.columns][0]
+    assert list(history["操作"]) == ["派遣"] and history["说明"].iloc[0] == "请今日处理"
+    assert [b.label for b in at.button if b.label in workflow.ACTIONS] == ["签收", "提交整改"]
+
+    find_button(at, "签收").click().run()
+    at.text_area(key="note_WT04_提交整改").input("已清理")
+    find_button(at, "提交整改").click().run()
+    assert tuple(status_of(city_rw, "WT04")) == ("待核查", 4, 0)
+    assert [b.label for b in at.button if b.label in workflow.ACTIONS] == []  # chiefs do not verify
+
+    # a verifier sends it back: 返工
+    at.session_state["actor"] = VERIFIER
+    at.run()
+    assert [b.label for b in at.button if b.label in workflow.ACTIONS] == ["核查通过", "退回"]
+    find_button(at, "退回").click().run()
+    assert "退回原因" in at.error[0].value  # a reason is required; nothing changed
+    assert tuple(status_of(city_rw, "WT04")) == ("待核查", 4, 0)
+    at.text_area(key="note_WT04_退回").input("仍有残留")
+    find_button(at, "退回").click().run()
+    assert tuple(status_of(city_rw, "WT04")) == ("整改中", 5, 1)
+
+
+def test_stale_form_is_refused(city_rw, monkeypatch, captured_maps):
+    at = run_app(url_of(city_rw), monkeypatch, page=PAGE, query={"grid": "T-01", "problem": "WT04"}, actor=CHIEF)
+    assert "问题 WT04" in [s.value for s in at.subheader]
+    workflow.dispatch(city_rw, CHIEF, "WT04", "U-001")  # someone else, meanwhile
+    at.selectbox(key="unit_WT04_派遣").set_value("U-002")
+    find_button(at, "派遣").click().run()
+    assert "已被他人修改" in at.error[0].value
+    with city_rw.connect() as conn:
+        p = Problem.__table__
+        assert conn.execute(select(p.c.revision).where(p.c.code == "WT04")).scalar() == 2
+
+
+def test_leader_reads_only(city_url, monkeypatch, captured_maps):
+    at = run_app(city_url, monkeypatch, page=PAGE, query={"grid": "T-01", "problem": "WT04"})  # default actor: 领导
+    assert not at.exception
+    assert [b.label for b in at.button if b.label in workflow.ACTIONS] == []
+    assert any("无权执行" in c.value for c in at.caption)
+
+
+def test_user_text_is_escaped(city_rw, monkeypatch, captured_maps):
+    code = workflow.create_problem(city_rw, CHIEF, "暴露垃圾", XSS, 115.983, 36.447)["code"]
+    at = run_app(url_of(city_rw), monkeypatch, page=PAGE, query={"grid": "T-01", "problem": code}, actor=CHIEF)
+    assert not at.exception
+    html = [c for c in captured_maps if c[0] == "grid_map_T-01"][-1][1]
+    # folium writes GeoJSON with \u0026-style escapes: undo them, then look for the raw tag
+    plain = html.replace("\\u0026", "&").replace("\\u003c", "<").replace("\\u003e", ">")
+    assert XSS not in plain and "onerror" in plain
+    assert "&lt;img src=x onerror=alert(1)&gt;" in plain
+    rendered = [m.value for m in at.markdown]
+    assert not any(XSS in text for text in rendered)
+    assert any("&lt;img src=x onerror=alert(1)&gt;" in text for text in rendered)  # the problem's detail card
+    table = [df.value for df in at.dataframe if "描述" in df.value.columns][0]
+    assert XSS in set(table["描述"])  # shown as plain text by the data grid, never as HTML
+
+
+@pytest.mark.parametrize("query", [{"grid": "T-01", "problem": "WT08"}])
+def test_problem_of_another_grid_is_not_opened(city_url, monkeypatch, captured_maps, query):
+    at = run_app(city_url, monkeypatch, page=PAGE, query=query, actor=CHIEF)
+    assert "WT08" in at.warning[0].value and "不在本网格" in at.warning[0].value
