@@ -6,7 +6,6 @@ held at a moment, so that writes of historical records go to the grids of their 
 
 from __future__ import annotations
 
-from datetime import datetime
 
 import numpy as np
 import pandas as pd

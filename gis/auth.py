@@ -83,9 +83,12 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I
+
+
 def generate_password() -> str:
-    """A random 12-character password (URL-safe alphabet)."""
-    return secrets.token_urlsafe(9)
+    """A random 12-character password (letters and digits, none that look alike: ~69 bits)."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(12))
 
 
 def _check_password(password: str) -> None:
@@ -289,7 +292,8 @@ GRID_WORKER_DEMO = ("gridworker", GRID_WORKER, "DC-01", "DC-01 网格员")
 
 def demo_users_file() -> Path:
     """Where `ensure_demo_users` writes the passwords (GRIDMAP_DEMO_USERS_FILE, default data/demo_users.txt)."""
-    return Path(setting("GRIDMAP_DEMO_USERS_FILE", str(DATA_DIR / "demo_users.txt")))
+    path = Path(setting("GRIDMAP_DEMO_USERS_FILE", str(DATA_DIR / "demo_users.txt")))
+    return path if path.is_absolute() else DATA_DIR.parent / path
 
 
 def ensure_demo_users(engine: Engine, actor: Actor | None = None) -> list[tuple[str, str, str]]:

@@ -63,11 +63,20 @@ def area_responsibles(url: str, kind: str, code: str):
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=64)
 def grid_ledger(url: str, code: str, now, status=(), category=(), source=(), overdue=None, date_from=None,
-                date_to=None, compound=None, street=None):
+                date_to=None, compound=None, street=None, limit=None):
     from gis import ledger
     return ledger.ledger(get_engine(url), code, status=list(status), category=list(category), source=list(source),
                          overdue=overdue, date_from=date_from, date_to=date_to, compound=compound, street=street,
-                         now=now)
+                         now=now, limit=limit)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=64)
+def grid_ledger_counts(url: str, code: str, now, status=(), category=(), source=(), overdue=None, date_from=None,
+                       date_to=None, compound=None, street=None):
+    from gis import ledger
+    return ledger.ledger_counts(get_engine(url), code, now, status=list(status), category=list(category),
+                                source=list(source), overdue=overdue, date_from=date_from, date_to=date_to,
+                                compound=compound, street=street)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -149,6 +158,14 @@ def planning_context(url: str, layer_id: int):
     return topology.load_context(get_engine(url), layer_id)
 
 
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def planning_scores(url: str, month):
+    from gis import impact
+    return impact.month_scores(get_engine(url), month)
+
+
 def clear() -> None:
     """Forget every cached result (after a write)."""
     st.cache_data.clear()
+    from gis import metrics
+    metrics.clear_memo()  # past months' wall figures (gis.metrics keeps them for an hour)

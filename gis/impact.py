@@ -8,9 +8,9 @@ Compared with the layer it is based on (the check context's reference layer):
   attributed to the grid of their time, but the planner should know;
 - ``responsibles``: the leaders, grid chiefs and units assigned to the affected grids (帮包), and
   which areas each gains or loses;
-- ``scores``: the affected grids' 综合得分 this month (`gis.metrics.monthly_scores`), with open and
-  this-month problem counts before and after (after = re-attributed by location). A score after
-  the change is only known once the new layer is published and the month is counted on it.
+- ``scores``: the affected grids' 综合得分 this month (`gis.metrics.monthly_scores`), with their
+  open-problem counts before and after (after = re-attributed by location). A score after the
+  change is only known once the new layer is published and the month is counted on it.
 
 Only what lies in the changed region is looked at (vectorised, STRtree), and problems are read
 with one range query on their stored lon/lat, so the preview stays fast with a million problems.
@@ -89,9 +89,26 @@ def _lengths(geoms) -> np.ndarray:
     return shapely.length(to_metric(geoms))
 
 
-def impact(engine: Engine, candidate: gpd.GeoDataFrame, context: CheckContext, month: date | None = None,
-           as_of: datetime | None = None, scores: bool = True) -> Impact:
-    """What `candidate` changes compared with `context.reference` (the version it is based on)."""
+def month_scores(engine: Engine, month: date | None = None, as_of: datetime | None = None) -> pd.DataFrame:
+    """This month's 综合得分 of every current grid (gis.metrics), or an empty frame if unavailable.
+
+    It does not depend on the edit: pages compute it once (cached) and pass it to `impact`.
+    """
+    month = month or (as_of or datetime.now()).date().replace(day=1)
+    try:
+        from gis.metrics import monthly_scores
+
+        return monthly_scores(engine, month, as_of=as_of)[["code", "score"]]
+    except Exception:  # metrics absent or the month empty: the preview keeps the problem counts
+        return pd.DataFrame(columns=["code", "score"])
+
+
+def impact(engine: Engine, candidate: gpd.GeoDataFrame, context: CheckContext,
+           scores: pd.DataFrame | None = None) -> Impact:
+    """What `candidate` changes compared with `context.reference` (the version it is based on).
+
+    `scores` is `month_scores(engine)` (computed here when not given).
+    """
     t0 = time.perf_counter()
     cand = candidate_from(candidate)
     ref = context.reference
@@ -146,7 +163,7 @@ def impact(engine: Engine, candidate: gpd.GeoDataFrame, context: CheckContext, m
 
     result.problems = _moved_problems(engine, region, ref_geoms, ref_codes, new_geoms, new_codes)
     result.responsibles = _responsibles(engine, affected, result)
-    result.scores = _scores(engine, sorted(affected), result, month, as_of, scores)
+    result.scores = _scores(engine, sorted(affected), result, month_scores(engine) if scores is None else scores)
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -202,9 +219,8 @@ def _responsibles(engine, affected: set[str], result: Impact) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def _scores(engine, codes: list[str], result: Impact, month, as_of, with_scores: bool) -> pd.DataFrame:
+def _scores(engine, codes: list[str], result: Impact, scores: pd.DataFrame) -> pd.DataFrame:
     p, g = Problem.__table__, Grid.__table__
-    month = month or (as_of or datetime.now()).date().replace(day=1)
     stmt = (select(g.c.code, func.count()).select_from(p.join(g, p.c.grid_id == g.c.id))
             .where(and_(p.c.status.in_(OPEN_STATUSES), g.c.code.in_(codes))).group_by(g.c.code))
     with engine.connect() as conn:
@@ -217,13 +233,5 @@ def _scores(engine, codes: list[str], result: Impact, month, as_of, with_scores:
     df["open_after"] = (df["open_before"] - df["code"].map(leave).fillna(0) + df["code"].map(come).fillna(0)).astype(int)
     gone = set(result.changed["removed"])
     df.loc[df["code"].isin(gone), "open_after"] = 0
-    df["score_before"] = np.nan
-    if with_scores:
-        try:
-            from gis.metrics import monthly_scores
-
-            s = monthly_scores(engine, month, as_of=as_of)
-            df["score_before"] = df["code"].map(s.set_index("code")["score"]).astype(float)
-        except Exception:  # the metrics module may be absent or the month empty: keep counts only
-            pass
+    df["score_before"] = df["code"].map(scores.set_index("code")["score"]).astype(float) if len(scores) else np.nan
     return df[["code", "score_before", "open_before", "open_after"]]

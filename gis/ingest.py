@@ -14,27 +14,25 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, select
 
-from gis.areas import PUBLISHED
+from gis.areas import PUBLISHED, grid_layer
 from gis.assign import NONE, points_in_polygons
-from gis.areas import grid_layer
 from gis.models import (
-    Assignment, AuditEntry, Base, Category, Compound, Grid, GridLayer, Inspection,
-    InspectionPoint, Person, Problem, ProblemEvent, Standard, Street, Unit, UrbanVillage, User,
+    Assignment, Base, Category, Compound, Grid, GridLayer, Inspection,
+    InspectionPoint, Person, Standard, Street, Unit, UrbanVillage,
 )
 from gis.problems import insert_problems
 from gis.store import bulk_insert
 
 METRIC_CRS = "EPSG:4548"  # CGCS2000 / 3-degree Gauss-Krüger CM 117E: Liaocheng's survey CRS
 
-# Delete order: children before parents.
-_DATA_TABLES = (ProblemEvent, Problem, Inspection, Assignment, InspectionPoint, Grid, GridLayer,
-                Compound, UrbanVillage, Street, Person, Unit, Standard, Category, AuditEntry, User)
-
-
 def clear_data(conn: Connection) -> None:
-    """Delete every row of every data table (the schema stays)."""
-    for model in _DATA_TABLES:
-        conn.execute(delete(model.__table__))
+    """Delete every row of every table of the model (the schema stays); ids start again from 1."""
+    tables = list(reversed(Base.metadata.sorted_tables))  # children before parents
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY CASCADE")
+        return
+    for table in tables:
+        conn.execute(delete(table))
 
 
 def is_empty(conn: Connection) -> bool:

@@ -14,12 +14,13 @@ from datetime import date, datetime, timedelta
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, select
+import shapely
+from sqlalchemy import Connection, Engine, case, func, select
 
 from gis.areas import current_layer_id, grid_layer
 from gis.assign import points_in_polygons
 from gis.models import (
-    Assignment, Compound, Grid, Inspection, InspectionPoint, Person, Problem, ProblemEvent, Standard, Street, Unit,
+    OPEN_STATUSES, SRID, Assignment, Compound, Grid, Inspection, InspectionPoint, Person, Problem, ProblemEvent, Standard, Street, Unit,
     UrbanVillage,
 )
 from gis.store import read_frame
@@ -63,11 +64,47 @@ def _as_list(value) -> list | None:
     return list(value) if isinstance(value, (list, tuple, set)) else [value]
 
 
+LEDGER_LIMIT = 2000  # rows the page shows (newest first); counts and downloads cover every row
+
+
+def _conditions(conn: Connection, grid_code: str, status=None, category=None, source=None,
+                overdue: bool | None = None, date_from: date | None = None, date_to: date | None = None,
+                compound: str | None = None, street: str | None = None, now: datetime | None = None) -> list:
+    """WHERE conditions on `problems` alone (no join needed) for the ledger filters."""
+    p, c, s = Problem.__table__, Compound.__table__, Street.__table__
+    ids = grid_row_ids(conn, grid_code) or [-1]
+    statuses = _as_list(status)
+    if overdue is True or (statuses and set(statuses) <= set(OPEN_STATUSES)):
+        # Only open problems: they are few (a few thousand in a city of a million), so let the
+        # database walk the (status, deadline) index instead of all of the grid's rows. ``+ 0``
+        # keeps both planners (SQLite has no statistics) off the grid index for this query.
+        where = [(p.c.grid_id + 0).in_(ids)]
+    else:
+        where = [p.c.grid_id.in_(ids)]
+    for column, value in ((p.c.status, status), (p.c.category, category), (p.c.source, source)):
+        values = _as_list(value)
+        if values:
+            where.append(column.in_(values))
+    if overdue is True:
+        where.append(overdue_clause(now))
+    elif overdue is False:
+        where.append(~overdue_clause(now))
+    if date_from is not None:
+        where.append(p.c.reported_at >= datetime.combine(date_from, datetime.min.time()))
+    if date_to is not None:
+        where.append(p.c.reported_at < datetime.combine(date_to + timedelta(days=1), datetime.min.time()))
+    if compound:
+        where.append(p.c.compound_id == select(c.c.id).where(c.c.code == compound).scalar_subquery())
+    if street:
+        where.append(p.c.street_id == select(s.c.id).where(s.c.code == street).scalar_subquery())
+    return where
+
+
 def ledger(engine: Engine, grid_code: str, status=None, category=None, source=None, overdue: bool | None = None,
            date_from: date | None = None, date_to: date | None = None, compound: str | None = None,
            street: str | None = None, now: datetime | None = None, limit: int | None = None) -> pd.DataFrame:
-    """The grid's problems, newest first, with names of their unit and areas, plus computed
-    ``overdue`` (bool) and ``ack`` (the 反馈不过夜 state).
+    """The grid's problems, newest first (at most `limit`), with names of their unit and areas,
+    plus computed ``overdue`` (bool) and ``ack`` (the 反馈不过夜 state).
 
     Filters: `status`, `category`, `source` (a value or a list), `overdue` (True/False),
     `date_from`/`date_to` (report date, inclusive), `compound` / `street` (area code).
@@ -83,28 +120,13 @@ def ledger(engine: Engine, grid_code: str, status=None, category=None, source=No
     joined = (p.outerjoin(u, p.c.unit_id == u.c.id).outerjoin(c, p.c.compound_id == c.c.id)
               .outerjoin(s, p.c.street_id == s.c.id).outerjoin(v, p.c.village_id == v.c.id))
     with engine.connect() as conn:
-        ids = grid_row_ids(conn, grid_code)
-        stmt = select(*cols).select_from(joined).where(p.c.grid_id.in_(ids or [-1]))
-        for column, value in ((p.c.status, status), (p.c.category, category), (p.c.source, source)):
-            values = _as_list(value)
-            if values:
-                stmt = stmt.where(column.in_(values))
-        if overdue is True:
-            stmt = stmt.where(overdue_clause(now))
-        elif overdue is False:
-            stmt = stmt.where(~overdue_clause(now))
-        if date_from is not None:
-            stmt = stmt.where(p.c.reported_at >= datetime.combine(date_from, datetime.min.time()))
-        if date_to is not None:
-            stmt = stmt.where(p.c.reported_at < datetime.combine(date_to + timedelta(days=1), datetime.min.time()))
-        if compound:
-            stmt = stmt.where(c.c.code == compound)
-        if street:
-            stmt = stmt.where(s.c.code == street)
-        stmt = stmt.order_by(p.c.reported_at.desc(), p.c.id.desc())
+        where = _conditions(conn, grid_code, status, category, source, overdue, date_from, date_to, compound,
+                            street, now)
+        stmt = select(*cols).select_from(joined).where(*where).order_by(p.c.reported_at.desc(), p.c.id.desc())
         if limit:
             stmt = stmt.limit(limit)
-        df = pd.DataFrame(conn.execute(stmt).all(), columns=LEDGER_COLUMNS)
+        rows = conn.execute(stmt).all()
+    df = pd.DataFrame([tuple(r) for r in rows], columns=LEDGER_COLUMNS)
     for col in ("reported_at", "deadline", "acknowledged_at", "rectified_at", "verified_at"):
         df[col] = pd.to_datetime(df[col])
     df["overdue"] = is_overdue(df["status"], df["deadline"], now) if len(df) else pd.Series(dtype=bool)
@@ -112,17 +134,21 @@ def ledger(engine: Engine, grid_code: str, status=None, category=None, source=No
     return df
 
 
-def ledger_summary(df: pd.DataFrame) -> dict[str, int]:
-    """Counts over a ledger frame: total, open, overdue, per status, 返工 count, missed 不过夜."""
-    from gis.models import OPEN_STATUSES, STATUSES
-    from gis.workflow import ACK_MISSED
-
-    out = {"total": len(df), "open": int(df["status"].isin(OPEN_STATUSES).sum()),
-           "overdue": int(df["overdue"].sum()) if len(df) else 0,
-           "rework": int(df["rework_count"].sum()) if len(df) else 0,
-           "ack_missed": int((df["ack"] == ACK_MISSED).sum()) if len(df) else 0}
-    out.update({s: int((df["status"] == s).sum()) for s in STATUSES})
-    return out
+def ledger_counts(engine: Engine, grid_code: str, now: datetime | None = None, **filters) -> dict[str, int]:
+    """Counted in SQL over every matching problem (filters as for `ledger`): total, open, overdue."""
+    now = now or datetime.now()
+    p = Problem.__table__
+    wanted = _as_list(filters.pop("status", None))
+    open_wanted = [s_ for s_ in (wanted or OPEN_STATUSES) if s_ in OPEN_STATUSES]
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).where(
+            *_conditions(conn, grid_code, status=wanted, now=now, **filters))).scalar()
+        n_open = n_overdue = 0
+        if open_wanted:  # counted over the open problems only (see `_conditions`)
+            n_open, n_overdue = conn.execute(select(
+                func.count(), func.sum(case((p.c.deadline < now, 1), else_=0)),
+            ).where(*_conditions(conn, grid_code, status=open_wanted, now=now, **filters))).one()
+    return {"total": int(total or 0), "open": int(n_open or 0), "overdue": int(n_overdue or 0)}
 
 
 def problem_detail(engine: Engine, code: str, now: datetime | None = None) -> dict | None:
@@ -186,15 +212,24 @@ def grid_areas(engine: Engine, grid_code: str) -> dict[str, gpd.GeoDataFrame]:
     with engine.connect() as conn:
         layer_id = current_layer_id(conn)
         grid = read_frame(conn, g, (g.c.layer_id == layer_id) & (g.c.code == grid_code), ["id"])
-        frames = {kind: read_frame(conn, model.__table__) for kind, model in AREA_KINDS.items()}
-        layer = grid_layer(conn, layer_id)
-    if grid.empty:
-        return {kind: df.iloc[0:0] for kind, df in frames.items()}
-    shape, grid_id = grid.geometry.iloc[0], int(grid["id"].iloc[0])
+        if grid.empty:
+            return {kind: read_frame(conn, model.__table__, model.__table__.c.id < 0) for kind, model in AREA_KINDS.items()}
+        # Only areas whose bounding box meets the grid's are read (and parsed); shapely decides exactly.
+        box = func.ST_GeomFromText(shapely.box(*grid.total_bounds).wkt, SRID)
+        frames = {kind: read_frame(conn, model.__table__, func.ST_Intersects(model.__table__.c.geom, box))
+                  for kind, model in AREA_KINDS.items()}
+        shape, grid_id = grid.geometry.iloc[0], int(grid["id"].iloc[0])
+        pts = frames["point"].geometry.values
+        on_edge = np.asarray(pts.intersects(shape) & ~pts.within(shape))
+        owner = None
+        if on_edge.any():  # the boundary rule: a point on a shared edge belongs to the lowest grid id
+            owner = points_in_polygons(pts.x[on_edge], pts.y[on_edge], grid_layer(conn, layer_id))
     out = {}
     for kind, df in frames.items():
-        if kind == "point":  # the boundary rule: a point on a shared edge belongs to the lowest grid id
-            hit = points_in_polygons(df.geometry.x.to_numpy(), df.geometry.y.to_numpy(), layer) == grid_id
+        if kind == "point":
+            hit = np.asarray(pts.within(shape))
+            if owner is not None:
+                hit[on_edge] = owner == grid_id
         else:
             geoms = df.geometry.values
             hit = geoms.intersects(shape)

@@ -30,6 +30,7 @@ Problem definitions (t = the evaluation moment):
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -332,22 +333,19 @@ def monthly_stats(engine: Engine, first: date, last: date, as_of: datetime | Non
     (按期结案率), rework_rate (返工率) — rates 0–1, NaN when nothing was due.
     """
     t = _now(as_of)
-    q = _Sql(engine)
     months = _months(month_start(first), month_start(last), t)
-    due = "p.deadline <= m.t"
-    sql = f"""
-WITH {q.months_cte(months)}
-SELECT m.k, COUNT(p.id) AS problems,
-       SUM(CASE WHEN {due} THEN 1 ELSE 0 END) AS due,
-       SUM(CASE WHEN {due} AND {_closed()} THEN 1 ELSE 0 END) AS closed,
-       SUM(CASE WHEN {due} AND {_closed()} AND p.rectified_at <= p.deadline THEN 1 ELSE 0 END) AS on_time,
-       SUM(CASE WHEN {due} AND p.rework_count > 0 THEN 1 ELSE 0 END) AS rework,
-       AVG(CASE WHEN p.rectified_at <= m.t THEN {q.hours('p.reported_at', 'p.rectified_at')} END) AS avg_hours
-FROM months m
-LEFT JOIN problems p ON p.reported_at >= m.m0 AND p.reported_at < m.m1 AND p.reported_at <= m.t
-     {q.problem_filters('p', category, source, subdistrict)}
-GROUP BY m.k ORDER BY m.k"""
-    df = q.run(engine, sql)
+    now = datetime.now()
+    key = (str(engine.url), subdistrict, category, source)
+    # A month that ended before now is evaluated at its end: its figures cannot change, so they are
+    # kept for FROZEN_TTL_SECONDS and only the current month is queried again on each refresh.
+    frozen = [m for m in months if m["t"] == m["m1"] and m["m1"] <= now]
+    todo = [m for m in months if m not in frozen or _memo_get(("stats", m["k"], *key)) is None]
+    fresh = _stats_rows(engine, todo, subdistrict, category, source) if todo else pd.DataFrame()
+    for m in frozen:
+        if m in todo:
+            _memo_put(("stats", m["k"], *key), fresh[fresh["k"] == m["k"]])
+    parts = [_memo_get(("stats", m["k"], *key)) if m not in todo else fresh[fresh["k"] == m["k"]] for m in months]
+    df = pd.concat(parts, ignore_index=True)
     df["month"] = pd.to_datetime(df["k"] + "-01").dt.date
     for col in ("problems", "due", "closed", "on_time", "rework"):
         df[col] = df[col].fillna(0).astype("int64")
@@ -359,9 +357,55 @@ GROUP BY m.k ORDER BY m.k"""
     return df[STAT_COLUMNS]
 
 
+FROZEN_TTL_SECONDS = 3600
+_MEMO: dict = {}
+
+
+def _memo_get(key):
+    hit = _MEMO.get(key)
+    if hit is None or time.monotonic() - hit[0] > FROZEN_TTL_SECONDS:
+        return None
+    return hit[1]
+
+
+def _memo_put(key, value) -> None:
+    if len(_MEMO) > 4096:
+        _MEMO.clear()
+    _MEMO[key] = (time.monotonic(), value)
+
+
+def clear_memo() -> None:
+    """Forget the figures kept for past months (after a write that back-dates records)."""
+    _MEMO.clear()
+
+
+def _stats_rows(engine: Engine, months: list[dict], subdistrict=None, category=None, source=None) -> pd.DataFrame:
+    q = _Sql(engine)
+    due = "p.deadline <= m.t"
+    sql = f"""
+WITH {q.months_cte(months)},
+agg AS (
+  SELECT m.k, COUNT(*) AS problems,
+         SUM(CASE WHEN {due} THEN 1 ELSE 0 END) AS due,
+         SUM(CASE WHEN {due} AND {_closed()} THEN 1 ELSE 0 END) AS closed,
+         SUM(CASE WHEN {due} AND {_closed()} AND p.rectified_at <= p.deadline THEN 1 ELSE 0 END) AS on_time,
+         SUM(CASE WHEN {due} AND p.rework_count > 0 THEN 1 ELSE 0 END) AS rework,
+         AVG(CASE WHEN p.rectified_at <= m.t THEN {q.hours('p.reported_at', 'p.rectified_at')} END) AS avg_hours
+  FROM problems p
+  JOIN months m ON m.k = {q.month_key('p.reported_at')} AND p.reported_at <= m.t
+  WHERE {q.reported_between(months)}{q.problem_filters('p', category, source, subdistrict)}
+  GROUP BY m.k)
+SELECT m.k, COALESCE(a.problems, 0) AS problems, a.due, a.closed, a.on_time, a.rework, a.avg_hours
+FROM months m LEFT JOIN agg a ON a.k = m.k ORDER BY m.k"""
+    return q.run(engine, sql)
+
+
 def overdue_now(engine: Engine, as_of: datetime | None = None, subdistrict=None, category=None, source=None) -> int:
     """现超期: problems reported by `as_of`, past their deadline, not rectified and not closed then."""
     t = _now(as_of)
+    key = ("overdue", str(engine.url), t, subdistrict, category, source)
+    if t <= datetime.now() - timedelta(minutes=1) and (hit := _memo_get(key)) is not None:
+        return hit  # a moment in the past: the count cannot change
     q = _Sql(engine)
     tt = q.bind("t", t, DateTime)
     sql = f"""
@@ -369,7 +413,10 @@ SELECT COUNT(*) FROM problems p
 WHERE p.reported_at <= {tt} AND p.deadline < {tt}
   AND (p.rectified_at IS NULL OR p.rectified_at > {tt}) AND NOT {_closed('p', tt)}
   {q.problem_filters('p', category, source, subdistrict)}"""
-    return int(q.run(engine, sql).iloc[0, 0])
+    n = int(q.run(engine, sql).iloc[0, 0])
+    if t <= datetime.now() - timedelta(minutes=1):
+        _memo_put(key, n)
+    return n
 
 
 KPI_LABELS = {

@@ -37,7 +37,7 @@ SPLIT_EXTEND_M = 10.0  # a split line is extended by this much at both ends, to 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 CODE_ALIASES = ("code", "编号", "网格编号", "grid_code", "CODE", "Code", "wgbh")
 NAME_ALIASES = ("name", "名称", "网格名称", "NAME", "Name", "wgmc")
-SUBDISTRICT_ALIASES = ("subdistrict", "街道", "所属街道", "SUBDISTRICT", "jd")
+SUBDISTRICT_ALIASES = ("subdistrict", "subdistric", "街道", "所属街道", "SUBDISTRICT", "jd")  # subdistric: Shapefile
 
 
 class PlanningError(ValueError):
@@ -113,6 +113,9 @@ def _fit_into(layer: gpd.GeoDataFrame, i: int | None, geom, tolerance_m: float, 
     new, fitted = snapping.fit(geom, geoms[others], tolerance_m, neighbours_yield)
     if new.is_empty:
         raise PlanningError("图形完全落在其他网格内，吸附和去除重叠后没有剩余面积。")
+    swallowed = [str(c) for c, g in zip(layer["code"].to_numpy()[others], fitted) if g.is_empty]
+    if swallowed:
+        raise PlanningError(f"新图形完全覆盖了网格 {'、'.join(swallowed)}；如需合并网格，请使用“合并网格”。")
     geoms[others] = fitted
     return new, geoms
 
@@ -141,7 +144,7 @@ def add_grid(layer: gpd.GeoDataFrame, geom, code: str | None = None, name: str |
     new, geoms = _fit_into(layer, None, geom, tolerance_m, neighbours_yield)
     out = _with_geoms(layer, geoms)
     row = gpd.GeoDataFrame({"code": [code], "name": [name or f"{code}网格"], "subdistrict": [subdistrict or ""]},
-                           geometry=gpd.GeoSeries([new], crs="EPSG:4326"), crs="EPSG:4326")
+                           geometry=gpd.GeoSeries(_multi([new]), crs="EPSG:4326"), crs="EPSG:4326")
     return pd.concat([out, row], ignore_index=True)
 
 

@@ -78,8 +78,7 @@ def snap_to_neighbours(geom, neighbours, tolerance_m: float = DEFAULT_TOLERANCE_
     moved = shapely.transform(g_m, move)
     moved = shapely.snap(moved, boundary_m, tolerance_m)
     back = shapely.transform(moved, lambda c: c / scale)
-    exact = shapely.union_all(np.concatenate([shapely.boundary(near), [shapely.boundary(geom)]]))
-    back = shapely.snap(back, exact, _EXACT_DEG)  # bit-identical shared (and unmoved) vertices
+    back = shapely.snap(back, shapely.union_all(shapely.boundary(near)), _EXACT_DEG)  # bit-identical shared vertices
     return polygonal([back])[0]
 
 

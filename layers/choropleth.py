@@ -24,7 +24,7 @@ HIGHLIGHT = {"weight": 5, "color": "#ffffff", "fillOpacity": 0.85}
 def score_style(color_column: str = "color", line_color: str = "#0f172a"):
     def style(feature):
         fill = CARD_FILL.get(feature["properties"].get(color_column), NO_DATA)
-        return {"fillColor": fill, "color": line_color, "weight": 2, "fillOpacity": 0.62}
+        return {"fillColor": fill, "color": line_color, "weight": 2, "fillOpacity": 0.78}
     return style
 
 

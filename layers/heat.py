@@ -7,13 +7,14 @@ Pure: a DataFrame of H3 cells and counts (aggregated on the server, see ``gis.he
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pydeck as pdk
 
-#: An inline MapLibre style with no source: a plain dark background. Streamlit's deck.gl chart
+#: A MapLibre style with no source (a plain dark background), passed inline as a data: URL. Streamlit's deck.gl chart
 #: substitutes a CARTO basemap (an external request) whenever the deck has a MapView and no
 #: map style, even with ``map_provider=None``; giving it this style keeps the page offline.
 OFFLINE_STYLE = {"version": 8, "sources": {}, "layers": [
@@ -62,5 +63,6 @@ def heat_deck(hexes: pd.DataFrame, grids: gpd.GeoDataFrame | None, center: tuple
     view = pdk.ViewState(latitude=lat, longitude=lon, zoom=zoom, pitch=40 if extruded else 0)
     deck = pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, map_style=None,
                     tooltip={"text": "未结案问题 {count} 件"})
-    deck.map_style = OFFLINE_STYLE  # pydeck accepts a dict style only with mapbox: set it afterwards
+    # pydeck takes a dict style only with mapbox, and Streamlit wants a string: a data: URL it is.
+    deck.map_style = "data:application/json;charset=utf-8," + quote(json.dumps(OFFLINE_STYLE, separators=(",", ":")))
     return deck

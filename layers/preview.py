@@ -24,7 +24,7 @@ def preview_layer(gdf: gpd.GeoDataFrame, tooltip: Mapping[str, str], name: str =
         return folium.GeoJson(
             data.to_json(drop_id=True, ensure_ascii=False), name=name, tooltip=tip,
             marker=folium.CircleMarker(radius=5, weight=1, color="#ffffff", fill=True, fill_opacity=0.9),
-            style_function=lambda _f: {"fillColor": COLOR, "color": "#7c2d12", "weight": 1},
+            style_function=lambda _f: {"fillColor": COLOR, "color": "#7c2d12", "weight": 1, "radius": 5},
         )
 
     def style(_feature):

@@ -26,11 +26,12 @@ from gis.io.fields import EXPORT_KINDS, KIND_LABELS, KINDS, fields
 from gis.io.importer import import_prepared
 from gis.permissions import PermissionDenied, allowed
 from layers.basemap import make_map
-from layers.grids import grids_by_category
+from layers.common import geojson_layer
 from layers.preview import preview_layer
-from pages.ui import CITY_CENTER, basemap, current_actor, for_display, show_map
+from pages.ui import CITY_CENTER, basemap, current_actor, for_display, md_escape, show_map
 
 PREVIEW_LIMIT = 3000
+GRID_STYLE = {"color": "#64748b", "weight": 1.2, "fillColor": "#cbd5e1", "fillOpacity": 0.25}
 NOT_MAPPED = "（不导入）"
 UPLOAD_TYPES = ["shp", "dbf", "shx", "prj", "cpg", "zip", "gpkg", "geojson", "json", "csv", "xlsx"]
 ENCODINGS = {"自动检测": None, "UTF-8": "utf-8", "GBK": "gbk", "GB18030": "gb18030"}
@@ -81,15 +82,42 @@ def _preview_map(prepared: validate.Prepared) -> None:
     m = make_map(CITY_CENTER, zoom=13, basemap=config)
     grids = cached.current_grids(database_url())
     if len(grids):
-        grids_by_category(for_display(grids, config), "subdistrict", {"code": "网格编号", "name": "网格名称"},
-                          name="现有网格", line_color="#94a3b8").add_to(m)
+        geojson_layer(for_display(grids, config), "现有网格", lambda _f: GRID_STYLE,
+                      tooltip={"code": "网格编号", "name": "网格名称"}).add_to(m)
     shown_gdf = for_display(gdf, config)
     preview_layer(shown_gdf, labels).add_to(m)
     b = shown_gdf.total_bounds
-    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]], padding=(30, 30), max_zoom=15)
     more = f"（仅显示前 {PREVIEW_LIMIT} 条）" if len(prepared.frame) > PREVIEW_LIMIT else ""
     st.markdown(f"**预览地图**：橙色为待导入的 {len(gdf):,} 个要素{more}，灰色为现有网格。")
     show_map(m, key="data_preview", height=460)
+
+
+def _review(prepared: validate.Prepared, kind: str) -> None:
+    """Preview map, sample rows, bad rows, and the import buttons (管理员)."""
+    _preview_map(prepared)
+    with st.expander(f"数据预览（前 20 行，共 {prepared.rows:,} 行）"):
+        st.dataframe(prepared.frame.head(20), hide_index=True, width="stretch")
+    if not prepared.ok:
+        _show_errors(prepared)
+    elif not may_import:
+        st.success(f"校验通过：{prepared.rows:,} 条{KIND_LABELS[kind]}。")
+        st.warning("只有管理员可以导入数据。")
+    else:
+        b1, b2, _ = st.columns([1, 1, 2])
+        dry = b1.button("试运行（只校验，不写入）", key="data_dry", width="stretch")
+        go = b2.button(f"导入 {prepared.rows:,} 条{KIND_LABELS[kind]}", type="primary", key="data_go", width="stretch")
+        if dry or go:
+            bar = st.progress(0.0, text="准备导入…")
+            result = import_prepared(cached.engine(), actor, prepared, dry_run=dry,
+                                     progress=lambda frac, text: bar.progress(frac, text=text))
+            bar.progress(1.0, text="完成")
+            if not result.ok:
+                _show_errors(result.prepared)
+            else:
+                if result.written:
+                    cached.clear()
+                st.success(md_escape(result.summary()))
 
 
 with tab_import:
@@ -111,61 +139,52 @@ with tab_import:
         st.info("支持：Shapefile（.shp 及其附属文件，或 .zip）、GeoPackage（.gpkg）、GeoJSON、CSV（经度/纬度或 WKT 列）、Excel（.xlsx）。"
                 "上传后先显示识别结果、字段对应与预览，确认无误再导入。")
     else:
+        mains = [u for u in uploads if Path(u.name).suffix.lower() in readers.SUFFIXES]
+        if len(mains) > 1:  # several data files added one after the other: the latest one (with its sidecars) wins
+            stem = Path(mains[-1].name).stem
+            uploads = [u for u in uploads if Path(u.name).stem == stem]
+            st.caption(f"已选用最近上传的 {md_escape(mains[-1].name)}；其余文件未使用（可点 × 移除）。")
         files = tuple(sorted((u.name, u.getvalue()) for u in uploads))
         digest = hashlib.sha256(b"".join(n.encode() + b"\0" + d for n, d in files)).hexdigest()[:16]
         try:
             with st.spinner("正在读取文件…"):
                 source = _read(digest, files, layer.strip() or None, ENCODINGS[enc_label])
-            st.subheader("识别结果")
             mapping_key = f"map_{digest}_{kind}"
             guessed = validate.fl.guess_mapping(source.frame.columns, kind)
             options = [NOT_MAPPED] + [str(c) for c in source.frame.columns]
-            with st.expander("字段对应（可修改）", expanded=True):
-                st.caption("左侧为系统字段，右侧选择文件中的列。带 * 的为必填。已按常见中文表头自动对应。")
-                cols = st.columns(3)
-                chosen = {}
-                for i, f in enumerate(fields(kind)):
-                    default = guessed.get(f.name)
-                    pick = cols[i % 3].selectbox(f"{f.label}{' *' if f.required else ''}", options,
-                                                 index=options.index(str(default)) if default is not None else 0,
-                                                 key=f"{mapping_key}_{f.name}")
-                    chosen[f.name] = None if pick == NOT_MAPPED else pick
-            prepared = validate.prepare(source, kind, mapping=chosen, crs=crs_text.strip() or None, coords=coords,
-                                        repair=repair)
+            chosen = {f.name: st.session_state.get(f"{mapping_key}_{f.name}", guessed.get(f.name)) for f in fields(kind)}
+            chosen = {k: (None if v == NOT_MAPPED else v) for k, v in chosen.items()}
+            try:
+                prepared = validate.prepare(source, kind, mapping=chosen, crs=crs_text.strip() or None, coords=coords,
+                                            repair=repair)
+                problem = None
+            except InputError as exc:
+                prepared, problem = None, str(exc)
+            st.subheader("识别结果")
             info = [f"文件：{source.name}，{len(source.frame):,} 行"]
             if source.layers:
                 info.append(f"图层：{source.layer}（共 {len(source.layers)} 个：{'、'.join(source.layers)}）")
-            if prepared.crs:
-                info.append(f"坐标系：{prepared.crs}")
-            st.markdown("\n".join(f"- {line}" for line in [*info, *prepared.notes]).replace("<", "&lt;"))
-            _preview_map(prepared)
-            with st.expander(f"数据预览（前 20 行，共 {prepared.rows:,} 行）"):
-                st.dataframe(prepared.frame.head(20), hide_index=True, width="stretch")
-            if not prepared.ok:
-                _show_errors(prepared)
-            elif not may_import:
-                st.success(f"校验通过：{prepared.rows:,} 条{KIND_LABELS[kind]}。")
-                st.warning("只有管理员可以导入数据。")
+            if prepared is not None:
+                info += prepared.notes
             else:
-                b1, b2, _ = st.columns([1, 1, 3])
-                dry = b1.button("试运行（核对编号与引用）", key="data_dry")
-                go = b2.button(f"导入 {prepared.rows:,} 条{KIND_LABELS[kind]}", type="primary", key="data_go")
-                if dry or go:
-                    bar = st.progress(0.0, text="准备导入…")
-                    result = import_prepared(cached.engine(), actor, prepared, dry_run=dry,
-                                             progress=lambda frac, text: bar.progress(frac, text=text))
-                    bar.progress(1.0, text="完成")
-                    if not result.ok:
-                        _show_errors(result.prepared)
-                    elif result.written:
-                        cached.clear()
-                        st.success(result.summary())
-                    else:
-                        st.success(result.summary())
-        except InputError as exc:
-            st.error(str(exc))
-        except PermissionDenied as exc:
-            st.error(str(exc))
+                info += source.notes
+            st.markdown("\n".join(f"- {md_escape(line)}" for line in info))
+            mapped = [f"{f.label} ← {md_escape(chosen[f.name])}" for f in fields(kind) if chosen.get(f.name)]
+            st.markdown("**字段对应**：" + "；".join(mapped) if mapped else "**字段对应**：尚未对应任何字段")
+            with st.expander("修改字段对应", expanded=problem is not None):
+                st.caption("左侧为系统字段，右侧选择文件中的列；带 * 的为必填。已按常见中文表头自动对应。")
+                cols = st.columns(3)
+                for i, f in enumerate(fields(kind)):
+                    default = guessed.get(f.name)
+                    cols[i % 3].selectbox(f"{f.label}{' *' if f.required else ''}", options,
+                                          index=options.index(str(default)) if default is not None else 0,
+                                          key=f"{mapping_key}_{f.name}")
+            if prepared is None:
+                st.error(md_escape(problem))
+            else:
+                _review(prepared, kind)
+        except (InputError, PermissionDenied) as exc:
+            st.error(md_escape(exc))
 
 with tab_export:
     e1, e2, _ = st.columns([1, 1, 1])
@@ -187,8 +206,8 @@ with tab_export:
                     data, name = path.read_bytes(), path.name
             st.session_state["export_file"] = (data, name, n, ekind)
         except InputError as exc:
-            st.error(str(exc))
+            st.error(md_escape(exc))
     if "export_file" in st.session_state:
         data, name, n, which = st.session_state["export_file"]
-        st.success(f"已生成 {name}：{n:,} 条{KIND_LABELS[which]}。")
+        st.success(md_escape(f"已生成 {name}：{n:,} 条{KIND_LABELS[which]}。"))
         st.download_button(f"下载 {name}", data, name, key="export_download")

@@ -21,7 +21,6 @@ import streamlit as st
 
 from gis import auth, kiosk
 from gis.cached import engine
-from gis.config import setting
 from gis.permissions import ADMIN, KIOSK
 
 ADMIN_PAGES = frozenset({"admin"})  # url_path of pages only 管理员 may open
@@ -122,6 +121,11 @@ def run(pages: list) -> None:
     st.navigation(visible).run()
 
 
-def kiosk_url_hint() -> str:
-    """How a wall screen opens the app (shown on the admin page)."""
-    return f"http://{setting('GRIDMAP_PUBLIC_HOST', '<服务器>:8501')}/?kiosk=<令牌>"
+def recheck() -> None:
+    """For fragments that rerun on a timer (the wall screen): they skip app.py, so call this at
+    their top to end a kiosk session whose token was revoked (a full rerun goes through the gate)."""
+    actor = st.session_state.get("actor")
+    if actor is not None and actor.role == KIOSK and not kiosk.valid(engine(), st.session_state.get("kiosk_token")):
+        _clear("大屏令牌已撤销，请登录。")
+        st.rerun(scope="app")
+

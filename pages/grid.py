@@ -17,7 +17,7 @@ import streamlit as st
 
 from gis import cached, exports, ledger, workflow
 from gis.config import database_url, setting
-from gis.models import OPEN_STATUSES, SOURCES, STATUSES
+from gis.models import SOURCES, STATUSES
 from gis.permissions import PermissionDenied
 from layers import areas as area_layers
 from layers.basemap import make_map
@@ -26,7 +26,7 @@ from layers.grids import grid_labels, grids_by_category
 from pages import ui
 from pages.ui import CITY_CENTER, basemap, current_actor, for_display, require_data
 
-MAP_PROBLEMS = 2000  # problems drawn on the map (newest of the filtered ledger); the table holds all
+MAP_PROBLEMS = 1000  # problems drawn on the map: the newest of the filtered ledger
 LEDGER_LABELS = {"code": "编号", "status": "状态", "overdue": "超期", "ack": "反馈不过夜", "category": "类型",
                  "description": "描述", "source": "来源", "reported_at": "上报时间", "deadline": "整改时限",
                  "unit": "责任单位", "compound": "小区", "street": "街巷", "village": "城中村",
@@ -124,17 +124,18 @@ if actor is None:
 month = date(now.year, now.month, 1)
 scores = cached.grid_scores(url, month, now)
 mine = scores[scores["code"] == code]
-all_open = cached.grid_ledger(url, code, now, status=OPEN_STATUSES)
+totals = cached.grid_ledger_counts(url, code, now)
 cols = st.columns(6)
 if len(mine):
     row = mine.iloc[0]
     cols[0].metric("本月综合得分", f"{row['score']:.1f}", help="见 README：综合得分 / 合规指数")
     ranked = int(scores["ranked"].sum())
-    cols[1].metric("全市排名", f"{int(row['rank'])} / {ranked}" if row["ranked"] else "样本不足")
+    cols[1].metric("全市排名", f"{int(row['rank'])} / {ranked}" if row["ranked"] else "未排名",
+                   help=None if row["ranked"] else "本月测评样本不足，不参加排名")
     cols[2].metric("三色牌", f"{row['color']}牌")
     cols[3].metric("本月问题", f"{int(row['problems']):,}")
-cols[4].metric("未结案", f"{len(all_open):,}")
-cols[5].metric("已超期", f"{int(all_open['overdue'].sum()):,}")
+cols[4].metric("未结案", f"{totals['open']:,}")
+cols[5].metric("已超期", f"{totals['overdue']:,}")
 
 # ------------------------------------------------------------------ filters (they drive map and table)
 with st.expander("问题筛选", expanded=True):
@@ -153,9 +154,11 @@ with st.expander("问题筛选", expanded=True):
                             key="f_compound", placeholder="全部小区")
     street = f8.selectbox("街巷", list(street_names), format_func=street_names.get, index=None, key="f_street",
                           placeholder="全部街巷")
-ledger_df = cached.grid_ledger(url, code, now, status=tuple(status), category=tuple(category), source=tuple(source),
-                               overdue={"仅超期": True, "未超期": False}.get(overdue_choice), date_from=date_from,
-                               date_to=date_to, compound=compound, street=street)
+filters = dict(status=tuple(status), category=tuple(category), source=tuple(source),
+               overdue={"仅超期": True, "未超期": False}.get(overdue_choice), date_from=date_from, date_to=date_to,
+               compound=compound, street=street)
+ledger_df = cached.grid_ledger(url, code, now, limit=ledger.LEDGER_LIMIT, **filters)
+matching = cached.grid_ledger_counts(url, code, now, **filters)
 
 # ------------------------------------------------------------------ map + responsibility card
 map_col, card_col = st.columns([3, 2])
@@ -195,7 +198,7 @@ m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
 with map_col:
     result = ui.show_map(m, key=f"grid_map_{code}", height=600, returned_objects=["last_active_drawing"])
     st.markdown(area_layers.legend_html(), unsafe_allow_html=True)
-    note = f"地图显示最新的 {MAP_PROBLEMS:,} 条；" if len(ledger_df) > MAP_PROBLEMS else ""
+    note = f"地图显示筛选结果中最新的 {len(on_map):,} 条问题；" if matching["total"] > len(on_map) else ""
     st.caption(f"{note}点击小区、街巷、城中村或点位查看其责任人；点击问题打开详情；点击其他网格进入该网格。")
 
 props = clicked(result, f"grid_map_{code}")
@@ -271,7 +274,10 @@ with lost_col:
     st.caption(f"{month:%Y年%m月}：问题按上报时扣分计入派遣的责任单位；测评失分计入点位的责任单位。")
 
 # ------------------------------------------------------------------ the ledger
-st.subheader(f"问题台账（{len(ledger_df):,} 条）")
+st.subheader(f"问题台账（{matching['total']:,} 条）")
+st.caption(f"未结案 {matching['open']:,} 条，其中超期 {matching['overdue']:,} 条。"
+           + (f"表格显示最新的 {len(ledger_df):,} 条，下载 Excel 可得全部；" if matching["total"] > len(ledger_df) else "")
+           + "点击表头排序，选中一行打开问题。")
 table = ledger_df[list(LEDGER_LABELS)].rename(columns=LEDGER_LABELS)
 selection = st.dataframe(
     table, hide_index=True, width="stretch", height=380, key="ledger_table", on_select="rerun",
@@ -289,10 +295,17 @@ if picked:
 
 d1, d2, d3 = st.columns([1, 1, 2])
 stamp = f"{now:%Y%m%d}"
-d1.download_button("下载台账（Excel）", lambda: exports.ledger_xlsx(ledger_df, code, info["name"], now),
+
+
+def full_ledger():
+    return ledger.ledger(cached.engine(), code, now=now, **{k: list(v) if isinstance(v, tuple) else v
+                                                           for k, v in filters.items()})
+
+
+d1.download_button("下载台账（Excel）", lambda: exports.ledger_xlsx(full_ledger(), code, info["name"], now),
                    file_name=f"{code}_问题台账_{stamp}.xlsx", key="dl_xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-d2.download_button("下载图层（GeoPackage）", lambda: exports.grid_geopackage(grid, areas, ledger_df),
+d2.download_button("下载图层（GeoPackage）", lambda: exports.grid_geopackage(grid, areas, full_ledger()),
                    file_name=f"{code}_图层_{stamp}.gpkg", key="dl_gpkg", mime="application/geopackage+sqlite3")
 typed = d3.text_input("打开问题", key="grid_problem_code", placeholder="输入问题编号，如 WT2026110000001",
                       label_visibility="collapsed")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 
 import streamlit as st
 from shapely.geometry import shape
@@ -51,7 +52,9 @@ def _load(layer_id: int | None = None) -> None:
     wc = versions.working_copy(engine, layer_id)
     st.session_state["planning"] = {"url": url, "base": wc.layer_id, "number": wc.number,
                                     "layer_revision": wc.layer_revision, "revisions": wc.revisions,
-                                    "grids": wc.grids, "undo": [], "applied": set(), "dirty": False}
+                                    "grids": wc.grids, "undo": [], "dirty": False,
+                                    # drawings already applied (st_folium keeps returning the last one)
+                                    "applied": st.session_state.get("planning", {}).get("applied", set())}
 
 
 ws = st.session_state.get("planning")
@@ -142,7 +145,7 @@ if len(report.issues) and config.crs_note == "gcj02":
     issues_shown = issues_shown.assign(lon=lon, lat=lat)
 m = make_map(ui.CITY_CENTER, zoom=13, basemap=config)
 candidate_grids(shown, changed).add_to(m)
-grid_labels(shown).add_to(m)
+grid_labels(shown[~shown.geometry.is_empty]).add_to(m)
 areas_layer = issue_areas(issues_shown)
 if areas_layer is not None:
     areas_layer.add_to(m)
@@ -209,7 +212,8 @@ st.subheader("调整影响")
 if not changed and not diff["removed"]:
     st.caption("工作副本与现行版本相同，没有影响。")
 else:
-    imp = impact.impact(engine, grids, context)
+    month = date.today().replace(day=1)
+    imp = impact.impact(engine, grids, context, cached.planning_scores(url, month))
     st.markdown(ui.md_escape(imp.summary()))
     tabs = st.tabs(["面积转移", "小区/街巷/城中村/点位", "未结案问题", "帮包领导与责任单位", "得分与问题数"])
     with tabs[0]:

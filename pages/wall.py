@@ -211,7 +211,7 @@ def score_map(scores: pd.DataFrame, grids, th: metrics.Thresholds):
 def heat_map(f: dict, grids):
     hexes = cached.wall_hexes(url, AS_OF, f["subdistrict"], f["category"], f["source"])
     b = grids.total_bounds
-    deck = heat_deck(hexes, grids, ((b[1] + b[3]) / 2, (b[0] + b[2]) / 2), zoom=11.6)
+    deck = heat_deck(hexes, grids, ((b[1] + b[3]) / 2, (b[0] + b[2]) / 2), zoom=12.3)
     st.pydeck_chart(deck, height=MAP_HEIGHT, key="wall_heat")
     st.markdown(f'<div class="gm-note">未结案问题 {int(hexes["count"].sum()):,} 件，'
                 f'按 H3 六边形（约 0.1 平方公里）汇总，颜色越亮越密集。</div>', unsafe_allow_html=True)

@@ -107,9 +107,12 @@ def watch_requests(page) -> PageVisit:
 def wait_for_streamlit(page, timeout_ms: int = 60_000) -> None:
     """Wait until the app has rendered and is no longer running."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    page.wait_for_selector('[data-testid="stMain"]', timeout=timeout_ms)
+    # While a script runs, the header's status widget shows "Running…" / a Stop button.
     page.wait_for_function(
         """() => { const s = document.querySelector('[data-testid="stStatusWidget"]');
-                   return !s || !s.innerText.includes('Running'); }""", timeout=timeout_ms)
+                   return !s || !/Running|Stop|运行/.test(s.innerText); }""", timeout=timeout_ms)
+    page.wait_for_timeout(500)
 
 
 def map_frame(page, timeout_ms: int = 60_000):

@@ -107,7 +107,7 @@ def test_lock_out_message_in_chinese(site, monkeypatch):
     _sign_in(at, "chief", "wrong-1")
     _sign_in(at, "chief", "wrong-2")
     message = at.error[0].value
-    assert message.startswith("🔒 密码连续错误 2 次，账户已锁定") and "后再试" in message
+    assert message.startswith("密码连续错误 2 次，账户已锁定") and "后再试" in message
     _sign_in(at, "chief", "chief-password")  # the right password, but locked
     assert "账户已锁定" in at.error[0].value and "actor" not in at.session_state
 
@@ -151,9 +151,9 @@ def test_kiosk_token_opens_the_wall_and_nothing_else(site, monkeypatch, captured
 def test_kiosk_session_asking_for_another_page_gets_the_wall(site, monkeypatch, captured_maps):
     """As if the URL were edited to /overview?kiosk=…: the request names a real page."""
     token = kiosk.create(site, ADMIN, "指挥中心")
-    at = run_app(_url(site), monkeypatch, actor=None)  # signed out: every page is registered (hidden)
-    at.query_params["kiosk"] = token
     for page in ("pages/overview.py", "pages/admin.py"):
+        at = run_app(_url(site), monkeypatch, actor=None)  # signed out: every page is registered (hidden)
+        at.query_params["kiosk"] = token
         captured_maps.clear()
         at.switch_page(page).run()
         assert not at.exception

@@ -7,6 +7,7 @@ import pandas as pd
 from gis.io import importer
 from gis.permissions import Actor
 from tests import io_files as f
+from pages.ui import md_escape
 from tests.apptools import captured_maps, html_has, run_app  # noqa: F401  (fixture)
 
 PAGE = "pages/data.py"
@@ -35,7 +36,7 @@ def test_upload_shows_detection_mapping_preview_and_imports(city_rw, monkeypatch
     assert go.label == "导入 3 条问题"
     go.click().run()
     assert not at.exception
-    assert at.success[-1].value == "热线.csv：已导入 3 条问题（新增 3，更新 0）。"
+    assert at.success[-1].value == md_escape("热线.csv：已导入 3 条问题（新增 3，更新 0）。")
     assert importer.counts(city_rw)["problems"] == 13
 
 
@@ -63,12 +64,13 @@ def test_mapping_can_be_changed_and_files_refused(city_rw, monkeypatch, captured
     df = f.problems_frame().rename(columns={"问题描述": "情况说明"})
     _upload(at, [("p.csv", df.to_csv(index=False).encode(), "text/csv")])
     assert at.error[0].value.startswith("缺少必填字段：问题描述")
+    assert at.expander[0].proto.expanded  # the mapping opens when a required field is missing
     desc = at.selectbox(key=next(k for k in _keys(at) if k.endswith("_description")))
     desc.set_value("情况说明").run()
     assert not at.error and at.button(key="data_go").label == "导入 3 条问题"
     slip = f.zip_of({"../x.csv": b"a"}, tmp_path / "s.zip").read_bytes()
     _upload(at, [("s.zip", slip, "application/zip")])
-    assert at.error[0].value == "压缩包中的路径“../x.csv”指向压缩包之外，已拒绝整个压缩包。"
+    assert at.error[0].value == md_escape("压缩包中的路径“../x.csv”指向压缩包之外，已拒绝整个压缩包。")
 
 
 def test_non_admins_see_the_check_but_cannot_import(city_url, monkeypatch, captured_maps, tmp_path):
@@ -85,4 +87,4 @@ def test_export_download(city_url, monkeypatch, captured_maps):
     at.selectbox(key="export_format").set_value(".csv")
     at.button(key="export_go").click().run()
     assert not at.exception
-    assert at.success[-1].value == "已生成 grids.csv：4 条网格。"
+    assert at.success[-1].value == md_escape("已生成 grids.csv：4 条网格。")

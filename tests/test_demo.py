@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from gis import cli, migrate
 from gis.db import get_engine
 from gis.demo.build import build_demo
-from gis.models import Base, Compound, Grid, Problem, Street, UrbanVillage
+from gis.models import Base, Compound, Problem, Street, UrbanVillage
 from gis.queries import current_grids, layer_frame, responsibles
 from tests.conftest import new_database_url
 

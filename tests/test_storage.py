@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, inspect, select
 
 from gis import migrate
 from gis.db import get_engine

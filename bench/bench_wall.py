@@ -1,0 +1,103 @@
+"""领导大屏 (issue 3): the wall's data functions cold and warm, and what one render sends to the browser.
+
+Cold = the gis function itself against the database (no Streamlit cache); warm = the
+`gis.cached` wrapper the page calls, on its second call (a st.cache_data hit). Targets at
+1,000,000 problems: ≤ 1 s cold, ≤ 100 ms warm per function; ≤ 500 KB sent per render.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import datetime
+
+from bench.common import UNTIL, database_url, demo_engine, report, timed
+
+AS_OF = datetime(UNTIL.year, UNTIL.month, UNTIL.day) .replace(hour=23, minute=59)
+
+
+def _functions(engine, url):
+    from gis import cached, heat, metrics
+
+    month = UNTIL
+    return [
+        ("monthly_scores", lambda: metrics.monthly_scores(engine, month, AS_OF),
+         lambda: cached.wall_scores(url, month, AS_OF)),
+        ("kpis", lambda: metrics.kpis(engine, month, AS_OF), lambda: cached.wall_kpis(url, month, AS_OF)),
+        ("trend (12 months)", lambda: metrics.trend(engine, 12, AS_OF), lambda: cached.wall_trend(url, month, AS_OF)),
+        ("worst_units", lambda: metrics.worst_units(engine, month, AS_OF), lambda: cached.wall_units(url, month, AS_OF)),
+        ("open_problem_hexes (H3 res 9)", lambda: heat.open_problem_hexes(engine, AS_OF),
+         lambda: cached.wall_hexes(url, AS_OF)),
+        ("score_trend (one grid, 12 months)", lambda: metrics.score_trend(engine, "DC-01", 12, AS_OF), None),
+    ]
+
+
+def _payload(engine) -> dict[str, int]:
+    """Bytes of the map (folium HTML as st_folium ships it), the heatmap deck JSON, and the trend spec."""
+    from gis import heat, metrics, queries
+    from layers.basemap import make_map
+    from layers.choropleth import score_choropleth, score_legend, wall_labels
+    from layers.heat import heat_deck
+
+    scores = metrics.monthly_scores(engine, UNTIL, AS_OF)
+    grids = queries.current_grids(engine)
+    frame = grids[["code", "geometry"]].merge(scores, on="code").merge(queries.grid_leaders(engine), on="code", how="left")
+    frame["score_text"] = frame["score"].round(1).astype(str)
+    m = make_map((36.45, 115.99), zoom=12.6, dark=True, zoom_snap=0.1)
+    tooltip = {"name": "网格", "score_text": "综合得分", "open": "未结案", "overdue": "超期", "帮包市级领导": "帮包市级领导",
+               "帮包市级领导电话": "电话", "帮包县级领导": "帮包县级领导", "网格长": "网格长", "网格长电话": "电话 "}
+    score_choropleth(frame, tooltip).add_to(m)
+    wall_labels(frame, "code", "帮包市级领导").add_to(m)
+    th = metrics.thresholds()
+    score_legend(th.green, th.yellow).add_to(m)
+    map_html = m.get_root().render()
+    hexes = heat.open_problem_hexes(engine, AS_OF)
+    deck_json = heat_deck(hexes, grids, (36.45, 115.99)).to_json()
+    tables = (metrics.kpis(engine, UNTIL, AS_OF).to_json() + metrics.trend(engine, 12, AS_OF).to_json()
+              + metrics.worst_units(engine, UNTIL, AS_OF).to_json() + scores.to_json())
+    return {"map": len(map_html.encode()), "heat": len(deck_json.encode()), "tables": len(tables.encode()),
+            "hexes": len(hexes)}
+
+
+def run(args) -> str:
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    rows, sizes = [], []
+    for backend in args.backends:
+        engine = demo_engine(backend, args.problems)
+        url = database_url(backend, args.problems)
+        for name, cold_fn, warm_fn in _functions(engine, url):
+            t0 = time.perf_counter()
+            cold_fn()
+            cold = time.perf_counter() - t0
+            best, median, _ = timed(cold_fn, 3)
+            warm = None
+            if warm_fn is not None:
+                warm_fn()
+                warm, _, _ = timed(warm_fn, 5)
+            rows.append({"backend": backend, "problems": f"{args.problems:,}", "function": name,
+                         "first call ms": round(cold * 1000), "uncached best ms": round(best * 1000),
+                         "cached ms": "–" if warm is None else f"{warm * 1000:.2f}",
+                         "≤ 1 s / ≤ 100 ms": "yes" if median <= 1 and (warm is None or warm <= 0.1) else "NO"})
+        p = _payload(engine)
+        total = p["map"] + min(p["heat"], p["map"]) * 0 + p["tables"]
+        sizes.append({"backend": backend, "problems": f"{args.problems:,}", "score map KB": round(p["map"] / 1024, 1),
+                      "heatmap KB": round(p["heat"] / 1024, 1), "H3 cells": p["hexes"],
+                      "tables KB": round(p["tables"] / 1024, 1),
+                      "render total KB (map view / heat view)":
+                          f"{(p['map'] + p['tables']) / 1024:.0f} / {(p['heat'] + p['tables']) / 1024:.0f}",
+                      "≤ 500 KB": "yes" if max(p["map"], p["heat"]) + p["tables"] <= 500 * 1024 else "NO"})
+        del total
+    return (report("领导大屏：数据函数耗时（冷 = 无缓存直接查库，热 = st.cache_data 命中）", rows)
+            + report("领导大屏：一次渲染发送到浏览器的数据量", sizes))
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--problems", type=int, default=1_000_000)
+    parser.add_argument("--backends", default="spatialite,postgis")
+    a = parser.parse_args()
+    a.backends = a.backends.split(",")
+    print(json.dumps({"ok": True}) if run(a) else "")

@@ -1,0 +1,79 @@
+"""The wall screen (pages/wall.py) through AppTest, on a demo city (61 grids, 5,000 problems)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import pytest
+
+from gis import metrics
+from gis.db import get_engine
+from gis.permissions import LEADER, Actor
+from tests.apptools import captured_maps, html_has, run_app  # noqa: F401  (fixture)
+from tests.conftest import new_database_url
+
+UNTIL = date(2026, 11, 20)
+TOKEN = "wall-test-token-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def demo_url(backend_name, tmp_path_factory) -> str:
+    from gis.demo.build import build_demo
+
+    url = new_database_url(backend_name, tmp_path_factory, "walldemo")
+    build_demo(get_engine(url), n_problems=5000, until=UNTIL, out_dir=None)
+    return url
+
+
+def _markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_kiosk_wall_shows_everything_without_filters(demo_url, monkeypatch, captured_maps):
+    monkeypatch.setenv("GRIDMAP_KIOSK_TOKENS", TOKEN)
+    at = run_app(demo_url, monkeypatch, query={"kiosk": TOKEN, "as_of": UNTIL.isoformat()}, actor=None)
+    assert not at.exception
+    text = _markdown(at)
+    for label in ("领导大屏", "问题数", "结案率", "按期结案率", "返工率", "现超期", "平均整改用时",
+                  "红榜", "黑榜", "十差单位", "三色牌", "近12个月趋势"):
+        assert label in text, label
+    assert 'data-testid="stHeader"' in text or "stHeader" in text  # kiosk CSS hides the chrome
+    assert len(at.selectbox) == 0  # no filters in kiosk mode
+    key, html = captured_maps[-1]
+    assert key == "wall_map"
+    grids = metrics.monthly_scores(get_engine(demo_url), UNTIL, datetime(2026, 11, 21))
+    assert len(grids) == 61
+    for code in grids["code"]:
+        assert f'"code": "{code}"' in html or f'"code":"{code}"' in html or html_has(html, code)
+    assert html.count('"type": "Feature"') + html.count('"type":"Feature"') == 61
+    assert "gm-legend" in html and "cdn" not in html.split("<body>")[-1].lower()
+    # the KPI tile shows this month's 问题数 from gis.metrics
+    k = metrics.kpis(get_engine(demo_url), UNTIL, datetime(2026, 11, 21))
+    assert f"{k.at['problems', 'value']:,.0f}" in text
+    best = metrics.rankings(grids)["best"]
+    assert best["name"].iloc[0] in text
+
+
+def test_signed_in_wall_has_filters_and_heatmap(demo_url, monkeypatch, captured_maps):
+    at = run_app(demo_url, monkeypatch, page="pages/wall.py", query={"as_of": UNTIL.isoformat()},
+                 actor=Actor("leader", LEADER))
+    assert not at.exception
+    labels = [s.label for s in at.selectbox]
+    assert labels == ["月份", "街道", "问题类型", "来源"]
+    # filter on one sub-district: the 三色牌 only lists its grids
+    sd = at.selectbox[1].options[1]
+    at.selectbox[1].select(sd).run()
+    assert not at.exception
+    assert sd in _markdown(at)
+    # switch the map to the heatmap: a pydeck chart of H3 cells, no map
+    n_maps = len(captured_maps)
+    at.session_state["wall_view"] = "heat"  # the 地图 toggle (segmented control)
+    at.run()
+    assert not at.exception
+    decks = at.get("deck_gl_json_chart")
+    assert decks and len(captured_maps) == n_maps
+    spec = json.loads(decks[0].proto.json)
+    assert spec["layers"][-1]["@@type"] == "H3HexagonLayer"
+    assert "cartocdn" not in decks[0].proto.json and spec["mapStyle"].startswith("data:")
+    assert len(decks[0].proto.json) < 500_000
