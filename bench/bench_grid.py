@@ -47,9 +47,8 @@ def _vacuumed(engine) -> None:
     if engine.dialect.name != "postgresql":
         return
     with engine.connect() as conn:
-        done = conn.execute(text("SELECT coalesce(last_vacuum, last_autovacuum) FROM pg_stat_user_tables "
-                                 "WHERE relname = 'problems'")).scalar()
-    if done is None:
+        pages, visible = conn.execute(text("SELECT relpages, relallvisible FROM pg_class WHERE relname = 'problems'")).one()
+    if visible < 0.9 * pages or pages == 0:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE problems")
 

@@ -298,7 +298,20 @@ def score_trend(engine: Engine, grid_code: str, months: int = 12, as_of: datetim
     """
     t = _now(as_of)
     last = _current_month(t)
-    df = _scores(engine, _months(add_months(last, 1 - months), last, t), min_sample=min_sample, grid_code=grid_code)
+    now = datetime.now()
+    key = (str(engine.url), min_inspections() if min_sample is None else int(min_sample), thresholds())
+    parts = []
+    for m in _months(add_months(last, 1 - months), last, t):
+        # One month at a time: each is a short index range scan, and a month that has ended
+        # (evaluated at its end) is kept for FROZEN_TTL_SECONDS — the city table serves every grid.
+        frozen = m["t"] == m["m1"] and m["m1"] <= now
+        table = _memo_get(("scores", m["k"], *key)) if frozen else None
+        if table is None:
+            table = _scores(engine, [m], min_sample=min_sample)
+            if frozen:
+                _memo_put(("scores", m["k"], *key), table)
+        parts.append(table[table["code"] == grid_code])
+    df = pd.concat(parts, ignore_index=True)
     df["month"] = pd.to_datetime(df["k"] + "-01").dt.date
     return df[["month", "score", "rank"]].reset_index(drop=True)
 

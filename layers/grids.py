@@ -36,6 +36,7 @@ def grid_labels(gdf: gpd.GeoDataFrame, column: str = "code", name: str = "网格
                 font_size: int = 12, color: str = "#1e293b", halo: str = "#ffffff") -> folium.FeatureGroup:
     """Text labels at each grid's representative point (inside the polygon)."""
     group = folium.FeatureGroup(name=name, show=True)
+    gdf = gdf[~(gdf.geometry.is_empty | gdf.geometry.isna())]
     points = gdf.geometry.representative_point()
     style = (f"font-size:{font_size}px;font-weight:600;color:{color};white-space:nowrap;"
              f"text-shadow:0 0 3px {halo},0 0 3px {halo};transform:translate(-50%,-50%);")

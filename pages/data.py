@@ -14,7 +14,6 @@ import zipfile
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 import streamlit as st
 
 from gis import cached

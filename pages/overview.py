@@ -30,5 +30,8 @@ if require_data(counts):
     grids_by_category(shown, "subdistrict", tooltip).add_to(m)
     grid_labels(shown).add_to(m)
     m.fit_bounds([[shown.total_bounds[1], shown.total_bounds[0]], [shown.total_bounds[3], shown.total_bounds[2]]])
-    show_map(m, key="overview_map", height=680)
-    st.caption(f"{counts['grids']} 个网格，按所属街道着色；悬停查看网格名称与帮包责任人。")
+    clicked = show_map(m, key="overview_map", height=680, returned_objects=["last_active_drawing"])
+    st.caption(f"{counts['grids']} 个网格，按所属街道着色；悬停查看网格名称与帮包责任人，点击网格进入网格详情。")
+    code = ((clicked or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
+    if code in set(grids["code"]):
+        st.switch_page("pages/grid.py", query_params={"grid": code})

@@ -12,6 +12,7 @@ import hashlib
 import json
 from datetime import date
 
+import shapely
 import streamlit as st
 from shapely.geometry import shape
 
@@ -173,6 +174,11 @@ if can_edit and feature and feature.get("geometry"):
         ws["applied"].add(digest)
         try:
             geom = _to_wgs84(shape(feature["geometry"]))
+            code_of = (feature.get("properties") or {}).get("code")
+            if code_of:  # a multipart grid comes back one feature per part: take them all
+                parts = [shape(f["geometry"]) for f in answer.get("all_drawings") or []
+                         if (f.get("properties") or {}).get("code") == code_of and f.get("geometry")]
+                geom = _to_wgs84(shapely.union_all(parts)) if parts else geom
             if mode == "新增网格":
                 new = planning.add_grid(grids, geom, new_meta.get("code"), new_meta.get("name"), new_meta.get("subdistrict"),
                                         tolerance, neighbours_yield)

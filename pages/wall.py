@@ -22,7 +22,7 @@ from gis.permissions import KIOSK
 from layers.basemap import make_map
 from layers.choropleth import CARD_FILL, score_choropleth, score_legend, wall_labels
 from layers.heat import heat_deck
-from pages.ui import CITY_CENTER, basemap, current_actor, for_display, require_data, show_map
+from pages.ui import basemap, current_actor, for_display, require_data, show_map
 
 MAP_HEIGHT = 840
 TREND_WIDTH = 470  # fixed (not measured) so that the 4K zoom does not double it

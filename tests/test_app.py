@@ -24,3 +24,11 @@ def test_empty_database_says_what_to_do(empty_url, monkeypatch, captured_maps):
     assert not at.exception
     assert "python -m gis demo" in at.info[0].value
     assert captured_maps == []
+
+
+def test_clicking_a_grid_on_the_overview_opens_its_page(city_url, monkeypatch, captured_maps):
+    captured_maps.returns["overview_map"] = {"last_active_drawing": {"type": "Feature", "properties": {"code": "T-03"}}}
+    at = run_app(city_url, monkeypatch)
+    assert not at.exception
+    assert at.query_params.get("grid") in ("T-03", ["T-03"])
+    assert any(key != "overview_map" for key, _ in captured_maps)  # the grid page drew its own map

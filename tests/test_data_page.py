@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import time
 
+import pytest
+
+from gis import auth
 from gis.io import importer
 from gis.permissions import Actor
-from tests import io_files as f
 from pages.ui import md_escape
+from tests import io_files as f
 from tests.apptools import captured_maps, html_has, run_app  # noqa: F401  (fixture)
 
 PAGE = "pages/data.py"
@@ -88,3 +91,34 @@ def test_export_download(city_url, monkeypatch, captured_maps):
     at.button(key="export_go").click().run()
     assert not at.exception
     assert at.success[-1].value == md_escape("已生成 grids.csv：4 条网格。")
+
+
+@pytest.mark.browser
+def test_shapefile_upload_in_chromium(city_rw, backend_name, tmp_path):
+    """The real page in Chromium: sign in, upload a GBK shapefile in EPSG:4548 (no .cpg), import it."""
+    from tests.browser import browser, chromium_available, screenshot, served_app, wait_for_streamlit
+
+    if not chromium_available() or backend_name != "spatialite":
+        pytest.skip("Chromium check runs once, on SpatiaLite")
+    url = city_rw.url.render_as_string(hide_password=False)
+    auth.add_user(city_rw, Actor.system(), "datamgr", "管理员", "data-pass-123")
+    shp = f.write_shp(f.grid_frame("EPSG:4548", headers=("网格编号", "网格名称", "所属街道")), tmp_path / "规划网格.shp",
+                      encoding="GBK", cpg=False)
+    with served_app(url) as base, browser(1400, 1800) as page:
+        page.goto(base + "/data")
+        wait_for_streamlit(page)
+        page.get_by_label("用户名").fill("datamgr")
+        page.get_by_label("密码").fill("data-pass-123")
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_selector('input[type="file"]', state="attached", timeout=60_000)
+        page.locator('[data-testid="stSelectbox"]').filter(has_text="导入为").locator("input").first.click()
+        page.get_by_text("网格（grids）", exact=True).last.click()
+        wait_for_streamlit(page)
+        page.locator('input[type="file"]').set_input_files([str(p) for p in sorted(tmp_path.glob("规划网格.*"))])
+        page.get_by_text("没有 .cpg 文件：检测到属性表字符编码为 GB18030").wait_for(timeout=60_000)
+        page.get_by_text("EPSG:4548").first.wait_for()
+        page.get_by_role("button", name="导入 3 条网格").click()
+        page.get_by_text("已导入 3 条网格（新增 2，更新 1）").wait_for(timeout=60_000)
+        time.sleep(1)
+        screenshot(page, "data_import")
+    assert importer.counts(city_rw)["grids"] == 6

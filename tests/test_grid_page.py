@@ -24,6 +24,15 @@ VERIFIER = Actor("hecha", "核查员")
 XSS = "<img src=x onerror=alert(1)>"
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """City databases are reloaded between tests under the same URL: forget cached reads."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    yield
+
+
 def url_of(engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 

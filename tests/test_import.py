@@ -16,7 +16,6 @@ import shapely
 from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import select
 
-from gis import coords
 from gis.areas import current_layer_id
 from gis.io import InputError, crs as crsmod, importer
 from gis.io.validate import parse_datetimes
@@ -51,7 +50,7 @@ def test_shapefile_in_gauss_krueger_4548_upserts_grids(city_rw, tmp_path):
     old_t01 = _grids(city_rw).set_index("code").loc["T-01"]
     result = importer.import_file(city_rw, ADMIN, "grids", shp)
     assert result.written and (result.inserted, result.updated) == (2, 1)
-    assert "文件 .prj声明的坐标系：EPSG:4548 CGCS2000 / 3-degree Gauss-Kruger CM 117E。" in result.prepared.notes
+    assert "文件 .prj 中声明的坐标系：EPSG:4548 CGCS2000 / 3-degree Gauss-Kruger CM 117E。" in result.prepared.notes
     grids = _grids(city_rw).set_index("code")
     assert sorted(grids.index) == ["G-05", "G-06", "T-01", "T-02", "T-03", "T-04"]
     # back in WGS84 to well under a centimetre, area measured in EPSG:4548

@@ -10,8 +10,16 @@ import pytest
 
 from gis import migrate
 from gis.db import get_engine
-from tests.browser import ROOT, browser, chromium_available, map_frame, screenshot, served_app, wait_for_streamlit, \
-    watch_requests
+from tests.browser import (
+    ROOT,
+    browser,
+    chromium_available,
+    map_frame,
+    screenshot,
+    served_app,
+    wait_for_streamlit,
+    watch_requests,
+)
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not chromium_available(), reason="needs Debian's /usr/bin/chromium")]
@@ -31,23 +39,22 @@ def demo_sqlite(tmp_path_factory) -> str:
 
 
 def test_kiosk_wall_draws_61_grids_offline(demo_sqlite):
-    with served_app(demo_sqlite, env={"GRIDMAP_KIOSK_TOKENS": TOKEN}) as base:
-        with browser(1920, 1080) as page:
-            visit = watch_requests(page)
-            page.goto(f"{base}/wall?kiosk={TOKEN}&as_of=2026-11-20")
-            wait_for_streamlit(page)
-            frame = map_frame(page)
-            frame.wait_for_function("() => document.querySelectorAll('path.leaflet-interactive').length >= 61")
-            page.wait_for_selector('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg',
-                                   state="attached", timeout=30_000)
-            time.sleep(1.5)
-            shot = screenshot(page, "wall_kiosk_1920")
-            shapes = frame.eval_on_selector_all("path.leaflet-interactive", "els => els.length")
-            hidden = page.evaluate("""() => ['stHeader', 'stSidebar', 'stToolbar'].every(id => {
-                const el = document.querySelector(`[data-testid="${id}"]`);
-                return !el || getComputedStyle(el).display === 'none'; })""")
-            height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
-            text = page.inner_text("body")
+    with served_app(demo_sqlite, env={"GRIDMAP_KIOSK_TOKENS": TOKEN}) as base, browser(1920, 1080) as page:
+        visit = watch_requests(page)
+        page.goto(f"{base}/wall?kiosk={TOKEN}&as_of=2026-11-20")
+        wait_for_streamlit(page)
+        frame = map_frame(page)
+        frame.wait_for_function("() => document.querySelectorAll('path.leaflet-interactive').length >= 61")
+        page.wait_for_selector('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg',
+                               state="attached", timeout=30_000)
+        time.sleep(1.5)
+        shot = screenshot(page, "wall_kiosk_1920")
+        shapes = frame.eval_on_selector_all("path.leaflet-interactive", "els => els.length")
+        hidden = page.evaluate("""() => ['stHeader', 'stSidebar', 'stToolbar'].every(id => {
+            const el = document.querySelector(`[data-testid="${id}"]`);
+            return !el || getComputedStyle(el).display === 'none'; })""")
+        height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+        text = page.inner_text("body")
     shutil.copyfile(shot, ROOT / "docs" / "screenshots" / "wall.png")
     assert shapes == 61
     assert visit.external_requests == []

@@ -115,7 +115,7 @@ def choose(declared: CRS | None, how: str, option: str | None, x, y) -> CrsChoic
         crs = parse(option)
         return CrsChoice(crs, "option", f"按指定的坐标系 {describe(crs)} 读取。")
     if declared is not None:
-        origin = "文件 .prj" if how == "prj" else "文件"
+        origin = "文件 .prj 中" if how == "prj" else "文件中"
         return CrsChoice(declared, how, f"{origin}声明的坐标系：{describe(declared)}。")
     return guess(x, y)
 

@@ -101,7 +101,15 @@ def import_prepared(engine: Engine, actor: Actor, prepared: validate.Prepared, d
         if not prepared.ok or dry_run:
             return result
         report(0.6, "写入数据库…")
-        result.inserted, result.updated = WRITERS[prepared.kind](conn, frame, prepared.geoms)
+        cache = None
+        if conn.dialect.name == "sqlite" and prepared.rows > 50_000:  # index upkeep of a big batch: a larger page cache
+            cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+            conn.exec_driver_sql("PRAGMA cache_size = -524288")
+        try:
+            result.inserted, result.updated = WRITERS[prepared.kind](conn, frame, prepared.geoms)
+        finally:
+            if cache is not None:
+                conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
         audit.record(conn, actor, f"import.{prepared.kind}", prepared.kind, prepared.source.name[:64], {
             "file": prepared.source.name, "rows": prepared.rows, "inserted": result.inserted, "updated": result.updated,
             "encoding": prepared.source.encoding, "crs": prepared.crs, "coords": prepared.coords,

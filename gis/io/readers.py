@@ -271,13 +271,16 @@ def _read_csv(path: Path, encoding: str | None) -> Source:
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise InputError(f"{path.name} 不能按 {enc.label(codec)} 解码（第 {line} 行）。请检查 --encoding。") from None
-    del data
+    # the pyarrow parser is ~8x faster than pandas' C parser on a million rows; it reads UTF-8 bytes
+    utf8 = data[3:] if codec == "utf-8-sig" else data if codec == "utf-8" else text.encode("utf-8")
+    del data, text
+    if not utf8.strip():
+        raise InputError(f"{path.name} 是空文件。")
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path.name} 是空文件。") from None
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise InputError(f"{path.name} 不是有效的 CSV 文件（{str(exc).strip().splitlines()[0]}）。") from None
+        frame = pd.read_csv(io.BytesIO(utf8), dtype=str, keep_default_na=False, engine="pyarrow")
+    except Exception as exc:  # pyarrow.lib.ArrowInvalid: ragged rows, bad quoting …
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path.name} 不是有效的 CSV 文件（{reason}）。") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     return Source(path.name, frame, None, None, "none", codec, how, table=True, notes=[note])
 

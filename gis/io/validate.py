@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 
 from gis.io import InputError
 from gis.io import crs as crsmod
