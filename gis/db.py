@@ -53,8 +53,10 @@ def _on_sqlite_connect(dbapi_conn, _record) -> None:
 
 
 def _sqlite_begin(conn) -> None:
-    # pysqlite's implicit transactions would let DDL and writes autocommit: take control.
-    conn.exec_driver_sql("BEGIN")
+    # pysqlite's implicit transactions would let DDL and writes autocommit: take control,
+    # except on connections asked to autocommit (VACUUM, checkpoints).
+    if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        conn.exec_driver_sql("BEGIN")
 
 
 @lru_cache(maxsize=8)

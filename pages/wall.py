@@ -22,6 +22,7 @@ from gis.permissions import KIOSK
 from layers.basemap import make_map
 from layers.choropleth import CARD_FILL, score_choropleth, score_legend, wall_labels
 from layers.heat import heat_deck
+from pages import gate
 from pages.ui import basemap, current_actor, for_display, require_data, show_map
 
 MAP_HEIGHT = 840
@@ -223,6 +224,7 @@ if require_data(counts):
 
     @st.fragment(run_every=metrics.refresh_seconds())
     def wall(f: dict) -> None:
+        gate.recheck()  # the timed refresh skips app.py: end a wall whose kiosk token was revoked
         month, sd, cat, src = f["month"], f["subdistrict"], f["category"], f["source"]
         th = metrics.thresholds()
         scores = cached.wall_scores(url, month, AS_OF, sd, cat, src)

@@ -107,3 +107,9 @@ def city_rw(backend_name, tmp_path_factory):
 
 
 _rw_urls: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _demo_users_file(tmp_path_factory, monkeypatch):
+    """`gis demo` writes demo passwords to GRIDMAP_DEMO_USERS_FILE: never over the developer's data/demo_users.txt."""
+    monkeypatch.setenv("GRIDMAP_DEMO_USERS_FILE", str(tmp_path_factory.getbasetemp() / "demo_users.txt"))

@@ -28,7 +28,8 @@ LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gbk": "GBK", "gb18030": "GB18
 
 # Mojibake: two Latin-1 range characters in a row (UTF-8 or GBK bytes read as Latin-1), C1 controls,
 # or the replacement character.
-_GARBLED = r"[\u0080-\u00ff]{2}|[\u0080-\u009f]|\ufffd"
+# (literal characters, not \u escapes: pyarrow's RE2 engine then runs it vectorised)
+_GARBLED = f"[{chr(0x80)}-{chr(0xFF)}]{{2}}|[{chr(0x80)}-{chr(0x9F)}]|{chr(0xFFFD)}"
 
 
 def normalise(name: str) -> str:
@@ -91,14 +92,14 @@ def garbled_rows(frame: pd.DataFrame) -> pd.Series:
     for col in frame.columns:
         s = frame[col]
         if s.dtype == object or pd.api.types.is_string_dtype(s):
-            bad |= s.astype("string").str.contains(_GARBLED, regex=True, na=False).to_numpy(dtype=bool)
+            bad |= s.astype("string[pyarrow]").str.contains(_GARBLED, regex=True, na=False).to_numpy(dtype=bool)
     return bad
 
 
 def garbled_columns(columns) -> list[str]:
-    names = pd.Series([str(c) for c in columns], dtype="string")
+    names = pd.Series([str(c) for c in columns], dtype="string[pyarrow]")
     return list(names[names.str.contains(_GARBLED, regex=True, na=False).to_numpy(dtype=bool)])
 
 
 def any_garbled(values: np.ndarray) -> bool:
-    return bool(pd.Series(values, dtype="string").str.contains(_GARBLED, regex=True, na=False).any())
+    return bool(pd.Series(values, dtype="string[pyarrow]").str.contains(_GARBLED, regex=True, na=False).any())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ MODELS = {"grids": Grid, "streets": Street, "compounds": Compound, "villages": U
           "leaders": Person, "assignments": Assignment, "problems": Problem}
 TARGET_MODELS = {"grid": Grid, "street": Street, "compound": Compound, "village": UrbanVillage, "point": InspectionPoint}
 Progress = Callable[[float, str], None]
+BULK_ROWS = 100_000  # SQLite: batches from this size are written with indexes rebuilt afterwards
 
 
 @dataclass
@@ -101,15 +103,8 @@ def import_prepared(engine: Engine, actor: Actor, prepared: validate.Prepared, d
         if not prepared.ok or dry_run:
             return result
         report(0.6, "写入数据库…")
-        cache = None
-        if conn.dialect.name == "sqlite" and prepared.rows > 50_000:  # index upkeep of a big batch: a larger page cache
-            cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-            conn.exec_driver_sql("PRAGMA cache_size = -524288")
-        try:
+        with _sqlite_bulk(conn, MODELS[prepared.kind].__table__.name, prepared.rows):
             result.inserted, result.updated = WRITERS[prepared.kind](conn, frame, prepared.geoms)
-        finally:
-            if cache is not None:
-                conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
         audit.record(conn, actor, f"import.{prepared.kind}", prepared.kind, prepared.source.name[:64], {
             "file": prepared.source.name, "rows": prepared.rows, "inserted": result.inserted, "updated": result.updated,
             "encoding": prepared.source.encoding, "crs": prepared.crs, "coords": prepared.coords,
@@ -117,6 +112,31 @@ def import_prepared(engine: Engine, actor: Actor, prepared: validate.Prepared, d
         result.written = True
     report(1.0, "完成")
     return result
+
+
+@contextmanager
+def _sqlite_bulk(conn: Connection, table: str, rows: int):
+    """SQLite, big batch: drop the table's secondary indexes and SpatiaLite's per-row geometry-constraint
+    triggers, write, then recreate them from their own SQL — all inside the import's transaction, so a
+    failure rolls the drop back too. Building an index once is far cheaper than a million index updates
+    and trigger runs (the geometries written here are SRID 4326 points/polygons made by the importer)."""
+    if conn.dialect.name != "sqlite" or rows < BULK_ROWS:
+        yield
+        return
+    objects = conn.exec_driver_sql(
+        "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL AND ("
+        "(type = 'index' AND name NOT LIKE 'sqlite_autoindex_%') OR "
+        "(type = 'trigger' AND (name LIKE 'ggi_%' OR name LIKE 'ggu_%')))", (table,)).all()  # not the R-tree triggers
+    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql("PRAGMA cache_size = -262144")
+    for kind, name, _sql in objects:
+        conn.exec_driver_sql(f'DROP {kind.upper()} "{name}"')
+    try:
+        yield
+    finally:
+        for _kind, _name, sql in objects:
+            conn.exec_driver_sql(sql)
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
 
 
 # ---------------------------------------------------------------- references

@@ -93,7 +93,7 @@ def parse_datetimes(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Dates/times as datetime64, accepting 2025-03-05[ 08:30[:00]], 2025/3/5, 2025年3月5日 08:30, 2025.3.5.
 
     Returns (parsed, bad) where bad marks non-empty values that could not be read."""
-    s = values.astype("string").str.strip()
+    s = values.astype("string[pyarrow]").str.strip()
     empty = s.isna() | (s == "")
     out = pd.to_datetime(s.where(~empty), format="ISO8601", errors="coerce")
     retry = (out.isna() & ~empty).to_numpy()
@@ -114,12 +114,12 @@ def parse_datetimes(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 def _text(frame: pd.DataFrame, column: str | None) -> pd.Series:
     if column is None:
-        return pd.Series(pd.NA, index=frame.index, dtype="string")
+        return pd.Series(pd.NA, index=frame.index, dtype="string[pyarrow]")
     s = frame[column]
     if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
-        s = s.astype("string")
+        s = s.astype("string[pyarrow]")
         return s.str.replace(r"\.0$", "", regex=True)
-    s = s.astype("string").str.strip()
+    s = s.astype("string[pyarrow]").str.strip()
     return s.mask(s == "")
 
 
@@ -127,10 +127,10 @@ def _geometry_from_table(src: Source, kind: str, errors: Errors, notes: list[str
     frame = src.frame
     lon_col, lat_col, wkt_col = fl.coordinate_columns(frame.columns)
     if lon_col and lat_col:
-        x = pd.to_numeric(frame[lon_col].astype("string").str.strip(), errors="coerce").to_numpy(dtype=float)
-        y = pd.to_numeric(frame[lat_col].astype("string").str.strip(), errors="coerce").to_numpy(dtype=float)
-        raw_x = frame[lon_col].astype("string").str.strip()
-        raw_y = frame[lat_col].astype("string").str.strip()
+        x = pd.to_numeric(frame[lon_col].astype("string[pyarrow]").str.strip(), errors="coerce").to_numpy(dtype=float)
+        y = pd.to_numeric(frame[lat_col].astype("string[pyarrow]").str.strip(), errors="coerce").to_numpy(dtype=float)
+        raw_x = frame[lon_col].astype("string[pyarrow]").str.strip()
+        raw_y = frame[lat_col].astype("string[pyarrow]").str.strip()
         errors.add(np.isnan(x) & raw_x.fillna("").ne("").to_numpy(), lon_col, "经度不是数字", raw_x)
         errors.add(np.isnan(y) & raw_y.fillna("").ne("").to_numpy(), lat_col, "纬度不是数字", raw_y)
         missing = (raw_x.fillna("").eq("") | raw_y.fillna("").eq("")).to_numpy()
@@ -138,7 +138,7 @@ def _geometry_from_table(src: Source, kind: str, errors: Errors, notes: list[str
         notes.append(f"坐标取自列“{lon_col}”“{lat_col}”。")
         return ("xy", x, y, [lon_col, lat_col])
     if wkt_col:
-        text = frame[wkt_col].astype("string").str.strip()
+        text = frame[wkt_col].astype("string[pyarrow]").str.strip()
         geoms = shapely.from_wkt(text.fillna("").to_numpy(dtype=object), on_invalid="ignore")
         unreadable = shapely.is_missing(geoms) & text.fillna("").ne("").to_numpy()
         errors.add(unreadable, wkt_col, "WKT 几何无法解析", text.str.slice(0, 60))
