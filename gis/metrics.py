@@ -151,6 +151,11 @@ class _Sql:
             parts.append("SELECT " + ", ".join(cols))
         return "months AS MATERIALIZED (" + " UNION ALL ".join(parts) + ")"
 
+    def no_index(self, col: str) -> str:
+        """`col` in a form SQLite will not pick an index for (unary +): steers its planner, which
+        has no statistics, to the selective index of the other terms. Plain on PostgreSQL."""
+        return col if self.pg else f"+{col}"
+
     def month_key(self, col: str) -> str:
         """'YYYY-MM' of a date or timestamp column (SQLite stores them as ISO text)."""
         return f"to_char({col}, 'YYYY-MM')" if self.pg else f"substr({col}, 1, 7)"
@@ -196,8 +201,21 @@ def _closed(alias: str = "p", t: str = "m.t") -> str:
 
 def _scores(engine: Engine, months: list[dict], subdistrict=None, category=None, source=None,
             min_sample: int | None = None, grid_code: str | None = None) -> pd.DataFrame:
-    """The score table for each month of `months` (column k) and each current grid."""
+    """The score table for each month of `months` (column k) and each current grid.
+
+    SQLite runs one statement per month and reads problems grid by grid (outer loop over
+    `grids`, inner range on the covering index ix_problems_grid_month), so it aggregates in
+    index order instead of sorting the rows; PostgreSQL hash-aggregates all months at once.
+    """
     q = _Sql(engine)
+    if len(months) != 1 and not q.pg:
+        return pd.concat([_scores(engine, [m], subdistrict, category, source, min_sample, grid_code) for m in months],
+                         ignore_index=True)
+    if q.pg:  # hash aggregate by month and grid
+        month_col, month_rows, month_group = "m.k", "months m CROSS JOIN problems p CROSS JOIN grids gg", "m.k, "
+    else:  # grids outermost: SQLite groups in index order, no sort
+        month_col = f"CAST({q.bind('k_only', months[0]['k'])} AS TEXT)"
+        month_rows, month_group = "grids gg CROSS JOIN months m CROSS JOIN problems p", ""
     th = thresholds()
     min_n = min_inspections() if min_sample is None else int(min_sample)
     with engine.connect() as conn:
@@ -213,23 +231,26 @@ ins AS (
   SELECT m.k, g.code, COUNT(*) AS n,
          SUM(CASE WHEN i.passed THEN COALESCE(s.points, 1.0) ELSE 0.0 END) AS ok_points,
          SUM(COALESCE(s.points, 1.0)) AS all_points
-  FROM inspections i
-  JOIN months m ON m.k = {q.month_key('i.inspected_on')} AND i.inspected_on <= m.dt
+  FROM months m
+  JOIN inspections i ON i.inspected_on >= m.d0 AND i.inspected_on < m.d1 AND i.inspected_on <= m.dt
   JOIN grids g ON g.id = i.grid_id
   LEFT JOIN standards s ON s.code = i.standard_code
   WHERE i.inspected_on >= {q.bind('first_d', months[0]['d0'], Date)}
     AND i.inspected_on < {q.bind('last_d', months[-1]['d1'], Date)}{ins_filter}
   GROUP BY m.k, g.code),
 prob AS (
-  SELECT m.k, g.code, COUNT(*) AS n, SUM(p.deduction) AS ded,
-         SUM(CASE WHEN p.deadline < m.t AND (p.rectified_at IS NULL OR p.rectified_at > p.deadline)
-                  THEN 1 ELSE 0 END) AS overdue,
-         SUM(CASE WHEN {_closed()} THEN 0 ELSE 1 END) AS open_n
-  FROM problems p
-  JOIN months m ON m.k = {q.month_key('p.reported_at')} AND p.reported_at <= m.t
-  JOIN grids g ON g.id = p.grid_id
-  WHERE {q.reported_between(months)}{q.problem_filters('p', category, source)}
-  GROUP BY m.k, g.code),
+  SELECT x.k, g.code, SUM(x.n) AS n, SUM(x.ded) AS ded, SUM(x.overdue) AS overdue, SUM(x.open_n) AS open_n
+  FROM (
+    SELECT {month_col} AS k, gg.id AS grid_id, COUNT(*) AS n, SUM(p.deduction) AS ded,
+           SUM(CASE WHEN p.deadline < m.t AND (p.rectified_at IS NULL OR p.rectified_at > p.deadline)
+                    THEN 1 ELSE 0 END) AS overdue,
+           SUM(CASE WHEN {_closed()} THEN 0 ELSE 1 END) AS open_n
+    FROM {month_rows}
+    WHERE p.grid_id = gg.id AND p.reported_at >= m.m0 AND p.reported_at < m.m1 AND p.reported_at <= m.t
+      AND {q.reported_between(months)}{q.problem_filters('p', category, source)}
+    GROUP BY {month_group}gg.id) x
+  JOIN grids g ON g.id = x.grid_id
+  GROUP BY x.k, g.code),
 base AS (
   SELECT m.k, c.code, c.name, c.subdistrict, COALESCE(i.n, 0) AS inspections,
          CASE WHEN i.all_points > 0 THEN i.ok_points * 1.0 / i.all_points END AS pass_rate,
@@ -294,23 +315,26 @@ def score_trend(engine: Engine, grid_code: str, months: int = 12, as_of: datetim
                 min_sample: int | None = None) -> pd.DataFrame:
     """One grid's score and city rank for each of the last `months` months (oldest first).
 
-    Columns: month (first day, date), score, rank (Int64, NA when 样本不足). One SQL statement.
+    Columns: month (first day, date), score, rank (Int64, NA when 样本不足). Computed by
+    `_scores`: one statement on PostgreSQL, one per month on SQLite.
     """
     t = _now(as_of)
     last = _current_month(t)
     now = datetime.now()
     key = (str(engine.url), min_inspections() if min_sample is None else int(min_sample), thresholds())
-    parts = []
-    for m in _months(add_months(last, 1 - months), last, t):
-        # One month at a time: each is a short index range scan, and a month that has ended
-        # (evaluated at its end) is kept for FROZEN_TTL_SECONDS — the city table serves every grid.
-        frozen = m["t"] == m["m1"] and m["m1"] <= now
-        table = _memo_get(("scores", m["k"], *key)) if frozen else None
-        if table is None:
-            table = _scores(engine, [m], min_sample=min_sample)
-            if frozen:
-                _memo_put(("scores", m["k"], *key), table)
-        parts.append(table[table["code"] == grid_code])
+    # A month that has ended (evaluated at its end) is kept for FROZEN_TTL_SECONDS: the city
+    # table serves every grid. The other months are computed together.
+    months_list = _months(add_months(last, 1 - months), last, t)
+    frozen = {m["k"] for m in months_list if m["t"] == m["m1"] and m["m1"] <= now}
+    tables = {m["k"]: _memo_get(("scores", m["k"], *key)) for m in months_list if m["k"] in frozen}
+    todo = [m for m in months_list if tables.get(m["k"]) is None]
+    if todo:
+        fresh = _scores(engine, todo, min_sample=min_sample)
+        for m in todo:
+            tables[m["k"]] = fresh[fresh["k"] == m["k"]]
+            if m["k"] in frozen:
+                _memo_put(("scores", m["k"], *key), tables[m["k"]])
+    parts = [tables[m["k"]][tables[m["k"]]["code"] == grid_code] for m in months_list]
     df = pd.concat(parts, ignore_index=True)
     df["month"] = pd.to_datetime(df["k"] + "-01").dt.date
     return df[["month", "score", "rank"]].reset_index(drop=True)
@@ -393,24 +417,61 @@ def clear_memo() -> None:
 
 
 def _stats_rows(engine: Engine, months: list[dict], subdistrict=None, category=None, source=None) -> pd.DataFrame:
+    """The monthly_stats counts of each month of `months` (column k), in one statement.
+
+    One plain aggregate per month, UNION ALL. SQLite reads each month grid by grid from the
+    covering index ix_problems_grid_month (outer loop over the distinct grid ids, NULL
+    included); PostgreSQL reads the month's range of ix_problems_reported.
+    """
     q = _Sql(engine)
-    due = "p.deadline <= m.t"
-    sql = f"""
-WITH {q.months_cte(months)},
-agg AS (
-  SELECT m.k, COUNT(*) AS problems,
+    filters = q.problem_filters('p', category, source, subdistrict)
+
+    def aggregates(t: str) -> str:
+        due = f"p.deadline <= {t}"
+        closed = _closed('p', t)
+        return f"""COUNT(*) AS problems,
          SUM(CASE WHEN {due} THEN 1 ELSE 0 END) AS due,
-         SUM(CASE WHEN {due} AND {_closed()} THEN 1 ELSE 0 END) AS closed,
-         SUM(CASE WHEN {due} AND {_closed()} AND p.rectified_at <= p.deadline THEN 1 ELSE 0 END) AS on_time,
+         SUM(CASE WHEN {due} AND {closed} THEN 1 ELSE 0 END) AS closed,
+         SUM(CASE WHEN {due} AND {closed} AND p.rectified_at <= p.deadline THEN 1 ELSE 0 END) AS on_time,
          SUM(CASE WHEN {due} AND p.rework_count > 0 THEN 1 ELSE 0 END) AS rework,
-         AVG(CASE WHEN p.rectified_at <= m.t THEN {q.hours('p.reported_at', 'p.rectified_at')} END) AS avg_hours
-  FROM problems p
-  JOIN months m ON m.k = {q.month_key('p.reported_at')} AND p.reported_at <= m.t
-  WHERE {q.reported_between(months)}{q.problem_filters('p', category, source, subdistrict)}
-  GROUP BY m.k)
-SELECT m.k, COALESCE(a.problems, 0) AS problems, a.due, a.closed, a.on_time, a.rework, a.avg_hours
-FROM months m LEFT JOIN agg a ON a.k = m.k ORDER BY m.k"""
-    return q.run(engine, sql)
+         AVG(CASE WHEN p.rectified_at <= {t} THEN {q.hours('p.reported_at', 'p.rectified_at')} END) AS avg_hours"""
+
+    # One plain aggregate per month (no GROUP BY: SQLite would sort ~80,000 rows a month, and
+    # PostgreSQL misjudges the number of month groups and sorts on disk).
+    parts = []
+    for i, m in enumerate(months):
+        t = q.bind(f"t{i}", m["t"], DateTime)
+        rows = "problems p" if q.pg else "gids g CROSS JOIN problems p"
+        parts.append(f"""SELECT CAST({q.bind(f'k{i}', m['k'])} AS TEXT) AS k, {aggregates(t)}
+FROM {rows}
+WHERE {'TRUE' if q.pg else 'p.grid_id IS g.id'} AND p.reported_at >= {q.bind(f'm0{i}', m['m0'], DateTime)}
+  AND p.reported_at < {q.bind(f'm1{i}', m['m1'], DateTime)} AND p.reported_at <= {t}{filters}""")
+    sql = "\nUNION ALL\n".join(parts)
+    if not q.pg:
+        # SQLite: each month read grid by grid from ix_problems_grid_month, in index order.
+        # The distinct grid ids by a loose index scan (one seek per id), then NULL (no grid).
+        sql = ("WITH RECURSIVE nn(id) AS (SELECT MIN(grid_id) FROM problems UNION ALL\n"
+               "  SELECT (SELECT MIN(grid_id) FROM problems WHERE grid_id > nn.id) FROM nn WHERE nn.id IS NOT NULL),\n"
+               "gids AS MATERIALIZED (SELECT id FROM nn WHERE id IS NOT NULL UNION ALL SELECT NULL)\n" + sql)
+    df = q.run(engine, sql)
+    return pd.DataFrame({"k": [m["k"] for m in months]}).merge(df, on="k", how="left")
+
+
+def _open_at(q: "_Sql", t: str, columns: str, filters: str = "") -> str:
+    """Rows of problems open at `t` (reported by t, not closed by t), as two index ranges.
+
+    Open = status ≠ 已结案, or 已结案 but verified after t (index ix_problems_status_verified). A closed problem with no verified_at counts as closed
+    from its report on (as in `_closed`). Exactly ``reported_at <= t AND NOT _closed(p, t)``.
+    """
+    c = q.bind("closed_status", STATUS_CLOSED)
+    rest = f"{q.no_index('p.reported_at')} <= {t}{filters}"
+    # status ≠ c as two ranges, each its own branch: SQLite (no statistics) would otherwise
+    # scan the whole covering index rather than OR two index ranges.
+    return f"""SELECT {columns} FROM problems p WHERE p.status < {c} AND {rest}
+UNION ALL
+SELECT {columns} FROM problems p WHERE p.status > {c} AND {rest}
+UNION ALL
+SELECT {columns} FROM problems p WHERE p.status = {c} AND p.verified_at > {t} AND {rest}"""
 
 
 def overdue_now(engine: Engine, as_of: datetime | None = None, subdistrict=None, category=None, source=None) -> int:
@@ -421,11 +482,9 @@ def overdue_now(engine: Engine, as_of: datetime | None = None, subdistrict=None,
         return hit  # a moment in the past: the count cannot change
     q = _Sql(engine)
     tt = q.bind("t", t, DateTime)
-    sql = f"""
-SELECT COUNT(*) FROM problems p
-WHERE p.reported_at <= {tt} AND p.deadline < {tt}
-  AND (p.rectified_at IS NULL OR p.rectified_at > {tt}) AND NOT {_closed('p', tt)}
-  {q.problem_filters('p', category, source, subdistrict)}"""
+    cond = (f" AND p.deadline < {tt} AND (p.rectified_at IS NULL OR p.rectified_at > {tt})"
+            + q.problem_filters('p', category, source, subdistrict))
+    sql = f"SELECT COUNT(*) FROM ({_open_at(q, tt, 'p.id', cond)}) o"
     n = int(q.run(engine, sql).iloc[0, 0])
     if t <= datetime.now() - timedelta(minutes=1):
         _memo_put(key, n)

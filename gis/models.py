@@ -214,8 +214,13 @@ class Problem(Base):
 
     __tablename__ = "problems"
     __table_args__ = (
-        Index("ix_problems_grid_reported", "grid_id", "reported_at"),
+        # Covering index of the wall's monthly figures (gis.metrics): read grid by grid and month
+        # by month without touching the table; its (grid_id, reported_at) prefix serves the grid ledger.
+        Index("ix_problems_grid_month", "grid_id", "reported_at", "deadline", "status", "verified_at",
+              "rectified_at", "rework_count", "deduction", "category", "source"),
         Index("ix_problems_status_deadline", "status", "deadline"),
+        # Problems open at a past moment t: 已结案 but verified after t (gis.metrics._open_at).
+        Index("ix_problems_status_verified", "status", "verified_at"),
         Index("ix_problems_reported", "reported_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

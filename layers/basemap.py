@@ -307,6 +307,10 @@ def make_map(
     basemap = basemap or BasemapConfig()
     lat, lon = center
     kwargs.setdefault("attribution_control", basemap.has_tiles)
+    if not basemap.has_tiles:
+        # No tiles to blur: fractional zoom lets fit_bounds fill the frame.
+        kwargs.setdefault("zoom_snap", 0.25)
+        kwargs.setdefault("zoom_delta", 0.5)
     # folium hands min/max_zoom only to its own tile layer; set them on the map so
     # zooming stays bounded even with no tiles.
     zoom_limits = {"max_zoom": kwargs.pop("max_zoom", basemap.max_zoom)}

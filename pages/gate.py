@@ -87,7 +87,7 @@ def _sidebar(actor) -> None:
     with st.sidebar:
         st.caption("当前用户")
         st.text(f"{actor.username}（{actor.role}{' · ' + actor.grid_code if actor.grid_code else ''}）")
-        if st.button("退出登录", key="gate_sign_out", icon="🚪", width="stretch"):
+        if st.button("退出登录", key="gate_sign_out", icon=":material/logout:", width="stretch"):
             sign_out()
             st.rerun()
 

@@ -36,7 +36,7 @@ def render(engine, oidc: bool = False, message: str | None = None) -> None:
                 st.session_state.update(actor=result.actor, auth_source="password", last_seen=datetime.now())
                 st.rerun()
             if result.locked_until is not None:
-                st.error(result.message, icon="🔒")
+                st.error(result.message, icon=":material/lock:")
             else:
                 st.error(result.message)
         if oidc:

@@ -336,3 +336,26 @@ def test_chinese_date_formats():
                                         pd.Timestamp("2025-03-05"), pd.Timestamp("2025-03-05 08:05:09"),
                                         pd.Timestamp("2025-03-05 08:30")]
     assert pd.isna(parsed.iloc[5]) and bad.tolist() == [False] * 6 + [True]
+
+
+def test_big_batches_rebuild_indexes_and_roll_back_whole(city_rw, tmp_path, monkeypatch):
+    """Batches from BULK_ROWS rows drop and rebuild the table's secondary indexes inside the transaction;
+    a failure while writing rolls everything back, indexes included."""
+    from sqlalchemy import inspect
+
+    monkeypatch.setattr(importer, "BULK_ROWS", 1)
+    names = lambda: sorted(i["name"] for i in inspect(city_rw).get_indexes("problems"))  # noqa: E731
+    before_idx, before = names(), importer.counts(city_rw)
+    csv = f.write_csv(f.problems_frame(), tmp_path / "p.csv")
+
+    def boom(*_a, **_k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importer, "insert_problems", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        importer.import_file(city_rw, ADMIN, "problems", csv)
+    assert importer.counts(city_rw) == before and names() == before_idx
+    monkeypatch.undo()
+    monkeypatch.setattr(importer, "BULK_ROWS", 1)
+    assert importer.import_file(city_rw, ADMIN, "problems", csv).inserted == 3
+    assert names() == before_idx and importer.counts(city_rw)["problems"] == 13

@@ -103,7 +103,7 @@ def import_prepared(engine: Engine, actor: Actor, prepared: validate.Prepared, d
         if not prepared.ok or dry_run:
             return result
         report(0.6, "写入数据库…")
-        with _sqlite_bulk(conn, MODELS[prepared.kind].__table__.name, prepared.rows):
+        with _bulk(conn, MODELS[prepared.kind].__table__.name, prepared.rows):
             result.inserted, result.updated = WRITERS[prepared.kind](conn, frame, prepared.geoms)
         audit.record(conn, actor, f"import.{prepared.kind}", prepared.kind, prepared.source.name[:64], {
             "file": prepared.source.name, "rows": prepared.rows, "inserted": result.inserted, "updated": result.updated,
@@ -115,13 +115,17 @@ def import_prepared(engine: Engine, actor: Actor, prepared: validate.Prepared, d
 
 
 @contextmanager
-def _sqlite_bulk(conn: Connection, table: str, rows: int):
+def _bulk(conn: Connection, table: str, rows: int):
     """SQLite, big batch: drop the table's secondary indexes and SpatiaLite's per-row geometry-constraint
     triggers, write, then recreate them from their own SQL — all inside the import's transaction, so a
     failure rolls the drop back too. Building an index once is far cheaper than a million index updates
     and trigger runs (the geometries written here are SRID 4326 points/polygons made by the importer)."""
-    if conn.dialect.name != "sqlite" or rows < BULK_ROWS:
+    if rows < BULK_ROWS:
         yield
+        return
+    if conn.dialect.name == "postgresql":
+        with _postgres_bulk(conn, table):
+            yield
         return
     objects = conn.exec_driver_sql(
         "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL AND ("
@@ -133,10 +137,24 @@ def _sqlite_bulk(conn: Connection, table: str, rows: int):
         conn.exec_driver_sql(f'DROP {kind.upper()} "{name}"')
     try:
         yield
-    finally:
-        for _kind, _name, sql in objects:
+        for _kind, _name, sql in objects:  # on failure the rollback brings them back
             conn.exec_driver_sql(sql)
+    finally:
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
+
+
+@contextmanager
+def _postgres_bulk(conn: Connection, table: str):
+    """PostgreSQL, big batch: the same with the table's plain (non-unique) indexes; DDL is transactional,
+    and the table is locked for the import's duration (readers wait; a million rows take well under a minute)."""
+    objects = conn.exec_driver_sql(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid = %(t)s::regclass AND NOT i.indisunique AND NOT i.indisprimary", {"t": table}).all()
+    for name, _sql in objects:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    yield
+    for _name, sql in objects:  # on failure the rollback brings them back
+        conn.exec_driver_sql(sql)
 
 
 # ---------------------------------------------------------------- references

@@ -228,9 +228,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('problems', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_problems_compound_id'), ['compound_id'], unique=False)
-        batch_op.create_index('ix_problems_grid_reported', ['grid_id', 'reported_at'], unique=False)
+        batch_op.create_index('ix_problems_grid_month', ['grid_id', 'reported_at', 'deadline', 'status', 'verified_at',
+                              'rectified_at', 'rework_count', 'deduction', 'category', 'source'], unique=False)
         batch_op.create_index('ix_problems_reported', ['reported_at'], unique=False)
         batch_op.create_index('ix_problems_status_deadline', ['status', 'deadline'], unique=False)
+        batch_op.create_index('ix_problems_status_verified', ['status', 'verified_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_problems_street_id'), ['street_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_problems_unit_id'), ['unit_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_problems_village_id'), ['village_id'], unique=False)
@@ -287,9 +289,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_problems_village_id'))
         batch_op.drop_index(batch_op.f('ix_problems_unit_id'))
         batch_op.drop_index(batch_op.f('ix_problems_street_id'))
+        batch_op.drop_index('ix_problems_status_verified')
         batch_op.drop_index('ix_problems_status_deadline')
         batch_op.drop_index('ix_problems_reported')
-        batch_op.drop_index('ix_problems_grid_reported')
+        batch_op.drop_index('ix_problems_grid_month')
         batch_op.drop_index(batch_op.f('ix_problems_compound_id'))
 
     op.drop_geospatial_table('problems')
