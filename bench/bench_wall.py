@@ -54,7 +54,7 @@ def _cold_child(backend: str, problems: int, name: str) -> None:
     engine = get_engine(database_url(backend, problems))  # no demo_engine: its row count would warm the cache
     with engine.connect():
         pass
-    fn = dict((n, c) for n, c, _ in _functions(engine, database_url(backend, problems)))[name]
+    fn = {n: c for n, c, _ in _functions(engine, database_url(backend, problems))}[name]
     t0 = time.perf_counter()
     fn()
     print(time.perf_counter() - t0)
@@ -102,7 +102,7 @@ def run(args) -> str:
                 metrics.clear_memo()
                 return fn()
 
-            best, median, _ = timed(uncached, 3)
+            best, _, _ = timed(uncached, 3)
             warm = None
             if warm_fn is not None:
                 warm_fn()

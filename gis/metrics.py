@@ -457,8 +457,8 @@ WHERE {'TRUE' if q.pg else 'p.grid_id IS g.id'} AND p.reported_at >= {q.bind(f'm
     return pd.DataFrame({"k": [m["k"] for m in months]}).merge(df, on="k", how="left")
 
 
-def _open_at(q: "_Sql", t: str, columns: str, filters: str = "") -> str:
-    """Rows of problems open at `t` (reported by t, not closed by t), as two index ranges.
+def _open_at(q: _Sql, t: str, columns: str, filters: str = "") -> str:
+    """Rows of problems open at `t` (reported by t, not closed by t), from index ranges.
 
     Open = status ≠ 已结案, or 已结案 but verified after t (index ix_problems_status_verified). A closed problem with no verified_at counts as closed
     from its report on (as in `_closed`). Exactly ``reported_at <= t AND NOT _closed(p, t)``.

@@ -102,11 +102,10 @@ def _copy_field(series: pd.Series) -> pd.Series:
 
 def _copy_text(rows: pd.DataFrame, ewkb) -> str:
     """Rows (and hex EWKB geometries) as one COPY text block."""
-    fields = [_copy_field(rows[c]) for c in rows.columns]
+    fields = [_copy_field(rows[c]).tolist() for c in rows.columns]
     if ewkb is not None:
-        fields.append(pd.Series(ewkb, dtype=object))
-    lines = fields[0].str.cat(fields[1:], sep="\t") if len(fields) > 1 else fields[0]
-    return "\n".join(lines.tolist()) + "\n"
+        fields.append(list(ewkb))
+    return "\n".join(map("\t".join, zip(*fields))) + "\n"
 
 
 def read_frame(conn: Connection, table: Table, where=None, columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:

@@ -84,4 +84,6 @@ def test_kiosk_url_shows_only_the_wall(small_sqlite):
         assert not page.query_selector('[data-testid="stSidebarNav"]')
         page.goto(f"{base}/?kiosk=not-a-valid-token-at-all")
         page.wait_for_selector("text=创城网格地图 · 登录", timeout=60_000)
-        assert "令牌无效" in page.inner_text("body")
+        # the refusal is rendered just after the title: wait for it rather than read the page at once
+        page.get_by_text("令牌无效").first.wait_for(timeout=30_000)
+        assert not page.query_selector('[data-testid="stSidebarNav"]')

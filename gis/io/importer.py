@@ -81,9 +81,13 @@ def import_file(engine: Engine, actor: Actor, kind: str, path: str | Path, dry_r
                 progress: Progress | None = None, **options) -> ImportResult:
     """Read, validate and (unless `dry_run` or a row is bad) write `path` as `kind`, in one transaction."""
     require(actor, "data.import")
-    if progress:
-        progress(0.05, "读取文件…")
-    prepared = load(path, kind, **options)
+    report = progress or (lambda _f, _t: None)
+    report(0.05, "读取文件…")
+    mapping, crs, coords = options.pop("mapping", None), options.pop("crs", None), options.pop("coords", "wgs84")
+    repair, check = options.pop("repair", False), options.pop("check_district", True)
+    src = readers.read(path, **options)
+    report(0.2, "校验与坐标转换…")
+    prepared = validate.prepare(src, kind, mapping=mapping, crs=crs, coords=coords, repair=repair, check_district=check)
     return import_prepared(engine, actor, prepared, dry_run=dry_run, progress=progress)
 
 
