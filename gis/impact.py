@@ -8,9 +8,11 @@ Compared with the layer it is based on (the check context's reference layer):
   attributed to the grid of their time, but the planner should know;
 - ``responsibles``: the leaders, grid chiefs and units assigned to the affected grids (帮包), and
   which areas each gains or loses;
-- ``scores``: the affected grids' 综合得分 this month (`gis.metrics.monthly_scores`), with their
-  open-problem counts before and after (after = re-attributed by location). A score after the
-  change is only known once the new layer is published and the month is counted on it.
+- ``scores``: the affected grids' 综合得分 this month before (`gis.metrics.monthly_scores`) and
+  after the change, and their open-problem counts before and after. After = this month's
+  problems and inspection points of the affected grids whose location falls in another grid are
+  counted for that grid (`gis.metrics.item_inputs` → `reassign` → `score_table`, the same
+  arithmetic as the before-score); the city mean deduction stays as it is.
 
 Only what lies in the changed region is looked at (vectorised, STRtree), and problems are read
 with one range query on their stored lon/lat, so the preview stays fast with a million problems.
@@ -35,8 +37,9 @@ from gis.topology import CheckContext, areas_m2, polygonal, to_metric
 
 MIN_MOVED_M2 = 1.0
 KIND_LABELS = {"compound": "小区", "village": "城中村", "street": "街巷", "point": "点位"}
-SCORE_NOTE = ("调整前得分为本月综合得分；调整后的得分须在新版本发布、按新网格统计后才能得出，"
-              "表中“调整后”的问题数按问题位置重新归属估算。")
+SCORE_NOTE = ("调整前为本月综合得分（按问题、测评上报时所属网格统计）；调整后为把受影响网格本月的问题和"
+              "测评点位按位置重新归属到新网格后，用同一公式算出的得分，全市平均扣分按调整前计。"
+              "未结案问题数同样按位置重新归属。")
 
 
 @dataclass
@@ -90,17 +93,22 @@ def _lengths(geoms) -> np.ndarray:
 
 
 def month_scores(engine: Engine, month: date | None = None, as_of: datetime | None = None) -> pd.DataFrame:
-    """This month's 综合得分 of every current grid (gis.metrics), or an empty frame if unavailable.
+    """This month's score inputs and 综合得分 of every current grid (gis.metrics), or an empty frame.
 
-    It does not depend on the edit: pages compute it once (cached) and pass it to `impact`.
+    Columns: gis.metrics.INPUT_COLUMNS, score, month, as_of (the evaluation moment, so that the
+    after-scores are counted at the same moment). It does not depend on the edit: pages compute
+    it once (cached) and pass it to `impact`.
     """
-    month = month or (as_of or datetime.now()).date().replace(day=1)
-    try:
-        from gis.metrics import monthly_scores
+    from gis import metrics
 
-        return monthly_scores(engine, month, as_of=as_of)[["code", "score"]]
-    except Exception:  # metrics absent or the month empty: the preview keeps the problem counts
-        return pd.DataFrame(columns=["code", "score"])
+    as_of = metrics._now(as_of)
+    month = metrics.month_start(month or metrics._current_month(as_of))
+    try:
+        inputs = metrics.score_inputs(engine, month, as_of)
+    except Exception:  # metrics unavailable: the preview keeps the problem counts
+        return pd.DataFrame(columns=[*metrics.INPUT_COLUMNS, "score", "month", "as_of"])
+    scores = metrics.score_table(inputs).set_index("code")["score"]
+    return inputs.assign(score=inputs["code"].map(scores), month=month, as_of=as_of)
 
 
 def impact(engine: Engine, candidate: gpd.GeoDataFrame, context: CheckContext,
@@ -163,7 +171,10 @@ def impact(engine: Engine, candidate: gpd.GeoDataFrame, context: CheckContext,
 
     result.problems = _moved_problems(engine, region, ref_geoms, ref_codes, new_geoms, new_codes)
     result.responsibles = _responsibles(engine, affected, result)
-    result.scores = _scores(engine, sorted(affected), result, month_scores(engine) if scores is None else scores)
+    scores = month_scores(engine) if scores is None else scores
+    result.scores = _scores(engine, sorted(affected), result, scores,
+                            _after_inputs(engine, scores, sorted(affected), (ref_geoms, ref_codes),
+                                          (new_geoms, new_codes), context))
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -219,7 +230,47 @@ def _responsibles(engine, affected: set[str], result: Impact) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def _scores(engine, codes: list[str], result: Impact, scores: pd.DataFrame) -> pd.DataFrame:
+def _after_inputs(engine, scores: pd.DataFrame, affected: list[str], ref, new, context) -> pd.DataFrame | None:
+    """gis.metrics score inputs after the change: this month's problems and inspection points of
+    the affected grids counted for the candidate grid their location falls in (when it differs
+    from the reference layer's)."""
+    from gis import metrics
+
+    if not len(scores):
+        return None
+    month, as_of = scores["month"].iloc[0], scores["as_of"].iloc[0]
+    as_of = as_of.to_pydatetime() if hasattr(as_of, "to_pydatetime") else as_of
+    inputs = scores[metrics.INPUT_COLUMNS]
+    old_codes = [c for c in affected if c in set(ref[1])]
+    # only where a boundary moved can an item change grid: the bounds of the area that differs
+    old_at = dict(zip(ref[1], ref[0]))
+    new_at = dict(zip(new[1], new[0]))
+    empty = shapely.Polygon()
+    changed = shapely.union_all([shapely.symmetric_difference(old_at.get(c, empty), new_at.get(c, empty))
+                                 for c in affected])
+    if changed.is_empty:
+        return metrics.reassign(inputs, [], list(new[1]))
+    problems, inspections = metrics.item_inputs(engine, month, as_of, old_codes, changed.bounds)
+    moved = []
+    if len(problems):
+        x, y = problems["lon"].to_numpy(float), problems["lat"].to_numpy(float)
+        before, after = _point_owner(x, y, *ref), _point_owner(x, y, *new)
+        moved.append(problems[before != after].assign(to_code=after[before != after]))
+    points = context.points
+    if len(inspections) and points is not None and len(points):
+        geom = inspections["point_id"].map(pd.Series(points.geometry.to_numpy(), index=points["id"].to_numpy()))
+        rows = inspections[geom.notna().to_numpy()]
+        geoms = geom[geom.notna()].to_numpy()
+        x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+        before, after = _point_owner(x, y, *ref), _point_owner(x, y, *new)
+        moved.append(rows[before != after].assign(to_code=after[before != after]))
+    return metrics.reassign(inputs, moved, list(new[1]))
+
+
+def _scores(engine, codes: list[str], result: Impact, scores: pd.DataFrame,
+            after_inputs: pd.DataFrame | None = None) -> pd.DataFrame:
+    from gis import metrics
+
     p, g = Problem.__table__, Grid.__table__
     stmt = (select(g.c.code, func.count()).select_from(p.join(g, p.c.grid_id == g.c.id))
             .where(and_(p.c.status.in_(OPEN_STATUSES), g.c.code.in_(codes))).group_by(g.c.code))
@@ -234,4 +285,10 @@ def _scores(engine, codes: list[str], result: Impact, scores: pd.DataFrame) -> p
     gone = set(result.changed["removed"])
     df.loc[df["code"].isin(gone), "open_after"] = 0
     df["score_before"] = df["code"].map(scores.set_index("code")["score"]).astype(float) if len(scores) else np.nan
-    return df[["code", "score_before", "open_before", "open_after"]]
+    df["score_after"] = np.nan
+    if after_inputs is not None:
+        inputs = scores[metrics.INPUT_COLUMNS]
+        after = metrics.score_table(after_inputs, mean_ded=metrics.mean_deduction(inputs)).set_index("code")["score"]
+        df["score_after"] = df["code"].map(after).astype(float)
+    df["score_change"] = df["score_after"] - df["score_before"]
+    return df[["code", "score_before", "score_after", "score_change", "open_before", "open_after"]]

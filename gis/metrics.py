@@ -2,9 +2,10 @@
 
 All aggregation runs in the database with GROUP BY on the area ids stored at ingest
 (``problems.grid_id``, ``inspections.grid_id``, ``problems.unit_id``); Python only shapes the
-few dozen result rows. Every function takes ``as_of`` (default: now) so that results are
-reproducible: a month is always evaluated **as of the end of that month, or as of ``as_of`` if
-that is earlier** (so last month's figures do not drift as late closures come in).
+few dozen result rows (the 综合得分 arithmetic, `score_table`, runs on those per-grid sums).
+Every function takes ``as_of`` (default: now) so that results are reproducible: a month is
+always evaluated **as of the end of that month, or as of ``as_of`` if that is earlier**
+(so last month's figures do not drift as late closures come in).
 
 综合得分 / 合规指数 (per grid and month, 0–100; see README "综合得分 / 合规指数"):
 
@@ -34,6 +35,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Date, DateTime, Engine, bindparam, text
 
@@ -183,14 +185,15 @@ class _Sql:
                     f"{self.bind('subdistrict', subdistrict)})")
         return out
 
-    def run(self, engine: Engine, sql: str, conn=None) -> pd.DataFrame:
+    def run(self, engine: Engine, sql: str, conn=None, many: bool = False) -> pd.DataFrame:
+        """The result as a frame; `many` (thousands of rows): built from plain tuples, much faster."""
         stmt = text(sql).bindparams(*self.binds) if self.binds else text(sql)
-        if conn is not None:
-            res = conn.execute(stmt, self.params)
-            return pd.DataFrame(res.all(), columns=list(res.keys()))
-        with engine.connect() as c:
-            res = c.execute(stmt, self.params)
-            return pd.DataFrame(res.all(), columns=list(res.keys()))
+        if conn is None:
+            with engine.connect() as c:
+                return self.run(engine, sql, c, many)
+        res = conn.execute(stmt, self.params)
+        rows = [tuple(r) for r in res.all()] if many else res.all()
+        return pd.DataFrame(rows, columns=list(res.keys()))
 
 
 def _closed(alias: str = "p", t: str = "m.t") -> str:
@@ -199,9 +202,29 @@ def _closed(alias: str = "p", t: str = "m.t") -> str:
 
 # --------------------------------------------------------------------------- scores
 
-def _scores(engine: Engine, months: list[dict], subdistrict=None, category=None, source=None,
-            min_sample: int | None = None, grid_code: str | None = None) -> pd.DataFrame:
-    """The score table for each month of `months` (column k) and each current grid.
+#: The per-grid sums a 综合得分 is computed from (see `score_table`).
+INPUT_COLUMNS = ["code", "name", "subdistrict", "inspections", "ok_points", "all_points", "problems", "ded",
+                 "open", "overdue"]
+_SUMS = ["inspections", "ok_points", "all_points", "problems", "ded", "open", "overdue"]
+
+
+def _inspection_sums() -> str:
+    """The inspection sums of the score (alias i: inspections, s: standards), for any grouping."""
+    return ("COUNT(*) AS n, SUM(CASE WHEN i.passed THEN COALESCE(s.points, 1.0) ELSE 0.0 END) AS ok_points, "
+            "SUM(COALESCE(s.points, 1.0)) AS all_points")
+
+
+def _problem_sums(t: str = "m.t") -> str:
+    """The problem sums of the score (alias p) as of `t`, for any grouping."""
+    return f"""COUNT(*) AS n, SUM(p.deduction) AS ded,
+           SUM(CASE WHEN p.deadline < {t} AND (p.rectified_at IS NULL OR p.rectified_at > p.deadline)
+                    THEN 1 ELSE 0 END) AS overdue,
+           SUM(CASE WHEN {_closed('p', t)} THEN 0 ELSE 1 END) AS open_n"""
+
+
+def _score_inputs(engine: Engine, months: list[dict], category=None, source=None) -> pd.DataFrame:
+    """Column k plus INPUT_COLUMNS: for each month of `months` and each current grid, the sums
+    of its inspections and problems (grouped by the stored grid ids' codes).
 
     SQLite runs one statement per month and reads problems grid by grid (outer loop over
     `grids`, inner range on the covering index ix_problems_grid_month), so it aggregates in
@@ -209,15 +232,12 @@ def _scores(engine: Engine, months: list[dict], subdistrict=None, category=None,
     """
     q = _Sql(engine)
     if len(months) != 1 and not q.pg:
-        return pd.concat([_scores(engine, [m], subdistrict, category, source, min_sample, grid_code) for m in months],
-                         ignore_index=True)
+        return pd.concat([_score_inputs(engine, [m], category, source) for m in months], ignore_index=True)
     if q.pg:  # hash aggregate by month and grid
         month_col, month_rows, month_group = "m.k", "months m CROSS JOIN problems p CROSS JOIN grids gg", "m.k, "
     else:  # grids outermost: SQLite groups in index order, no sort
         month_col = f"CAST({q.bind('k_only', months[0]['k'])} AS TEXT)"
         month_rows, month_group = "grids gg CROSS JOIN months m CROSS JOIN problems p", ""
-    th = thresholds()
-    min_n = min_inspections() if min_sample is None else int(min_sample)
     with engine.connect() as conn:
         layer = current_layer_id(conn)
         ins_filter = ""
@@ -228,9 +248,7 @@ def _scores(engine: Engine, months: list[dict], subdistrict=None, category=None,
 WITH {q.months_cte(months)},
 cur AS (SELECT code, name, subdistrict FROM grids WHERE layer_id = {q.bind('layer', layer)}),
 ins AS (
-  SELECT m.k, g.code, COUNT(*) AS n,
-         SUM(CASE WHEN i.passed THEN COALESCE(s.points, 1.0) ELSE 0.0 END) AS ok_points,
-         SUM(COALESCE(s.points, 1.0)) AS all_points
+  SELECT m.k, g.code, {_inspection_sums()}
   FROM months m
   JOIN inspections i ON i.inspected_on >= m.d0 AND i.inspected_on < m.d1 AND i.inspected_on <= m.dt
   JOIN grids g ON g.id = i.grid_id
@@ -241,59 +259,222 @@ ins AS (
 prob AS (
   SELECT x.k, g.code, SUM(x.n) AS n, SUM(x.ded) AS ded, SUM(x.overdue) AS overdue, SUM(x.open_n) AS open_n
   FROM (
-    SELECT {month_col} AS k, gg.id AS grid_id, COUNT(*) AS n, SUM(p.deduction) AS ded,
-           SUM(CASE WHEN p.deadline < m.t AND (p.rectified_at IS NULL OR p.rectified_at > p.deadline)
-                    THEN 1 ELSE 0 END) AS overdue,
-           SUM(CASE WHEN {_closed()} THEN 0 ELSE 1 END) AS open_n
+    SELECT {month_col} AS k, gg.id AS grid_id, {_problem_sums()}
     FROM {month_rows}
     WHERE p.grid_id = gg.id AND p.reported_at >= m.m0 AND p.reported_at < m.m1 AND p.reported_at <= m.t
       AND {q.reported_between(months)}{q.problem_filters('p', category, source)}
     GROUP BY {month_group}gg.id) x
   JOIN grids g ON g.id = x.grid_id
-  GROUP BY x.k, g.code),
-base AS (
-  SELECT m.k, c.code, c.name, c.subdistrict, COALESCE(i.n, 0) AS inspections,
-         CASE WHEN i.all_points > 0 THEN i.ok_points * 1.0 / i.all_points END AS pass_rate,
-         COALESCE(pr.n, 0) AS problems, COALESCE(pr.ded, 0.0) AS ded,
-         COALESCE(pr.open_n, 0) AS open_n, COALESCE(pr.overdue, 0) AS overdue
-  FROM months m CROSS JOIN cur c
-  LEFT JOIN ins i ON i.k = m.k AND i.code = c.code
-  LEFT JOIN prob pr ON pr.k = m.k AND pr.code = c.code),
-mean AS (SELECT k, AVG(ded) AS mean_ded FROM base GROUP BY k),
-pen AS (
-  SELECT b.*,
-         CASE WHEN a.mean_ded > 0 THEN
-           CASE WHEN {DEDUCTION_WEIGHT} * b.ded / a.mean_ded > {DEDUCTION_CAP} THEN {DEDUCTION_CAP}
-                ELSE {DEDUCTION_WEIGHT} * b.ded / a.mean_ded END
-         ELSE 0.0 END AS deduction,
-         CASE WHEN b.problems > 0 THEN {OVERDUE_WEIGHT} * b.overdue / b.problems ELSE 0.0 END AS overdue_penalty
-  FROM base b JOIN mean a ON a.k = b.k),
-raw AS (SELECT pen.*, 100.0 * COALESCE(pass_rate, 1.0) - deduction - overdue_penalty AS raw_score FROM pen),
-sc AS (
-  SELECT raw.*, CASE WHEN raw_score < 0 THEN 0.0 WHEN raw_score > 100 THEN 100.0 ELSE raw_score END AS score,
-         CASE WHEN inspections >= {q.bind('min_n', min_n)} THEN 1 ELSE 0 END AS ranked
-  FROM raw),
-fin AS (
-  SELECT k, code, name, subdistrict, score,
-         CASE WHEN ranked = 1 THEN RANK() OVER (PARTITION BY k, ranked ORDER BY score DESC) END AS rank,
-         CASE WHEN score >= {q.bind('green', th.green)} THEN '绿'
-              WHEN score >= {q.bind('yellow', th.yellow)} THEN '黄' ELSE '红' END AS color,
-         inspections, pass_rate, deduction, overdue_penalty, problems, open_n AS open, overdue, ranked
-  FROM sc)
-SELECT * FROM fin WHERE 1 = 1"""
-        if subdistrict:
-            sql += f" AND subdistrict = {q.bind('sd', subdistrict)}"
-        if grid_code:
-            sql += f" AND code = {q.bind('grid_code', grid_code)}"
-        sql += " ORDER BY k, ranked DESC, score DESC, code"
+  GROUP BY x.k, g.code)
+SELECT m.k, c.code, c.name, c.subdistrict, COALESCE(i.n, 0) AS inspections,
+       COALESCE(i.ok_points, 0.0) AS ok_points, COALESCE(i.all_points, 0.0) AS all_points,
+       COALESCE(pr.n, 0) AS problems, COALESCE(pr.ded, 0.0) AS ded,
+       COALESCE(pr.open_n, 0) AS open_n, COALESCE(pr.overdue, 0) AS overdue
+FROM months m CROSS JOIN cur c
+LEFT JOIN ins i ON i.k = m.k AND i.code = c.code
+LEFT JOIN prob pr ON pr.k = m.k AND pr.code = c.code
+ORDER BY m.k, c.code"""
         df = q.run(engine, sql, conn)
-    df["ranked"] = df["ranked"].astype(bool)
-    df["rank"] = df["rank"].astype("Int64")
+    return _typed_inputs(df.rename(columns={"open_n": "open"}))
+
+
+def _typed_inputs(df: pd.DataFrame) -> pd.DataFrame:
     for col in ("inspections", "problems", "open", "overdue"):
         df[col] = df[col].astype("int64")
-    for col in ("score", "pass_rate", "deduction", "overdue_penalty"):
+    for col in ("ok_points", "all_points", "ded"):
         df[col] = df[col].astype("float64")
     return df
+
+
+def mean_deduction(inputs: pd.DataFrame) -> float:
+    """全市网格平均扣分 of one month's `inputs` (the mean of `ded` over the current grids)."""
+    return float(inputs["ded"].mean()) if len(inputs) else 0.0
+
+
+def score_table(inputs: pd.DataFrame, min_sample: int | None = None, mean_ded: float | None = None) -> pd.DataFrame:
+    """The 综合得分 arithmetic — the one place it lives — on per-grid sums (INPUT_COLUMNS, and k
+    when several months are given): pass rate, deductions relative to the city mean, overdue
+    share, clamp, rank (city-wide within each month, ranked grids only, ties share the best
+    rank) and colour.
+
+    `mean_ded` fixes the city mean (default: `mean_deduction` of `inputs`, per month). Returns k
+    (if given) and SCORE_COLUMNS, best first, unranked last. NumPy on a few dozen rows.
+    """
+    th = thresholds()
+    min_n = min_inspections() if min_sample is None else int(min_sample)
+    multi = "k" in inputs.columns
+    k = inputs["k"].astype(str).to_numpy(object) if multi else np.full(len(inputs), "", dtype=object)
+    if mean_ded is None:
+        mean = np.zeros(len(inputs))
+        for kk in set(k):
+            mask = k == kk
+            mean[mask] = mean_deduction(inputs[mask])
+    else:
+        mean = np.full(len(inputs), float(mean_ded))
+    ded = inputs["ded"].to_numpy(np.float64)
+    problems = inputs["problems"].to_numpy(np.int64)
+    overdue = inputs["overdue"].to_numpy(np.int64)
+    ok, allp = inputs["ok_points"].to_numpy(np.float64), inputs["all_points"].to_numpy(np.float64)
+    inspections = inputs["inspections"].to_numpy(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        deduction = np.where(mean > 0, np.minimum(DEDUCTION_WEIGHT * ded / mean, DEDUCTION_CAP), 0.0)
+        overdue_penalty = np.where(problems > 0, OVERDUE_WEIGHT * overdue / problems, 0.0)
+        pass_rate = np.where(allp > 0, ok * 1.0 / allp, np.nan)
+    raw = 100.0 * np.where(np.isnan(pass_rate), 1.0, pass_rate) - deduction - overdue_penalty
+    score = np.clip(raw, 0.0, 100.0)
+    ranked = inspections >= min_n
+    rank = np.full(len(inputs), -1, dtype=np.int64)
+    for kk in set(k):
+        idx = np.flatnonzero((k == kk) & ranked)
+        s = score[idx]
+        rank[idx] = 1 + (s[None, :] > s[:, None]).sum(axis=1)  # SQL RANK(): ties share the best rank
+    codes = inputs["code"].astype(str).to_numpy(object)
+    order = sorted(range(len(inputs)), key=lambda i: (k[i], not ranked[i], -score[i], codes[i]))
+    df = pd.DataFrame({
+        "k": k, "code": codes, "name": inputs["name"].to_numpy(object),
+        "subdistrict": inputs["subdistrict"].to_numpy(object), "score": score,
+        "rank": pd.array(np.where(ranked, rank, 0), dtype="Int64"), "color": [th.color(v) for v in score],
+        "inspections": inspections, "pass_rate": pass_rate, "deduction": deduction,
+        "overdue_penalty": overdue_penalty, "problems": problems, "open": inputs["open"].to_numpy(np.int64),
+        "overdue": overdue, "ranked": ranked})
+    df.loc[~ranked, "rank"] = pd.NA
+    df = df.iloc[order].reset_index(drop=True)
+    for col in ("k", "code", "name", "subdistrict", "color"):
+        df[col] = df[col].astype(inputs["code"].dtype if col == "code" else "str")
+    cols = (["k"] if multi else []) + SCORE_COLUMNS
+    return df[cols]
+
+
+def _scores(engine: Engine, months: list[dict], subdistrict=None, category=None, source=None,
+            min_sample: int | None = None, grid_code: str | None = None) -> pd.DataFrame:
+    """The score table for each month of `months` (column k) and each current grid:
+    `score_table` of `_score_inputs`."""
+    df = score_table(_score_inputs(engine, months, category, source), min_sample)
+    if subdistrict:
+        df = df[df["subdistrict"] == subdistrict]
+    if grid_code:
+        df = df[df["code"] == grid_code]
+    return df.reset_index(drop=True)
+
+
+def score_inputs(engine: Engine, month: date, as_of: datetime | None = None) -> pd.DataFrame:
+    """INPUT_COLUMNS of every current grid for `month`, evaluated as `monthly_scores` does."""
+    t = _now(as_of)
+    return _score_inputs(engine, _months(month_start(month), month_start(month), t)).drop(columns="k")
+
+
+def item_inputs(engine: Engine, month: date, as_of: datetime | None = None, codes: list[str] | None = None,
+                bbox: tuple[float, float, float, float] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same sums as `score_inputs`, one level finer, for re-assigning items to other grids:
+
+    - problems of the month, one row each: id, code (its stored grid's), lon, lat, problems (1),
+      ded, open, overdue;
+    - inspections of the month per inspection point: point_id, code (stored grid's),
+      inspections, ok_points, all_points.
+
+    `codes` keeps only items stored in grids with these codes (any layer); `bbox` (minx, miny,
+    maxx, maxy) only the problems located in it.
+    """
+    months = _months(month_start(month), month_start(month), _now(as_of))
+    if codes is not None and not len(codes):
+        return (pd.DataFrame(columns=["id", "code", "lon", "lat", "problems", "ded", "open", "overdue"]),
+                pd.DataFrame(columns=["point_id", "code", "inspections", "ok_points", "all_points"]))
+
+    def code_filter(q: _Sql) -> str:
+        if codes is None:
+            return ""
+        return " AND g.code IN (" + ", ".join(q.bind(f"c{i}", c) for i, c in enumerate(codes)) + ")"
+
+    q = _Sql(engine)
+    box = ""
+    if bbox is not None:
+        box = (f" AND p.lon BETWEEN {q.bind('minx', float(bbox[0]))} AND {q.bind('maxx', float(bbox[2]))}"
+               f" AND p.lat BETWEEN {q.bind('miny', float(bbox[1]))} AND {q.bind('maxy', float(bbox[3]))}")
+    sql = f"""
+WITH {q.months_cte(months)}
+SELECT p.id, g.code, p.lon, p.lat, {_problem_sums()}
+FROM grids g CROSS JOIN months m CROSS JOIN problems p
+WHERE p.grid_id = g.id AND p.reported_at >= m.m0 AND p.reported_at < m.m1 AND p.reported_at <= m.t
+  AND {q.reported_between(months)}{code_filter(q)}{box}
+GROUP BY p.id, g.code, p.lon, p.lat
+ORDER BY p.id"""
+    problems = q.run(engine, sql, many=True).rename(columns={"n": "problems", "open_n": "open"})
+    q = _Sql(engine)
+    sql = f"""
+WITH {q.months_cte(months)}
+SELECT i.point_id, g.code, {_inspection_sums()}
+FROM grids g CROSS JOIN months m CROSS JOIN inspections i
+LEFT JOIN standards s ON s.code = i.standard_code
+WHERE i.grid_id = g.id AND i.inspected_on >= m.d0 AND i.inspected_on < m.d1 AND i.inspected_on <= m.dt{code_filter(q)}
+GROUP BY i.point_id, g.code
+ORDER BY i.point_id, g.code"""
+    inspections = q.run(engine, sql).rename(columns={"n": "inspections"})
+    for frame, ints, floats in ((problems, ("problems", "open", "overdue"), ("ded", "lon", "lat")),
+                                (inspections, ("inspections",), ("ok_points", "all_points"))):
+        for col in ints:
+            frame[col] = frame[col].astype("int64")
+        for col in floats:
+            frame[col] = frame[col].astype("float64")
+    return problems, inspections
+
+
+def reassign(inputs: pd.DataFrame, moved: list[pd.DataFrame], codes: list[str] | None = None) -> pd.DataFrame:
+    """`inputs` (INPUT_COLUMNS, one month) after moving items: each frame of `moved` has rows of
+    `item_inputs` with a column to_code; an item's sums leave its code and go to to_code ('' =
+    no grid). `codes`: the grids after the change (default: those of `inputs` and every to_code);
+    a new grid starts from zero. Grids no item leaves or enters keep their sums exactly."""
+    have = list(inputs["code"].astype(str))
+    if codes is None:
+        codes = have + sorted({c for f in moved for c in f["to_code"] if c and c not in set(have)})
+    codes = [str(c) for c in codes]
+    pos = {c: i for i, c in enumerate(codes)}
+    src = np.array([pos.get(c, -1) for c in have], dtype=np.int64)
+    keep = src >= 0
+    out = {"code": codes}
+    for col in ("name", "subdistrict"):
+        values = np.full(len(codes), None, dtype=object)
+        values[src[keep]] = inputs[col].to_numpy(object)[keep]
+        out[col] = values
+    for col in _SUMS:
+        values = np.zeros(len(codes), dtype=np.float64 if col in ("ok_points", "all_points", "ded") else np.int64)
+        values[src[keep]] = inputs[col].to_numpy()[keep]
+        out[col] = values
+    for frame in moved:
+        frame = frame[frame["code"].astype(str) != frame["to_code"].astype(str)]
+        if frame.empty:
+            continue
+        a = np.array([pos.get(str(c), -1) for c in frame["code"]], dtype=np.int64)
+        b = np.array([pos.get(str(c), -1) for c in frame["to_code"]], dtype=np.int64)
+        for col in [c for c in _SUMS if c in frame.columns]:
+            w = frame[col].to_numpy(np.float64)
+            minus = np.bincount(a[a >= 0], weights=w[a >= 0], minlength=len(codes))
+            plus = np.bincount(b[b >= 0], weights=w[b >= 0], minlength=len(codes))
+            touched = (minus != 0) | (plus != 0)
+            values = out[col]
+            if values.dtype == np.int64:
+                values[touched] = values[touched] - np.rint(minus[touched]).astype(np.int64) \
+                    + np.rint(plus[touched]).astype(np.int64)
+            else:
+                values[touched] = values[touched] - minus[touched] + plus[touched]
+    return pd.DataFrame(out)[INPUT_COLUMNS]
+
+
+def scores_with_assignment(engine: Engine, month: date, problem_grid: pd.Series | None = None,
+                           point_grid: pd.Series | None = None, as_of: datetime | None = None,
+                           codes: list[str] | None = None, min_sample: int | None = None) -> pd.DataFrame:
+    """`monthly_scores` columns for `month` if the problems in `problem_grid` (index: problem id →
+    grid code) and the inspections of the points in `point_grid` (index: point id → grid code)
+    counted for those grids; the city mean deduction stays as it is. `codes`: the grids after the
+    change (see `reassign`)."""
+    t = _now(as_of)
+    inputs = score_inputs(engine, month, t)
+    problems, inspections = item_inputs(engine, month, t)
+    moved = []
+    for frame, key, target in ((problems, "id", problem_grid), (inspections, "point_id", point_grid)):
+        if target is not None and len(target):
+            rows = frame[frame[key].isin(target.index)]
+            moved.append(rows.assign(to_code=rows[key].map(target).fillna("").astype(str)))
+    return score_table(reassign(inputs, moved, codes), min_sample, mean_deduction(inputs))
 
 
 def monthly_scores(engine: Engine, month: date, as_of: datetime | None = None, subdistrict=None, category=None,

@@ -221,7 +221,7 @@ else:
     month = date.today().replace(day=1)
     imp = impact.impact(engine, grids, context, cached.planning_scores(url, month))
     st.markdown(ui.md_escape(imp.summary()))
-    tabs = st.tabs(["面积转移", "小区/街巷/城中村/点位", "未结案问题", "帮包领导与责任单位", "得分与问题数"])
+    tabs = st.tabs(["面积转移", "小区/街巷/城中村/点位", "未结案问题", "帮包领导与责任单位", "本月得分与问题数"])
     with tabs[0]:
         st.dataframe(imp.moved_area.rename(columns={"from_grid": "原网格", "to_grid": "新网格", "area_m2": "面积(m²)"})
                      .round(1), hide_index=True, width="stretch")
@@ -238,8 +238,9 @@ else:
                                                       "items": "涉及区域", "area_m2": "面积(m²)"}),
                      hide_index=True, width="stretch")
     with tabs[4]:
-        st.dataframe(imp.scores.rename(columns={"code": "网格", "score_before": "本月综合得分（调整前）",
-                                                "open_before": "未结案问题（调整前）", "open_after": "未结案问题（调整后）"})
+        st.dataframe(imp.scores.rename(columns={"code": "网格", "score_before": "调整前得分", "score_after": "调整后得分",
+                                                "score_change": "变化", "open_before": "未结案问题（调整前）",
+                                                "open_after": "未结案问题（调整后）"})
                      .round(1), hide_index=True, width="stretch")
         st.caption(imp.note)
 

@@ -1,0 +1,122 @@
+"""Scores after a boundary change (issue 5, 调整影响), worked out by hand from tests/smallcity.py.
+
+November 2026 as of 21 Nov 00:00 (see tests/test_metrics.py for the before-scores):
+    T-01: 9 of 12 inspections passed, problems WT01–WT06 (deductions 9, 4 overdue) → 35.952
+    T-02: 1 of 4 passed, WT07 (deduction 1, on time)                               → 22.143
+City mean deduction 3.5 (kept as it is after the change).
+
+The T-01/T-02 edge moved 0.002° west (T-02 grows, T-01 gives way): WT05 (on the old edge) and
+WT06 (at the centre: old owner T-01, the lowest; new owner T-02, the lowest still containing it)
+pass to T-02; no inspection point is in the strip.
+    T-01 after: 75 − 10×7/3.5 − 20×3/4 = 75 − 20 − 15                = 40        (up)
+    T-02 after: 25 − 10×3/3.5 − 20×1/3 (WT06 overdue, WT05 on time)   = 9.762     (down)
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+from shapely.geometry import box
+from sqlalchemy import select
+
+from gis import impact, metrics, planning, topology
+from gis.models import InspectionPoint, Problem
+from gis.permissions import Actor
+from tests import smallcity as sc
+from tests.apptools import captured_maps, run_app  # noqa: F401  (fixture)
+
+AS_OF = datetime(2026, 11, 21)
+NOV = date(2026, 11, 1)
+MEAN = 3.5
+BEFORE = {"T-01": 75 - 90 / 3.5 - 40 / 3, "T-02": 25 - 10 / 3.5}
+AFTER = {"T-01": 75 - 10 * 7 / MEAN - 20 * 3 / 4, "T-02": 25 - 10 * 3 / MEAN - 20 * 1 / 3}
+WEST = sc.MX - 0.002
+
+
+def _edge_moved_west(context):
+    layer = planning.candidate_from(context.reference)
+    return planning.replace_geometry(layer, "T-02", box(WEST, sc.S, sc.E, sc.MY))
+
+
+def test_impact_after_scores_by_hand(city_engine):
+    context = topology.load_context(city_engine)
+    scores = impact.month_scores(city_engine, NOV, AS_OF)
+    candidate = _edge_moved_west(context)
+    assert candidate.set_index("code").geometry["T-01"].bounds[2] == pytest.approx(WEST)  # T-01 gave way
+    imp = impact.impact(city_engine, candidate, context, scores)
+    table = imp.scores.set_index("code")
+    assert sorted(table.index) == ["T-01", "T-02"]
+    for code in ("T-01", "T-02"):
+        assert table.at[code, "score_before"] == pytest.approx(BEFORE[code], abs=1e-9)
+        assert table.at[code, "score_after"] == pytest.approx(AFTER[code], abs=1e-9)
+        assert table.at[code, "score_change"] == pytest.approx(AFTER[code] - BEFORE[code], abs=1e-9)
+    assert table.at["T-01", "score_change"] > 0 > table.at["T-02", "score_change"]
+    # open problems: WT05 (待核查) and WT06 (整改中) change grid
+    assert table["open_before"].to_dict() == {"T-01": 4, "T-02": 0}
+    assert table["open_after"].to_dict() == {"T-01": 2, "T-02": 2}
+    assert "全市平均扣分按调整前计" in imp.note
+
+
+def test_unchanged_assignment_gives_the_same_scores_exactly(city_engine):
+    before = metrics.monthly_scores(city_engine, NOV, AS_OF, min_sample=4)
+    with city_engine.connect() as conn:
+        ids = dict(conn.execute(select(Problem.code, Problem.id)).all())
+        point_ids = dict(conn.execute(select(InspectionPoint.code, InspectionPoint.id)).all())
+    stored = {"WT01": "T-01", "WT05": "T-01", "WT06": "T-01", "WT07": "T-02", "WT08": "T-04"}
+    same = metrics.scores_with_assignment(city_engine, NOV, pd.Series({ids[c]: g for c, g in stored.items()}),
+                                          pd.Series({point_ids["DW-0004"]: "T-02"}), AS_OF, min_sample=4)
+    pd.testing.assert_frame_equal(same.drop(columns=["name", "subdistrict"]),
+                                  before.drop(columns=["name", "subdistrict"]), check_exact=True)
+    assert same["score"].tolist() == before["score"].tolist()  # bit for bit
+
+
+def test_assignment_through_the_api_matches_the_impact(city_engine):
+    with city_engine.connect() as conn:
+        ids = dict(conn.execute(select(Problem.code, Problem.id)).all())
+        point_ids = dict(conn.execute(select(InspectionPoint.code, InspectionPoint.id)).all())
+    after = metrics.scores_with_assignment(city_engine, NOV, pd.Series({ids["WT05"]: "T-02", ids["WT06"]: "T-02"}),
+                                           None, AS_OF).set_index("code")
+    assert after.at["T-01", "score"] == pytest.approx(AFTER["T-01"], abs=1e-9)
+    assert after.at["T-02", "score"] == pytest.approx(AFTER["T-02"], abs=1e-9)
+    assert after.at["T-03", "score"] == pytest.approx(75.0)  # untouched
+    # an inspection point: DW-0002 (passed 2 of 4) counted for T-02 → T-01 7/8, T-02 3/8
+    after = metrics.scores_with_assignment(city_engine, NOV, None, pd.Series({point_ids["DW-0002"]: "T-02"}),
+                                           AS_OF).set_index("code")
+    assert after.at["T-01", "inspections"] == 8 and after.at["T-02", "inspections"] == 8
+    assert after.at["T-01", "score"] == pytest.approx(87.5 - 90 / 3.5 - 40 / 3, abs=1e-9)
+    assert after.at["T-02", "score"] == pytest.approx(37.5 - 10 / 3.5, abs=1e-9)
+    # a new grid starts from zero and takes what is assigned to it
+    after = metrics.scores_with_assignment(city_engine, NOV, pd.Series({ids["WT08"]: "T-05"}), None, AS_OF,
+                                           codes=["T-01", "T-02", "T-03", "T-04", "T-05"]).set_index("code")
+    # T-05: no inspection (100 %), deduction 4 → 10×4/3.5, WT08 overdue → 20
+    assert after.at["T-05", "score"] == pytest.approx(100 - 40 / 3.5 - 20, abs=1e-9)
+    assert after.at["T-04", "score"] == pytest.approx(75.0, abs=1e-9)
+
+
+def test_planning_page_shows_before_and_after(city_rw, monkeypatch, captured_maps):
+    """修改边界 of T-02 on the page: the impact table shows both scores and the change.
+
+    The page evaluates 'this month' at the real now, so the expected numbers come from the
+    gis/ API at the same moment (the hand-computed case is above)."""
+    url = str(city_rw.url.render_as_string(hide_password=False))
+    at = run_app(url, monkeypatch, page="pages/planning.py", actor=Actor("planner1", "规划员"))
+    at.radio(key="planning_mode").set_value("修改边界").run()
+    at.selectbox(key="planning_grid").set_value("T-02").run()
+    ring = [[WEST, sc.S], [sc.E, sc.S], [sc.E, sc.MY], [WEST, sc.MY], [WEST, sc.S]]
+    edited = {"type": "Feature", "properties": {"code": "T-02"}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    captured_maps.returns["planning_map"] = {"all_drawings": [edited], "last_active_drawing": None}
+    at.run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "调整后得分" in d.value.columns).set_index("网格")
+    assert list(table.columns) == ["调整前得分", "调整后得分", "变化", "未结案问题（调整前）", "未结案问题（调整后）"]
+    assert table["未结案问题（调整后）"].to_dict() == {"T-01": 2, "T-02": 2}
+    context = topology.load_context(city_rw)
+    expected = impact.impact(city_rw, _edge_moved_west(context), context,
+                             impact.month_scores(city_rw, date.today().replace(day=1))).scores.set_index("code")
+    for code in ("T-01", "T-02"):
+        assert table.at[code, "调整后得分"] == pytest.approx(expected.at[code, "score_after"], abs=0.051)
+        assert table.at[code, "调整前得分"] == pytest.approx(expected.at[code, "score_before"], abs=0.051)
+    assert not any("须在新版本发布" in c.value for c in at.caption)
+    assert any("全市平均扣分按调整前计" in c.value for c in at.caption)
