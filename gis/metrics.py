@@ -32,6 +32,7 @@ Problem definitions (t = the evaluation moment):
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -558,7 +559,7 @@ def monthly_stats(engine: Engine, first: date, last: date, as_of: datetime | Non
     # kept for FROZEN_TTL_SECONDS and only the current month is queried again on each refresh.
     frozen = [m for m in months if m["t"] == m["m1"] and m["m1"] <= now]
     todo = [m for m in months if m not in frozen or _memo_get(("stats", m["k"], *key)) is None]
-    fresh = _stats_rows(engine, todo, subdistrict, category, source) if todo else pd.DataFrame()
+    fresh = _stats_rows_parallel(engine, todo, subdistrict, category, source) if todo else pd.DataFrame()
     for m in frozen:
         if m in todo:
             _memo_put(("stats", m["k"], *key), fresh[fresh["k"] == m["k"]])
@@ -636,6 +637,19 @@ WHERE {'TRUE' if q.pg else 'p.grid_id IS g.id'} AND p.reported_at >= {q.bind(f'm
                "gids AS MATERIALIZED (SELECT id FROM nn WHERE id IS NOT NULL UNION ALL SELECT NULL)\n" + sql)
     df = q.run(engine, sql)
     return pd.DataFrame({"k": [m["k"] for m in months]}).merge(df, on="k", how="left")
+
+
+def _stats_rows_parallel(engine: Engine, months: list[dict], subdistrict=None, category=None,
+                         source=None) -> pd.DataFrame:
+    """`_stats_rows` split over two connections on SQLite, which runs one query on one core:
+    WAL lets two readers work at once and the driver releases the GIL while SQLite computes."""
+    if engine.dialect.name != "sqlite" or len(months) < 4:
+        return _stats_rows(engine, months, subdistrict, category, source)
+    half = (len(months) + 1) // 2
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        parts = list(pool.map(lambda ms: _stats_rows(engine, ms, subdistrict, category, source),
+                              (months[:half], months[half:])))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _open_at(q: _Sql, t: str, columns: str, filters: str = "") -> str:
