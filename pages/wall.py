@@ -50,7 +50,7 @@ AS_OF = _as_of()
 CSS = """
 <style>
 html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] { background:#0b1220 !important; color:#e2e8f0; }
-.block-container, [data-testid="stMainBlockContainer"] { padding:0.5rem 1.1rem 0 1.1rem !important; max-width:100% !important; }
+.block-container, [data-testid="stMainBlockContainer"] { padding:3.6rem 1.1rem 0 1.1rem !important; max-width:100% !important; }
 [data-testid="stVerticalBlock"] { gap:0.45rem; }
 .gm-head { display:flex; align-items:baseline; justify-content:space-between; margin:0 0 2px 0; }
 .gm-head h1 { font-size:36px; font-weight:800; color:#f8fafc; margin:0; padding:0; letter-spacing:2px; }
@@ -84,6 +84,7 @@ KIOSK_CSS = """
 <style>
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stDecoration"], [data-testid="stStatusWidget"], #MainMenu, footer { display:none !important; }
+.block-container, [data-testid="stMainBlockContainer"] { padding-top:0.5rem !important; }
 </style>
 """
 st.markdown(CSS + (KIOSK_CSS if kiosk else ""), unsafe_allow_html=True)
@@ -206,6 +207,7 @@ def score_map(scores: pd.DataFrame, grids, th: metrics.Thresholds):
     score_choropleth(shown, tooltip, font_size="20px").add_to(m)
     wall_labels(shown, "code", "帮包市级领导" if "帮包市级领导" in shown.columns else None, font_size=16).add_to(m)
     score_legend(th.green, th.yellow, font_size=19).add_to(m)
+    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]], padding=(12, 12))  # fills the frame at any screen width
     show_map(m, key="wall_map", height=MAP_HEIGHT)
 
 
