@@ -77,3 +77,14 @@ def test_signed_in_wall_has_filters_and_heatmap(demo_url, monkeypatch, captured_
     assert spec["layers"][-1]["@@type"] == "H3HexagonLayer"
     assert "cartocdn" not in decks[0].proto.json and spec["mapStyle"].startswith("data:")
     assert len(decks[0].proto.json) < 500_000
+
+
+def test_signed_in_leader_gets_kiosk_display_with_kiosk_1(demo_url, monkeypatch, captured_maps):
+    at = run_app(demo_url, monkeypatch, page="pages/wall.py", query={"kiosk": "1", "as_of": UNTIL.isoformat()},
+                 actor=Actor("wang", LEADER))
+    assert not at.exception
+    assert "stHeader" in _markdown(at)  # the kiosk CSS that hides Streamlit's header, menu and sidebar
+    assert len(at.selectbox) == 0
+    plain = run_app(demo_url, monkeypatch, page="pages/wall.py", query={"as_of": UNTIL.isoformat()},
+                    actor=Actor("wang", LEADER))
+    assert "stHeader" not in _markdown(plain) and len(plain.selectbox) > 0
