@@ -1,6 +1,6 @@
 """创城网格地图 gridmap: the Streamlit entry point. Registers the pages and runs the chosen one."""
 
-import gis.db  # noqa: F401  (geospatial wheels load before mod_spatialite; see gis.db)
+import gis.db.engine  # noqa: F401  (geospatial wheels load before mod_spatialite; see gis.db.engine)
 import streamlit as st
 
 st.set_page_config(page_title="创城网格地图 · 东昌府区", page_icon="static/favicon.png", layout="wide")

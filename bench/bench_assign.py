@@ -1,6 +1,6 @@
 """Assigning problems to grids, compounds, villages and streets (issue 2).
 
-In-process (gis.assign, the path every write takes) against the demo city's real layers,
+In-process (gis.geo.assign, the path every write takes) against the demo city's real layers,
 plus the database baselines it replaces: PostGIS `ST_Contains` join with GiST, and a
 GROUP BY on the stored grid_id.
 """
@@ -11,8 +11,8 @@ import numpy as np
 from sqlalchemy import text
 
 from bench.common import demo_engine, report, timed
-from gis.areas import load_areas
-from gis.assign import nearest_line, points_in_polygons
+from gis.geo.areas import load_areas
+from gis.geo.assign import nearest_line, points_in_polygons
 
 
 def _random_points(areas, n: int, seed: int = 7):
@@ -39,7 +39,7 @@ def run(args) -> str:
         best, median, _ = timed(fn, repeat=3)
         rows.append({"what": label, "points": f"{n:,}", "best s": f"{best:.3f}", "median s": f"{median:.3f}",
                      "M points/s": f"{n / best / 1e6:.1f}"})
-    out = report(f"In-process assignment of {n:,} points (gis.assign)", rows)
+    out = report(f"In-process assignment of {n:,} points (gis.geo.assign)", rows)
 
     db_rows = []
     for backend in args.backends:

@@ -16,9 +16,9 @@ from bench.common import RESULTS, _pg_url, report, timed
 
 
 def _engine(backend: str):
-    import gis.db  # noqa: F401
-    from gis import migrate
-    from gis.db import get_engine
+    import gis.db.engine  # noqa: F401
+    from gis.db import migrate
+    from gis.db.engine import get_engine
 
     url = f"sqlite:///{RESULTS / 'auth_bench.sqlite'}" if backend == "spatialite" else _pg_url("gridmap_bench_auth")
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -28,9 +28,10 @@ def _engine(backend: str):
 
 
 def run(args) -> str:
-    from gis import auth, kiosk
-    from gis.models import AuditEntry, KioskToken, User
-    from gis.permissions import Actor
+    from gis.people import auth
+    from gis.people import kiosk
+    from gis.db.models import AuditEntry, KioskToken, User
+    from gis.people.permissions import Actor
 
     rows = []
     admin = Actor.system("bench")

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench.common import SEED, UNTIL, database_url, report
-from gis.db import get_engine
+from gis.db.engine import get_engine
 from gis.demo.build import build_demo
 
 

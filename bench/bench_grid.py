@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import text
 
 from bench.common import UNTIL, demo_engine, report, timed
-from gis import ledger
-from gis.models import OPEN_STATUSES
+from gis.problems import ledger
+from gis.db.models import OPEN_STATUSES
 
 TARGET_MS = 300
 NOW = datetime.combine(UNTIL, datetime.min.time()).replace(hour=12)

@@ -18,10 +18,10 @@ import pandas as pd
 from sqlalchemy import text
 
 from bench.common import RESULTS, SEED, UNTIL, _pg_url, report
-from gis.db import get_engine
+from gis.db.engine import get_engine
 from gis.io.importer import import_file
-from gis.permissions import Actor
-from gis.queries import current_grids
+from gis.people.permissions import Actor
+from gis.geo.queries import current_grids
 
 TARGET_S = 60.0
 

@@ -3,7 +3,7 @@
 Cold = the first call of the gis function in a FRESH Python process (a subprocess per function:
 no Streamlit cache, no in-memory memo of past months; the engine has connected once, as the app
 has by then); uncached = the same function called again in this process with the memo cleared
-(best of 3); warm = the `gis.cached` wrapper the page calls, on its second call (a st.cache_data
+(best of 3); warm = the `pages.cache` wrapper the page calls, on its second call (a st.cache_data
 hit). Targets at 1,000,000 problems: ≤ 1 s cold, ≤ 100 ms warm per function; ≤ 500 KB sent per
 render.
 
@@ -25,18 +25,20 @@ AS_OF = datetime(UNTIL.year, UNTIL.month, UNTIL.day, 23, 59)
 
 
 def _functions(engine, url):
-    from gis import cached, heat, metrics
+    from pages import cache
+    from gis.metrics import heat
+    from gis.metrics import kpis, scores, units
 
     month = UNTIL
     return [
-        ("monthly_scores", lambda: metrics.monthly_scores(engine, month, AS_OF),
-         lambda: cached.wall_scores(url, month, AS_OF)),
-        ("kpis", lambda: metrics.kpis(engine, month, AS_OF), lambda: cached.wall_kpis(url, month, AS_OF)),
-        ("trend (12 months)", lambda: metrics.trend(engine, 12, AS_OF), lambda: cached.wall_trend(url, month, AS_OF)),
-        ("worst_units", lambda: metrics.worst_units(engine, month, AS_OF), lambda: cached.wall_units(url, month, AS_OF)),
+        ("monthly_scores", lambda: scores.monthly_scores(engine, month, AS_OF),
+         lambda: cache.wall_scores(url, month, AS_OF)),
+        ("kpis", lambda: kpis.kpis(engine, month, AS_OF), lambda: cache.wall_kpis(url, month, AS_OF)),
+        ("trend (12 months)", lambda: kpis.trend(engine, 12, AS_OF), lambda: cache.wall_trend(url, month, AS_OF)),
+        ("worst_units", lambda: units.worst_units(engine, month, AS_OF), lambda: cache.wall_units(url, month, AS_OF)),
         ("open_problem_hexes (H3 res 9)", lambda: heat.open_problem_hexes(engine, AS_OF),
-         lambda: cached.wall_hexes(url, AS_OF)),
-        ("score_trend (one grid, 12 months)", lambda: metrics.score_trend(engine, "DC-01", 12, AS_OF), None),
+         lambda: cache.wall_hexes(url, AS_OF)),
+        ("score_trend (one grid, 12 months)", lambda: scores.score_trend(engine, "DC-01", 12, AS_OF), None),
     ]
 
 
@@ -49,7 +51,7 @@ def _cold(backend: str, problems: int, name: str) -> float:
 
 
 def _cold_child(backend: str, problems: int, name: str) -> None:
-    from gis.db import get_engine
+    from gis.db.engine import get_engine
 
     engine = get_engine(database_url(backend, problems))  # no demo_engine: its row count would warm the cache
     with engine.connect():
@@ -62,12 +64,14 @@ def _cold_child(backend: str, problems: int, name: str) -> None:
 
 def _payload(engine) -> dict[str, int]:
     """Bytes of the map (folium HTML as st_folium ships it), the heatmap deck JSON, and the trend spec."""
-    from gis import heat, metrics, queries
+    from gis.metrics import heat
+    from gis.metrics import kpis, scores, settings, units
+    from gis.geo import queries
     from layers.basemap import make_map
     from layers.choropleth import score_choropleth, score_legend, wall_labels
     from layers.heat import heat_deck
 
-    scores = metrics.monthly_scores(engine, UNTIL, AS_OF)
+    scores = scores.monthly_scores(engine, UNTIL, AS_OF)
     grids = queries.current_grids(engine)
     frame = grids[["code", "geometry"]].merge(scores, on="code").merge(queries.grid_leaders(engine), on="code", how="left")
     frame["score_text"] = frame["score"].round(1).astype(str)
@@ -76,19 +80,19 @@ def _payload(engine) -> dict[str, int]:
                "帮包市级领导电话": "电话", "帮包县级领导": "帮包县级领导", "网格长": "网格长", "网格长电话": "电话 "}
     score_choropleth(frame, tooltip).add_to(m)
     wall_labels(frame, "code", "帮包市级领导").add_to(m)
-    th = metrics.thresholds()
+    th = settings.thresholds()
     score_legend(th.green, th.yellow).add_to(m)
     map_html = m.get_root().render()
     hexes = heat.open_problem_hexes(engine, AS_OF)
     deck_json = heat_deck(hexes, grids, (36.45, 115.99)).to_json()
-    tables = (metrics.kpis(engine, UNTIL, AS_OF).to_json() + metrics.trend(engine, 12, AS_OF).to_json()
-              + metrics.worst_units(engine, UNTIL, AS_OF).to_json() + scores.to_json())
+    tables = (kpis.kpis(engine, UNTIL, AS_OF).to_json() + kpis.trend(engine, 12, AS_OF).to_json()
+              + units.worst_units(engine, UNTIL, AS_OF).to_json() + scores.to_json())
     return {"map": len(map_html.encode()), "heat": len(deck_json.encode()), "tables": len(tables.encode()),
             "hexes": len(hexes)}
 
 
 def run(args) -> str:
-    from gis import metrics
+    from gis.metrics import memo
 
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     rows, sizes = [], []
@@ -99,7 +103,7 @@ def run(args) -> str:
             cold = _cold(backend, args.problems, name)
 
             def uncached(fn=cold_fn):
-                metrics.clear_memo()
+                memo.clear_memo()
                 return fn()
 
             best, _, _ = timed(uncached, 3)

@@ -12,11 +12,11 @@ import time
 from datetime import date
 from pathlib import Path
 
-import gis.db  # noqa: F401  (load order)
+import gis.db.engine  # noqa: F401  (load order)
 import psycopg
 from sqlalchemy import Engine, text
 
-from gis.db import get_engine
+from gis.db.engine import get_engine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PG_SERVER = os.environ.get("GRIDMAP_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")

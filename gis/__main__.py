@@ -1,7 +1,7 @@
-"""`python -m gis …`: the command line (see gis.cli)."""
+"""`python -m gis …`: the command line (see gis.cli.main)."""
 
 import sys
 
-from gis.cli import main
+from gis.cli.main import main
 
 sys.exit(main())

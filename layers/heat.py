@@ -1,6 +1,6 @@
 """Density of open problems as H3 hexagons in pydeck (WebGL), dark, with no external request.
 
-Pure: a DataFrame of H3 cells and counts (aggregated on the server, see ``gis.heat``) →
+Pure: a DataFrame of H3 cells and counts (aggregated on the server, see ``gis.metrics.heat``) →
 ``pdk.Deck``. ``map_provider=None``: no basemap tiles, no token, nothing leaves the machine.
 """
 

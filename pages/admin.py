@@ -1,16 +1,20 @@
 """系统管理 (管理员 only): users, the audit log (filter, export), wall-screen tokens.
 
 The gate hides this page from other roles; the page checks again, and every change goes
-through gis.auth / gis.kiosk, which require 管理员 themselves.
+through gis.people.auth / gis.people.kiosk, which require 管理员 themselves.
 """
 
 from datetime import date, datetime, time, timedelta
 
 import streamlit as st
 
-from gis import audit, auth, kiosk
-from gis.cached import engine
-from gis.permissions import OWN_GRID_ROLES, ROLES, PermissionDenied, allowed
+from gis.people import audit
+
+from gis.people import auth
+
+from gis.people import kiosk
+from pages.cache import engine
+from gis.people.permissions import OWN_GRID_ROLES, ROLES, PermissionDenied, allowed
 from pages.ui import current_actor, md_escape
 
 actor = current_actor()

@@ -16,14 +16,14 @@ from pathlib import Path
 import geopandas as gpd
 import streamlit as st
 
-from gis import cached
+from pages import cache
 from gis.config import database_url
 from gis.io import InputError, readers, validate
 from gis.io.crs import COORD_LABELS
 from gis.io.exporter import FORMATS, export
 from gis.io.fields import EXPORT_KINDS, KIND_LABELS, KINDS, fields
 from gis.io.importer import import_prepared
-from gis.permissions import PermissionDenied, allowed
+from gis.people.permissions import PermissionDenied, allowed
 from layers.basemap import make_map
 from layers.common import geojson_layer
 from layers.preview import preview_layer
@@ -79,7 +79,7 @@ def _preview_map(prepared: validate.Prepared) -> None:
     labels = {f.name: f.label for f in fields(prepared.kind) if f.name in ("code", "name", "category", "description")}
     config = basemap()
     m = make_map(CITY_CENTER, zoom=13, basemap=config)
-    grids = cached.current_grids(database_url())
+    grids = cache.current_grids(database_url())
     if len(grids):
         geojson_layer(for_display(grids, config), "现有网格", lambda _f: GRID_STYLE,
                       tooltip={"code": "网格编号", "name": "网格名称"}).add_to(m)
@@ -108,14 +108,14 @@ def _review(prepared: validate.Prepared, kind: str) -> None:
         go = b2.button(f"导入 {prepared.rows:,} 条{KIND_LABELS[kind]}", type="primary", key="data_go", width="stretch")
         if dry or go:
             bar = st.progress(0.0, text="准备导入…")
-            result = import_prepared(cached.engine(), actor, prepared, dry_run=dry,
+            result = import_prepared(cache.engine(), actor, prepared, dry_run=dry,
                                      progress=lambda frac, text: bar.progress(frac, text=text))
             bar.progress(1.0, text="完成")
             if not result.ok:
                 _show_errors(result.prepared)
             else:
                 if result.written:
-                    cached.clear()
+                    cache.clear()
                 st.success(md_escape(result.summary()))
 
 
@@ -194,7 +194,7 @@ with tab_export:
         try:
             with tempfile.TemporaryDirectory(prefix="gridmap-export-") as tmp:
                 path = Path(tmp) / f"{ekind}{fmt}"
-                n = export(cached.engine(), ekind, path)
+                n = export(cache.engine(), ekind, path)
                 if fmt == ".shp":
                     buf = io.BytesIO()
                     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:

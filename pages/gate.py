@@ -9,7 +9,7 @@
 - signed in → every page, except those in ADMIN_PAGES unless the role is 管理员; the user's
   name and role and a sign-out button in the sidebar (this is the only sidebar code for it).
 
-Sessions end after GRIDMAP_SESSION_IDLE_MINUTES without a click (`gis.auth.session_expired`);
+Sessions end after GRIDMAP_SESSION_IDLE_MINUTES without a click (`gis.people.auth.session_expired`);
 a user disabled by an administrator is signed out at their next click.
 """
 
@@ -19,9 +19,11 @@ from datetime import datetime
 
 import streamlit as st
 
-from gis import auth, kiosk
-from gis.cached import engine
-from gis.permissions import ADMIN, KIOSK
+from gis.people import auth
+
+from gis.people import kiosk
+from pages.cache import engine
+from gis.people.permissions import ADMIN, KIOSK
 
 ADMIN_PAGES = frozenset({"admin"})  # url_path of pages only 管理员 may open
 WALL_PAGE = "wall"

@@ -1,7 +1,7 @@
 """网格详情: one grid — its map, who answers for it, its score, and its problem ledger (问题闭环).
 
 Reached by clicking a grid on a map, by the select box, or by a shareable link ``?grid=DC-07``
-(``&problem=<编号>`` opens a problem). Changes go through gis.workflow with the signed-in actor;
+(``&problem=<编号>`` opens a problem). Changes go through gis.problems.workflow with the signed-in actor;
 without one the page is read-only.
 """
 
@@ -15,10 +15,16 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from gis import cached, exports, ledger, workflow
+from pages import cache
+
+from gis.problems import exports
+
+from gis.problems import ledger
+
+from gis.problems import workflow
 from gis.config import database_url, setting
-from gis.models import SOURCES, STATUSES
-from gis.permissions import PermissionDenied
+from gis.db.models import SOURCES, STATUSES
+from gis.people.permissions import PermissionDenied
 from layers import areas as area_layers
 from layers.basemap import make_map
 from layers.common import geojson_layer
@@ -68,11 +74,11 @@ def on_select_grid() -> None:
 
 
 url = database_url()
-counts = cached.city_counts(url)
+counts = cache.city_counts(url)
 if not require_data(counts):
     st.stop()
 
-grids = cached.current_grids(url)
+grids = cache.current_grids(url)
 labels = {c: f"{c} · {n}（{s}）" for c, n, s in zip(grids["code"], grids["name"], grids["subdistrict"])}
 code = st.query_params.get("grid")
 if code and code not in labels:
@@ -105,10 +111,10 @@ if code is None:
     st.stop()
 
 # ------------------------------------------------------------------ the grid
-grid = cached.grid_info(url, code)
+grid = cache.grid_info(url, code)
 info = grid.iloc[0]
-areas = cached.grid_areas(url, code)
-card = cached.grid_responsibility(url, code)
+areas = cache.grid_areas(url, code)
+card = cache.grid_responsibility(url, code)
 head.title(f"网格详情 · {code}")
 st.caption(f"{ui.md_escape(info['name'])} · {ui.md_escape(info['subdistrict'])} · 面积 {info['area_m2'] / 1e6:.2f} km² · "
            f"小区 {len(areas['compound'])} · 街巷 {len(areas['street'])} · 城中村 {len(areas['village'])} · "
@@ -120,11 +126,11 @@ if flash:
 if actor is None:
     st.info("登录后可处理问题。当前为只读浏览。")
 
-# Score of this month (gis.metrics) and the ledger summary.
+# Score of this month (gis.metrics.scores) and the ledger summary.
 month = date(now.year, now.month, 1)
-scores = cached.grid_scores(url, month, now)
+scores = cache.grid_scores(url, month, now)
 mine = scores[scores["code"] == code]
-totals = cached.grid_ledger_counts(url, code, now)
+totals = cache.grid_ledger_counts(url, code, now)
 cols = st.columns(6)
 if len(mine):
     row = mine.iloc[0]
@@ -141,7 +147,7 @@ cols[5].metric("已超期", f"{totals['overdue']:,}")
 with st.expander("问题筛选", expanded=True):
     f1, f2, f3, f4 = st.columns(4)
     status = f1.multiselect("状态", STATUSES, key="f_status", placeholder="全部状态")
-    category = f2.multiselect("问题类型", cached.categories(url)["name"].tolist(), key="f_category",
+    category = f2.multiselect("问题类型", cache.categories(url)["name"].tolist(), key="f_category",
                               placeholder="全部类型")
     source = f3.multiselect("来源", SOURCES, key="f_source", placeholder="全部来源")
     overdue_choice = f4.selectbox("超期", ["全部", "仅超期", "未超期"], key="f_overdue")
@@ -157,8 +163,8 @@ with st.expander("问题筛选", expanded=True):
 filters = dict(status=tuple(status), category=tuple(category), source=tuple(source),
                overdue={"仅超期": True, "未超期": False}.get(overdue_choice), date_from=date_from, date_to=date_to,
                compound=compound, street=street)
-ledger_df = cached.grid_ledger(url, code, now, limit=ledger.LEDGER_LIMIT, **filters)
-matching = cached.grid_ledger_counts(url, code, now, **filters)
+ledger_df = cache.grid_ledger(url, code, now, limit=ledger.LEDGER_LIMIT, **filters)
+matching = cache.grid_ledger_counts(url, code, now, **filters)
 
 # ------------------------------------------------------------------ map + responsibility card
 map_col, card_col = st.columns([3, 2])
@@ -219,7 +225,7 @@ with card_col:
         frame = areas.get(kind)
         name = dict(zip(frame["code"], frame["name"])).get(target, target) if frame is not None else target
         st.subheader(f"{ledger.KIND_LABELS[kind]}：{ui.md_escape(name)}")
-        people = cached.area_responsibles(url, kind, target)
+        people = cache.area_responsibles(url, kind, target)
         if people.empty:
             st.caption("尚未明确责任人。")
         else:
@@ -254,14 +260,14 @@ with card_col:
 st.subheader("考评得分")
 trend_col, lost_col = st.columns([2, 3])
 with trend_col:
-    trend = cached.grid_score_trend(url, code, now)
+    trend = cache.grid_score_trend(url, code, now)
     if len(trend):
         chart = trend.assign(月份=pd.to_datetime(trend["month"]).dt.strftime("%Y-%m")).set_index("月份")
         st.line_chart(chart[["score"]].rename(columns={"score": "综合得分"}), height=220)
         st.caption("近 12 个月综合得分；排名：" + "、".join(
             f"{m_}月 {'—' if pd.isna(r_) else int(r_)}" for m_, r_ in
             zip(pd.to_datetime(trend["month"]).dt.month, trend["rank"])))
-lost = cached.grid_lost_points(url, code, month)
+lost = cache.grid_lost_points(url, code, month)
 with lost_col:
     t1, t2 = st.tabs(["谁丢分 · 按测评标准", "谁丢分 · 按责任单位"])
     numbers = {"problems": "问题数", "problem_points": "问题扣分", "failed": "测评不合格",
@@ -298,7 +304,7 @@ stamp = f"{now:%Y%m%d}"
 
 
 def full_ledger():
-    return ledger.ledger(cached.engine(), code, now=now, **{k: list(v) if isinstance(v, tuple) else v
+    return ledger.ledger(cache.engine(), code, now=now, **{k: list(v) if isinstance(v, tuple) else v
                                                            for k, v in filters.items()})
 
 
@@ -321,19 +327,19 @@ def act(problem_code: str, action: str, revision: int) -> None:
     key = f"{problem_code}_{action}"
     upload = st.session_state.get(f"photo_{key}")
     try:
-        workflow.apply(cached.engine(), current_actor(), problem_code, action, expected_revision=revision,
+        workflow.apply(cache.engine(), current_actor(), problem_code, action, expected_revision=revision,
                        note=st.session_state.get(f"note_{key}"), unit_code=st.session_state.get(f"unit_{key}"),
                        photo=upload.getvalue() if upload is not None else None,
                        photo_name=upload.name if upload is not None else None)
     except (workflow.WorkflowError, PermissionDenied) as exc:
         st.session_state["grid_flash"] = ("error", str(exc))
         return
-    cached.clear()
+    cache.clear()
     st.session_state["grid_flash"] = ("success", f"问题 {problem_code} 已{action}。")
 
 
 if open_code:
-    detail = ledger.problem_detail(cached.engine(), open_code, now=now)  # uncached: the revision must be fresh
+    detail = ledger.problem_detail(cache.engine(), open_code, now=now)  # uncached: the revision must be fresh
     st.divider()
     if detail is None or detail["grid_code"] != code:
         st.warning(f"问题 {ui.md_escape(open_code)} 不在本网格。")
@@ -382,7 +388,7 @@ if open_code:
                 legal = workflow.legal_actions(detail["status"], acked)
                 st.caption("该问题已结案。" if not legal else
                            f"当前状态可进行：{'、'.join(legal)}；您的角色（{ui.md_escape(actor.role)}）无权执行。")
-            unit_table = cached.units(url)
+            unit_table = cache.units(url)
             grid_units = [k[2:] for k, r in zip(card["key"], card["role"]) if r == "责任单位" and k.startswith("U:")]
             for action in actions:
                 key = f"{open_code}_{action}"

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from gis import auth
+from gis.people import auth
 from gis.config import setting
 from pages.ui import md_escape
 

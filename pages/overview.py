@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from gis import cached
+from pages import cache
 from gis.config import database_url
 from layers.basemap import make_map
 from layers.grids import grid_labels, grids_by_category
 from pages.ui import CITY_CENTER, basemap, for_display, require_data, show_map
 
 url = database_url()
-counts = cached.city_counts(url)
+counts = cache.city_counts(url)
 
 st.title("创城网格地图 · 东昌府区")
 st.caption("全国文明城市创建 · 国家卫生城市复审 网格化管理：网格、街巷、小区、城中村、点位与问题，一张图。")
@@ -21,7 +21,7 @@ if require_data(counts):
     for col, (label, key) in zip(cols, labels):
         col.metric(label, f"{counts[key]:,}")
 
-    grids = cached.current_grids(url).merge(cached.grid_leaders(url), on="code", how="left")
+    grids = cache.current_grids(url).merge(cache.grid_leaders(url), on="code", how="left")
     config = basemap()
     shown = for_display(grids, config)
     m = make_map(CITY_CENTER, zoom=12, basemap=config)

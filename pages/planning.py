@@ -2,7 +2,7 @@
 
 The planner edits a *working copy* of a layer version (kept in st.session_state): every drawn
 shape is applied at once (snapped to the neighbours, neighbours giving way), checked
-(gis.topology) and its impact previewed (gis.impact). Nothing reaches the database until
+(gis.planning.topology) and its impact previewed (gis.planning.impact). Nothing reaches the database until
 保存草案; a draft is published with 发布. Without the 规划员 role the page is read-only.
 """
 
@@ -16,9 +16,19 @@ import shapely
 import streamlit as st
 from shapely.geometry import shape
 
-from gis import cached, coords, impact, planning, topology, versions
+from pages import cache
+
+from gis.geo import china
+
+from gis.planning import impact
+
+from gis.planning import edits
+
+from gis.planning import topology
+
+from gis.planning import versions
 from gis.config import database_url
-from gis.permissions import PLANNER, PermissionDenied
+from gis.people.permissions import PLANNER, PermissionDenied
 from layers.basemap import make_map
 from layers.grids import grid_labels
 from layers.planning import candidate_grids, draw_tools, editable_grid, issue_areas, issue_markers
@@ -35,11 +45,11 @@ HELP = {
 }
 
 url = database_url()
-engine = cached.engine()
+engine = cache.engine()
 st.title("网格规划")
 st.caption("绘制、修改、分割、合并网格边界；保存前自动检查拓扑（无效几何、重叠、空隙、超出区界、分割小区/城中村）并预览调整影响。")
 
-counts = cached.city_counts(url)
+counts = cache.city_counts(url)
 if not ui.require_data(counts):
     st.stop()
 
@@ -66,7 +76,7 @@ if ws is None or ws.get("url") != url:
 history = versions.history(engine)
 published = history[history["status"] == "已发布"]
 current_id = int(published["id"].iloc[0]) if len(published) else ws["base"]
-context = cached.planning_context(url, current_id)
+context = cache.planning_context(url, current_id)
 grids = ws["grids"]
 codes = sorted(grids["code"].astype(str))
 config = ui.basemap()
@@ -82,7 +92,7 @@ def _apply(new_grids, what: str) -> None:
 def _to_wgs84(geom):
     """A drawn shape in the basemap's datum, back to WGS84."""
     if config.crs_note == "gcj02":
-        return coords.transform_geometry(geom, coords.gcj02_to_wgs84)
+        return china.transform_geometry(geom, china.gcj02_to_wgs84)
     return geom
 
 
@@ -114,35 +124,35 @@ if can_edit and mode == "合并网格":
     other = c2.selectbox("并入网格", [c for c in codes if c != keep], key="planning_merge_b")
     if c3.button("合并", key="planning_merge", width="stretch"):
         try:
-            _apply(planning.merge_grids(grids, keep, other), f"已将网格 {other} 并入 {keep}。")
+            _apply(edits.merge_grids(grids, keep, other), f"已将网格 {other} 并入 {keep}。")
             st.rerun()
-        except planning.PlanningError as exc:
+        except edits.PlanningError as exc:
             st.error(str(exc))
 if can_edit and mode == "上传边界文件":
     c1, c2 = st.columns([3, 2])
-    upload = c1.file_uploader(f"边界文件（不超过 {planning.MAX_UPLOAD_BYTES // 2**20} MB）",
+    upload = c1.file_uploader(f"边界文件（不超过 {edits.MAX_UPLOAD_BYTES // 2**20} MB）",
                               type=["gpkg", "geojson", "json", "zip"], key="planning_upload")
     crs = c2.selectbox("经纬度坐标系", ["wgs84", "gcj02", "bd09"], key="planning_crs",
                        format_func={"wgs84": "WGS84", "gcj02": "GCJ-02（高德/腾讯）", "bd09": "BD-09（百度）"}.get)
     whole = c2.checkbox("文件为完整图层（删除文件中没有的网格）", key="planning_whole")
     if upload is not None and c2.button("应用文件", key="planning_apply_file"):
         try:
-            file_grids = planning.read_upload(upload.getvalue(), upload.name, crs)
-            _apply(planning.apply_file(grids, file_grids, whole), f"已应用文件 {upload.name}（{len(file_grids)} 个网格）。")
+            file_grids = edits.read_upload(upload.getvalue(), upload.name, crs)
+            _apply(edits.apply_file(grids, file_grids, whole), f"已应用文件 {upload.name}（{len(file_grids)} 个网格）。")
             st.rerun()
-        except planning.PlanningError as exc:
+        except edits.PlanningError as exc:
             st.error(str(exc))
 
 # ------------------------------------------------------------------ check and impact of the working copy
 report = topology.check_grids(grids, context)
-diff = planning.changed_codes(grids, context.reference)
+diff = edits.changed_codes(grids, context.reference)
 changed = set(diff["added"]) | set(diff["changed"])
 
 # ------------------------------------------------------------------ the map
 shown = ui.for_display(grids, config)
 issues_shown = ui.for_display(report.issues, config) if len(report.issues) else report.issues
 if len(report.issues) and config.crs_note == "gcj02":
-    lon, lat = coords.wgs84_to_gcj02(report.issues["lon"].to_numpy(), report.issues["lat"].to_numpy())
+    lon, lat = china.wgs84_to_gcj02(report.issues["lon"].to_numpy(), report.issues["lat"].to_numpy())
     issues_shown = issues_shown.assign(lon=lon, lat=lat)
 m = make_map(ui.CITY_CENTER, zoom=13, basemap=config)
 candidate_grids(shown, changed).add_to(m)
@@ -180,18 +190,18 @@ if can_edit and feature and feature.get("geometry"):
                          if (f.get("properties") or {}).get("code") == code_of and f.get("geometry")]
                 geom = _to_wgs84(shapely.union_all(parts)) if parts else geom
             if mode == "新增网格":
-                new = planning.add_grid(grids, geom, new_meta.get("code"), new_meta.get("name"), new_meta.get("subdistrict"),
+                new = edits.add_grid(grids, geom, new_meta.get("code"), new_meta.get("name"), new_meta.get("subdistrict"),
                                         tolerance, neighbours_yield)
                 _apply(new, f"已新增网格 {new['code'].iloc[-1]}，顶点已吸附到相邻网格。")
             elif mode == "修改边界" and selected:
                 code = (feature.get("properties") or {}).get("code") or selected
-                _apply(planning.replace_geometry(grids, code, geom, tolerance, neighbours_yield),
+                _apply(edits.replace_geometry(grids, code, geom, tolerance, neighbours_yield),
                        f"已修改网格 {code} 的边界。")
             elif mode == "分割网格" and selected:
-                new = planning.split_grid(grids, selected, geom, new_meta.get("code"), new_meta.get("name"))
+                new = edits.split_grid(grids, selected, geom, new_meta.get("code"), new_meta.get("name"))
                 _apply(new, f"已将网格 {selected} 分割出新网格 {new['code'].iloc[-1]}。")
             st.rerun()
-        except planning.PlanningError as exc:
+        except edits.PlanningError as exc:
             st.session_state["planning_message"] = ("error", str(exc))
             st.rerun()
 
@@ -219,7 +229,7 @@ if not changed and not diff["removed"]:
     st.caption("工作副本与现行版本相同，没有影响。")
 else:
     month = date.today().replace(day=1)
-    imp = impact.impact(engine, grids, context, cached.planning_scores(url, month))
+    imp = impact.impact(engine, grids, context, cache.planning_scores(url, month))
     st.markdown(ui.md_escape(imp.summary()))
     tabs = st.tabs(["面积转移", "小区/街巷/城中村/点位", "未结案问题", "帮包领导与责任单位", "本月得分与问题数"])
     with tabs[0]:
@@ -256,7 +266,7 @@ if can_edit:
     if c3.button("保存草案", key="planning_save", type="primary", disabled=not ws["dirty"], width="stretch"):
         try:
             new_id = versions.save_draft(engine, actor, grids, ws["base"], ws["revisions"], title)
-            cached.clear()
+            cache.clear()
             _load(new_id)
             st.session_state["planning_message"] = ("success", f"已保存为草案 第{st.session_state['planning']['number']}版。")
             st.rerun()
@@ -268,7 +278,7 @@ if can_edit:
                  help="先保存草案；有错误（重叠、空隙、无效几何）时不能发布。"):
         try:
             versions.publish(engine, actor, ws["base"], ws["layer_revision"])
-            cached.clear()
+            cache.clear()
             number = ws["number"]
             _load()
             st.session_state["planning_message"] = ("success", f"第{number}版已发布，原现行版本已归档。")
@@ -293,7 +303,7 @@ if len(history):
                               disabled=pick_id == current_id):
         try:
             new_id = versions.restore(engine, actor, pick_id)
-            cached.clear()
+            cache.clear()
             _load(new_id)
             st.session_state["planning_message"] = ("success", f"已由第{pick}版恢复为新草案。")
             st.rerun()

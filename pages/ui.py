@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from gis.config import basemap_settings
-from gis.coords import from_wgs84
+from gis.geo.china import from_wgs84
 from layers.basemap import BasemapConfig, basemap_from_env
 
 CITY_CENTER = (36.452, 115.995)
@@ -42,7 +42,7 @@ def require_data(counts: dict) -> bool:
 
 
 def current_actor():
-    """The signed-in user as a `gis.permissions.Actor`, or None.
+    """The signed-in user as a `gis.people.permissions.Actor`, or None.
 
     Sign-in puts it in ``st.session_state["actor"]``; tests may set it directly. Write
     functions in gis/ check the actor's role themselves; pages only use it to decide what to show.

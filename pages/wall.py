@@ -4,7 +4,7 @@ Dark, large type, one screen without scrolling at 1920×1080 (and 3840×2160, zo
 mode (``?kiosk=<token>``, see pages/gate.py) hides Streamlit's header, menu and sidebar and the
 filters. The body is a fragment that re-runs itself every GRIDMAP_WALL_REFRESH seconds (default
 60): only the fragment redraws, the page does not flicker. Every number comes from gis.metrics /
-gis.heat through the cached wrappers; this page only lays them out.
+gis.metrics.heat through the cached wrappers; this page only lays them out.
 """
 
 from __future__ import annotations
@@ -16,9 +16,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from gis import cached, metrics
+from pages import cache
+
+from gis.metrics import periods, settings
+from gis.metrics.scores import color_counts, rankings
 from gis.config import database_url
-from gis.permissions import KIOSK
+from gis.people.permissions import KIOSK
 from layers.basemap import make_map
 from layers.choropleth import CARD_FILL, score_choropleth, score_legend, wall_labels
 from layers.heat import heat_deck
@@ -91,8 +94,8 @@ st.markdown(CSS + (KIOSK_CSS if kiosk else ""), unsafe_allow_html=True)
 
 
 def months_back(n: int = 12) -> list[date]:
-    this = metrics.month_start(AS_OF - timedelta(microseconds=1) if AS_OF else datetime.now())
-    return [metrics.add_months(this, -i) for i in range(n)]
+    this = periods.month_start(AS_OF - timedelta(microseconds=1) if AS_OF else datetime.now())
+    return [periods.add_months(this, -i) for i in range(n)]
 
 
 def filters() -> dict:
@@ -102,7 +105,7 @@ def filters() -> dict:
     view = view if view in VIEWS else "score"
     if kiosk:
         return {"month": months[0], "subdistrict": None, "category": None, "source": None, "view": view}
-    options = cached.wall_filter_options(url)
+    options = cache.wall_filter_options(url)
     cols = st.columns([1, 1, 1, 1, 1.3])
     month = cols[0].selectbox("月份", months, format_func=lambda d: f"{d.year}年{d.month}月", key="wall_month")
     sd = cols[1].selectbox("街道", [None] + options["subdistrict"], format_func=lambda v: v or "全部街道", key="wall_sd")
@@ -161,7 +164,7 @@ def units_panel(units: pd.DataFrame) -> str:
 
 
 def cards_panel(scores: pd.DataFrame) -> str:
-    counts = metrics.color_counts(scores)
+    counts = color_counts(scores)
     fills = scores["color"].map(CARD_FILL)
     cards = ('<div class="gm-card" style="background:' + fills + '" title="' + scores["name"].map(html.escape)
              + '">' + scores["code"].map(html.escape).str.replace("DC-", "", regex=False) + "</div>").str.cat()
@@ -185,9 +188,9 @@ def trend_chart(trend: pd.DataFrame) -> alt.LayerChart:
             .configure_view(strokeWidth=0))
 
 
-def score_map(scores: pd.DataFrame, grids, th: metrics.Thresholds):
+def score_map(scores: pd.DataFrame, grids, th: settings.Thresholds):
     config = basemap()
-    leaders = cached.grid_leaders(url)
+    leaders = cache.grid_leaders(url)
     frame = grids[["code", "geometry"]].merge(scores, on="code", how="inner").merge(leaders, on="code", how="left")
     frame = frame.assign(
         score_text=frame["score"].map("{:.1f}".format),
@@ -212,7 +215,7 @@ def score_map(scores: pd.DataFrame, grids, th: metrics.Thresholds):
 
 
 def heat_map(f: dict, grids):
-    hexes = cached.wall_hexes(url, AS_OF, f["subdistrict"], f["category"], f["source"])
+    hexes = cache.wall_hexes(url, AS_OF, f["subdistrict"], f["category"], f["source"])
     b = grids.total_bounds
     deck = heat_deck(hexes, grids, ((b[1] + b[3]) / 2, (b[0] + b[2]) / 2), zoom=12.3)
     st.pydeck_chart(deck, height=MAP_HEIGHT, key="wall_heat")
@@ -220,27 +223,27 @@ def heat_map(f: dict, grids):
                 f'按 H3 六边形（约 0.1 平方公里）汇总，颜色越亮越密集。</div>', unsafe_allow_html=True)
 
 
-counts = cached.city_counts(url)
+counts = cache.city_counts(url)
 if require_data(counts):
     chosen = filters()
 
-    @st.fragment(run_every=metrics.refresh_seconds())
+    @st.fragment(run_every=settings.refresh_seconds())
     def wall(f: dict) -> None:
         gate.recheck()  # the timed refresh skips app.py: end a wall whose kiosk token was revoked
         month, sd, cat, src = f["month"], f["subdistrict"], f["category"], f["source"]
-        th = metrics.thresholds()
-        scores = cached.wall_scores(url, month, AS_OF, sd, cat, src)
-        k = cached.wall_kpis(url, month, AS_OF, sd, cat, src)
-        trend = cached.wall_trend(url, month, AS_OF, sd, cat, src)
-        units = cached.wall_units(url, month, AS_OF, sd, cat, src)
-        lists = metrics.rankings(scores)
+        th = settings.thresholds()
+        scores = cache.wall_scores(url, month, AS_OF, sd, cat, src)
+        k = cache.wall_kpis(url, month, AS_OF, sd, cat, src)
+        trend = cache.wall_trend(url, month, AS_OF, sd, cat, src)
+        units = cache.wall_units(url, month, AS_OF, sd, cat, src)
+        lists = rankings(scores)
         stamp = (AS_OF - timedelta(minutes=1) if AS_OF else datetime.now()).strftime("%Y-%m-%d %H:%M")
         scope = " · ".join(x for x in (sd, cat, src) if x) or "全区"
         st.markdown(f'<div class="gm-head"><h1>东昌府区创城网格化管理 · 领导大屏</h1>'
                     f'<span class="sub">{month.year}年{month.month}月 · {html.escape(scope)} · 数据截至 {stamp}</span></div>'
                     + kpi_tiles(k), unsafe_allow_html=True)
         left, mid, right = st.columns([1.12, 0.6, 0.74], gap="medium")
-        grids = cached.current_grids(url)
+        grids = cache.current_grids(url)
         with left:
             if f["view"] == "heat":
                 heat_map(f, grids)
@@ -249,7 +252,7 @@ if require_data(counts):
         with mid:
             st.markdown(ranking_panel("红榜 · 前十", "gm-red", lists["best"])
                         + ranking_panel("黑榜 · 后十", "gm-black", lists["worst"])
-                        + f'<div class="gm-note">测评少于 {metrics.min_inspections()} 次的网格不排名（样本不足）：'
+                        + f'<div class="gm-note">测评少于 {settings.min_inspections()} 次的网格不排名（样本不足）：'
                           f'{len(lists["insufficient"])} 个</div>', unsafe_allow_html=True)
         with right:
             st.markdown(units_panel(units) + cards_panel(scores)

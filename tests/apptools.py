@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import pages.ui
-from gis.permissions import Actor
+from gis.people.permissions import Actor
 
 
 class MapCapture(list):

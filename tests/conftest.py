@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import uuid
 
-import gis.db  # noqa: F401  (geospatial wheels before mod_spatialite; see gis.db)
+import gis.db.engine  # noqa: F401  (geospatial wheels before mod_spatialite; see gis.db.engine)
 import psycopg
 import pytest
 
-from gis import migrate
-from gis.db import get_engine
-from gis.ingest import clear_data, write_city
+from gis.db import migrate
+from gis.db.engine import get_engine
+from gis.io.city import clear_data, write_city
 from tests import smallcity
 
 BACKENDS = [b.strip() for b in os.environ.get("GRIDMAP_TEST_BACKENDS", "spatialite,postgis").split(",") if b.strip()]

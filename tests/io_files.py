@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
-from gis import coords
+from gis.geo import china
 
 # Two new grids north of the small city (lat 36.46–36.47), and a redrawn T-01.
 NEW_GRIDS = [
@@ -66,7 +66,7 @@ def gcj_points(path: Path, system: str = "gcj02") -> tuple[Path, list[tuple[floa
     """Points DW-1xx in WGS84 written shifted into GCJ-02 / BD-09 as a CSV; returns the true WGS84 positions."""
     wgs = [(115.984, 36.446), (115.995, 36.455)]
     lon, lat = zip(*wgs)
-    shift = coords.wgs84_to_gcj02 if system == "gcj02" else coords.wgs84_to_bd09
+    shift = china.wgs84_to_gcj02 if system == "gcj02" else china.wgs84_to_bd09
     slon, slat = shift(list(lon), list(lat))
     df = pd.DataFrame({"点位编号": ["DW-101", "DW-102"], "点位名称": ["东关农贸市场", "花园小区南门"],
                        "点位类型": ["农贸市场", "小区"], "lng": slon, "lat": slat})

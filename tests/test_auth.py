@@ -11,10 +11,14 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import delete, func, select
 
-from gis import audit, auth, kiosk
-from gis.cli import main as cli
-from gis.models import AuditEntry, KioskToken, Problem, ProblemEvent, User
-from gis.permissions import ACTIONS, GRID_SCOPED, KIOSK, ROLES, Actor, PermissionDenied, allowed, require
+from gis.people import audit
+
+from gis.people import auth
+
+from gis.people import kiosk
+from gis.cli.main import main as cli
+from gis.db.models import AuditEntry, KioskToken, Problem, ProblemEvent, User
+from gis.people.permissions import ACTIONS, GRID_SCOPED, KIOSK, ROLES, Actor, PermissionDenied, allowed, require
 
 T0 = datetime(2026, 11, 20, 9, 0)
 ADMIN = Actor("管理员甲", "管理员")
@@ -250,10 +254,10 @@ def test_user_management_refused_below_admin_and_nothing_written(users, role):
     assert _actions(users) == ["user.add"]
 
 
-# --- through the problem workflow (gis.workflow, another engineer's module) ----------------
+# --- through the problem workflow (gis.problems.workflow, another engineer's module) ----------------
 
 def _workflow():
-    return pytest.importorskip("gis.workflow", reason="gis.workflow (issue 4) is not importable yet")
+    return pytest.importorskip("gis.problems.workflow", reason="gis.problems.workflow (issue 4) is not importable yet")
 
 
 def _problem(engine, code):

@@ -10,9 +10,13 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import delete
 
-from gis import audit, auth, kiosk
-from gis.models import AuditEntry, KioskToken, User
-from gis.permissions import Actor
+from gis.people import audit
+
+from gis.people import auth
+
+from gis.people import kiosk
+from gis.db.models import AuditEntry, KioskToken, User
+from gis.people.permissions import Actor
 from tests.apptools import captured_maps, run_app  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -265,19 +269,19 @@ def test_audit_log_viewer_shows_each_kind_of_change(site, monkeypatch, captured_
     auth.set_disabled(site, ADMIN, "leader", True)
     skipped = []
     try:
-        from gis import workflow
+        from gis.problems import workflow
         workflow.dispatch(site, Actor("chief", "网格长", "T-01"), "WT04", "U-002")
     except ImportError as exc:
-        skipped.append(f"gis.workflow: {exc}")
+        skipped.append(f"gis.problems.workflow: {exc}")
     try:
-        from gis import versions
+        from gis.planning import versions
         wc = versions.working_copy(site)
         candidate = wc.grids.copy()
         candidate.loc[candidate["code"] == "T-02", "name"] = "古楼街道2号网格（更名）"
         draft = versions.save_draft(site, Actor("planner", "规划员"), candidate, wc.layer_id, wc.revisions, "更名")
         versions.publish(site, Actor("planner", "规划员"), draft)
     except ImportError as exc:
-        skipped.append(f"gis.versions: {exc}")
+        skipped.append(f"gis.planning.versions: {exc}")
     try:
         from gis.io import importer
         from tests import io_files
@@ -290,11 +294,11 @@ def test_audit_log_viewer_shows_each_kind_of_change(site, monkeypatch, captured_
     assert set(_audit_view(at, "登录")["操作"]) == {"auth.login_failed", "auth.login"}
     users = _audit_view(at, "用户")
     assert users["操作"].tolist() == ["user.disable"] and users["对象"].tolist() == ["leader"]
-    if not any(s.startswith("gis.workflow") for s in skipped):
+    if not any(s.startswith("gis.problems.workflow") for s in skipped):
         problems = _audit_view(at, "问题")
         assert problems["操作"].tolist() == ["problem.dispatch"] and problems["对象"].tolist() == ["WT04"]
         assert problems["操作人"].tolist() == ["chief"]
-    if not any(s.startswith("gis.versions") for s in skipped):
+    if not any(s.startswith("gis.planning.versions") for s in skipped):
         assert _audit_view(at, "网格版本")["操作"].tolist() == ["grid.publish", "grid.draft"]
     if not any(s.startswith("gis.io") for s in skipped):
         assert _audit_view(at, "导入")["操作"].tolist() == ["import.grids"]

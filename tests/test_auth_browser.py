@@ -10,9 +10,11 @@ import time
 
 import pytest
 
-from gis import auth, migrate
-from gis.db import get_engine
-from gis.permissions import Actor
+from gis.people import auth
+
+from gis.db import migrate
+from gis.db.engine import get_engine
+from gis.people.permissions import Actor
 from tests.browser import browser, chromium_available, screenshot, served_app, wait_for_streamlit, watch_requests
 from tests.conftest import load_small_city
 

@@ -9,7 +9,9 @@ from pathlib import Path
 import geopandas as gpd
 from shapely.geometry import MultiPolygon, box
 
-from gis import cli, coords
+from gis.cli import main as cli
+
+from gis.geo import china
 from tests import smallcity as sc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +41,7 @@ def test_file_with_an_overlap_exits_1_and_says_where(city_url, tmp_path, capsys)
 def test_gap_in_a_gcj02_geojson_exits_1(city_url, tmp_path, capsys):
     grids = sc.grids()
     grids.loc[0, "geometry"] = MultiPolygon([box(sc.W, sc.S, sc.MX - 0.0005, sc.MY)])  # 45 m short of T-02
-    path = _write(tmp_path, coords.from_wgs84(grids, "gcj02").rename(columns={"code": "编号"}), "grids.geojson")
+    path = _write(tmp_path, china.from_wgs84(grids, "gcj02").rename(columns={"code": "编号"}), "grids.geojson")
     assert cli.main(["--database", city_url, "check-grids", path, "--crs", "gcj02"]) == 1
     assert "网格空隙" in capsys.readouterr().out
     # read as WGS84 the same file is 500 m off: all of it is a gap against the current grids, plus overlaps

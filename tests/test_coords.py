@@ -1,4 +1,4 @@
-"""Tests for gis.coords against published reference values.
+"""Tests for gis.geo.china against published reference values.
 
 Reference sources (expected values copied verbatim from these test files):
   [EVIL]  googollee/eviltransform, python/test.py, TESTS (WGS84 <-> GCJ-02;
@@ -20,7 +20,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Point, Polygon
 
-from gis import coords
+from gis.geo import china
 
 GEOD = Geod(ellps="WGS84")
 FWD_TOL = 1e-6  # degrees (~0.1 m)
@@ -34,24 +34,24 @@ EVIL_WGS_GCJ = [
 
 # [GCOORD] function, input (lon, lat), expected (lon, lat)
 GCOORD_123_45 = [
-    (coords.wgs84_to_gcj02, (123.00607541, 45.00197815)),
-    (coords.gcj02_to_wgs84, (122.99395597, 44.99804071)),
-    (coords.wgs84_to_bd09, (123.0124491, 45.0083293)),
-    (coords.gcj02_to_bd09, (123.00636499, 45.00636899)),
-    (coords.bd09_to_gcj02, (122.99363304, 44.99365430)),
-    (coords.bd09_to_wgs84, (122.98762210, 44.99171540)),
+    (china.wgs84_to_gcj02, (123.00607541, 45.00197815)),
+    (china.gcj02_to_wgs84, (122.99395597, 44.99804071)),
+    (china.wgs84_to_bd09, (123.0124491, 45.0083293)),
+    (china.gcj02_to_bd09, (123.00636499, 45.00636899)),
+    (china.bd09_to_gcj02, (122.99363304, 44.99365430)),
+    (china.bd09_to_wgs84, (122.98762210, 44.99171540)),
 ]
 
 # [CT] function, expected (lon, lat) for input (116.404, 39.915)
 CT_116_404 = [
-    (coords.wgs84_to_gcj02, (116.41024449916938, 39.91640428150164)),
-    (coords.gcj02_to_bd09, (116.41036949371029, 39.92133699351021)),
-    (coords.bd09_to_gcj02, (116.39762729119315, 39.90865673957631)),
+    (china.wgs84_to_gcj02, (116.41024449916938, 39.91640428150164)),
+    (china.gcj02_to_bd09, (116.41036949371029, 39.92133699351021)),
+    (china.bd09_to_gcj02, (116.39762729119315, 39.90865673957631)),
 ]
 
 
 def distance_m(lon1, lat1, lon2, lat2) -> np.ndarray:
-    """Geodesic distance in metres (independent of gis.coords)."""
+    """Geodesic distance in metres (independent of gis.geo.china)."""
     return np.asarray(GEOD.inv(lon1, lat1, lon2, lat2)[2])
 
 
@@ -65,7 +65,7 @@ def liaocheng_grid(n: int = 21) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.mark.parametrize("wgs_lat, wgs_lng, gcj_lat, gcj_lng", EVIL_WGS_GCJ)
 def test_wgs84_to_gcj02_matches_eviltransform(wgs_lat, wgs_lng, gcj_lat, gcj_lng):
-    lon, lat = coords.wgs84_to_gcj02(wgs_lng, wgs_lat)
+    lon, lat = china.wgs84_to_gcj02(wgs_lng, wgs_lat)
     assert lon == pytest.approx(gcj_lng, abs=FWD_TOL)
     assert lat == pytest.approx(gcj_lat, abs=FWD_TOL)
 
@@ -88,40 +88,40 @@ def test_matches_gcoord(func, expected):
 @pytest.mark.parametrize("wgs_lat, wgs_lng, gcj_lat, gcj_lng", EVIL_WGS_GCJ)
 def test_gcj02_to_wgs84_recovers_published_wgs(wgs_lat, wgs_lng, gcj_lat, gcj_lng):
     # 1e-8 deg (~1 mm): the one-step approximation misses by ~5e-7 deg here.
-    lon, lat = coords.gcj02_to_wgs84(gcj_lng, gcj_lat)
+    lon, lat = china.gcj02_to_wgs84(gcj_lng, gcj_lat)
     assert lon == pytest.approx(wgs_lng, abs=1e-8)
     assert lat == pytest.approx(wgs_lat, abs=1e-8)
 
 
 def test_round_trip_wgs_gcj_wgs_liaocheng_below_1cm():
     lon, lat = liaocheng_grid()
-    g_lon, g_lat = coords.wgs84_to_gcj02(lon, lat)
+    g_lon, g_lat = china.wgs84_to_gcj02(lon, lat)
     assert distance_m(lon, lat, g_lon, g_lat).min() > 300  # a real shift happened
-    back_lon, back_lat = coords.gcj02_to_wgs84(g_lon, g_lat)
+    back_lon, back_lat = china.gcj02_to_wgs84(g_lon, g_lat)
     assert distance_m(lon, lat, back_lon, back_lat).max() < 0.01
 
 
 def test_round_trip_gcj_wgs_gcj_liaocheng_below_1cm():
     lon, lat = liaocheng_grid()
-    w_lon, w_lat = coords.gcj02_to_wgs84(lon, lat)
+    w_lon, w_lat = china.gcj02_to_wgs84(lon, lat)
     assert distance_m(lon, lat, w_lon, w_lat).min() > 300
-    again_lon, again_lat = coords.wgs84_to_gcj02(w_lon, w_lat)
+    again_lon, again_lat = china.wgs84_to_gcj02(w_lon, w_lat)
     assert distance_m(lon, lat, again_lon, again_lat).max() < 0.01
 
 
 def test_round_trip_bd09_liaocheng():
     # The published BD-09 -> GCJ-02 formula is itself approximate (~0.1 m).
     lon, lat = liaocheng_grid()
-    b_lon, b_lat = coords.wgs84_to_bd09(lon, lat)
+    b_lon, b_lat = china.wgs84_to_bd09(lon, lat)
     assert distance_m(lon, lat, b_lon, b_lat).min() > 1000
-    back_lon, back_lat = coords.bd09_to_wgs84(b_lon, b_lat)
+    back_lon, back_lat = china.bd09_to_wgs84(b_lon, b_lat)
     assert distance_m(lon, lat, back_lon, back_lat).max() < 0.5
 
 
 # --- out of China, scalars and arrays -----------------------------------------
 
 
-@pytest.mark.parametrize("func", [coords.wgs84_to_gcj02, coords.gcj02_to_wgs84])
+@pytest.mark.parametrize("func", [china.wgs84_to_gcj02, china.gcj02_to_wgs84])
 @pytest.mark.parametrize("lon, lat", [(183.0, 45.0), (2.3522, 48.8566), (-74.006, 40.7128), (116.4, -33.9)])
 def test_out_of_china_unchanged(func, lon, lat):
     assert func(lon, lat) == (lon, lat)
@@ -132,12 +132,12 @@ def test_out_of_china_bounding_box_edges():
     lon = np.array([71.99, 72.01, 137.83, 137.84, 120.0, 120.0, 120.0, 120.0])
     lat = np.array([40.0, 40.0, 40.0, 40.0, 0.82, 0.84, 55.82, 55.83])
     expected = [True, False, False, True, True, False, False, True]
-    np.testing.assert_array_equal(coords.out_of_china(lon, lat), expected)
-    out_lon, _ = coords.wgs84_to_gcj02(lon, lat)
+    np.testing.assert_array_equal(china.out_of_china(lon, lat), expected)
+    out_lon, _ = china.wgs84_to_gcj02(lon, lat)
     np.testing.assert_array_equal(out_lon == lon, expected)
 
 
-@pytest.mark.parametrize("func", [coords.wgs84_to_gcj02, coords.gcj02_to_wgs84])
+@pytest.mark.parametrize("func", [china.wgs84_to_gcj02, china.gcj02_to_wgs84])
 def test_mixed_array_only_china_shifted(func):
     lon = np.array([2.3522, 116.0, 151.2093])
     lat = np.array([48.8566, 36.45, -33.8688])
@@ -145,16 +145,16 @@ def test_mixed_array_only_china_shifted(func):
     np.testing.assert_array_equal(out_lon[[0, 2]], lon[[0, 2]])
     np.testing.assert_array_equal(out_lat[[0, 2]], lat[[0, 2]])
     assert distance_m(lon[1], lat[1], out_lon[1], out_lat[1]) > 300
-    np.testing.assert_array_equal(coords.out_of_china(lon, lat), [True, False, True])
+    np.testing.assert_array_equal(china.out_of_china(lon, lat), [True, False, True])
 
 
 ALL_FUNCS = [
-    coords.wgs84_to_gcj02,
-    coords.gcj02_to_wgs84,
-    coords.gcj02_to_bd09,
-    coords.bd09_to_gcj02,
-    coords.wgs84_to_bd09,
-    coords.bd09_to_wgs84,
+    china.wgs84_to_gcj02,
+    china.gcj02_to_wgs84,
+    china.gcj02_to_bd09,
+    china.bd09_to_gcj02,
+    china.wgs84_to_bd09,
+    china.bd09_to_wgs84,
 ]
 
 
@@ -200,7 +200,7 @@ def gcj_gdf() -> gpd.GeoDataFrame:
 
 def test_to_wgs84_multipolygon(gcj_gdf):
     original = gcj_gdf.copy()
-    out = coords.to_wgs84(gcj_gdf, "gcj02")
+    out = china.to_wgs84(gcj_gdf, "gcj02")
 
     assert out.crs.to_epsg() == 4326
     assert list(out["name"]) == ["grid-1", "pt"]
@@ -221,13 +221,13 @@ def test_to_wgs84_multipolygon(gcj_gdf):
     moved = src_xy + mean
     assert distance_m(moved[:, 0], moved[:, 1], dst_xy[:, 0], dst_xy[:, 1]).max() < 50
     assert dst.area == pytest.approx(src.area, rel=1e-2)
-    exp_lon, exp_lat = coords.gcj02_to_wgs84(src_xy[:, 0], src_xy[:, 1])
+    exp_lon, exp_lat = china.gcj02_to_wgs84(src_xy[:, 0], src_xy[:, 1])
     np.testing.assert_allclose(dst_xy, np.column_stack([exp_lon, exp_lat]), atol=1e-12, rtol=0)
 
 
 def test_to_wgs84_geoseries_without_crs():
     s = gpd.GeoSeries([liaocheng_multipolygon()])
-    out = coords.to_wgs84(s, "bd09")
+    out = china.to_wgs84(s, "bd09")
     assert isinstance(out, gpd.GeoSeries) and out.crs.to_epsg() == 4326
     c0, c1 = s.iloc[0].centroid, out.iloc[0].centroid
     assert distance_m(c0.x, c0.y, c1.x, c1.y) > 1000
@@ -235,9 +235,9 @@ def test_to_wgs84_geoseries_without_crs():
 
 def test_transform_geometry_keeps_z_and_handles_arrays():
     geoms = np.array([Point(116.0, 36.45, 35.0), liaocheng_multipolygon()])
-    out = coords.transform_geometry(geoms, coords.wgs84_to_gcj02)
+    out = china.transform_geometry(geoms, china.wgs84_to_gcj02)
     assert out.shape == (2,) and out[0].has_z and out[0].z == 35.0
-    exp_lon, exp_lat = coords.wgs84_to_gcj02(116.0, 36.45)
+    exp_lon, exp_lat = china.wgs84_to_gcj02(116.0, 36.45)
     assert (out[0].x, out[0].y) == pytest.approx((exp_lon, exp_lat), abs=1e-12)
     assert out[1].geom_type == "MultiPolygon"
 
@@ -245,9 +245,9 @@ def test_transform_geometry_keeps_z_and_handles_arrays():
 def test_to_wgs84_from_wgs84_round_trip(gcj_gdf):
     wgs = gcj_gdf.copy()
     for system in ("gcj02", "bd09"):
-        shown = coords.from_wgs84(wgs, system)
+        shown = china.from_wgs84(wgs, system)
         assert not shown.geom_equals_exact(wgs.geometry, tolerance=1e-3).any()
-        back = coords.to_wgs84(shown, system)
+        back = china.to_wgs84(shown, system)
         a = shapely.get_coordinates(wgs.geometry.values)
         b = shapely.get_coordinates(back.geometry.values)
         limit = 0.01 if system == "gcj02" else 0.5
@@ -255,22 +255,22 @@ def test_to_wgs84_from_wgs84_round_trip(gcj_gdf):
 
 
 def test_wgs84_source_is_unshifted_copy(gcj_gdf):
-    out = coords.to_wgs84(gcj_gdf.set_crs(None, allow_override=True), "wgs84")
+    out = china.to_wgs84(gcj_gdf.set_crs(None, allow_override=True), "wgs84")
     assert out.crs.to_epsg() == 4326
     assert out.geom_equals_exact(gcj_gdf.geometry, tolerance=0).all()
 
 
 def test_from_wgs84_reprojects_projected_input(gcj_gdf):
     utm = gcj_gdf.to_crs("EPSG:32650")
-    out = coords.from_wgs84(utm, "wgs84")
+    out = china.from_wgs84(utm, "wgs84")
     assert out.crs.to_epsg() == 4326
     assert out.geom_equals_exact(gcj_gdf.geometry, tolerance=1e-7).all()
 
 
 def test_invalid_inputs_raise(gcj_gdf):
     with pytest.raises(ValueError):
-        coords.to_wgs84(gcj_gdf, "mars")
+        china.to_wgs84(gcj_gdf, "mars")
     with pytest.raises(ValueError):
-        coords.from_wgs84(gcj_gdf, "bd-09")
+        china.from_wgs84(gcj_gdf, "bd-09")
     with pytest.raises(ValueError):
-        coords.to_wgs84(gcj_gdf.to_crs("EPSG:32650"), "gcj02")
+        china.to_wgs84(gcj_gdf.to_crs("EPSG:32650"), "gcj02")

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from gis import auth
+from gis.people import auth
 from gis.io import importer
-from gis.permissions import Actor
+from gis.people.permissions import Actor
 from pages.ui import md_escape
 from tests import io_files as f
 from tests.apptools import captured_maps, html_has, run_app  # noqa: F401  (fixture)

@@ -10,11 +10,13 @@ import pytest
 import shapely
 from sqlalchemy import func, select, text
 
-from gis import cli, migrate
-from gis.db import get_engine
+from gis.cli import main as cli
+
+from gis.db import migrate
+from gis.db.engine import get_engine
 from gis.demo.build import build_demo
-from gis.models import Base, Compound, Problem, Street, UrbanVillage
-from gis.queries import current_grids, layer_frame, responsibles
+from gis.db.models import Base, Compound, Problem, Street, UrbanVillage
+from gis.geo.queries import current_grids, layer_frame, responsibles
 from tests.conftest import new_database_url
 
 UNTIL = date(2026, 11, 20)

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import shapely
 
-from gis.coords import to_wgs84
-from gis.demo import geometry
+from gis.geo.district import BOUNDARY_FILE
+from gis.geo.china import to_wgs84
 from gis.demo.geometry import build_geometry
 
 METRIC = "EPSG:4548"
@@ -120,7 +120,7 @@ def test_grid_sizes_and_subdistricts(metric):
 
 
 def test_everything_inside_the_district(city):
-    district = to_wgs84(gpd.read_file(geometry.BOUNDARY_FILE), "gcj02").geometry.union_all()
+    district = to_wgs84(gpd.read_file(BOUNDARY_FILE), "gcj02").geometry.union_all()
     for name, frame in city.items():
         assert shapely.covers(district, frame.geometry.values).all(), name
 

@@ -6,7 +6,7 @@ import argparse
 import re
 from pathlib import Path
 
-from gis.cli import build_parser
+from gis.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ import pytest
 import shapely
 
 from gis.io import InputError, exporter, importer
-from gis.permissions import Actor
+from gis.people.permissions import Actor
 from tests import smallcity
 
 ADMIN = Actor.system("测试管理员")

@@ -1,4 +1,4 @@
-"""Exports of a grid (gis.exports): the ledger as .xlsx and the layers as a GeoPackage both open
+"""Exports of a grid (gis.problems.exports): the ledger as .xlsx and the layers as a GeoPackage both open
 with the usual readers (openpyxl, pyogrio) and match the ledger they came from."""
 
 from __future__ import annotations
@@ -10,8 +10,12 @@ import numpy as np
 import openpyxl
 import pyogrio
 
-from gis import exports, ledger, workflow
-from gis.permissions import Actor
+from gis.problems import exports
+
+from gis.problems import ledger
+
+from gis.problems import workflow
+from gis.people.permissions import Actor
 
 NOW = datetime(2026, 11, 20, 12)
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from gis import auth
-from gis.permissions import Actor
+from gis.people import auth
+from gis.people.permissions import Actor
 from tests.browser import browser, chromium_available, map_frame, screenshot, served_app, wait_for_streamlit, watch_requests
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not chromium_available(), reason="no Chromium")]

@@ -13,9 +13,11 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from gis import ledger, workflow
-from gis.models import Problem
-from gis.permissions import Actor
+from gis.problems import ledger
+
+from gis.problems import workflow
+from gis.db.models import Problem
+from gis.people.permissions import Actor
 from tests.apptools import captured_maps, html_has, run_app  # noqa: F401  (fixture)
 
 PAGE = "pages/grid.py"

@@ -21,9 +21,15 @@ import pytest
 from shapely.geometry import box
 from sqlalchemy import select
 
-from gis import impact, metrics, planning, topology
-from gis.models import InspectionPoint, Problem
-from gis.permissions import Actor
+from gis.planning import impact
+
+from gis.metrics import reassign, scores
+
+from gis.planning import edits
+
+from gis.planning import topology
+from gis.db.models import InspectionPoint, Problem
+from gis.people.permissions import Actor
 from tests import smallcity as sc
 from tests.apptools import captured_maps, run_app  # noqa: F401  (fixture)
 
@@ -36,8 +42,8 @@ WEST = sc.MX - 0.002
 
 
 def _edge_moved_west(context):
-    layer = planning.candidate_from(context.reference)
-    return planning.replace_geometry(layer, "T-02", box(WEST, sc.S, sc.E, sc.MY))
+    layer = edits.candidate_from(context.reference)
+    return edits.replace_geometry(layer, "T-02", box(WEST, sc.S, sc.E, sc.MY))
 
 
 def test_impact_after_scores_by_hand(city_engine):
@@ -60,12 +66,12 @@ def test_impact_after_scores_by_hand(city_engine):
 
 
 def test_unchanged_assignment_gives_the_same_scores_exactly(city_engine):
-    before = metrics.monthly_scores(city_engine, NOV, AS_OF, min_sample=4)
+    before = scores.monthly_scores(city_engine, NOV, AS_OF, min_sample=4)
     with city_engine.connect() as conn:
         ids = dict(conn.execute(select(Problem.code, Problem.id)).all())
         point_ids = dict(conn.execute(select(InspectionPoint.code, InspectionPoint.id)).all())
     stored = {"WT01": "T-01", "WT05": "T-01", "WT06": "T-01", "WT07": "T-02", "WT08": "T-04"}
-    same = metrics.scores_with_assignment(city_engine, NOV, pd.Series({ids[c]: g for c, g in stored.items()}),
+    same = reassign.scores_with_assignment(city_engine, NOV, pd.Series({ids[c]: g for c, g in stored.items()}),
                                           pd.Series({point_ids["DW-0004"]: "T-02"}), AS_OF, min_sample=4)
     pd.testing.assert_frame_equal(same.drop(columns=["name", "subdistrict"]),
                                   before.drop(columns=["name", "subdistrict"]), check_exact=True)
@@ -76,19 +82,19 @@ def test_assignment_through_the_api_matches_the_impact(city_engine):
     with city_engine.connect() as conn:
         ids = dict(conn.execute(select(Problem.code, Problem.id)).all())
         point_ids = dict(conn.execute(select(InspectionPoint.code, InspectionPoint.id)).all())
-    after = metrics.scores_with_assignment(city_engine, NOV, pd.Series({ids["WT05"]: "T-02", ids["WT06"]: "T-02"}),
+    after = reassign.scores_with_assignment(city_engine, NOV, pd.Series({ids["WT05"]: "T-02", ids["WT06"]: "T-02"}),
                                            None, AS_OF).set_index("code")
     assert after.at["T-01", "score"] == pytest.approx(AFTER["T-01"], abs=1e-9)
     assert after.at["T-02", "score"] == pytest.approx(AFTER["T-02"], abs=1e-9)
     assert after.at["T-03", "score"] == pytest.approx(75.0)  # untouched
     # an inspection point: DW-0002 (passed 2 of 4) counted for T-02 → T-01 7/8, T-02 3/8
-    after = metrics.scores_with_assignment(city_engine, NOV, None, pd.Series({point_ids["DW-0002"]: "T-02"}),
+    after = reassign.scores_with_assignment(city_engine, NOV, None, pd.Series({point_ids["DW-0002"]: "T-02"}),
                                            AS_OF).set_index("code")
     assert after.at["T-01", "inspections"] == 8 and after.at["T-02", "inspections"] == 8
     assert after.at["T-01", "score"] == pytest.approx(87.5 - 90 / 3.5 - 40 / 3, abs=1e-9)
     assert after.at["T-02", "score"] == pytest.approx(37.5 - 10 / 3.5, abs=1e-9)
     # a new grid starts from zero and takes what is assigned to it
-    after = metrics.scores_with_assignment(city_engine, NOV, pd.Series({ids["WT08"]: "T-05"}), None, AS_OF,
+    after = reassign.scores_with_assignment(city_engine, NOV, pd.Series({ids["WT08"]: "T-05"}), None, AS_OF,
                                            codes=["T-01", "T-02", "T-03", "T-04", "T-05"]).set_index("code")
     # T-05: no inspection (100 %), deduction 4 → 10×4/3.5, WT08 overdue → 20
     assert after.at["T-05", "score"] == pytest.approx(100 - 40 / 3.5 - 20, abs=1e-9)

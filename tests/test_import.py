@@ -16,12 +16,13 @@ import shapely
 from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import select
 
-from gis.areas import current_layer_id
-from gis.io import InputError, crs as crsmod, importer
+from gis.geo.areas import current_layer_id
+from gis.io import InputError, importer
+from gis.geo.district import district_boundary
 from gis.io.validate import parse_datetimes
-from gis.models import AuditEntry, Grid, Problem
-from gis.permissions import Actor, PermissionDenied
-from gis.store import read_frame
+from gis.db.models import AuditEntry, Grid, Problem
+from gis.people.permissions import Actor, PermissionDenied
+from gis.db.store import read_frame
 from tests import io_files as f
 
 ADMIN = Actor.system("测试管理员")
@@ -127,13 +128,13 @@ def test_real_shapefile_gcj02_no_prj_no_cpg():
     row = p.frame.index[p.frame["code"] == "371502"][0]
     assert p.frame.loc[row, "name"] == "东昌府区"
     assert p.source.frame.loc[row, "ctname"] == "聊城市" and p.source.frame.loc[row, "prname"] == "山东省"
-    ours = gpd.GeoSeries([p.geoms[row], crsmod.district()], crs=4326).to_crs(4548)
+    ours = gpd.GeoSeries([p.geoms[row], district_boundary()], crs=4326).to_crs(4548)
     assert ours.iloc[0].centroid.distance(ours.iloc[1].centroid) < 50
     assert ours.iloc[0].symmetric_difference(ours.iloc[1]).area / ours.iloc[1].area < 0.01
     # not declared: a guess (lon/lat), said, and the polygon sits ~500 m off
     raw = importer.load(REAL_SHP, "grids", **opts)
     assert "若数据来自高德/腾讯地图（GCJ-02）或百度地图（BD-09），请声明坐标来源（--coords gcj02 / bd09）。" in raw.notes
-    off = gpd.GeoSeries([raw.geoms[row], crsmod.district()], crs=4326).to_crs(4548)
+    off = gpd.GeoSeries([raw.geoms[row], district_boundary()], crs=4326).to_crs(4548)
     assert off.iloc[0].centroid.distance(off.iloc[1].centroid) > 300
     # the district check refuses the rest of Shandong, naming the rows
     checked = importer.load(REAL_SHP, "grids", coords="gcj02", mapping={"code": "adcode"})

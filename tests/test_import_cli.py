@@ -7,7 +7,7 @@ import sys
 
 import pandas as pd
 
-from gis.cli import main
+from gis.cli.main import main
 from gis.io import importer
 from tests import io_files as f
 

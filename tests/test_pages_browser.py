@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from gis import auth
-from gis.permissions import Actor
+from gis.people import auth
+from gis.people.permissions import Actor
 from tests.browser import browser, chromium_available, screenshot, served_app, wait_for_streamlit, watch_requests
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not chromium_available(), reason="no Chromium")]

@@ -11,10 +11,14 @@ import shapely
 from shapely.geometry import LineString, box
 from sqlalchemy import select
 
-from gis import audit, planning, versions
-from gis.models import Grid, GridLayer, InspectionPoint, Problem
-from gis.permissions import Actor, PermissionDenied
-from gis.problems import insert_problems
+from gis.people import audit
+
+from gis.planning import edits
+
+from gis.planning import versions
+from gis.db.models import Grid, GridLayer, InspectionPoint, Problem
+from gis.people.permissions import Actor, PermissionDenied
+from gis.problems.writes import insert_problems
 from tests import smallcity as sc
 
 PLANNER_A = Actor("plan_a", "规划员")
@@ -29,9 +33,9 @@ def area_m2(geoms) -> float:
 # ------------------------------------------------------------------ split and merge
 
 def test_split_and_merge_preserve_the_total_area():
-    layer = planning.candidate_from(sc.grids())
+    layer = edits.candidate_from(sc.grids())
     total = area_m2(layer.geometry)
-    split = planning.split_grid(layer, "T-01", LineString([(115.984, 36.4395), (115.986, 36.4505)]))
+    split = edits.split_grid(layer, "T-01", LineString([(115.984, 36.4395), (115.986, 36.4505)]))
     assert list(split["code"]) == ["T-01", "T-02", "T-03", "T-04", "T-05"]
     pieces = split.set_index("code").geometry
     assert area_m2([pieces["T-01"], pieces["T-05"]]) == pytest.approx(area_m2([layer.geometry.iloc[0]]), rel=1e-5)
@@ -41,31 +45,31 @@ def test_split_and_merge_preserve_the_total_area():
     assert shapely.area(split.geometry.to_numpy()).sum() == pytest.approx(shapely.area(layer.geometry.to_numpy()).sum(), rel=1e-12)
     assert area_m2(split.geometry) == pytest.approx(total, rel=1e-5)
     assert pieces["T-01"].intersection(pieces["T-05"]).area == 0  # the pieces only share the cut
-    merged = planning.merge_grids(split, "T-01", "T-05")
+    merged = edits.merge_grids(split, "T-01", "T-05")
     assert list(merged["code"]) == ["T-01", "T-02", "T-03", "T-04"]
     assert area_m2(merged.geometry) == pytest.approx(total, rel=1e-6)
     assert merged.geometry.iloc[0].equals(layer.geometry.iloc[0])
-    merged = planning.merge_grids(layer, "T-01", "T-02")
+    merged = edits.merge_grids(layer, "T-01", "T-02")
     assert area_m2(merged.geometry) == pytest.approx(total, rel=1e-6) and len(merged) == 3
 
 
 def test_split_needs_a_line_across_and_merge_needs_a_shared_edge():
-    layer = planning.candidate_from(sc.grids())
-    with pytest.raises(planning.PlanningError, match="没有完整穿过"):
-        planning.split_grid(layer, "T-01", LineString([(115.984, 36.442), (115.985, 36.446)]))
-    with pytest.raises(planning.PlanningError, match="不相邻"):
-        planning.merge_grids(layer, "T-01", "T-04")  # they touch at one corner only
+    layer = edits.candidate_from(sc.grids())
+    with pytest.raises(edits.PlanningError, match="没有完整穿过"):
+        edits.split_grid(layer, "T-01", LineString([(115.984, 36.442), (115.985, 36.446)]))
+    with pytest.raises(edits.PlanningError, match="不相邻"):
+        edits.merge_grids(layer, "T-01", "T-04")  # they touch at one corner only
 
 
 def test_next_code():
-    assert planning.next_code(["DC-01", "DC-61", "DC-09"]) == "DC-62"
-    assert planning.next_code(["T-01", "T-04"]) == "T-05"
+    assert edits.next_code(["DC-01", "DC-61", "DC-09"]) == "DC-62"
+    assert edits.next_code(["T-01", "T-04"]) == "T-05"
 
 
 # ------------------------------------------------------------------ versions
 
 def _wider_t01(wc: versions.WorkingCopy, east: float = sc.MX + 0.001) -> gpd.GeoDataFrame:
-    return planning.replace_geometry(wc.grids, "T-01", box(sc.W, sc.S, east, sc.MY))
+    return edits.replace_geometry(wc.grids, "T-01", box(sc.W, sc.S, east, sc.MY))
 
 
 def test_draft_publish_history_and_attribution(city_rw):
@@ -126,7 +130,7 @@ def test_second_planner_editing_the_same_grid_gets_a_conflict(city_rw):
     assert revisions == {"T-01": 2, "T-02": 2, "T-03": 1, "T-04": 1}  # bumped once, by A
 
     # B may edit another grid of version 1 (T-03 ↔ T-04 boundary, untouched by A) …
-    moved = planning.replace_geometry(wc_b.grids, "T-03", box(sc.W, sc.MY, sc.MX + 0.001, sc.N))
+    moved = edits.replace_geometry(wc_b.grids, "T-03", box(sc.W, sc.MY, sc.MX + 0.001, sc.N))
     b_draft = versions.save_draft(engine, PLANNER_B, moved, wc_b.layer_id, wc_b.revisions, "B2")
     # … but once A's draft is published, B's draft (from version 1) may not overwrite it
     a_draft = int(versions.history(engine).query("title == 'A'")["id"].iloc[0])

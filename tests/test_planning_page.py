@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from gis.models import GridLayer
-from gis.permissions import Actor
+from gis.db.models import GridLayer
+from gis.people.permissions import Actor
 from tests import smallcity as sc
 from tests.apptools import captured_maps, html_has, run_app  # noqa: F401  (fixture)
 

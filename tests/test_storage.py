@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import func, inspect, select
 
-from gis import migrate
-from gis.db import get_engine
-from gis.models import Assignment, Compound, Grid, InspectionPoint, Problem, Street, UrbanVillage
+from gis.db import migrate
+from gis.db.engine import get_engine
+from gis.db.models import Assignment, Compound, Grid, InspectionPoint, Problem, Street, UrbanVillage
 from tests import smallcity
 from tests.conftest import new_database_url
 
@@ -75,7 +75,7 @@ def test_inspection_points_store_their_grid(city_engine):
 
 
 def test_geometries_round_trip_in_wgs84(city_engine):
-    from gis.store import read_frame
+    from gis.db.store import read_frame
 
     with city_engine.connect() as conn:
         grids = read_frame(conn, Grid.__table__)
@@ -91,7 +91,7 @@ def test_geometries_round_trip_in_wgs84(city_engine):
 def test_bulk_insert_round_trips_awkward_text(city_rw):
     from datetime import datetime
 
-    from gis.problems import insert_problems
+    from gis.problems.writes import insert_problems
 
     nasty = ["制表\t符", "换行\n第二行\r\n", "反斜杠 \\ 与 \\N", "<img src=x onerror=alert(1)>", "", "'; DROP TABLE problems; --"]
     df = pd.DataFrame({

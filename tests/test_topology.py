@@ -1,7 +1,7 @@
 """Topology checks and snapping on hand-made cases around the small city (no database needed).
 
 Expected areas are computed independently with geopandas' to_crs(EPSG:4548) of the shapes
-drawn here, not with gis.topology's own helpers.
+drawn here, not with gis.planning.topology's own helpers.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from gis import planning, topology
+from gis.planning import edits
+
+from gis.planning import topology
 from tests import smallcity as sc
 
 W, E, S, N, MX, MY = sc.W, sc.E, sc.S, sc.N, sc.MX, sc.MY
@@ -23,7 +25,7 @@ def area_m2(geom) -> float:
 
 def layer(**geoms) -> gpd.GeoDataFrame:
     """The small city's four grids, some replaced by `geoms` (code with '_' for '-'; None drops a grid)."""
-    gdf = planning.candidate_from(sc.grids())
+    gdf = edits.candidate_from(sc.grids())
     for key, geom in geoms.items():
         code = key.replace("_", "-")
         if geom is None:
@@ -31,7 +33,7 @@ def layer(**geoms) -> gpd.GeoDataFrame:
         elif code in set(gdf["code"]):
             gdf.loc[gdf["code"] == code, "geometry"] = gpd.GeoSeries([geom], index=gdf.index[gdf["code"] == code])
         else:
-            gdf = planning.candidate_from(gpd.GeoDataFrame(
+            gdf = edits.candidate_from(gpd.GeoDataFrame(
                 list(gdf.drop(columns="geometry").to_dict("records")) + [{"code": code, "name": code, "subdistrict": ""}],
                 geometry=list(gdf.geometry) + [geom], crs="EPSG:4326"))
     return gdf.reset_index(drop=True)
@@ -40,7 +42,7 @@ def layer(**geoms) -> gpd.GeoDataFrame:
 @pytest.fixture(scope="module")
 def context():
     city = sc.city()
-    return topology.CheckContext.from_frames(planning.candidate_from(sc.grids()), city["compounds"], city["villages"])
+    return topology.CheckContext.from_frames(edits.candidate_from(sc.grids()), city["compounds"], city["villages"])
 
 
 def kinds(report) -> list[str]:
@@ -140,7 +142,7 @@ def test_duplicate_codes(context):
 
 def test_snapping_within_tolerance_closes_the_gap_exactly(context):
     three_m = 3 / M_PER_DEG_LON
-    edited = planning.replace_geometry(layer(), "T-01", box(W, S, MX - three_m, MY), tolerance_m=5)
+    edited = edits.replace_geometry(layer(), "T-01", box(W, S, MX - three_m, MY), tolerance_m=5)
     t01 = edited.set_index("code").geometry["T-01"]
     assert t01.bounds[2] == MX  # the east edge is T-02's west edge, bit for bit
     assert topology.check_grids(edited, context).issues.empty
@@ -148,7 +150,7 @@ def test_snapping_within_tolerance_closes_the_gap_exactly(context):
 
 def test_snapping_beyond_tolerance_leaves_the_gap(context):
     eight_m = 8 / M_PER_DEG_LON
-    edited = planning.replace_geometry(layer(), "T-01", box(W, S, MX - eight_m, MY), tolerance_m=5)
+    edited = edits.replace_geometry(layer(), "T-01", box(W, S, MX - eight_m, MY), tolerance_m=5)
     assert edited.set_index("code").geometry["T-01"].bounds[2] == pytest.approx(MX - eight_m, abs=1e-12)
     gaps = topology.check_grids(edited, context).issues.query("kind == 'gap'")
     assert len(gaps) == 1
@@ -160,7 +162,7 @@ def test_snapping_onto_an_edge_and_neighbours_giving_way(context):
     # and differencing nothing overlaps and nothing is left open
     two_m_lat, two_m_lon = 2 / 110_950, 2 / M_PER_DEG_LON
     drawn = box(115.983, 36.443, MX - two_m_lon, MY + two_m_lat)
-    edited = planning.add_grid(layer(), drawn, tolerance_m=5)
+    edited = edits.add_grid(layer(), drawn, tolerance_m=5)
     new = edited.set_index("code").geometry["T-05"]
     assert new.bounds[2] == MX and new.bounds[3] == MY
     report = topology.check_grids(edited, context)

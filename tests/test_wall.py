@@ -7,9 +7,9 @@ from datetime import date, datetime
 
 import pytest
 
-from gis import metrics
-from gis.db import get_engine
-from gis.permissions import LEADER, Actor
+from gis.metrics import kpis, scores
+from gis.db.engine import get_engine
+from gis.people.permissions import LEADER, Actor
 from tests.apptools import captured_maps, html_has, run_app  # noqa: F401  (fixture)
 from tests.conftest import new_database_url
 
@@ -42,16 +42,16 @@ def test_kiosk_wall_shows_everything_without_filters(demo_url, monkeypatch, capt
     assert len(at.selectbox) == 0  # no filters in kiosk mode
     key, html = captured_maps[-1]
     assert key == "wall_map"
-    grids = metrics.monthly_scores(get_engine(demo_url), UNTIL, datetime(2026, 11, 21))
+    grids = scores.monthly_scores(get_engine(demo_url), UNTIL, datetime(2026, 11, 21))
     assert len(grids) == 61
     for code in grids["code"]:
         assert f'"code": "{code}"' in html or f'"code":"{code}"' in html or html_has(html, code)
     assert html.count('"type": "Feature"') + html.count('"type":"Feature"') == 61
     assert "gm-legend" in html and "cdn" not in html.split("<body>")[-1].lower()
-    # the KPI tile shows this month's 问题数 from gis.metrics
-    k = metrics.kpis(get_engine(demo_url), UNTIL, datetime(2026, 11, 21))
+    # the KPI tile shows this month's 问题数 from gis.metrics.scores
+    k = kpis.kpis(get_engine(demo_url), UNTIL, datetime(2026, 11, 21))
     assert f"{k.at['problems', 'value']:,.0f}" in text
-    best = metrics.rankings(grids)["best"]
+    best = scores.rankings(grids)["best"]
     assert best["name"].iloc[0] in text
 
 

@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from gis import migrate
-from gis.db import get_engine
+from gis.db import migrate
+from gis.db.engine import get_engine
 from tests.browser import (
     ROOT,
     browser,

@@ -1,4 +1,4 @@
-"""The closed loop (gis.workflow) on the small city: every legal and illegal transition, 返工,
+"""The closed loop (gis.problems.workflow) on the small city: every legal and illegal transition, 返工,
 overdue, the 反馈不过夜 clock around midnight, permissions and optimistic locking.
 
 Small-city facts used (tests/smallcity.py): in T-01 WT04 is 待派遣 (露天烧烤, reported 11-19 22:00,
@@ -14,10 +14,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select, update
 
-from gis import ledger, workflow
-from gis.models import AuditEntry, Category, Problem, ProblemEvent
-from gis.permissions import Actor, PermissionDenied
-from gis.workflow import ACKNOWLEDGE, DISPATCH, RETURN, SUBMIT, VERIFY, IllegalTransition, StaleProblem, WorkflowError
+from gis.problems import ledger
+
+from gis.problems import workflow
+from gis.db.models import AuditEntry, Category, Problem, ProblemEvent
+from gis.people.permissions import Actor, PermissionDenied
+from gis.problems.workflow import ACKNOWLEDGE, DISPATCH, RETURN, SUBMIT, VERIFY, IllegalTransition, StaleProblem, WorkflowError
 
 CHIEF = Actor("zhoujie", "网格长", "T-01")
 OTHER_CHIEF = Actor("fengjing", "网格长", "T-04")

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from gis import cached
-from gis.models import Compound, Grid, Problem
-from gis.permissions import Actor
+from pages import cache
+from gis.db.models import Compound, Grid, Problem
+from gis.people.permissions import Actor
 from tests.apptools import captured_maps, run_app  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,9 +37,9 @@ def poisoned(city_rw):
         conn.execute(update(Grid.__table__).where(Grid.__table__.c.code == "T-01")
                      .values(name=f"古楼一网格{PAYLOAD}"))
         assert conn.execute(select(Compound.__table__.c.id).where(Compound.__table__.c.name.contains("onerror"))).first()
-    cached.clear()
+    cache.clear()
     yield city_rw
-    cached.clear()
+    cache.clear()
 
 
 def _html_sources(at, maps) -> list[tuple[str, str]]:
@@ -114,7 +114,7 @@ def test_planning(poisoned, monkeypatch, captured_maps):
 
 def test_admin_audit_log(poisoned, monkeypatch, captured_maps):
     """A payload typed as a user name at the sign-in form lands in the audit log: shown as data."""
-    from gis import auth
+    from gis.people import auth
 
     auth.authenticate(poisoned, PAYLOAD, "x")
     at = _open(poisoned, monkeypatch, captured_maps, _page("admin.py"), actor=Actor("a", "管理员"))

@@ -15,14 +15,14 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine
 
-from gis import migrate
+from gis.db import migrate
 from gis.config import SHAPEFILE_DIR
 from gis.demo.activity import build_activity
 from gis.demo.geometry import build_geometry
 from gis.demo.people import build_people
 from gis.demo.standards import categories, standards
-from gis.files import write_geopackage, write_shapefile
-from gis.ingest import clear_data, write_city
+from gis.io.files import write_geopackage, write_shapefile
+from gis.io.city import clear_data, write_city
 
 DEMO_DIR = SHAPEFILE_DIR / "demo"
 SPATIAL_LAYERS = ("grids", "streets", "compounds", "villages", "points")

@@ -1,6 +1,6 @@
 """Deterministic geometry of the demo city: the urban core (中心城区) of 东昌府区, Liaocheng.
 
-Only the district boundary is real (a DataV export in GCJ-02, converted with ``gis.coords``). On
+Only the district boundary is real (a DataV export in GCJ-02, converted with ``gis.geo.china``). On
 it sits a fixed, plausible skeleton: the core outline, 东昌湖 (Dongchang Lake) with the old town
 (古城) on its island, and the real main roads (主干道) in their real orientation. The seed then
 draws everything else: secondary roads (次干道) cutting the road blocks, the 61 management grids
@@ -14,21 +14,18 @@ graph, so neighbours share identical vertices and tile the core exactly.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import Transformer
 from shapely import ops
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
-from gis.coords import gcj02_to_wgs84, to_wgs84
+from gis.geo.china import gcj02_to_wgs84
+from gis.geo.crs import METRIC_CRS, WGS84, xy_to_metric as to_metric
+from gis.geo.district import district_frame
 from gis.demo import names as nm
 
-METRIC_CRS = "EPSG:4548"
-WGS84 = "EPSG:4326"
-BOUNDARY_FILE = Path(__file__).resolve().parents[2] / "data/shapefiles/source/dongchangfu_boundary_gcj02.geojson"
 N_GRIDS, N_STREETS, N_COMPOUNDS, N_VILLAGES = 61, 142, 662, 54
 N_MAIN = sum(2 if row[1] else 1 for row in nm.MAIN_ROADS)  # 主干道 rows: 10 pairs (东/西, 南/北) + 10 singles
 N_CUTS = 36  # 次干道 that cut road blocks; with the 4 old-town streets: 40 次干道
@@ -40,18 +37,6 @@ OLD_TOWN_GCJ = (115.985, 36.450)  # centre of 古城 (光岳楼) as published, G
 OLD_TOWN_HALF = 480.0  # m, the walled old town is a square of about 1 km
 LAKE_AXES = (1500.0, 1300.0)  # m
 ROAD_SETBACK = {"主干道": 28.0, "次干道": 16.0}  # m from the centre line to the first compound
-_TO_METRIC = Transformer.from_crs(WGS84, METRIC_CRS, always_xy=True)
-
-
-def to_metric(lon, lat) -> np.ndarray:
-    """WGS84 lon/lat (scalars or arrays) -> EPSG:4548 easting/northing as an (n, 2) array."""
-    x, y = _TO_METRIC.transform(np.atleast_1d(lon), np.atleast_1d(lat))
-    return np.column_stack([x, y])
-
-
-def district_wgs84() -> gpd.GeoDataFrame:
-    """The real district boundary of 东昌府区, converted from GCJ-02 as published to WGS84."""
-    return to_wgs84(gpd.read_file(BOUNDARY_FILE), "gcj02")[["name", "geometry"]]
 
 
 def _blob(centre: np.ndarray, axes: tuple[float, float], wobble: np.ndarray, n: int = 240) -> Polygon:
@@ -448,7 +433,7 @@ def _street_frame(main, cuts, old_streets, lanes, old_lanes, core, rng) -> gpd.G
 def _build_metric(seed: int) -> dict:
     """All layers but the points, in EPSG:4548, plus the helpers the points need."""
     rng = np.random.default_rng(seed)
-    district = district_wgs84().to_crs(METRIC_CRS).geometry.union_all()
+    district = district_frame().to_crs(METRIC_CRS).geometry.union_all()
     core, lake, old_town = _skeleton_shapes(district).values()
     main = _main_roads(core, old_town.centroid.x)
     main_lines = [g for _, g in main]

@@ -3,7 +3,7 @@
 - a ``.prj`` (or a GeoPackage/GeoJSON CRS) is used when present, or ``--crs EPSG:NNNN``;
 - CGCS2000 (EPSG:4490) and its Gauss-Krüger zones (3-degree EPSG:4513–4554, 6-degree EPSG:4491–4512;
   Liaocheng's survey data is EPSG:4548, CM 117E) are reprojected with pyproj;
-- GCJ-02 (AMap, Tencent) and BD-09 (Baidu) lon/lat are converted by ``gis.coords`` when declared;
+- GCJ-02 (AMap, Tencent) and BD-09 (Baidu) lon/lat are converted by ``gis.geo.china`` when declared;
 - with no CRS at all, the coordinate range says what it is (lon/lat, GK with a zone prefix, GK
   without one → the zone of the district), and the guess is reported;
 - longitude and latitude given the wrong way round are detected and swapped, and reported;
@@ -16,17 +16,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
-from gis import coords as china
+from gis.geo import china
+from gis.geo.district import district_with_margin
 from gis.io import InputError
 
 WGS84 = CRS.from_epsg(4326)
 CGCS2000 = CRS.from_epsg(4490)
-DISTRICT_FILE = Path(__file__).resolve().parents[2] / "data" / "shapefiles" / "source" / "dongchangfu_boundary_gcj02.geojson"
 DISTRICT_CM = 117  # central meridian of the district's 3-degree Gauss-Krüger zone (EPSG:4548)
 MARGIN_M = 3000.0
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
@@ -154,21 +153,6 @@ def geoms_to_wgs84(geoms: np.ndarray, crs: CRS, system: str = "wgs84") -> np.nda
 
 def swap_xy(geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(geoms, lambda c: c[:, ::-1].copy())
-
-
-@lru_cache(maxsize=1)
-def district() -> shapely.Geometry:
-    """The district boundary in WGS84 (published in GCJ-02; converted)."""
-    gdf = china.to_wgs84(gpd.read_file(DISTRICT_FILE), "gcj02")
-    return shapely.union_all(gdf.geometry.to_numpy())
-
-
-@lru_cache(maxsize=4)
-def district_with_margin(margin_m: float = MARGIN_M) -> shapely.Geometry:
-    metric = gpd.GeoSeries([district()], crs=WGS84).to_crs("EPSG:4548").buffer(margin_m)
-    area = metric.to_crs(WGS84).iloc[0]
-    shapely.prepare(area)
-    return area
 
 
 def outside_points(lon: np.ndarray, lat: np.ndarray, margin_m: float = MARGIN_M) -> np.ndarray:

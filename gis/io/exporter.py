@@ -1,6 +1,6 @@
 """Exporting a layer to a file, the format chosen by the extension: .gpkg .shp .geojson .xlsx .csv.
 
-GIS formats keep the field names of the database (Shapefiles through `gis.files`, with a .prj
+GIS formats keep the field names of the database (Shapefiles through `gis.io.files`, with a .prj
 and a UTF-8 .cpg); .xlsx and .csv get the Chinese headers that the importer recognises first,
 with 经度/纬度 for points and a WKT column for lines and polygons. So an exported file imports
 back as it was: a round trip.
@@ -15,12 +15,12 @@ import pandas as pd
 import shapely
 from sqlalchemy import Engine, select
 
-from gis.areas import current_layer_id
-from gis.files import write_geopackage, write_shapefile
+from gis.geo.areas import current_layer_id
+from gis.io.files import write_geopackage, write_shapefile
 from gis.io import InputError
 from gis.io.fields import EXPORT_KINDS, field_labels
-from gis.models import Compound, Grid, InspectionPoint, Problem, Street, Unit, UrbanVillage
-from gis.store import read_frame
+from gis.db.models import Compound, Grid, InspectionPoint, Problem, Street, Unit, UrbanVillage
+from gis.db.store import read_frame
 
 FORMATS = (".gpkg", ".shp", ".geojson", ".xlsx", ".csv")
 EXTRA_LABELS = {"area_m2": "面积（平方米）", "length_m": "长度（米）", "grid_code": "网格编号", "unit_code": "责任单位编号"}

@@ -2,7 +2,7 @@
 
 Each field has a Chinese label (the header written on export, so exports import back as they are)
 and aliases: the usual Chinese headers of city ledgers, English names, and the 10-character
-names that Shapefiles force (see gis.files.SHAPEFILE_NAMES). Matching ignores case, spaces,
+names that Shapefiles force (see gis.io.files.SHAPEFILE_NAMES). Matching ignores case, spaces,
 underscores and full-width brackets.
 """
 

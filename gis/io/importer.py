@@ -4,7 +4,7 @@
 the database (categories, units, persons, target codes), then — when there is no bad row and
 it is not a dry run — upserts by code (existing rows are updated, never duplicated) and writes
 one audit entry, all in the same transaction. Grids go into the current published layer;
-problems get their grid/compound/street/village ids from `gis.problems` in the same transaction.
+problems get their grid/compound/street/village ids from `gis.problems.writes` in the same transaction.
 """
 
 from __future__ import annotations
@@ -22,18 +22,18 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, Engine, LargeBinary, bindparam, func, select
 
-from gis import audit
-from gis.areas import PUBLISHED, current_layer_id, grid_layer
-from gis.assign import NONE, points_in_polygons
+from gis.people import audit
+from gis.geo.areas import PUBLISHED, current_layer_id, grid_layer
+from gis.geo.crs import METRIC_CRS
+from gis.geo.assign import NONE, points_in_polygons
 from gis.io import InputError, readers, validate
 from gis.io.fields import KIND_LABELS
-from gis.models import (
+from gis.db.models import (
     SRID, Assignment, Category, Compound, Grid, GridLayer, InspectionPoint, Person, Problem, Street, Unit, UrbanVillage,
 )
-from gis.permissions import Actor, require
-from gis.problems import insert_problems, locate
+from gis.people.permissions import Actor, require
+from gis.problems.writes import insert_problems, locate
 
-METRIC_CRS = "EPSG:4548"
 MODELS = {"grids": Grid, "streets": Street, "compounds": Compound, "villages": UrbanVillage, "points": InspectionPoint,
           "leaders": Person, "assignments": Assignment, "problems": Problem}
 TARGET_MODELS = {"grid": Grid, "street": Street, "compound": Compound, "village": UrbanVillage, "point": InspectionPoint}
@@ -241,7 +241,7 @@ def _upsert(conn: Connection, model, df: pd.DataFrame, geoms: np.ndarray | None,
     new_rows = df[~old].copy() if store_code else df[~old].drop(columns="code")
     for name, value in (insert_extra or {}).items():
         new_rows[name] = value
-    from gis.store import bulk_insert
+    from gis.db.store import bulk_insert
 
     bulk_insert(conn, t, new_rows, None if geoms is None else geoms[~old])
     if old.any():
@@ -311,7 +311,7 @@ def _write_leaders(conn, df, _geoms):
     want = want[~(want["unit_code"].isin(units["code"]) | (want["unit_code"].isna() & want["unit_name"].isin(units["name"])))]
     if len(want):
         new = pd.DataFrame({"code": want["unit_code"].fillna(want["unit_name"].map(_unit_code_for)), "name": want["unit_name"]})
-        from gis.store import bulk_insert
+        from gis.db.store import bulk_insert
 
         bulk_insert(conn, t, new.drop_duplicates("code"))
         units = pd.DataFrame(conn.execute(select(t.c.code, t.c.name, t.c.id)).all(), columns=["code", "name", "id"])

@@ -19,7 +19,7 @@ from gis.io import crs as crsmod
 from gis.io import encoding as enc
 from gis.io import fields as fl
 from gis.io.readers import Source
-from gis.models import POINT_KINDS, ROAD_CLASSES, ROLES, SOURCES, STATUSES
+from gis.db.models import POINT_KINDS, ROAD_CLASSES, ROLES, SOURCES, STATUSES
 
 MAX_LEN = {"code": 32, "name": 100, "subdistrict": 50, "road_class": 8, "property_company": 100, "kind": 16,
            "ref_code": 32, "title": 100, "level": 8, "unit_code": 32, "unit_name": 100, "phone": 32,

@@ -1,0 +1,95 @@
+"""The command line: `python -m gis demo | db …`.
+
+Exit codes: 0 done, 1 invalid input (nothing written), 2 usage error. The database is the
+one DATABASE_URL names, as everywhere. Each sub-command is a small function; the heavy
+lifting lives in the modules it calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+import gis.db.engine  # noqa: F401  (load order, see gis.db.engine)
+from gis.cli import data, grids, users
+from gis.cli.users import demo_users
+from gis.db import migrate
+from gis.db.engine import get_engine
+
+
+def _cmd_demo(args) -> int:
+    from gis.demo.build import DEMO_DIR, build_demo
+    from gis.io.city import is_empty
+
+    engine = get_engine(args.database)
+    if args.if_empty:
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            if not is_empty(conn):
+                print("数据库已有数据，跳过示范城区构建。")
+                demo_users(engine)  # demo accounts when the users table is empty (gis.cli.users)
+                return 0
+    report = build_demo(engine, n_problems=args.problems, seed=args.seed, until=args.until,
+                        out_dir=None if args.no_files else DEMO_DIR)
+    counts = ", ".join(f"{k} {v:,}" for k, v in report.counts.items())
+    times = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
+    print(f"示范城区已构建：{counts}")
+    print(f"用时：{times}")
+    for path in report.files:
+        print(f"  写出 {path}")
+    demo_users(engine)  # demo accounts when the users table is empty (gis.cli.users)
+    return 0
+
+
+def _cmd_db(args) -> int:
+    engine = get_engine(args.database)
+    if args.action == "upgrade":
+        migrate.upgrade(engine)
+    elif args.action == "downgrade":
+        migrate.downgrade(engine, args.revision or "base")
+    print(f"数据库版本：{migrate.current(engine) or '（空）'}")
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("必须是非负整数")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gis", description="创城网格地图 gridmap 命令行")
+    parser.add_argument("--database", default=None, help="数据库地址（默认取 DATABASE_URL）")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="构建东昌府区示范城区（网格、街巷、小区、城中村、点位、问题）")
+    demo.add_argument("--problems", type=_positive_int, default=50_000, help="问题条数（默认 50000）")
+    demo.add_argument("--seed", type=int, default=2024, help="随机种子（默认 2024）")
+    demo.add_argument("--until", type=date.fromisoformat, default=None, help="十二个月数据的截止日期 YYYY-MM-DD（默认今天）")
+    demo.add_argument("--if-empty", action="store_true", help="仅当数据库为空时构建")
+    demo.add_argument("--no-files", action="store_true", help="不写出 Shapefile / GeoPackage")
+    demo.set_defaults(func=_cmd_demo)
+
+    db = sub.add_parser("db", help="数据库结构迁移")
+    db.add_argument("action", choices=["upgrade", "downgrade", "current"])
+    db.add_argument("revision", nargs="?")
+    db.set_defaults(func=_cmd_db)
+    users.register(sub)  # user add|disable|enable|reset-password|list, kiosk create|list|revoke
+    data.register(sub)  # import KIND FILE [...], export KIND FILE
+    grids.register(sub)  # check-grids [FILE]
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,324 @@
+"""The data model: one set of SQLAlchemy/GeoAlchemy2 tables for SpatiaLite and PostGIS.
+
+Every geometry is stored in WGS84 (EPSG:4326). Areas, streets, compounds, villages and points
+carry a stable business ``code`` (``DC-07``, ``JX-012`` …) that importers key on and that
+assignments (帮包) refer to, so responsibility survives a redraw of the grid layer.
+
+Grids are versioned: each row of ``grids`` belongs to one ``GridLayer`` (a version of the
+whole grid map). Problems and inspections store the id of the grid row in force when they
+were written, so history stays attributed to the grid of its time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import text as sql_text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SRID = 4326
+
+# Problem statuses of the closed loop (数字城管): 待派遣 → 整改中 → 待核查 → 已结案.
+STATUS_NEW = "待派遣"
+STATUS_FIXING = "整改中"
+STATUS_CHECKING = "待核查"
+STATUS_CLOSED = "已结案"
+STATUSES = (STATUS_NEW, STATUS_FIXING, STATUS_CHECKING, STATUS_CLOSED)
+OPEN_STATUSES = (STATUS_NEW, STATUS_FIXING, STATUS_CHECKING)
+
+SOURCES = ("暗访", "督查", "市民热线", "网格员巡查")
+ROAD_CLASSES = ("主干道", "次干道", "背街小巷")
+POINT_KINDS = (
+    "主次干道", "背街小巷", "商业大街", "农贸市场", "学校", "医院", "公共厕所",
+    "广场公园", "车站", "九小门店", "小区", "城中村", "机关单位", "建筑工地",
+)
+ROLES = ("帮包市级领导", "帮包县级领导", "网格长", "网格员", "责任单位")
+TARGET_KINDS = ("grid", "street", "compound", "village", "point")
+
+
+def _geom(kind: str, index: bool = True) -> Geometry:
+    return Geometry(kind, srid=SRID, spatial_index=index)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class GridLayer(Base):
+    """A version of the whole grid map (网格图层版本): 草案 (draft), 已发布 (published) or 已归档."""
+
+    __tablename__ = "grid_layers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    status: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("grid_layers.id"))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    valid_from: Mapped[datetime | None] = mapped_column(DateTime)
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default=sql_text("1"))
+
+
+class Grid(Base):
+    """网格: one management grid of one layer version."""
+
+    __tablename__ = "grids"
+    __table_args__ = (UniqueConstraint("layer_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    layer_id: Mapped[int] = mapped_column(ForeignKey("grid_layers.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    subdistrict: Mapped[str] = mapped_column(String(50))
+    area_m2: Mapped[float] = mapped_column(Float)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default=sql_text("1"))
+    geom = mapped_column(_geom("MULTIPOLYGON"), nullable=False)
+
+
+class Street(Base):
+    """街巷: a street or lane, classed 主干道 / 次干道 / 背街小巷."""
+
+    __tablename__ = "streets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    road_class: Mapped[str] = mapped_column(String(8))
+    length_m: Mapped[float] = mapped_column(Float)
+    geom = mapped_column(_geom("LINESTRING"), nullable=False)
+
+
+class Compound(Base):
+    """小区: a residential compound, with its property company (or 无物业)."""
+
+    __tablename__ = "compounds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    households: Mapped[int | None] = mapped_column(Integer)
+    property_company: Mapped[str | None] = mapped_column(String(100))
+    area_m2: Mapped[float] = mapped_column(Float)
+    geom = mapped_column(_geom("POLYGON"), nullable=False)
+
+
+class UrbanVillage(Base):
+    """城中村: an urban village."""
+
+    __tablename__ = "villages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    households: Mapped[int | None] = mapped_column(Integer)
+    area_m2: Mapped[float] = mapped_column(Float)
+    geom = mapped_column(_geom("POLYGON"), nullable=False)
+
+
+class InspectionPoint(Base):
+    """点位: an inspection point of the 实地考察 (main road, market, school, compound …)."""
+
+    __tablename__ = "points"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    ref_code: Mapped[str | None] = mapped_column(String(32))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    geom = mapped_column(_geom("POINT"), nullable=False)
+
+
+class Unit(Base):
+    """责任单位: a responsible unit (department, sub-district office, community, property company)."""
+
+    __tablename__ = "units"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str | None] = mapped_column(String(20))
+    contact: Mapped[str | None] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(32))
+
+
+class Person(Base):
+    """责任人: a 帮包 leader (市级 / 县级), a 网格长 or a 网格员."""
+
+    __tablename__ = "persons"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    title: Mapped[str | None] = mapped_column(String(100))
+    level: Mapped[str | None] = mapped_column(String(8))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    phone: Mapped[str | None] = mapped_column(String(32))
+
+
+class Assignment(Base):
+    """帮包: who answers for which area, in which role, from when to when (谁主管谁负责)."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (Index("ix_assignments_target", "target_kind", "target_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_kind: Mapped[str] = mapped_column(String(10))
+    target_code: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(10))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+
+class Standard(Base):
+    """测评标准: item (测评项目) → content (测评内容) → standard text, with points;负面清单 flagged."""
+
+    __tablename__ = "standards"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    item: Mapped[str] = mapped_column(String(50))
+    content: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    points: Mapped[float] = mapped_column(Float)
+    negative: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
+    category: Mapped[str | None] = mapped_column(String(20))
+
+
+class Category(Base):
+    """问题类型 with its rectification deadline (整改时限) and deduction — the configurable table."""
+
+    __tablename__ = "categories"
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    deadline_hours: Mapped[float] = mapped_column(Float)
+    deduction: Mapped[float] = mapped_column(Float)
+    standard_code: Mapped[str | None] = mapped_column(String(16))
+
+
+class Problem(Base):
+    """问题: a problem found on the ground, with its place, deadline and closed-loop state.
+
+    ``grid_id``, ``compound_id``, ``street_id`` (nearest within 30 m) and ``village_id`` are
+    computed in batch when the problem is written (see ``gis.geo.assign``); ``lon``/``lat`` repeat
+    the point for fast aggregation without parsing geometry.
+    """
+
+    __tablename__ = "problems"
+    __table_args__ = (
+        # Covering index of the wall's monthly figures (gis.metrics): read grid by grid and month
+        # by month without touching the table; its (grid_id, reported_at) prefix serves the grid ledger.
+        Index("ix_problems_grid_month", "grid_id", "reported_at", "deadline", "status", "verified_at",
+              "rectified_at", "rework_count", "deduction", "category", "source"),
+        Index("ix_problems_status_deadline", "status", "deadline"),
+        # Problems open at a past moment t: 已结案 but verified after t (gis.metrics.sql.open_at).
+        Index("ix_problems_status_verified", "status", "verified_at"),
+        Index("ix_problems_reported", "reported_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    category: Mapped[str] = mapped_column(String(20))
+    standard_code: Mapped[str | None] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(8))
+    reporter: Mapped[str | None] = mapped_column(String(50))
+    reported_at: Mapped[datetime] = mapped_column(DateTime)
+    deadline: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(8))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    rectified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    rework_count: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))
+    deduction: Mapped[float] = mapped_column(Float, default=0.0, server_default=sql_text("0"))
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default=sql_text("1"))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    # Derived attributions, kept by gis.geo.assign on every write (no foreign keys: PostgreSQL's
+    # per-row key-share locks on the same few area rows made bulk loads three times slower).
+    grid_id: Mapped[int | None] = mapped_column(Integer)
+    compound_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    street_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    village_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    geom = mapped_column(_geom("POINT", index=False), nullable=False)
+
+
+class ProblemEvent(Base):
+    """One step of a problem's history: who did what, when, with which note or photo."""
+
+    __tablename__ = "problem_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(8))
+    to_status: Mapped[str] = mapped_column(String(8))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    photo_path: Mapped[str | None] = mapped_column(String(300))
+
+
+class Inspection(Base):
+    """测评记录: one check of one point against one standard on one day."""
+
+    __tablename__ = "inspections"
+    __table_args__ = (Index("ix_inspections_grid_date", "grid_id", "inspected_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("points.id"), index=True)
+    standard_code: Mapped[str] = mapped_column(String(16))
+    inspected_on: Mapped[date] = mapped_column(Date)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[float] = mapped_column(Float)
+    inspector: Mapped[str | None] = mapped_column(String(50))
+    grid_id: Mapped[int | None] = mapped_column(Integer)  # derived from the point, like Problem.grid_id
+
+
+class User(Base):
+    """A user of the dashboard, with one role (领导, 网格长, 网格员, 核查员, 规划员, 管理员)."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(8))
+    grid_code: Mapped[str | None] = mapped_column(String(32))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AuditEntry(Base):
+    """审计日志: who changed what and when."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    target_kind: Mapped[str | None] = mapped_column(String(16))
+    target_code: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class KioskToken(Base):
+    """A read-only wall-screen (大屏) token, stored as its SHA-256: it opens the wall page and nothing else."""
+
+    __tablename__ = "kiosk_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)

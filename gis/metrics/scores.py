@@ -1,0 +1,263 @@
+"""Every number on the leaders' wall screen (领导大屏), each computed by one function, in SQL.
+
+All aggregation runs in the database with GROUP BY on the area ids stored at ingest
+(``problems.grid_id``, ``inspections.grid_id``, ``problems.unit_id``); Python only shapes the
+few dozen result rows (the 综合得分 arithmetic, `score_table`, runs on those per-grid sums).
+Every function takes ``as_of`` (default: now) so that results are reproducible: a month is
+always evaluated **as of the end of that month, or as of ``as_of`` if that is earlier**
+(so last month's figures do not drift as late closures come in).
+
+综合得分 / 合规指数 (per grid and month, 0–100; see README "综合得分 / 合规指数"):
+
+    score = 100 × 测评通过率 (inspections of the month, weighted by the standard's points)
+          − 问题扣分 = min(30, 10 × 本网格本月问题扣分合计 ÷ 全市网格平均)   (the city average costs 10)
+          − 超期扣分 = 20 × 超期率 (share of the month's problems rectified late or still overdue)
+    clamped to 0..100. A grid with no inspection counts as pass rate 100 % but is not ranked.
+
+A grid with fewer than ``GRIDMAP_MIN_INSPECTIONS`` inspections in the month is "样本不足": it
+keeps its score and colour but gets no rank. Colours (三色牌): 绿 ≥ ``GRIDMAP_SCORE_GREEN``,
+黄 ≥ ``GRIDMAP_SCORE_YELLOW``, else 红 — read by `thresholds()`, the one place they live.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Date, Engine
+
+from gis.geo.areas import current_layer_id
+from gis.metrics.memo import memo_get, memo_put
+from gis.metrics.periods import add_months, as_of_moment, current_month, month_rows, month_start
+from gis.metrics.settings import min_inspections, thresholds
+from gis.metrics.sql import Sql, closed_clause
+
+
+DEDUCTION_WEIGHT, DEDUCTION_CAP, OVERDUE_WEIGHT = 10.0, 30.0, 20.0
+
+
+SCORE_COLUMNS = ["code", "name", "subdistrict", "score", "rank", "color", "inspections", "pass_rate",
+                 "deduction", "overdue_penalty", "problems", "open", "overdue", "ranked"]
+
+
+#: The per-grid sums a 综合得分 is computed from (see `score_table`).
+INPUT_COLUMNS = ["code", "name", "subdistrict", "inspections", "ok_points", "all_points", "problems", "ded",
+                 "open", "overdue"]
+
+
+SUM_COLUMNS = ["inspections", "ok_points", "all_points", "problems", "ded", "open", "overdue"]
+
+
+def inspection_sums() -> str:
+    """The inspection sums of the score (alias i: inspections, s: standards), for any grouping."""
+    return ("COUNT(*) AS n, SUM(CASE WHEN i.passed THEN COALESCE(s.points, 1.0) ELSE 0.0 END) AS ok_points, "
+            "SUM(COALESCE(s.points, 1.0)) AS all_points")
+
+
+def problem_sums(t: str = "m.t") -> str:
+    """The problem sums of the score (alias p) as of `t`, for any grouping."""
+    return f"""COUNT(*) AS n, SUM(p.deduction) AS ded,
+           SUM(CASE WHEN p.deadline < {t} AND (p.rectified_at IS NULL OR p.rectified_at > p.deadline)
+                    THEN 1 ELSE 0 END) AS overdue,
+           SUM(CASE WHEN {closed_clause('p', t)} THEN 0 ELSE 1 END) AS open_n"""
+
+
+def _score_inputs(engine: Engine, months: list[dict], category=None, source=None) -> pd.DataFrame:
+    """Column k plus INPUT_COLUMNS: for each month of `months` and each current grid, the sums
+    of its inspections and problems (grouped by the stored grid ids' codes).
+
+    SQLite runs one statement per month and reads problems grid by grid (outer loop over
+    `grids`, inner range on the covering index ix_problems_grid_month), so it aggregates in
+    index order instead of sorting the rows; PostgreSQL hash-aggregates all months at once.
+    """
+    q = Sql(engine)
+    if len(months) != 1 and not q.pg:
+        return pd.concat([_score_inputs(engine, [m], category, source) for m in months], ignore_index=True)
+    if q.pg:  # hash aggregate by month and grid
+        month_col, month_rows, month_group = "m.k", "months m CROSS JOIN problems p CROSS JOIN grids gg", "m.k, "
+    else:  # grids outermost: SQLite groups in index order, no sort
+        month_col = f"CAST({q.bind('k_only', months[0]['k'])} AS TEXT)"
+        month_rows, month_group = "grids gg CROSS JOIN months m CROSS JOIN problems p", ""
+    with engine.connect() as conn:
+        layer = current_layer_id(conn)
+        ins_filter = ""
+        if category:
+            ins_filter = (f" AND i.standard_code IN (SELECT code FROM standards WHERE category = "
+                          f"{q.bind('icategory', category)})")
+        sql = f"""
+WITH {q.months_cte(months)},
+cur AS (SELECT code, name, subdistrict FROM grids WHERE layer_id = {q.bind('layer', layer)}),
+ins AS (
+  SELECT m.k, g.code, {inspection_sums()}
+  FROM months m
+  JOIN inspections i ON i.inspected_on >= m.d0 AND i.inspected_on < m.d1 AND i.inspected_on <= m.dt
+  JOIN grids g ON g.id = i.grid_id
+  LEFT JOIN standards s ON s.code = i.standard_code
+  WHERE i.inspected_on >= {q.bind('first_d', months[0]['d0'], Date)}
+    AND i.inspected_on < {q.bind('last_d', months[-1]['d1'], Date)}{ins_filter}
+  GROUP BY m.k, g.code),
+prob AS (
+  SELECT x.k, g.code, SUM(x.n) AS n, SUM(x.ded) AS ded, SUM(x.overdue) AS overdue, SUM(x.open_n) AS open_n
+  FROM (
+    SELECT {month_col} AS k, gg.id AS grid_id, {problem_sums()}
+    FROM {month_rows}
+    WHERE p.grid_id = gg.id AND p.reported_at >= m.m0 AND p.reported_at < m.m1 AND p.reported_at <= m.t
+      AND {q.reported_between(months)}{q.problem_filters('p', category, source)}
+    GROUP BY {month_group}gg.id) x
+  JOIN grids g ON g.id = x.grid_id
+  GROUP BY x.k, g.code)
+SELECT m.k, c.code, c.name, c.subdistrict, COALESCE(i.n, 0) AS inspections,
+       COALESCE(i.ok_points, 0.0) AS ok_points, COALESCE(i.all_points, 0.0) AS all_points,
+       COALESCE(pr.n, 0) AS problems, COALESCE(pr.ded, 0.0) AS ded,
+       COALESCE(pr.open_n, 0) AS open_n, COALESCE(pr.overdue, 0) AS overdue
+FROM months m CROSS JOIN cur c
+LEFT JOIN ins i ON i.k = m.k AND i.code = c.code
+LEFT JOIN prob pr ON pr.k = m.k AND pr.code = c.code
+ORDER BY m.k, c.code"""
+        df = q.run(engine, sql, conn)
+    return _typed_inputs(df.rename(columns={"open_n": "open"}))
+
+
+def _typed_inputs(df: pd.DataFrame) -> pd.DataFrame:
+    for col in ("inspections", "problems", "open", "overdue"):
+        df[col] = df[col].astype("int64")
+    for col in ("ok_points", "all_points", "ded"):
+        df[col] = df[col].astype("float64")
+    return df
+
+
+def mean_deduction(inputs: pd.DataFrame) -> float:
+    """全市网格平均扣分 of one month's `inputs` (the mean of `ded` over the current grids)."""
+    return float(inputs["ded"].mean()) if len(inputs) else 0.0
+
+
+def score_table(inputs: pd.DataFrame, min_sample: int | None = None, mean_ded: float | None = None) -> pd.DataFrame:
+    """The 综合得分 arithmetic — the one place it lives — on per-grid sums (INPUT_COLUMNS, and k
+    when several months are given): pass rate, deductions relative to the city mean, overdue
+    share, clamp, rank (city-wide within each month, ranked grids only, ties share the best
+    rank) and colour.
+
+    `mean_ded` fixes the city mean (default: `mean_deduction` of `inputs`, per month). Returns k
+    (if given) and SCORE_COLUMNS, best first, unranked last. NumPy on a few dozen rows.
+    """
+    th = thresholds()
+    min_n = min_inspections() if min_sample is None else int(min_sample)
+    multi = "k" in inputs.columns
+    k = inputs["k"].astype(str).to_numpy(object) if multi else np.full(len(inputs), "", dtype=object)
+    if mean_ded is None:
+        mean = np.zeros(len(inputs))
+        for kk in set(k):
+            mask = k == kk
+            mean[mask] = mean_deduction(inputs[mask])
+    else:
+        mean = np.full(len(inputs), float(mean_ded))
+    ded = inputs["ded"].to_numpy(np.float64)
+    problems = inputs["problems"].to_numpy(np.int64)
+    overdue = inputs["overdue"].to_numpy(np.int64)
+    ok, allp = inputs["ok_points"].to_numpy(np.float64), inputs["all_points"].to_numpy(np.float64)
+    inspections = inputs["inspections"].to_numpy(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        deduction = np.where(mean > 0, np.minimum(DEDUCTION_WEIGHT * ded / mean, DEDUCTION_CAP), 0.0)
+        overdue_penalty = np.where(problems > 0, OVERDUE_WEIGHT * overdue / problems, 0.0)
+        pass_rate = np.where(allp > 0, ok * 1.0 / allp, np.nan)
+    raw = 100.0 * np.where(np.isnan(pass_rate), 1.0, pass_rate) - deduction - overdue_penalty
+    score = np.clip(raw, 0.0, 100.0)
+    ranked = inspections >= min_n
+    rank = np.full(len(inputs), -1, dtype=np.int64)
+    for kk in set(k):
+        idx = np.flatnonzero((k == kk) & ranked)
+        s = score[idx]
+        rank[idx] = 1 + (s[None, :] > s[:, None]).sum(axis=1)  # SQL RANK(): ties share the best rank
+    codes = inputs["code"].astype(str).to_numpy(object)
+    order = sorted(range(len(inputs)), key=lambda i: (k[i], not ranked[i], -score[i], codes[i]))
+    df = pd.DataFrame({
+        "k": k, "code": codes, "name": inputs["name"].to_numpy(object),
+        "subdistrict": inputs["subdistrict"].to_numpy(object), "score": score,
+        "rank": pd.array(np.where(ranked, rank, 0), dtype="Int64"), "color": [th.color(v) for v in score],
+        "inspections": inspections, "pass_rate": pass_rate, "deduction": deduction,
+        "overdue_penalty": overdue_penalty, "problems": problems, "open": inputs["open"].to_numpy(np.int64),
+        "overdue": overdue, "ranked": ranked})
+    df.loc[~ranked, "rank"] = pd.NA
+    df = df.iloc[order].reset_index(drop=True)
+    for col in ("k", "code", "name", "subdistrict", "color"):
+        df[col] = df[col].astype(inputs["code"].dtype if col == "code" else "str")
+    cols = (["k"] if multi else []) + SCORE_COLUMNS
+    return df[cols]
+
+
+def _scores(engine: Engine, months: list[dict], subdistrict=None, category=None, source=None,
+            min_sample: int | None = None, grid_code: str | None = None) -> pd.DataFrame:
+    """The score table for each month of `months` (column k) and each current grid:
+    `score_table` of `_score_inputs`."""
+    df = score_table(_score_inputs(engine, months, category, source), min_sample)
+    if subdistrict:
+        df = df[df["subdistrict"] == subdistrict]
+    if grid_code:
+        df = df[df["code"] == grid_code]
+    return df.reset_index(drop=True)
+
+
+def score_inputs(engine: Engine, month: date, as_of: datetime | None = None) -> pd.DataFrame:
+    """INPUT_COLUMNS of every current grid for `month`, evaluated as `monthly_scores` does."""
+    t = as_of_moment(as_of)
+    return _score_inputs(engine, month_rows(month_start(month), month_start(month), t)).drop(columns="k")
+
+
+def monthly_scores(engine: Engine, month: date, as_of: datetime | None = None, subdistrict=None, category=None,
+                   source=None, min_sample: int | None = None) -> pd.DataFrame:
+    """综合得分 of every current grid for `month` (any day of it), best first, unranked last.
+
+    Columns: code, name, subdistrict, score (0–100), rank (Int64, NA when 样本不足), color
+    ('红'|'黄'|'绿'), inspections, pass_rate (0–1, NaN without inspections), deduction (问题扣分),
+    overdue_penalty (超期扣分), problems, open, overdue, ranked (bool). Ranks are city-wide;
+    `subdistrict` only selects rows. `category` restricts problems (and inspections to the
+    standards of that category), `source` restricts problems.
+    """
+    t = as_of_moment(as_of)
+    df = _scores(engine, month_rows(month_start(month), month_start(month), t), subdistrict, category, source, min_sample)
+    return df.drop(columns="k").reset_index(drop=True)
+
+
+def score_trend(engine: Engine, grid_code: str, months: int = 12, as_of: datetime | None = None,
+                min_sample: int | None = None) -> pd.DataFrame:
+    """One grid's score and city rank for each of the last `months` months (oldest first).
+
+    Columns: month (first day, date), score, rank (Int64, NA when 样本不足). Computed by
+    `_scores`: one statement on PostgreSQL, one per month on SQLite.
+    """
+    t = as_of_moment(as_of)
+    last = current_month(t)
+    now = datetime.now()
+    key = (str(engine.url), min_inspections() if min_sample is None else int(min_sample), thresholds())
+    # A month that has ended (evaluated at its end) is kept for FROZEN_TTL_SECONDS: the city
+    # table serves every grid. The other months are computed together.
+    months_list = month_rows(add_months(last, 1 - months), last, t)
+    frozen = {m["k"] for m in months_list if m["t"] == m["m1"] and m["m1"] <= now}
+    tables = {m["k"]: memo_get(("scores", m["k"], *key)) for m in months_list if m["k"] in frozen}
+    todo = [m for m in months_list if tables.get(m["k"]) is None]
+    if todo:
+        fresh = _scores(engine, todo, min_sample=min_sample)
+        for m in todo:
+            tables[m["k"]] = fresh[fresh["k"] == m["k"]]
+            if m["k"] in frozen:
+                memo_put(("scores", m["k"], *key), tables[m["k"]])
+    parts = [tables[m["k"]][tables[m["k"]]["code"] == grid_code] for m in months_list]
+    df = pd.concat(parts, ignore_index=True)
+    df["month"] = pd.to_datetime(df["k"] + "-01").dt.date
+    return df[["month", "score", "rank"]].reset_index(drop=True)
+
+
+def rankings(scores: pd.DataFrame, n: int = 10) -> dict[str, pd.DataFrame]:
+    """红黑榜 from a `monthly_scores` frame: the `n` best and `n` worst ranked grids, and the
+    grids listed as 样本不足 (not ranked). The worst list is worst first."""
+    ranked = scores[scores["ranked"]].sort_values(["rank", "code"])
+    return {"best": ranked.head(n).reset_index(drop=True),
+            "worst": ranked.sort_values(["rank", "code"], ascending=[False, True]).head(n).reset_index(drop=True),
+            "insufficient": scores[~scores["ranked"]].sort_values("code").reset_index(drop=True)}
+
+
+def color_counts(scores: pd.DataFrame) -> dict[str, int]:
+    """三色牌 totals: how many grids are 绿, 黄, 红."""
+    counts = scores["color"].value_counts()
+    return {c: int(counts.get(c, 0)) for c in ("绿", "黄", "红")}

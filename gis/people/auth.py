@@ -1,0 +1,324 @@
+"""Users and sign-in: argon2 password hashes, lock-out, idle expiry, user management.
+
+- Passwords are stored as argon2id hashes (argon2-cffi); nothing else about them is kept.
+- `authenticate(engine, username, password, now)` counts wrong passwords in
+  ``users.failed_attempts``: the tenth (GRIDMAP_LOCKOUT_ATTEMPTS) locks the account until
+  ``now + 15 min`` (GRIDMAP_LOCKOUT_MINUTES); while locked even the right password is refused.
+- Every sign-in, success or failure, and every user change is written to the audit log in the
+  same transaction (`gis.people.audit.record`).
+- User management needs ``require(actor, "user.manage")`` (管理员; the CLI acts as 管理员).
+- `session_expired(last_seen, now)` is the idle rule (GRIDMAP_SESSION_IDLE_MINUTES, default 30),
+  a pure function over timestamps so the app and the tests apply the same rule.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, Engine, select
+
+from gis.people.audit import record
+from gis.config import DATA_DIR, setting
+from gis.db.models import Grid, User
+from gis.people.permissions import ADMIN, GRID_CHIEF, GRID_WORKER, LEADER, OWN_GRID_ROLES, PLANNER, ROLES, VERIFIER, Actor, require
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("gridmap-timing-equaliser")
+MIN_PASSWORD_LENGTH = 8
+MAX_USERNAME_LENGTH = 64
+
+
+class AuthError(ValueError):
+    """Invalid input for a user change (unknown user, bad role, …); message in Chinese."""
+
+
+# --- settings ------------------------------------------------------------------------------
+
+def _number(name: str, default: float) -> float:
+    try:
+        value = float(setting(name, str(default)))
+    except (TypeError, ValueError):
+        return default
+    return value if value > 0 else default
+
+
+def lockout_attempts() -> int:
+    """Wrong passwords in a row that lock an account (GRIDMAP_LOCKOUT_ATTEMPTS, default 10)."""
+    return int(_number("GRIDMAP_LOCKOUT_ATTEMPTS", 10))
+
+
+def lockout_minutes() -> float:
+    """How long a locked account stays locked (GRIDMAP_LOCKOUT_MINUTES, default 15)."""
+    return _number("GRIDMAP_LOCKOUT_MINUTES", 15)
+
+
+def idle_minutes() -> float:
+    """Idle time after which a session ends (GRIDMAP_SESSION_IDLE_MINUTES, default 30)."""
+    return _number("GRIDMAP_SESSION_IDLE_MINUTES", 30)
+
+
+def session_expired(last_seen: datetime | None, now: datetime, idle: float | None = None) -> bool:
+    """True when more than `idle` minutes (default: the setting) passed since `last_seen`."""
+    if last_seen is None:
+        return False
+    return now - last_seen > timedelta(minutes=idle_minutes() if idle is None else idle)
+
+
+# --- passwords -----------------------------------------------------------------------------
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I
+
+
+def generate_password() -> str:
+    """A random 12-character password (letters and digits, none that look alike: ~69 bits)."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(12))
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthError(f"密码至少 {MIN_PASSWORD_LENGTH} 个字符。")
+
+
+# --- sign-in -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SignIn:
+    """The answer to a sign-in attempt: `actor` when it succeeded, else a Chinese `message`."""
+
+    actor: Actor | None
+    message: str = ""
+    locked_until: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.actor is not None
+
+
+WRONG = "用户名或密码错误。"
+
+
+def _actor(row) -> Actor:
+    return Actor(username=row.username, role=row.role, grid_code=row.grid_code)
+
+
+def authenticate(engine: Engine, username: str, password: str, now: datetime | None = None) -> SignIn:
+    """Check a password; count failures, lock after too many, audit every attempt."""
+    now = now or datetime.now()
+    username = (username or "").strip()[:MAX_USERNAME_LENGTH]
+    t = User.__table__
+    with engine.begin() as conn:
+        row = conn.execute(select(t).where(t.c.username == username).with_for_update()).first()
+        if row is None:
+            verify_password(_DUMMY_HASH, password or "")  # same time as a real check
+            record(conn, username or "（空）", "auth.login_failed", "user", username, {"reason": "unknown user"}, at=now)
+            return SignIn(None, WRONG)
+        if row.disabled:
+            record(conn, username, "auth.login_failed", "user", username, {"reason": "disabled"}, at=now)
+            return SignIn(None, "该账户已停用，请联系管理员。")
+        failed = row.failed_attempts or 0
+        if row.locked_until is not None:
+            if row.locked_until > now:
+                record(conn, username, "auth.login_failed", "user", username, {"reason": "locked"}, at=now)
+                return SignIn(None, _locked_message(row.locked_until), row.locked_until)
+            failed = 0  # the lock ran out: a fresh count
+        if not verify_password(row.password_hash, password or ""):
+            failed += 1
+            locked = now + timedelta(minutes=lockout_minutes()) if failed >= lockout_attempts() else None
+            conn.execute(t.update().where(t.c.id == row.id).values(failed_attempts=failed, locked_until=locked))
+            record(conn, username, "auth.login_failed", "user", username,
+                   {"reason": "wrong password", "failed_attempts": failed}, at=now)
+            if locked is not None:
+                record(conn, username, "auth.locked", "user", username, {"until": locked}, at=now)
+                return SignIn(None, _locked_message(locked), locked)
+            left = lockout_attempts() - failed
+            hint = f"再错 {left} 次账户将被锁定 {lockout_minutes():g} 分钟。" if left <= 3 else ""
+            return SignIn(None, WRONG + hint)
+        values = {"failed_attempts": 0, "locked_until": None, "last_login_at": now}
+        if _hasher.check_needs_rehash(row.password_hash):
+            values["password_hash"] = hash_password(password)
+        conn.execute(t.update().where(t.c.id == row.id).values(**values))
+        record(conn, username, "auth.login", "user", username, None, at=now)
+        return SignIn(_actor(row))
+
+
+def _locked_message(until: datetime) -> str:
+    return (f"密码连续错误 {lockout_attempts()} 次，账户已锁定，请于 {until:%H:%M} 后再试"
+            f"（或请管理员重置密码）。")
+
+
+def active_actor(engine: Engine, username: str) -> Actor | None:
+    """The Actor of an existing, enabled user (for re-checking a session, or an OIDC sign-in)."""
+    t = User.__table__
+    with engine.connect() as conn:
+        row = conn.execute(select(t.c.username, t.c.role, t.c.grid_code, t.c.disabled)
+                           .where(t.c.username == username)).first()
+    return None if row is None or row.disabled else _actor(row)
+
+
+def record_sign_in(engine: Engine, actor: Actor, action: str, detail: dict | None = None,
+                   now: datetime | None = None) -> None:
+    """Audit a sign-in event that did not go through `authenticate` (sign-out, OIDC, kiosk, expiry)."""
+    with engine.begin() as conn:
+        record(conn, actor, action, "user", actor.username, detail, at=now)
+
+
+# --- user management -----------------------------------------------------------------------
+
+def _grid_exists(conn: Connection, code: str) -> bool:
+    g = Grid.__table__
+    any_grid = conn.execute(select(g.c.id).limit(1)).first()
+    if any_grid is None:
+        return True  # an empty database: grids come later
+    return conn.execute(select(g.c.id).where(g.c.code == code).limit(1)).first() is not None
+
+
+def _find(conn: Connection, username: str):
+    t = User.__table__
+    row = conn.execute(select(t).where(t.c.username == username)).first()
+    if row is None:
+        raise AuthError(f"用户“{username}”不存在。")
+    return row
+
+
+def add_user(engine: Engine, actor: Actor, username: str, role: str, password: str | None = None,
+             grid_code: str | None = None, display_name: str | None = None,
+             now: datetime | None = None) -> str:
+    """Create a user; returns the password (generated when not given). Raises AuthError on bad input."""
+    require(actor, "user.manage")
+    username = (username or "").strip()
+    if not username or len(username) > MAX_USERNAME_LENGTH or any(c.isspace() for c in username):
+        raise AuthError(f"用户名须为 1–{MAX_USERNAME_LENGTH} 个字符，且不含空格。")
+    if role not in ROLES:
+        raise AuthError(f"角色必须是：{'、'.join(ROLES)}。")
+    grid_code = (grid_code or "").strip() or None
+    if role in OWN_GRID_ROLES and not grid_code:
+        raise AuthError(f"{role}必须指定所属网格（--grid）。")
+    if role not in OWN_GRID_ROLES:
+        grid_code = None
+    password = password or generate_password()
+    _check_password(password)
+    now = now or datetime.now()
+    t = User.__table__
+    with engine.begin() as conn:
+        if conn.execute(select(t.c.id).where(t.c.username == username)).first() is not None:
+            raise AuthError(f"用户“{username}”已存在。")
+        if grid_code and not _grid_exists(conn, grid_code):
+            raise AuthError(f"网格“{grid_code}”不存在。")
+        conn.execute(t.insert().values(username=username, display_name=display_name or None,
+                                       password_hash=hash_password(password), role=role, grid_code=grid_code,
+                                       disabled=False, failed_attempts=0, created_at=now))
+        record(conn, actor, "user.add", "user", username, {"role": role, "grid": grid_code}, at=now)
+    return password
+
+
+def set_disabled(engine: Engine, actor: Actor, username: str, disabled: bool, now: datetime | None = None) -> None:
+    """Disable (signs the user out at their next click) or enable a user."""
+    require(actor, "user.manage")
+    if disabled and username == actor.username:
+        raise AuthError("不能停用自己的账户。")
+    t = User.__table__
+    with engine.begin() as conn:
+        row = _find(conn, username)
+        values = {"disabled": disabled}
+        if not disabled:
+            values.update(failed_attempts=0, locked_until=None)
+        conn.execute(t.update().where(t.c.id == row.id).values(**values))
+        record(conn, actor, "user.disable" if disabled else "user.enable", "user", username, None, at=now)
+
+
+def reset_password(engine: Engine, actor: Actor, username: str, password: str | None = None,
+                   now: datetime | None = None) -> str:
+    """Set a new password (generated when not given) and lift any lock; returns the password."""
+    require(actor, "user.manage")
+    password = password or generate_password()
+    _check_password(password)
+    t = User.__table__
+    with engine.begin() as conn:
+        row = _find(conn, username)
+        conn.execute(t.update().where(t.c.id == row.id).values(
+            password_hash=hash_password(password), failed_attempts=0, locked_until=None))
+        record(conn, actor, "user.reset_password", "user", username, None, at=now)
+    return password
+
+
+USER_COLUMNS = {"username": "用户名", "display_name": "姓名", "role": "角色", "grid_code": "网格",
+                "disabled": "已停用", "failed_attempts": "连续错误", "locked_until": "锁定至",
+                "last_login_at": "最近登录", "created_at": "创建时间"}
+
+
+def list_users(engine: Engine) -> pd.DataFrame:
+    """Every user (no password hashes), by username."""
+    t = User.__table__
+    cols = [t.c[name] for name in USER_COLUMNS]
+    with engine.connect() as conn:
+        rows = conn.execute(select(*cols).order_by(t.c.username)).all()
+    return pd.DataFrame(rows, columns=list(USER_COLUMNS))
+
+
+def user_count(engine: Engine) -> int:
+    t = User.__table__
+    with engine.connect() as conn:
+        return len(conn.execute(select(t.c.id).limit(1)).all())
+
+
+# --- demo users ----------------------------------------------------------------------------
+
+DEMO_USERS = (  # username, role, grid, display name
+    ("admin", ADMIN, None, "系统管理员"),
+    ("leader", LEADER, None, "市创城办领导"),
+    ("gridchief", GRID_CHIEF, "DC-01", "DC-01 网格长"),
+    ("verifier", VERIFIER, None, "核查员"),
+    ("planner", PLANNER, None, "规划员"),
+)
+GRID_WORKER_DEMO = ("gridworker", GRID_WORKER, "DC-01", "DC-01 网格员")
+
+
+def demo_users_file() -> Path:
+    """Where `ensure_demo_users` writes the passwords (GRIDMAP_DEMO_USERS_FILE, default data/demo_users.txt)."""
+    path = Path(setting("GRIDMAP_DEMO_USERS_FILE", str(DATA_DIR / "demo_users.txt")))
+    return path if path.is_absolute() else DATA_DIR.parent / path
+
+
+def ensure_demo_users(engine: Engine, actor: Actor | None = None) -> list[tuple[str, str, str]]:
+    """When the users table is empty, create one demo user per role with random passwords.
+
+    Returns [(username, role, password)] (empty when users exist already) and writes them to
+    `demo_users_file()` (mode 600; gitignored) so they can be read once and the file deleted.
+    """
+    if user_count(engine):
+        return []
+    actor = actor or Actor.system("示范数据")
+    with engine.connect() as conn:  # DC-01 in the demo city, else the first grid there is
+        g = Grid.__table__
+        first = conn.execute(select(g.c.code).order_by(g.c.code).limit(1)).scalar()
+        demo_grid = "DC-01" if first is None or _grid_exists(conn, "DC-01") else first
+    made = []
+    for username, role, grid, name in DEMO_USERS + (GRID_WORKER_DEMO,):
+        if grid:
+            grid, name = demo_grid, name.replace("DC-01", demo_grid)
+        made.append((username, role, add_user(engine, actor, username, role, grid_code=grid, display_name=name)))
+    path = demo_users_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["# 示范账户（仅用于演示；登录后请在“系统管理”中重置密码，然后删除本文件）",
+             *(f"{u}\t{r}\t{p}" for u, r, p in made)]
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return made

@@ -1,0 +1,93 @@
+"""Read-only kiosk tokens for the wall screen (大屏): ``http://host:8501/?kiosk=<token>``.
+
+A token opens the wall page and nothing else: the app registers only that page for a kiosk
+session, and the kiosk identity (`KIOSK_ACTOR`, role 大屏) is in no row of
+`gis.people.permissions.ACTIONS`, so every write function refuses it.
+
+Tokens come from two places:
+- the setting GRIDMAP_KIOSK_TOKENS (comma-separated, each at least 16 characters), for
+  deployments configured through secrets.toml / the environment;
+- `create()` (CLI ``python -m gis kiosk create NAME`` or the admin page): a random token shown
+  once, stored only as its SHA-256, revocable by name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from gis.people.audit import record
+from gis.people.auth import AuthError
+from gis.config import setting
+from gis.db.models import KioskToken
+from gis.people.permissions import KIOSK, Actor, require
+
+KIOSK_ACTOR = Actor(username="大屏", role=KIOSK)
+MIN_TOKEN_LENGTH = 16
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def configured_tokens() -> list[str]:
+    """Tokens from GRIDMAP_KIOSK_TOKENS (too short ones are ignored)."""
+    raw = setting("GRIDMAP_KIOSK_TOKENS", "") or ""
+    return [t for t in (s.strip() for s in raw.split(",")) if len(t) >= MIN_TOKEN_LENGTH]
+
+
+def valid(engine: Engine, token: str | None) -> bool:
+    """True when `token` is a configured token or a stored, unrevoked one."""
+    if not token or len(token) < MIN_TOKEN_LENGTH or len(token) > 256:
+        return False
+    if any(hmac.compare_digest(token.encode(), t.encode()) for t in configured_tokens()):
+        return True
+    t = KioskToken.__table__
+    with engine.connect() as conn:
+        row = conn.execute(select(t.c.id).where(t.c.token_hash == _digest(token), t.c.revoked_at.is_(None))).first()
+    return row is not None
+
+
+def create(engine: Engine, actor: Actor, name: str, now: datetime | None = None) -> str:
+    """A new token named `name`; returns it (shown once: only its hash is kept)."""
+    require(actor, "user.manage")
+    name = (name or "").strip()
+    if not name or len(name) > 64:
+        raise AuthError("令牌名称须为 1–64 个字符。")
+    token = secrets.token_urlsafe(24)
+    now = now or datetime.now()
+    t = KioskToken.__table__
+    with engine.begin() as conn:
+        if conn.execute(select(t.c.id).where(t.c.name == name)).first() is not None:
+            raise AuthError(f"令牌“{name}”已存在。")
+        conn.execute(t.insert().values(name=name, token_hash=_digest(token), created_at=now,
+                                       created_by=actor.username))
+        record(conn, actor, "kiosk.create", "kiosk", name, None, at=now)
+    return token
+
+
+def revoke(engine: Engine, actor: Actor, name: str, now: datetime | None = None) -> None:
+    """Revoke the token named `name`: wall screens using it drop to the sign-in page."""
+    require(actor, "user.manage")
+    now = now or datetime.now()
+    t = KioskToken.__table__
+    with engine.begin() as conn:
+        row = conn.execute(select(t.c.id).where(t.c.name == name, t.c.revoked_at.is_(None))).first()
+        if row is None:
+            raise AuthError(f"没有名为“{name}”的有效令牌。")
+        conn.execute(t.update().where(t.c.id == row.id).values(revoked_at=now))
+        record(conn, actor, "kiosk.revoke", "kiosk", name, None, at=now)
+
+
+def list_tokens(engine: Engine) -> pd.DataFrame:
+    """Stored tokens (never the tokens themselves): name, created_at, created_by, revoked_at."""
+    t = KioskToken.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(select(t.c.name, t.c.created_at, t.c.created_by, t.c.revoked_at)
+                            .order_by(t.c.created_at, t.c.id)).all()
+    return pd.DataFrame(rows, columns=["name", "created_at", "created_by", "revoked_at"])

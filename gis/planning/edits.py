@@ -1,0 +1,306 @@
+"""Edit operations on a candidate grid layer (网格规划): each takes a layer and returns a new one.
+
+A *candidate layer* is a WGS84 GeoDataFrame with ``code``, ``name``, ``subdistrict`` and
+``geometry`` (MultiPolygon), one row per grid — what a draft version will hold. Nothing here
+touches the database: `gis.planning.versions` saves a candidate, `gis.planning.topology` checks it,
+`gis.planning.impact` says what it changes.
+
+- `replace_geometry`: a grid's new outline (edited vertices, or a drawn replacement);
+- `add_grid`: a newly drawn grid;
+- `split_grid`: cut a grid in two along a drawn line (area preserved);
+- `merge_grids`: two adjacent grids become one (area preserved);
+- `read_boundary_file` / `apply_file`: a boundary file made in QGIS (GeoPackage, zipped
+  Shapefile, GeoJSON).
+
+Drawn shapes are snapped to the neighbouring grids (`gis.planning.snapping`, default 5 m) and the
+overlap is removed by differencing, the neighbours giving way.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import LineString, MultiPolygon
+
+from gis.planning import snapping
+from gis.geo.crs import from_metric, polygonal, to_metric
+
+COLUMNS = ["code", "name", "subdistrict"]
+SPLIT_EXTEND_M = 10.0  # a split line is extended by this much at both ends, to cross the boundary
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+CODE_ALIASES = ("code", "编号", "网格编号", "grid_code", "CODE", "Code", "wgbh")
+NAME_ALIASES = ("name", "名称", "网格名称", "NAME", "Name", "wgmc")
+SUBDISTRICT_ALIASES = ("subdistrict", "subdistric", "街道", "所属街道", "SUBDISTRICT", "jd")  # subdistric: Shapefile
+
+
+class PlanningError(ValueError):
+    """An edit that cannot be done; the message is for the planner (Chinese)."""
+
+
+def candidate_from(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A clean candidate layer (code, name, subdistrict, MultiPolygon geometry in WGS84) from any grid frame."""
+    out = gpd.GeoDataFrame(
+        {c: (gdf[c].astype(object).where(gdf[c].notna(), "") if c in gdf else "") for c in COLUMNS},
+        geometry=gpd.GeoSeries(_multi(gdf.geometry.to_numpy()), crs="EPSG:4326"), crs="EPSG:4326")
+    out["code"] = out["code"].astype(str)
+    return out.reset_index(drop=True)
+
+
+def _multi(geoms) -> np.ndarray:
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    for i, g in enumerate(geoms):
+        if g is not None and g.geom_type == "Polygon":
+            out[i] = MultiPolygon([g])
+    return out
+
+
+def _index(layer: gpd.GeoDataFrame, code: str) -> int:
+    hits = np.flatnonzero(layer["code"].to_numpy() == code)
+    if len(hits) == 0:
+        raise PlanningError(f"没有编号为 {code} 的网格。")
+    return int(hits[0])
+
+
+def _polygon_of(geom):
+    """A drawn shape as a valid MultiPolygon, or a PlanningError."""
+    if geom is None or geom.is_empty:
+        raise PlanningError("绘制的图形为空。")
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise PlanningError("请绘制多边形（面），不是线或点。")
+    fixed = polygonal([geom])[0]
+    if fixed.is_empty:
+        raise PlanningError("绘制的多边形没有面积。")
+    return fixed
+
+
+def next_code(codes) -> str:
+    """The next free grid code after the highest numbered one: DC-61 → DC-62, T-04 → T-05."""
+    best = None
+    for code in codes:
+        m = re.match(r"^(.*?)(\d+)$", str(code))
+        if m and (best is None or int(m.group(2)) > int(best.group(2))):
+            best = m
+    if best is None:
+        return f"G-{len(list(codes)) + 1:02d}"
+    prefix, digits = best.group(1), best.group(2)
+    taken = set(map(str, codes))
+    n = int(digits) + 1
+    while f"{prefix}{n:0{len(digits)}d}" in taken:
+        n += 1
+    return f"{prefix}{n:0{len(digits)}d}"
+
+
+def _with_geoms(layer: gpd.GeoDataFrame, geoms: np.ndarray) -> gpd.GeoDataFrame:
+    out = layer.copy()
+    out["geometry"] = gpd.GeoSeries(_multi(geoms), index=out.index, crs="EPSG:4326")
+    return out
+
+
+def _fit_into(layer: gpd.GeoDataFrame, i: int | None, geom, tolerance_m: float, neighbours_yield: bool):
+    """Geometries of `layer` with `geom` snapped and fitted in at row `i` (None: appended)."""
+    geoms = layer.geometry.to_numpy().copy()
+    others = np.ones(len(geoms), dtype=bool)
+    if i is not None:
+        others[i] = False
+    new, fitted = snapping.fit(geom, geoms[others], tolerance_m, neighbours_yield)
+    if new.is_empty:
+        raise PlanningError("图形完全落在其他网格内，吸附和去除重叠后没有剩余面积。")
+    swallowed = [str(c) for c, g in zip(layer["code"].to_numpy()[others], fitted) if g.is_empty]
+    if swallowed:
+        raise PlanningError(f"新图形完全覆盖了网格 {'、'.join(swallowed)}；如需合并网格，请使用“合并网格”。")
+    geoms[others] = fitted
+    return new, geoms
+
+
+def replace_geometry(layer: gpd.GeoDataFrame, code: str, geom, tolerance_m: float = snapping.DEFAULT_TOLERANCE_M,
+                     neighbours_yield: bool = True) -> gpd.GeoDataFrame:
+    """`layer` with grid `code` redrawn as `geom` (snapped; neighbours give way unless told otherwise)."""
+    i = _index(layer, code)
+    new, geoms = _fit_into(layer, i, _polygon_of(geom), tolerance_m, neighbours_yield)
+    geoms[i] = new
+    return _with_geoms(layer, geoms)
+
+
+def add_grid(layer: gpd.GeoDataFrame, geom, code: str | None = None, name: str | None = None,
+             subdistrict: str | None = None, tolerance_m: float = snapping.DEFAULT_TOLERANCE_M,
+             neighbours_yield: bool = True) -> gpd.GeoDataFrame:
+    """`layer` with a new grid drawn as `geom`. Code defaults to the next free one; the sub-district
+    to that of the grid it takes most area from."""
+    code = (code or "").strip() or next_code(layer["code"])
+    if code in set(layer["code"]):
+        raise PlanningError(f"编号 {code} 已被使用。")
+    geom = _polygon_of(geom)
+    if not subdistrict and len(layer):
+        overlap = shapely.area(shapely.intersection(layer.geometry.to_numpy(), geom))
+        subdistrict = str(layer["subdistrict"].iloc[int(np.argmax(overlap))]) if overlap.max() > 0 else ""
+    new, geoms = _fit_into(layer, None, geom, tolerance_m, neighbours_yield)
+    out = _with_geoms(layer, geoms)
+    row = gpd.GeoDataFrame({"code": [code], "name": [name or f"{code}网格"], "subdistrict": [subdistrict or ""]},
+                           geometry=gpd.GeoSeries(_multi([new]), crs="EPSG:4326"), crs="EPSG:4326")
+    return pd.concat([out, row], ignore_index=True)
+
+
+def _extend(line: LineString, metres: float) -> LineString:
+    """`line` (WGS84) lengthened by `metres` at both ends along its end segments."""
+    m = shapely.get_coordinates(to_metric(line))
+    for end, nxt in ((0, 1), (-1, -2)):
+        d = m[end] - m[nxt]
+        norm = np.hypot(*d)
+        if norm > 0:
+            m[end] = m[end] + d / norm * metres
+    return from_metric(LineString(m))
+
+
+def split_grid(layer: gpd.GeoDataFrame, code: str, line, new_code: str | None = None,
+               new_name: str | None = None) -> gpd.GeoDataFrame:
+    """`layer` with grid `code` cut along `line`: the largest piece keeps the code, the rest form
+    new grid(s). The total area is unchanged."""
+    if line is None or line.geom_type not in ("LineString", "MultiLineString"):
+        raise PlanningError("请绘制一条分割线（折线）。")
+    i = _index(layer, code)
+    grid = layer.geometry.iloc[i]
+    lines = [_extend(part, SPLIT_EXTEND_M) for part in shapely.get_parts(line)]
+    edges = shapely.union_all([shapely.boundary(grid), *lines])
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(edges)))
+    inside = faces[shapely.within(shapely.point_on_surface(faces), grid)] if len(faces) else faces
+    if len(inside) < 2:
+        raise PlanningError(f"分割线没有完整穿过网格 {code}：请让线的两端都画到网格边界之外。")
+    areas = shapely.area(to_metric(inside))
+    order = np.argsort(-areas)
+    keep = shapely.union_all(inside[order[:1]])
+    rest = inside[order[1:]]
+    # pieces that lie on the same side form one new grid (the usual case is exactly two pieces)
+    new = shapely.union_all(rest)
+    geoms = layer.geometry.to_numpy().copy()
+    geoms[i] = keep
+    out = _with_geoms(layer, geoms)
+    new_code = (new_code or "").strip() or next_code(layer["code"])
+    if new_code in set(layer["code"]):
+        raise PlanningError(f"编号 {new_code} 已被使用。")
+    row = gpd.GeoDataFrame({"code": [new_code], "name": [new_name or f"{layer['name'].iloc[i]}（分）"],
+                            "subdistrict": [layer["subdistrict"].iloc[i]]},
+                           geometry=gpd.GeoSeries(_multi([new]), crs="EPSG:4326"), crs="EPSG:4326")
+    return pd.concat([out, row], ignore_index=True)
+
+
+def merge_grids(layer: gpd.GeoDataFrame, code: str, other: str) -> gpd.GeoDataFrame:
+    """`layer` with grid `other` merged into grid `code` (which keeps its code and name).
+
+    The two must share an edge (touching at a point is not enough). The total area is unchanged.
+    """
+    if code == other:
+        raise PlanningError("请选择两个不同的网格。")
+    i, j = _index(layer, code), _index(layer, other)
+    a, b = layer.geometry.iloc[i], layer.geometry.iloc[j]
+    shared = shapely.length(to_metric(shapely.intersection(shapely.boundary(a), shapely.boundary(b))))
+    if shared < 1.0 and not shapely.relate_pattern(a, b, "T********"):
+        raise PlanningError(f"网格 {code} 与 {other} 不相邻（没有公共边），不能合并。")
+    geoms = layer.geometry.to_numpy().copy()
+    geoms[i] = polygonal([shapely.union(a, b)])[0]
+    out = _with_geoms(layer, geoms)
+    return out.drop(index=out.index[j]).reset_index(drop=True)
+
+
+def _pick(columns, aliases) -> str | None:
+    for name in aliases:
+        if name in columns:
+            return name
+    return None
+
+
+def read_boundary_file(path: str | Path, source: str = "wgs84") -> gpd.GeoDataFrame:
+    """Grids from a GeoPackage, a Shapefile (or a .zip holding one) or a GeoJSON, as a candidate layer.
+
+    Read with pyogrio. A declared projected CRS is reprojected to WGS84; lon/lat data is taken as
+    `source` (``wgs84``, ``gcj02`` or ``bd09``) and converted by `gis.geo.china`. The code column
+    may be called code / 编号 / 网格编号, the name name / 名称, the sub-district subdistrict / 街道.
+    """
+    from gis.geo import china
+
+    path = Path(path)
+    if not path.is_file():
+        raise PlanningError(f"找不到文件：{path}")
+    target = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
+    try:
+        gdf = gpd.read_file(target, engine="pyogrio")
+    except Exception as exc:  # pyogrio raises DataSourceError & co.
+        raise PlanningError(f"无法读取边界文件 {path.name}：{exc}") from exc
+    if len(gdf) == 0:
+        raise PlanningError(f"边界文件 {path.name} 中没有要素。")
+    code_col = _pick(gdf.columns, CODE_ALIASES)
+    if code_col is None:
+        raise PlanningError(f"边界文件 {path.name} 缺少网格编号字段（code / 编号 / 网格编号）。")
+    if gdf.crs is not None and not gdf.crs.is_geographic:
+        gdf = gdf.to_crs("EPSG:4326")
+        source = "wgs84"
+    gdf = china.to_wgs84(gdf, source)
+    renamed = gdf.rename(columns={code_col: "code",
+                                  **({c: "name"} if (c := _pick(gdf.columns, NAME_ALIASES)) else {}),
+                                  **({c: "subdistrict"} if (c := _pick(gdf.columns, SUBDISTRICT_ALIASES)) else {})})
+    return candidate_from(renamed)
+
+
+def read_upload(data: bytes, filename: str, source: str = "wgs84") -> gpd.GeoDataFrame:
+    """`read_boundary_file` for an uploaded file's bytes (size-limited to MAX_UPLOAD_BYTES)."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise PlanningError(f"文件过大（{len(data) / 1e6:.1f} MB），上限 {MAX_UPLOAD_BYTES // 2**20} MB。")
+    suffix = Path(filename).suffix.lower()
+    if suffix not in (".gpkg", ".geojson", ".json", ".zip", ".shp"):
+        raise PlanningError("请上传 GeoPackage (.gpkg)、Shapefile 压缩包 (.zip) 或 GeoJSON (.geojson) 文件。")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(data)
+        if suffix == ".zip":
+            with zipfile.ZipFile(path) as zf:
+                if not any(n.lower().endswith(".shp") for n in zf.namelist()):
+                    raise PlanningError("压缩包中没有 .shp 文件。")
+        return read_boundary_file(path, source)
+
+
+def apply_file(layer: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, whole_layer: bool = False) -> gpd.GeoDataFrame:
+    """`layer` updated from a boundary file: grids with a known code get the file's geometry (and name
+    / sub-district when given), new codes are added; with `whole_layer`, grids missing from the file go."""
+    grids = candidate_from(grids)
+    if whole_layer:
+        base = layer.set_index("code")
+        for col in ("name", "subdistrict"):
+            missing = grids[col].astype(str) == ""
+            grids.loc[missing, col] = grids.loc[missing, "code"].map(base[col]).fillna("")
+        return grids.reset_index(drop=True)
+    out = layer.copy().set_index("code")
+    for row in grids.itertuples(index=False):
+        if row.code in out.index:
+            out.loc[row.code, "geometry"] = row.geometry
+            for col in ("name", "subdistrict"):
+                if getattr(row, col):
+                    out.loc[row.code, col] = getattr(row, col)
+        else:
+            out.loc[row.code, ["name", "subdistrict", "geometry"]] = [row.name or f"{row.code}网格", row.subdistrict,
+                                                                       row.geometry]
+    out = out.reset_index()
+    return candidate_from(gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326"))
+
+
+def changed_codes(candidate: gpd.GeoDataFrame, base: gpd.GeoDataFrame) -> dict[str, list[str]]:
+    """What differs from `base`: codes ``added``, ``removed`` and ``changed`` (geometry, name or sub-district)."""
+    cand = candidate.set_index("code")
+    old = base.set_index("code")
+    added = [c for c in cand.index if c not in old.index]
+    removed = [c for c in old.index if c not in cand.index]
+    both = [c for c in cand.index if c in old.index]
+    wkb_new = shapely.to_wkb(cand.loc[both].geometry.to_numpy()) if both else []
+    wkb_old = shapely.to_wkb(old.loc[both].geometry.to_numpy()) if both else []
+    attrs = [col for col in ("name", "subdistrict") if col in cand and col in old]
+    same_attrs = np.ones(len(both), dtype=bool)
+    for col in attrs:
+        same_attrs &= cand.loc[both, col].astype(str).to_numpy() == old.loc[both, col].astype(str).to_numpy()
+    changed = [c for c, a, b, same in zip(both, wkb_new, wkb_old, same_attrs) if a != b or not same]
+    return {"added": added, "removed": removed, "changed": changed}

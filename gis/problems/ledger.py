@@ -1,0 +1,386 @@
+"""网格详情: one grid's data — its problem ledger (问题台账), areas, responsibility card, lost points.
+
+Plain values in, DataFrames / GeoDataFrames out; no Streamlit here (pages reach these through
+`pages.cache`). A grid is named by its code (``DC-07``); problems and inspections are attributed
+to grid rows of the layer in force when they were written, so a grid's records are those of
+every grid row carrying its code (`grid_row_ids`). Overdue and the 反馈不过夜 clock are computed
+at `now`, never read from the database.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, Engine, case, func, select
+
+from gis.geo.areas import current_layer_id, grid_layer
+from gis.geo.assign import points_in_polygons
+from gis.db.models import (
+    OPEN_STATUSES, SRID, Assignment, Compound, Grid, Inspection, InspectionPoint, Person, Problem, ProblemEvent, Standard, Street, Unit,
+    UrbanVillage,
+)
+from gis.db.store import read_frame
+from gis.problems.workflow import ack_state, is_overdue, overdue_clause
+
+ROLE_ORDER = ("帮包市级领导", "帮包县级领导", "网格长", "网格员", "责任单位")
+AREA_KINDS = {"compound": Compound, "street": Street, "village": UrbanVillage, "point": InspectionPoint}
+KIND_LABELS = {"grid": "网格", "compound": "小区", "street": "街巷", "village": "城中村", "point": "点位"}
+
+LEDGER_COLUMNS = [
+    "code", "category", "status", "source", "description", "reported_at", "deadline", "unit_code", "unit",
+    "compound_code", "compound", "street_code", "street", "village", "acknowledged_at", "rectified_at",
+    "verified_at", "rework_count", "deduction", "standard_code", "reporter", "revision", "lon", "lat",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# The grid itself
+
+def grid_row_ids(conn: Connection, grid_code: str) -> list[int]:
+    """Ids of every grid row (all layer versions) with this code."""
+    g = Grid.__table__
+    return [r[0] for r in conn.execute(select(g.c.id).where(g.c.code == grid_code)).all()]
+
+
+def grid_info(engine: Engine, grid_code: str) -> gpd.GeoDataFrame:
+    """The grid of the current layer with this code (one row, or empty): id, code, name, subdistrict, area_m2."""
+    g = Grid.__table__
+    with engine.connect() as conn:
+        layer_id = current_layer_id(conn)
+        return read_frame(conn, g, (g.c.layer_id == layer_id) & (g.c.code == grid_code),
+                          ["id", "code", "name", "subdistrict", "area_m2"])
+
+
+# ---------------------------------------------------------------------------------------------
+# 问题台账
+
+def _as_list(value) -> list | None:
+    if value is None or (isinstance(value, (list, tuple, set)) and len(value) == 0):
+        return None
+    return list(value) if isinstance(value, (list, tuple, set)) else [value]
+
+
+LEDGER_LIMIT = 2000  # rows the page shows (newest first); counts and downloads cover every row
+
+
+def _conditions(conn: Connection, grid_code: str, status=None, category=None, source=None,
+                overdue: bool | None = None, date_from: date | None = None, date_to: date | None = None,
+                compound: str | None = None, street: str | None = None, now: datetime | None = None) -> list:
+    """WHERE conditions on `problems` alone (no join needed) for the ledger filters."""
+    p, c, s = Problem.__table__, Compound.__table__, Street.__table__
+    ids = grid_row_ids(conn, grid_code) or [-1]
+    statuses = _as_list(status)
+    if overdue is True or (statuses and set(statuses) <= set(OPEN_STATUSES)):
+        # Only open problems: they are few (a few thousand in a city of a million), so let the
+        # database walk the (status, deadline) index instead of all of the grid's rows. ``+ 0``
+        # keeps both planners (SQLite has no statistics) off the grid index for this query.
+        where = [(p.c.grid_id + 0).in_(ids)]
+    else:
+        where = [p.c.grid_id.in_(ids)]
+    for column, value in ((p.c.status, status), (p.c.category, category), (p.c.source, source)):
+        values = _as_list(value)
+        if values:
+            where.append(column.in_(values))
+    if overdue is True:
+        where.append(overdue_clause(now))
+    elif overdue is False:
+        where.append(~overdue_clause(now))
+    if date_from is not None:
+        where.append(p.c.reported_at >= datetime.combine(date_from, datetime.min.time()))
+    if date_to is not None:
+        where.append(p.c.reported_at < datetime.combine(date_to + timedelta(days=1), datetime.min.time()))
+    if compound:
+        where.append(p.c.compound_id == select(c.c.id).where(c.c.code == compound).scalar_subquery())
+    if street:
+        where.append(p.c.street_id == select(s.c.id).where(s.c.code == street).scalar_subquery())
+    return where
+
+
+def ledger(engine: Engine, grid_code: str, status=None, category=None, source=None, overdue: bool | None = None,
+           date_from: date | None = None, date_to: date | None = None, compound: str | None = None,
+           street: str | None = None, now: datetime | None = None, limit: int | None = None) -> pd.DataFrame:
+    """The grid's problems, newest first (at most `limit`), with names of their unit and areas,
+    plus computed ``overdue`` (bool) and ``ack`` (the 反馈不过夜 state).
+
+    Filters: `status`, `category`, `source` (a value or a list), `overdue` (True/False),
+    `date_from`/`date_to` (report date, inclusive), `compound` / `street` (area code).
+    """
+    now = now or datetime.now()
+    p, u, c, s, v = (Problem.__table__, Unit.__table__, Compound.__table__, Street.__table__,
+                     UrbanVillage.__table__)
+    cols = [p.c.code, p.c.category, p.c.status, p.c.source, p.c.description, p.c.reported_at, p.c.deadline,
+            u.c.code.label("unit_code"), u.c.name.label("unit"), c.c.code.label("compound_code"),
+            c.c.name.label("compound"), s.c.code.label("street_code"), s.c.name.label("street"),
+            v.c.name.label("village"), p.c.acknowledged_at, p.c.rectified_at, p.c.verified_at, p.c.rework_count,
+            p.c.deduction, p.c.standard_code, p.c.reporter, p.c.revision, p.c.lon, p.c.lat]
+    joined = (p.outerjoin(u, p.c.unit_id == u.c.id).outerjoin(c, p.c.compound_id == c.c.id)
+              .outerjoin(s, p.c.street_id == s.c.id).outerjoin(v, p.c.village_id == v.c.id))
+    with engine.connect() as conn:
+        where = _conditions(conn, grid_code, status, category, source, overdue, date_from, date_to, compound,
+                            street, now)
+        stmt = select(*cols).select_from(joined).where(*where).order_by(p.c.reported_at.desc(), p.c.id.desc())
+        if limit:
+            stmt = stmt.limit(limit)
+        rows = conn.execute(stmt).all()
+    df = pd.DataFrame([tuple(r) for r in rows], columns=LEDGER_COLUMNS)
+    for col in ("reported_at", "deadline", "acknowledged_at", "rectified_at", "verified_at"):
+        df[col] = pd.to_datetime(df[col])
+    df["overdue"] = is_overdue(df["status"], df["deadline"], now) if len(df) else pd.Series(dtype=bool)
+    df["ack"] = ack_state(df["reported_at"], df["acknowledged_at"], now) if len(df) else pd.Series(dtype=object)
+    return df
+
+
+def ledger_counts(engine: Engine, grid_code: str, now: datetime | None = None, **filters) -> dict[str, int]:
+    """Counted in SQL over every matching problem (filters as for `ledger`): total, open, overdue."""
+    now = now or datetime.now()
+    p = Problem.__table__
+    wanted = _as_list(filters.pop("status", None))
+    open_wanted = [s_ for s_ in (wanted or OPEN_STATUSES) if s_ in OPEN_STATUSES]
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).where(
+            *_conditions(conn, grid_code, status=wanted, now=now, **filters))).scalar()
+        n_open = n_overdue = 0
+        if open_wanted:  # counted over the open problems only (see `_conditions`)
+            n_open, n_overdue = conn.execute(select(
+                func.count(), func.sum(case((p.c.deadline < now, 1), else_=0)),
+            ).where(*_conditions(conn, grid_code, status=open_wanted, now=now, **filters))).one()
+    return {"total": int(total or 0), "open": int(n_open or 0), "overdue": int(n_overdue or 0)}
+
+
+def problem_detail(engine: Engine, code: str, now: datetime | None = None) -> dict | None:
+    """One problem with names, its grid code, computed overdue / ack state, and its history."""
+    now = now or datetime.now()
+    p, u, c, s, v, g = (Problem.__table__, Unit.__table__, Compound.__table__, Street.__table__,
+                        UrbanVillage.__table__, Grid.__table__)
+    stmt = (select(p, u.c.code.label("unit_code"), u.c.name.label("unit"), u.c.phone.label("unit_phone"),
+                   c.c.name.label("compound"), s.c.name.label("street"), v.c.name.label("village"),
+                   g.c.code.label("grid_code"), g.c.name.label("grid_name"))
+            .select_from(p.outerjoin(u, p.c.unit_id == u.c.id).outerjoin(c, p.c.compound_id == c.c.id)
+                         .outerjoin(s, p.c.street_id == s.c.id).outerjoin(v, p.c.village_id == v.c.id)
+                         .outerjoin(g, p.c.grid_id == g.c.id))
+            .where(p.c.code == code))
+    with engine.connect() as conn:
+        row = conn.execute(stmt).mappings().first()
+        if row is None:
+            return None
+        detail = {k: v for k, v in row.items() if k != "geom"}
+        detail["history"] = _history(conn, detail["id"])
+    detail["overdue"] = bool(is_overdue(detail["status"], detail["deadline"], now))
+    detail["ack"] = ack_state(detail["reported_at"], detail["acknowledged_at"], now)
+    return detail
+
+
+def _history(conn: Connection, problem_id: int) -> pd.DataFrame:
+    e, u = ProblemEvent.__table__, Unit.__table__
+    rows = conn.execute(select(e.c.at, e.c.action, e.c.from_status, e.c.to_status, e.c.actor,
+                               u.c.name.label("unit"), e.c.note, e.c.photo_path)
+                        .select_from(e.outerjoin(u, e.c.unit_id == u.c.id))
+                        .where(e.c.problem_id == problem_id).order_by(e.c.at, e.c.id)).all()
+    return pd.DataFrame(rows, columns=["at", "action", "from_status", "to_status", "actor", "unit", "note", "photo_path"])
+
+
+def problem_history(engine: Engine, code: str) -> pd.DataFrame:
+    """Every step of a problem: at, action, from_status, to_status, actor, unit, note, photo_path."""
+    p = Problem.__table__
+    with engine.connect() as conn:
+        pid = conn.execute(select(p.c.id).where(p.c.code == code)).scalar()
+        return _history(conn, pid if pid is not None else -1)
+
+
+def units(engine: Engine) -> pd.DataFrame:
+    """Responsible units to dispatch to: code, name, kind, phone."""
+    t = Unit.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(select(t.c.code, t.c.name, t.c.kind, t.c.phone).order_by(t.c.kind, t.c.code)).all()
+    return pd.DataFrame(rows, columns=["code", "name", "kind", "phone"])
+
+
+# ---------------------------------------------------------------------------------------------
+# The grid's areas (spatial: in the grid polygon)
+
+def grid_areas(engine: Engine, grid_code: str) -> dict[str, gpd.GeoDataFrame]:
+    """Compounds, streets, villages and inspection points in the grid (current layer polygon).
+
+    Polygons count when they overlap the grid (not merely touch it), streets when they meet it
+    (a street along a grid edge serves both sides), points when they lie in it or on its edge.
+    """
+    g = Grid.__table__
+    with engine.connect() as conn:
+        layer_id = current_layer_id(conn)
+        grid = read_frame(conn, g, (g.c.layer_id == layer_id) & (g.c.code == grid_code), ["id"])
+        if grid.empty:
+            return {kind: read_frame(conn, model.__table__, model.__table__.c.id < 0) for kind, model in AREA_KINDS.items()}
+        # Only areas whose bounding box meets the grid's are read (and parsed); shapely decides exactly.
+        box = func.ST_GeomFromText(shapely.box(*grid.total_bounds).wkt, SRID)
+        frames = {kind: read_frame(conn, model.__table__, func.ST_Intersects(model.__table__.c.geom, box))
+                  for kind, model in AREA_KINDS.items()}
+        shape, grid_id = grid.geometry.iloc[0], int(grid["id"].iloc[0])
+        pts = frames["point"].geometry.values
+        on_edge = np.asarray(pts.intersects(shape) & ~pts.within(shape))
+        owner = None
+        if on_edge.any():  # the boundary rule: a point on a shared edge belongs to the lowest grid id
+            owner = points_in_polygons(pts.x[on_edge], pts.y[on_edge], grid_layer(conn, layer_id))
+    out = {}
+    for kind, df in frames.items():
+        if kind == "point":
+            hit = np.asarray(pts.within(shape))
+            if owner is not None:
+                hit[on_edge] = owner == grid_id
+        else:
+            geoms = df.geometry.values
+            hit = geoms.intersects(shape)
+            if kind in ("compound", "village"):
+                hit &= ~geoms.touches(shape)
+        out[kind] = df[np.asarray(hit)].reset_index(drop=True)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# 责任公示: who answers for the grid and its areas
+
+def _assignments(conn: Connection, targets: list[tuple[str, str]]) -> pd.DataFrame:
+    a, p, u = Assignment.__table__, Person.__table__, Unit.__table__
+    pu = u.alias("person_unit")
+    codes = sorted({code for _, code in targets})
+    stmt = (select(a.c.target_kind, a.c.target_code, a.c.role, p.c.code.label("person_code"), p.c.name.label("person"),
+                   p.c.title, u.c.code.label("unit_code"), u.c.name.label("unit"), pu.c.name.label("person_unit"),
+                   p.c.phone.label("person_phone"), u.c.phone.label("unit_phone"), u.c.contact)
+            .select_from(a.outerjoin(p, a.c.person_id == p.c.id).outerjoin(u, a.c.unit_id == u.c.id)
+                         .outerjoin(pu, p.c.unit_id == pu.c.id))
+            .where(a.c.valid_to.is_(None), a.c.target_code.in_(codes or ["-"]))
+            .order_by(a.c.id))
+    df = pd.DataFrame(conn.execute(stmt).all(),
+                      columns=["target_kind", "target_code", "role", "person_code", "person", "title", "unit_code",
+                               "unit", "person_unit", "person_phone", "unit_phone", "contact"])
+    keys = pd.MultiIndex.from_tuples(targets) if targets else pd.MultiIndex.from_tuples([("", "")])
+    return df[pd.MultiIndex.from_frame(df[["target_kind", "target_code"]]).isin(keys)].reset_index(drop=True)
+
+
+def _people(df: pd.DataFrame) -> pd.DataFrame:
+    """Assignment rows → who: name (person, or the unit for 责任单位), title, unit, phone."""
+    is_unit = df["role"].eq("责任单位") | df["person"].isna()
+    return pd.DataFrame({
+        "role": df["role"],
+        "key": np.where(is_unit, "U:" + df["unit_code"].fillna(""), "P:" + df["person_code"].fillna("")),
+        "name": np.where(is_unit, df["unit"], df["person"]),
+        "title": np.where(is_unit, df["contact"].fillna("").map(lambda c: f"联系人 {c}" if c else ""), df["title"]),
+        "unit": np.where(is_unit, "", df["person_unit"].fillna(df["unit"])),
+        "phone": np.where(is_unit, df["unit_phone"], df["person_phone"].fillna(df["unit_phone"])),
+    })
+
+
+def responsibility(engine: Engine, grid_code: str, areas: dict[str, gpd.GeoDataFrame] | None = None) -> pd.DataFrame:
+    """The grid's responsibility card (责任公示牌): one row per (role, person or unit).
+
+    Columns: role, name, title, unit, phone, grid (True when assigned to the whole grid),
+    covers (the grid's compounds / streets / villages / points this person or unit answers for,
+    e.g. ``小区：阳光小区；街巷：双井街``), key (``P:<person code>`` or ``U:<unit code>``). Roles in the order 帮包市级领导, 帮包县级领导, 网格长, 网格员, 责任单位.
+    """
+    areas = grid_areas(engine, grid_code) if areas is None else areas
+    names = {(kind, code): name for kind, df in areas.items() for code, name in zip(df["code"], df["name"])}
+    targets = [("grid", grid_code)] + list(names)
+    with engine.connect() as conn:
+        rows = _assignments(conn, targets)
+    columns = ["role", "name", "title", "unit", "phone", "grid", "covers", "key"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    people = _people(rows)
+    people["grid"] = rows["target_kind"].eq("grid")
+    people["area"] = [names.get((k, c)) for k, c in zip(rows["target_kind"], rows["target_code"])]
+    people["area_kind"] = rows["target_kind"].map(KIND_LABELS)
+    covered = people[people["area"].notna()]
+    covers = (covered.groupby(["role", "key", "area_kind"], sort=False)["area"]
+              .agg(lambda s: "、".join(dict.fromkeys(s)))
+              .reset_index())
+    covers["text"] = covers["area_kind"] + "：" + covers["area"]
+    covers = covers.groupby(["role", "key"], sort=False)["text"].agg("；".join)
+    card = (people.groupby(["role", "key"], sort=False)
+            .agg(name=("name", "first"), title=("title", "first"), unit=("unit", "first"), phone=("phone", "first"),
+                 grid=("grid", "any"))
+            .reset_index())
+    card["covers"] = [covers.get((r, k), "") for r, k in zip(card["role"], card["key"])]
+    card["order"] = card["role"].map({r: i for i, r in enumerate(ROLE_ORDER)}).fillna(len(ROLE_ORDER))
+    card = card.sort_values(["order", "grid"], ascending=[True, False], kind="stable")
+    return card[columns].reset_index(drop=True)
+
+
+def area_responsibles(engine: Engine, kind: str, code: str) -> pd.DataFrame:
+    """Who answers for one compound / street / village / point: role, name, title, unit, phone."""
+    with engine.connect() as conn:
+        rows = _assignments(conn, [(kind, code)])
+    if rows.empty:
+        return pd.DataFrame(columns=["role", "name", "title", "unit", "phone"])
+    out = _people(rows).drop(columns="key")
+    order = out["role"].map({r: i for i, r in enumerate(ROLE_ORDER)})
+    return out.assign(_o=order).sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# 谁丢分: points lost this month, by standard and by responsible unit
+
+def month_bounds(month: date | str) -> tuple[datetime, datetime]:
+    """[first day, first day of next month) of `month` (a date in it, or 'YYYY-MM')."""
+    if isinstance(month, str):
+        month = date.fromisoformat(month + "-01") if len(month) == 7 else date.fromisoformat(month)
+    start = datetime(month.year, month.month, 1)
+    end = datetime(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return start, end
+
+
+def lost_points(engine: Engine, grid_code: str, month: date | str) -> dict[str, pd.DataFrame]:
+    """Points the grid lost in `month`.
+
+    Two sources: problems reported that month (their ``deduction``) and failed inspections that
+    month (the standard's points minus the score given). Returns
+    ``{"by_standard": [standard_code, item, content, text, problems, problem_points, failed, inspection_points, total],
+    "by_unit": [unit, problems, problem_points, failed, inspection_points, total]}``, biggest loss first.
+    A problem counts against the unit it was dispatched to (未派遣 when none yet); a failed
+    inspection against the 责任单位 of its inspection point (未明确 when none).
+    """
+    start, end = month_bounds(month)
+    p, i, st, u, pt, a = (Problem.__table__, Inspection.__table__, Standard.__table__, Unit.__table__,
+                          InspectionPoint.__table__, Assignment.__table__)
+    with engine.connect() as conn:
+        ids = grid_row_ids(conn, grid_code) or [-1]
+        probs = pd.DataFrame(conn.execute(
+            select(p.c.standard_code, u.c.name, func.count(), func.sum(p.c.deduction))
+            .select_from(p.outerjoin(u, p.c.unit_id == u.c.id))
+            .where(p.c.grid_id.in_(ids), p.c.reported_at >= start, p.c.reported_at < end)
+            .group_by(p.c.standard_code, u.c.name)).all(),
+            columns=["standard_code", "unit", "problems", "problem_points"])
+        unit_of_point = (select(a.c.target_code, func.min(a.c.unit_id).label("unit_id"))
+                         .where(a.c.target_kind == "point", a.c.role == "责任单位", a.c.valid_to.is_(None))
+                         .group_by(a.c.target_code).subquery())
+        insp = pd.DataFrame(conn.execute(
+            select(i.c.standard_code, u.c.name, func.count(), func.sum(func.coalesce(st.c.points, 0) - i.c.score))
+            .select_from(i.join(pt, i.c.point_id == pt.c.id).outerjoin(st, st.c.code == i.c.standard_code)
+                         .outerjoin(unit_of_point, unit_of_point.c.target_code == pt.c.code)
+                         .outerjoin(u, u.c.id == unit_of_point.c.unit_id))
+            .where(i.c.grid_id.in_(ids), i.c.inspected_on >= start.date(), i.c.inspected_on < end.date(),
+                   i.c.passed.is_(False))
+            .group_by(i.c.standard_code, u.c.name)).all(),
+            columns=["standard_code", "unit", "failed", "inspection_points"])
+        stds = pd.DataFrame(conn.execute(select(st.c.code, st.c.item, st.c.content, st.c.text)).all(),
+                            columns=["standard_code", "item", "content", "text"])
+    probs["unit"] = probs["unit"].fillna("未派遣")
+    insp["unit"] = insp["unit"].fillna("未明确")
+    both = pd.concat([probs, insp], ignore_index=True)
+    for col in ("problems", "problem_points", "failed", "inspection_points"):
+        both[col] = pd.to_numeric(both.get(col), errors="coerce").fillna(0)
+    both["standard_code"] = both["standard_code"].fillna("（无标准）")
+    numbers = ["problems", "problem_points", "failed", "inspection_points"]
+
+    def group(key):
+        g = both.groupby(key, as_index=False)[numbers].sum()
+        g["total"] = g["problem_points"] + g["inspection_points"]
+        for col in ("problems", "failed"):
+            g[col] = g[col].astype(int)
+        return g.sort_values(["total", key], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+    by_standard = group("standard_code").merge(stds, on="standard_code", how="left")
+    by_standard = by_standard[["standard_code", "item", "content", "text", *numbers, "total"]]
+    return {"by_standard": by_standard, "by_unit": group("unit")[["unit", *numbers, "total"]]}

@@ -1,0 +1,390 @@
+"""问题闭环: the closed loop of a problem (数字城管), with the 反馈不过夜 clock.
+
+    待派遣 ──派遣(责任单位)──▶ 整改中 ──提交整改(说明, 照片)──▶ 待核查 ──核查通过──▶ 已结案
+                                  ▲                              │
+                                  └────────── 退回 (返工 +1) ─────┘
+
+plus 签收 (acknowledge): the responsible unit confirms it has received a dispatched problem.
+反馈不过夜: a problem reported on a day must be acknowledged before midnight of that day.
+
+Every transition function takes the acting user (`Actor`), checks the permission with
+`gis.people.permissions.require`, checks the problem's ``revision`` (optimistic locking: the page
+passes the revision it showed; if someone changed the problem in between, nothing is written
+and `StaleProblem` says so), then — in ONE transaction — updates the problem (revision + 1),
+writes a `ProblemEvent` row and an audit entry. An illegal transition raises
+`IllegalTransition` with a Chinese message and changes nothing.
+
+Deadlines (整改时限) come from the ``categories`` table (`Category.deadline_hours`): a problem's
+deadline is its report time plus its category's hours. Overdue is never stored: a problem is
+overdue when it is open and its deadline has passed (`overdue_clause`, `is_overdue`).
+`now` is a parameter everywhere so tests can stand on either side of midnight.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, and_, func, select, update
+
+from gis.people import audit
+from gis.config import DATA_DIR, setting
+from gis.db.models import (
+    OPEN_STATUSES, STATUS_CHECKING, STATUS_CLOSED, STATUS_FIXING, STATUS_NEW, SOURCES, Category, Grid, Problem,
+    ProblemEvent, Unit,
+)
+from gis.people.permissions import Actor, allowed, require
+from gis.problems.writes import insert_problems, locate
+
+# ---------------------------------------------------------------------------------------------
+# The state machine
+
+DISPATCH, ACKNOWLEDGE, SUBMIT, VERIFY, RETURN, CREATE = "派遣", "签收", "提交整改", "核查通过", "退回", "上报"
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str          # Chinese name, stored in ProblemEvent.action
+    permission: str      # gis.people.permissions action
+    from_status: str
+    to_status: str
+
+
+TRANSITIONS: dict[str, Transition] = {
+    DISPATCH: Transition(DISPATCH, "problem.dispatch", STATUS_NEW, STATUS_FIXING),
+    ACKNOWLEDGE: Transition(ACKNOWLEDGE, "problem.acknowledge", STATUS_FIXING, STATUS_FIXING),
+    SUBMIT: Transition(SUBMIT, "problem.submit", STATUS_FIXING, STATUS_CHECKING),
+    VERIFY: Transition(VERIFY, "problem.verify", STATUS_CHECKING, STATUS_CLOSED),
+    RETURN: Transition(RETURN, "problem.return", STATUS_CHECKING, STATUS_FIXING),
+}
+ACTIONS = tuple(TRANSITIONS)
+
+# Photos of a rectification (整改照片): stored by the app under data/uploads/ (GRIDMAP_UPLOAD_DIR).
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+PHOTO_TYPES = {".jpg": (b"\xff\xd8\xff",), ".png": (b"\x89PNG\r\n\x1a\n",)}
+NOTE_MAX_CHARS = 2000
+
+
+class WorkflowError(ValueError):
+    """A problem change that cannot be made; the message is shown to users as is (Chinese)."""
+
+
+class IllegalTransition(WorkflowError):
+    """The action is not allowed from the problem's current status."""
+
+
+class StaleProblem(WorkflowError):
+    """Someone else changed the problem since it was shown (optimistic locking on revision)."""
+
+
+class ProblemNotFound(WorkflowError):
+    pass
+
+
+def upload_dir() -> Path:
+    """Where rectification photos are stored (GRIDMAP_UPLOAD_DIR, default data/uploads/)."""
+    return Path(setting("GRIDMAP_UPLOAD_DIR", str(DATA_DIR / "uploads")))
+
+
+# ---------------------------------------------------------------------------------------------
+# Computed state: overdue and the 反馈不过夜 clock (never stored)
+
+def overdue_clause(now: datetime):
+    """SQL condition: the problem is open and its deadline has passed at `now`."""
+    p = Problem.__table__
+    return and_(p.c.status.in_(OPEN_STATUSES), p.c.deadline < now)
+
+
+def is_overdue(status, deadline, now: datetime) -> np.ndarray | bool:
+    """Vectorised: open and deadline < now (scalars or Series)."""
+    if isinstance(status, str):
+        return status in OPEN_STATUSES and deadline is not None and deadline < now
+    s = pd.Series(status)
+    d = pd.to_datetime(pd.Series(deadline, index=s.index))
+    return (s.isin(OPEN_STATUSES) & (d < pd.Timestamp(now))).to_numpy()
+
+
+def ack_deadline(reported_at):
+    """反馈不过夜: midnight at the end of the report day (scalar datetime or Series)."""
+    if isinstance(reported_at, datetime):
+        return datetime.combine(reported_at.date() + timedelta(days=1), time(0))
+    return pd.to_datetime(reported_at).dt.normalize() + pd.Timedelta(days=1)
+
+
+ACK_DONE, ACK_LATE, ACK_WAITING, ACK_MISSED = "按时签收", "超时签收", "待签收", "未签收超时"
+
+
+def ack_state(reported_at, acknowledged_at, now: datetime):
+    """The 反馈不过夜 clock: 按时签收 / 超时签收 / 待签收 (before midnight) / 未签收超时 (past midnight).
+
+    Scalars give a string, Series give a Series (vectorised).
+    """
+    if isinstance(reported_at, datetime):
+        due = ack_deadline(reported_at)
+        if acknowledged_at is not None and not pd.isna(acknowledged_at):
+            return ACK_DONE if acknowledged_at < due else ACK_LATE
+        return ACK_WAITING if now < due else ACK_MISSED
+    rep = pd.to_datetime(pd.Series(reported_at))
+    ack = pd.to_datetime(pd.Series(acknowledged_at, index=rep.index))
+    due = ack_deadline(rep)
+    out = np.where(ack.notna(), np.where(ack < due, ACK_DONE, ACK_LATE),
+                   np.where(pd.Timestamp(now) < due, ACK_WAITING, ACK_MISSED))
+    return pd.Series(out, index=rep.index, dtype=object)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading one problem for a change
+
+_COLUMNS = ("id", "code", "status", "revision", "unit_id", "acknowledged_at", "rework_count", "reported_at")
+
+
+def _load(conn: Connection, code: str) -> dict:
+    p, g = Problem.__table__, Grid.__table__
+    row = conn.execute(select(*[p.c[c] for c in _COLUMNS], g.c.code.label("grid_code"))
+                       .select_from(p.outerjoin(g, p.c.grid_id == g.c.id))
+                       .where(p.c.code == code)).mappings().first()
+    if row is None:
+        raise ProblemNotFound(f"问题 {code} 不存在。")
+    return dict(row)
+
+
+def legal_actions(status: str, acknowledged: bool) -> list[str]:
+    """The actions the state machine allows from `status` (ignoring who acts)."""
+    out = [a for a, t in TRANSITIONS.items() if t.from_status == status]
+    if acknowledged and ACKNOWLEDGE in out:
+        out.remove(ACKNOWLEDGE)
+    return out
+
+
+def allowed_actions(actor: Actor | None, status: str, acknowledged: bool, grid_code: str | None) -> list[str]:
+    """The actions `actor` may take on a problem now: legal for its status AND permitted for the actor."""
+    if actor is None:
+        return []
+    return [a for a in legal_actions(status, acknowledged)
+            if allowed(actor, TRANSITIONS[a].permission, grid_code)]
+
+
+def _illegal(problem: dict, t: Transition) -> IllegalTransition:
+    code, status = problem["code"], problem["status"]
+    if t.action == ACKNOWLEDGE and status == STATUS_FIXING:
+        return IllegalTransition(f"问题 {code} 已于 {problem['acknowledged_at']:%Y-%m-%d %H:%M} 签收，不能重复签收。")
+    if status == STATUS_CLOSED:
+        return IllegalTransition(f"问题 {code} 已结案，不能再“{t.action}”。")
+    possible = "、".join(legal_actions(status, problem["acknowledged_at"] is not None)) or "无"
+    return IllegalTransition(f"问题 {code} 当前状态为“{status}”，不能“{t.action}”"
+                             f"（“{t.action}”只适用于“{t.from_status}”的问题；当前可进行：{possible}）。")
+
+
+def _transition(engine: Engine, actor: Actor, code: str, action: str, expected_revision: int | None,
+                now: datetime | None, values: dict, note: str | None = None, unit_id: int | None = None,
+                photo_path: str | None = None, detail: dict | None = None,
+                check=None) -> dict:
+    t = TRANSITIONS[action]
+    now = now or datetime.now()
+    p = Problem.__table__
+    with engine.begin() as conn:
+        problem = _load(conn, code)
+        require(actor, t.permission, problem["grid_code"])
+        if expected_revision is not None and problem["revision"] != expected_revision:
+            raise StaleProblem(f"问题 {code} 已被他人修改（版本 {expected_revision} → {problem['revision']}），"
+                               "请刷新后重试。本次操作未保存。")
+        if problem["status"] != t.from_status or (action == ACKNOWLEDGE and problem["acknowledged_at"] is not None):
+            raise _illegal(problem, t)
+        if check is not None:
+            check(conn, problem)
+        new_values = values(problem) if callable(values) else values
+        result = conn.execute(
+            update(p).where(p.c.id == problem["id"], p.c.revision == problem["revision"], p.c.status == t.from_status)
+            .values(status=t.to_status, revision=p.c.revision + 1, **new_values))
+        if result.rowcount != 1:  # changed by a concurrent transaction between our read and write
+            raise StaleProblem(f"问题 {code} 正被他人同时修改，请刷新后重试。本次操作未保存。")
+        conn.execute(ProblemEvent.__table__.insert().values(
+            problem_id=problem["id"], action=t.action, from_status=t.from_status, to_status=t.to_status,
+            actor=actor.username, at=now, unit_id=unit_id if unit_id is not None else problem["unit_id"],
+            note=note, photo_path=photo_path))
+        audit.record(conn, actor, t.permission, "problem", code,
+                     {"动作": t.action, "从": t.from_status, "到": t.to_status, "版本": problem["revision"] + 1,
+                      **({"说明": note} if note else {}), **((detail(problem) if callable(detail) else detail) or {})},
+                     at=now)
+        return {"code": code, "status": t.to_status, "revision": problem["revision"] + 1}
+
+
+def _clean_note(note: str | None, required: bool, what: str) -> str | None:
+    note = (note or "").strip()
+    if required and not note:
+        raise WorkflowError(f"请填写{what}。")
+    if len(note) > NOTE_MAX_CHARS:
+        raise WorkflowError(f"{what}过长（{len(note)} 字），最多 {NOTE_MAX_CHARS} 字。")
+    return note or None
+
+
+# ---------------------------------------------------------------------------------------------
+# The transitions
+
+def dispatch(engine: Engine, actor: Actor, code: str, unit_code: str, expected_revision: int | None = None,
+             note: str | None = None, now: datetime | None = None) -> dict:
+    """派遣: 待派遣 → 整改中, to the responsible unit `unit_code`."""
+    note = _clean_note(note, False, "派遣说明")
+    u = Unit.__table__
+    with engine.connect() as conn:
+        unit = conn.execute(select(u.c.id, u.c.name).where(u.c.code == unit_code)).first()
+    if unit is None:
+        raise WorkflowError(f"责任单位 {unit_code or '（未选择）'} 不存在，请选择责任单位。")
+    return _transition(engine, actor, code, DISPATCH, expected_revision, now, {"unit_id": unit.id},
+                       note=note, unit_id=unit.id, detail={"责任单位": unit.name})
+
+
+def acknowledge(engine: Engine, actor: Actor, code: str, expected_revision: int | None = None,
+                now: datetime | None = None) -> dict:
+    """签收: the unit confirms receipt of a dispatched problem (整改中, not yet acknowledged).
+
+    The status stays 整改中; `acknowledged_at` is set. Whether it was in time (before midnight of
+    the report day, 反馈不过夜) is computed from it (`ack_state`).
+    """
+    now = now or datetime.now()
+    return _transition(engine, actor, code, ACKNOWLEDGE, expected_revision, now, {"acknowledged_at": now},
+                       detail=lambda problem: {"反馈不过夜": ack_state(problem["reported_at"], now, now)})
+
+
+def submit(engine: Engine, actor: Actor, code: str, note: str, expected_revision: int | None = None,
+           photo: bytes | None = None, photo_name: str | None = None, now: datetime | None = None,
+           photo_dir: Path | None = None) -> dict:
+    """提交整改: 整改中 → 待核查, with a note and an optional photo (JPEG/PNG, ≤ 5 MB).
+
+    The photo is stored under `photo_dir` (default `upload_dir()`) as ``<code>/<time>-<random>.<ext>``;
+    the event keeps its path relative to that folder. A submission also counts as 签收 when the
+    problem had not been acknowledged yet.
+    """
+    now = now or datetime.now()
+    note = _clean_note(note, True, "整改说明")
+    ext = check_photo(photo, photo_name) if photo else None
+    base = Path(photo_dir) if photo_dir is not None else upload_dir()
+    rel = f"{_safe(code)}/{now:%Y%m%d%H%M%S}-{secrets.token_hex(4)}{ext}" if ext else None
+    path = base / rel if rel else None
+
+    def check(conn, problem):  # permission and state are confirmed: now the file may be written
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(photo)
+
+    def values(problem):
+        return {"rectified_at": now, "acknowledged_at": problem["acknowledged_at"] or now}
+
+    try:
+        return _transition(engine, actor, code, SUBMIT, expected_revision, now, values, note=note,
+                           photo_path=rel, check=check)
+    except BaseException:
+        if path is not None and path.exists():
+            path.unlink()
+        raise
+
+
+def verify(engine: Engine, actor: Actor, code: str, expected_revision: int | None = None,
+           note: str | None = None, now: datetime | None = None) -> dict:
+    """核查通过: 待核查 → 已结案."""
+    now = now or datetime.now()
+    return _transition(engine, actor, code, VERIFY, expected_revision, now, {"verified_at": now},
+                       note=_clean_note(note, False, "核查意见"))
+
+
+def send_back(engine: Engine, actor: Actor, code: str, note: str, expected_revision: int | None = None,
+              now: datetime | None = None) -> dict:
+    """退回: 待核查 → 整改中, counted as 返工 (rework_count + 1); a reason is required."""
+    p = Problem.__table__
+    return _transition(engine, actor, code, RETURN, expected_revision, now,
+                       {"rework_count": p.c.rework_count + 1, "rectified_at": None},
+                       note=_clean_note(note, True, "退回原因"), detail={"返工": True})
+
+
+def apply(engine: Engine, actor: Actor, code: str, action: str, expected_revision: int | None = None,
+          note: str | None = None, unit_code: str | None = None, photo: bytes | None = None,
+          photo_name: str | None = None, now: datetime | None = None, photo_dir: Path | None = None) -> dict:
+    """One entry point for pages: run `action` (派遣/签收/提交整改/核查通过/退回)."""
+    if action == DISPATCH:
+        return dispatch(engine, actor, code, unit_code, expected_revision, note, now)
+    if action == ACKNOWLEDGE:
+        return acknowledge(engine, actor, code, expected_revision, now)
+    if action == SUBMIT:
+        return submit(engine, actor, code, note, expected_revision, photo, photo_name, now, photo_dir)
+    if action == VERIFY:
+        return verify(engine, actor, code, expected_revision, note, now)
+    if action == RETURN:
+        return send_back(engine, actor, code, note, expected_revision, now)
+    raise WorkflowError(f"未知操作“{action}”。")
+
+
+def check_photo(data: bytes, name: str | None) -> str:
+    """Validate a photo (size, JPEG/PNG by content); returns its extension."""
+    if len(data) > PHOTO_MAX_BYTES:
+        raise WorkflowError(f"照片过大（{len(data) / 1024 / 1024:.1f} MB），最大 {PHOTO_MAX_BYTES // 1024 // 1024} MB。")
+    for ext, magics in PHOTO_TYPES.items():
+        if any(data.startswith(m) for m in magics):
+            return ext
+    raise WorkflowError(f"照片“{name or '（未命名）'}”不是 JPEG 或 PNG 图片。")
+
+
+def _safe(code: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in code)
+
+
+# ---------------------------------------------------------------------------------------------
+# Creating a problem (上报)
+
+def category_table(engine_or_conn) -> pd.DataFrame:
+    """The configurable deadline table: name, deadline_hours, deduction, standard_code."""
+    c = Category.__table__
+    stmt = select(c.c.name, c.c.deadline_hours, c.c.deduction, c.c.standard_code).order_by(c.c.name)
+    if isinstance(engine_or_conn, Engine):
+        with engine_or_conn.connect() as conn:
+            rows = conn.execute(stmt).all()
+    else:
+        rows = engine_or_conn.execute(stmt).all()
+    return pd.DataFrame(rows, columns=["name", "deadline_hours", "deduction", "standard_code"])
+
+
+def create_problem(engine: Engine, actor: Actor, category: str, description: str, lon: float, lat: float,
+                   source: str = "网格员巡查", reporter: str | None = None, now: datetime | None = None) -> dict:
+    """上报: a new problem at (lon, lat) in status 待派遣; its deadline = now + the category's hours.
+
+    The permission is checked against the grid the point falls in. Returns code, grid_code,
+    deadline, status and revision.
+    """
+    now = now or datetime.now()
+    description = _clean_note(description, True, "问题描述")
+    if source not in SOURCES:
+        raise WorkflowError(f"问题来源“{source}”无效，应为：{'、'.join(SOURCES)}。")
+    g = Grid.__table__
+    with engine.begin() as conn:
+        cats = category_table(conn).set_index("name")
+        if category not in cats.index:
+            raise WorkflowError(f"问题类型“{category}”不在问题类型表中。")
+        cat = cats.loc[category]
+        grid_id = locate(conn, [lon], [lat], [now])["grid_id"].iloc[0]
+        grid_code = None if pd.isna(grid_id) else conn.execute(select(g.c.code).where(g.c.id == int(grid_id))).scalar()
+        if grid_code is None:
+            raise WorkflowError("该位置不在任何网格内，无法上报。")
+        require(actor, "problem.create", grid_code)
+        prefix = f"WT{now:%Y%m}"
+        p = Problem.__table__
+        last = conn.execute(select(func.max(p.c.code)).where(p.c.code.like(f"{prefix}%"))).scalar()
+        seq = int(last[len(prefix):]) + 1 if last and last[len(prefix):].isdigit() else 1
+        code = f"{prefix}{seq:07d}"
+        deadline = now + timedelta(hours=float(cat["deadline_hours"]))
+        insert_problems(conn, pd.DataFrame([{
+            "code": code, "category": category, "standard_code": cat["standard_code"], "description": description,
+            "source": source, "reporter": reporter or actor.username, "reported_at": now, "deadline": deadline,
+            "status": STATUS_NEW, "unit_id": None, "acknowledged_at": None, "rectified_at": None,
+            "verified_at": None, "rework_count": 0, "deduction": float(cat["deduction"]), "lon": lon, "lat": lat,
+            "revision": 1,
+        }]))
+        pid = conn.execute(select(p.c.id).where(p.c.code == code)).scalar_one()
+        conn.execute(ProblemEvent.__table__.insert().values(
+            problem_id=pid, action=CREATE, from_status=None, to_status=STATUS_NEW, actor=actor.username, at=now,
+            note=description))
+        audit.record(conn, actor, "problem.create", "problem", code,
+                     {"类型": category, "网格": grid_code, "时限": f"{cat['deadline_hours']:g} 小时"}, at=now)
+    return {"code": code, "grid_code": grid_code, "deadline": deadline, "status": STATUS_NEW, "revision": 1}

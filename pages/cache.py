@@ -1,0 +1,171 @@
+"""The one glue module between gis/ and Streamlit: cached wrappers for pages.
+
+Caches hold data (DataFrames, GeoDataFrames), never widgets. Each wrapper keys on the
+database URL so that tests and apps pointed at different databases do not share entries.
+`clear()` is called after every write made through the UI.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gis.geo import queries
+from gis.config import database_url
+from gis.db.engine import get_engine
+
+TTL_SECONDS = 600
+
+
+def engine():
+    return get_engine(database_url())
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def current_grids(url: str):
+    return queries.current_grids(get_engine(url))
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def city_counts(url: str):
+    return queries.city_counts(get_engine(url))
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def grid_leaders(url: str):
+    return queries.grid_leaders(get_engine(url))
+
+
+# --- 网格详情 (pages/grid.py); `now` is passed rounded to the minute so overdue stays current.
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def grid_info(url: str, code: str):
+    from gis.problems import ledger
+    return ledger.grid_info(get_engine(url), code)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def grid_areas(url: str, code: str):
+    from gis.problems import ledger
+    return ledger.grid_areas(get_engine(url), code)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def grid_responsibility(url: str, code: str):
+    from gis.problems import ledger
+    return ledger.responsibility(get_engine(url), code, grid_areas(url, code))
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def area_responsibles(url: str, kind: str, code: str):
+    from gis.problems import ledger
+    return ledger.area_responsibles(get_engine(url), kind, code)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=64)
+def grid_ledger(url: str, code: str, now, status=(), category=(), source=(), overdue=None, date_from=None,
+                date_to=None, compound=None, street=None, limit=None):
+    from gis.problems import ledger
+    return ledger.ledger(get_engine(url), code, status=list(status), category=list(category), source=list(source),
+                         overdue=overdue, date_from=date_from, date_to=date_to, compound=compound, street=street,
+                         now=now, limit=limit)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=64)
+def grid_ledger_counts(url: str, code: str, now, status=(), category=(), source=(), overdue=None, date_from=None,
+                       date_to=None, compound=None, street=None):
+    from gis.problems import ledger
+    return ledger.ledger_counts(get_engine(url), code, now, status=list(status), category=list(category),
+                                source=list(source), overdue=overdue, date_from=date_from, date_to=date_to,
+                                compound=compound, street=street)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def grid_lost_points(url: str, code: str, month):
+    from gis.problems import ledger
+    return ledger.lost_points(get_engine(url), code, month)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def grid_scores(url: str, month, as_of):
+    from gis.metrics import scores
+    return scores.monthly_scores(get_engine(url), month, as_of=as_of)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def grid_score_trend(url: str, code: str, as_of):
+    from gis.metrics import scores
+    return scores.score_trend(get_engine(url), code, months=12, as_of=as_of)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def units(url: str):
+    from gis.problems import ledger
+    return ledger.units(get_engine(url))
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def categories(url: str):
+    from gis.problems import workflow
+    return workflow.category_table(get_engine(url))
+
+
+# --- 领导大屏 (pages/wall.py): short TTL, the wall refreshes itself every GRIDMAP_WALL_REFRESH seconds.
+WALL_TTL_SECONDS = 50
+
+
+@st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
+def wall_scores(url: str, month, as_of, subdistrict=None, category=None, source=None):
+    from gis.metrics import scores
+    return scores.monthly_scores(get_engine(url), month, as_of, subdistrict, category, source)
+
+
+@st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
+def wall_kpis(url: str, month, as_of, subdistrict=None, category=None, source=None):
+    from gis.metrics import kpis
+    return kpis.kpis(get_engine(url), month, as_of, subdistrict, category, source)
+
+
+@st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
+def wall_trend(url: str, month, as_of, subdistrict=None, category=None, source=None):
+    from gis.metrics import kpis, periods
+    return kpis.trend(get_engine(url), 12, periods.month_end_as_of(month, as_of), subdistrict, category, source)
+
+
+@st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
+def wall_units(url: str, month, as_of, subdistrict=None, category=None, source=None):
+    from gis.metrics import units
+    return units.worst_units(get_engine(url), month, as_of, 10, subdistrict, category, source)
+
+
+@st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
+def wall_hexes(url: str, as_of, subdistrict=None, category=None, source=None):
+    from gis.metrics import heat
+    return heat.open_problem_hexes(get_engine(url), as_of, 9, subdistrict, category, source)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def wall_filter_options(url: str):
+    from gis.metrics import kpis
+    return kpis.filter_options(get_engine(url))
+
+
+# --- 网格规划 (pages/planning.py): the check context of a layer (grids, compounds, villages, streets,
+#     points, with their STRtrees built lazily) is shared, read-only, by every planning session.
+
+@st.cache_resource(ttl=TTL_SECONDS, show_spinner=False, max_entries=8)
+def planning_context(url: str, layer_id: int):
+    from gis.planning import topology
+    return topology.load_context(get_engine(url), layer_id)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def planning_scores(url: str, month):
+    from gis.planning import impact
+    return impact.month_scores(get_engine(url), month)
+
+
+def clear() -> None:
+    """Forget every cached result (after a write)."""
+    st.cache_data.clear()
+    from gis.metrics import memo
+    memo.clear_memo()  # past months' wall figures (gis.metrics.scores keeps them for an hour)
