@@ -2,8 +2,16 @@
 
 Never `playwright install`: the browser is /usr/bin/chromium (Debian package `chromium`).
 `served_app` starts `streamlit run app.py` on a free port against a given database and
-stops it afterwards; `open_page` loads a page, waits for Streamlit to finish running, and
-records every request whose host is not 127.0.0.1.
+stops it afterwards; `watch_requests` records every request whose host is not 127.0.0.1.
+
+Never flaky, even on two busy cores: no fixed sleeps, only waits for conditions.
+- `wait_for_streamlit` returns once the app is idle: connected, no script running (the state
+  Streamlit's status widget shows, `data-test-script-state` on stApp), no stale element of the
+  previous run left on screen — and still so at the next poll.
+- `click_and_rerun` does an action that reruns the script and waits until that rerun is over:
+  a counter of script-state changes (an init script) tells a finished rerun from the idle
+  page before it, however slowly the server answers.
+- Names are matched exactly (`exact=True`): "登录" must not find "退出登录".
 """
 
 from __future__ import annotations
@@ -24,7 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("GRIDMAP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update"]
-SCREENSHOTS = ROOT / "tests" / "screenshots"
+SCREENSHOTS = ROOT / "tests" / "screenshots"  # gitignored: tests never write tracked files
+# The clock the served app runs at (GRIDMAP_NOW); the same moment as tests/conftest.py's CLOCK.
+SERVER_NOW = "2026-11-21T09:00:00"
 
 
 def chromium_available() -> bool:
@@ -38,12 +48,12 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def served_app(database_url: str, env: dict[str, str] | None = None, timeout: float = 60):
+def served_app(database_url: str, env: dict[str, str] | None = None, timeout: float = 120):
     """Run the dashboard on 127.0.0.1:<free port>; yields its base URL."""
     port = _free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    proc_env = {**os.environ, "DATABASE_URL": database_url, **(env or {})}
+    proc_env = {**os.environ, "DATABASE_URL": database_url, "GRIDMAP_NOW": SERVER_NOW, **(env or {})}
     proc = subprocess.Popen(cmd, cwd=ROOT, env=proc_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -58,7 +68,7 @@ def served_app(database_url: str, env: dict[str, str] | None = None, timeout: fl
             if proc.poll() is not None or time.monotonic() > deadline:
                 out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
                 raise RuntimeError(f"streamlit did not start:\n{out[-3000:]}")
-            time.sleep(0.3)
+            time.sleep(0.3)  # poll interval of the health check above
         yield base
     finally:
         proc.terminate()
@@ -72,7 +82,28 @@ def served_app(database_url: str, env: dict[str, str] | None = None, timeout: fl
 class PageVisit:
     page: object
     external_requests: list[str] = field(default_factory=list)
-    failed_requests: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)  # "url (reason or HTTP status)"
+
+
+# Counts every change of stApp's script state (initial → running → notRunning …) from the
+# first byte of each document on, so a wait can tell "rerun over" from "not started yet".
+_RUN_COUNTER = """
+window.__gmScriptStateChanges = 0;
+new MutationObserver(records => { window.__gmScriptStateChanges += records.length; })
+  .observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
+"""
+
+# Idle: connected, the script not running, no stale element, the main area drawn. True only when
+# it was already true at the previous poll (a rerun that ends and restarts at once is not idle).
+_IDLE = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const idle = !!app && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+    && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-stale="true"]')
+    && !!document.querySelector('[data-testid="stMain"]');
+  window.__gmIdlePolls = idle ? (window.__gmIdlePolls || 0) + 1 : 0;
+  return window.__gmIdlePolls >= 2;
+}"""
 
 
 @contextlib.contextmanager
@@ -84,6 +115,8 @@ def browser(width: int = 1600, height: int = 1000):
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             context = b.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+            context.add_init_script(_RUN_COUNTER)
+            context.set_default_timeout(60_000)
             yield context.new_page()
         finally:
             b.close()
@@ -99,31 +132,72 @@ def watch_requests(page) -> PageVisit:
         if host not in ("127.0.0.1", "localhost"):
             visit.external_requests.append(request.url)
 
+    def on_failed(request):
+        # ERR_ABORTED: the browser dropped a load itself (an iframe redrawn by the next run), not a fault
+        if request.failure != "net::ERR_ABORTED":
+            visit.failed_requests.append(f"{request.url} ({request.failure})")
+
+    def on_response(response):
+        if response.status >= 400:
+            visit.failed_requests.append(f"{response.url} ({response.status})")
+
     page.on("request", on_request)
-    page.on("requestfailed", lambda r: visit.failed_requests.append(r.url))
+    page.on("requestfailed", on_failed)
+    page.on("response", on_response)
     return visit
 
 
-def wait_for_streamlit(page, timeout_ms: int = 60_000) -> None:
-    """Wait until the app has rendered and is no longer running."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_selector('[data-testid="stMain"]', timeout=timeout_ms)
-    # While a script runs, the header's status widget shows "Running…" / a Stop button.
-    page.wait_for_function(
-        """() => { const s = document.querySelector('[data-testid="stStatusWidget"]');
-                   return !s || !/Running|Stop|运行/.test(s.innerText); }""", timeout=timeout_ms)
-    page.wait_for_timeout(500)
+def wait_for_streamlit(page, timeout_ms: int = 90_000) -> None:
+    """Wait until the app is idle: connected, no script running, no stale element (see `_IDLE`)."""
+    page.evaluate("() => { window.__gmIdlePolls = 0; }")
+    page.wait_for_function(_IDLE, polling=100, timeout=timeout_ms)
+
+
+def _script_state_changes(page) -> int:
+    return page.evaluate("() => window.__gmScriptStateChanges || 0")
+
+
+def click_and_rerun(page, target, timeout_ms: int = 90_000, **click_args) -> None:
+    """Click `target` (a Locator, or a callable doing the action), then wait for the rerun it starts to end."""
+    before = _script_state_changes(page)
+    if callable(target):
+        target()
+    else:
+        target.click(**click_args)
+    page.wait_for_function("n => (window.__gmScriptStateChanges || 0) > n", arg=before, polling=50,
+                           timeout=timeout_ms)
+    wait_for_streamlit(page, timeout_ms)
+
+
+def open_app(page, url: str, timeout_ms: int = 90_000) -> None:
+    """Load `url` and wait for the first run (and the rerun it may ask for) to end."""
+    page.goto(url)
+    wait_for_streamlit(page, timeout_ms)
+
+
+def sign_in(page, username: str, password: str) -> None:
+    """Fill the sign-in form (pages/login.py) and submit it; returns when the app is idle again."""
+    page.get_by_label("用户名", exact=True).wait_for()
+    wait_for_streamlit(page)
+    page.get_by_label("用户名", exact=True).fill(username)
+    page.get_by_label("密码", exact=True).fill(password)
+    click_and_rerun(page, page.get_by_role("button", name="登录", exact=True))
+
+
+MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 
 
 def map_frame(page, timeout_ms: int = 60_000):
-    """The st_folium iframe's Frame, once Leaflet has drawn its first interactive path."""
-    handle = page.wait_for_selector('iframe[title="streamlit_folium.st_folium"]', timeout=timeout_ms)
+    """The st_folium iframe's Frame, once loaded (scripts, styles) and Leaflet has drawn an interactive path."""
+    handle = page.wait_for_selector(MAP_IFRAME, timeout=timeout_ms)
     frame = handle.content_frame()
+    frame.wait_for_load_state("load", timeout=timeout_ms)
     frame.wait_for_selector(".leaflet-interactive", timeout=timeout_ms, state="attached")
     return frame
 
 
 def screenshot(page, name: str) -> Path:
+    """Save a screenshot under tests/screenshots/ (gitignored), never over a tracked file."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)

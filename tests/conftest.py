@@ -8,20 +8,27 @@ its own database names, so parallel runs do not collide.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
+from datetime import datetime
 
 import gis.db.engine  # noqa: F401  (geospatial wheels before mod_spatialite; see gis.db.engine)
 import psycopg
 import pytest
+import time_machine
 
 from gis.db import migrate
 from gis.db.engine import get_engine
 from gis.io.city import clear_data, write_city
+from gis.metrics import memo
 from tests import smallcity
 
 BACKENDS = [b.strip() for b in os.environ.get("GRIDMAP_TEST_BACKENDS", "spatialite,postgis").split(",") if b.strip()]
 PG_SERVER = os.environ.get("GRIDMAP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
-RUN_ID = uuid.uuid4().hex[:8]
+RUN_ID = uuid.uuid4().hex[:8]  # per process: each pytest-xdist worker gets its own databases
+# Every test runs at this moment (local time), the morning after the small city's last day
+# (smallcity.UNTIL): "this month" is November 2026 whatever the real date. The clock ticks on.
+CLOCK = datetime(2026, 11, 21, 9, 0)
 
 
 def pytest_configure(config):
@@ -113,3 +120,23 @@ _rw_urls: dict[str, str] = {}
 def _demo_users_file(tmp_path_factory, monkeypatch):
     """`gis demo` writes demo passwords to GRIDMAP_DEMO_USERS_FILE: never over the developer's data/demo_users.txt."""
     monkeypatch.setenv("GRIDMAP_DEMO_USERS_FILE", str(tmp_path_factory.getbasetemp() / "demo_users.txt"))
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock():
+    """Pin `datetime.now()`, `date.today()` and `time.time()` to CLOCK (ticking): no test depends on today."""
+    with time_machine.travel(CLOCK.astimezone(), tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Each test starts with no memoised month figures and no Streamlit cache from an earlier test."""
+    memo.clear_memo()
+    if "streamlit" in sys.modules:
+        import streamlit as st
+
+        st.cache_data.clear()
+        st.cache_resource.clear()
+    yield
+    memo.clear_memo()

@@ -16,6 +16,7 @@ from gis.people import audit
 from gis.people import auth
 
 from gis.people import kiosk
+from gis.problems import workflow
 from gis.cli.main import main as cli
 from gis.db.models import AuditEntry, KioskToken, Problem, ProblemEvent, User
 from gis.people.permissions import ACTIONS, GRID_SCOPED, KIOSK, ROLES, Actor, PermissionDenied, allowed, require
@@ -254,11 +255,7 @@ def test_user_management_refused_below_admin_and_nothing_written(users, role):
     assert _actions(users) == ["user.add"]
 
 
-# --- through the problem workflow (gis.problems.workflow, another engineer's module) ----------------
-
-def _workflow():
-    return pytest.importorskip("gis.problems.workflow", reason="gis.problems.workflow (issue 4) is not importable yet")
-
+# --- through the problem workflow (gis.problems.workflow) -----------------------------------------
 
 def _problem(engine, code):
     p = Problem.__table__
@@ -271,11 +268,11 @@ def _problem(engine, code):
 # In the small city: WT04 (T-01) 待派遣, WT03 (T-01) 整改中 acknowledged, WT05 (T-01) 待核查,
 # WT08 (T-04) 整改中. Each case: the call, the grid of the problem, the roles allowed.
 CASES = {
-    "problem.dispatch": (lambda e, a: _workflow().dispatch(e, a, "WT04", "U-002", now=T0), "WT04"),
-    "problem.submit": (lambda e, a: _workflow().submit(e, a, "WT03", "已清理", now=T0), "WT03"),
-    "problem.verify": (lambda e, a: _workflow().verify(e, a, "WT05", now=T0), "WT05"),
-    "problem.return": (lambda e, a: _workflow().send_back(e, a, "WT05", "未整改到位", now=T0), "WT05"),
-    "problem.create": (lambda e, a: _workflow().create_problem(e, a, "占道经营", "测试", 115.984, 36.446, now=T0), None),
+    "problem.dispatch": (lambda e, a: workflow.dispatch(e, a, "WT04", "U-002", now=T0), "WT04"),
+    "problem.submit": (lambda e, a: workflow.submit(e, a, "WT03", "已清理", now=T0), "WT03"),
+    "problem.verify": (lambda e, a: workflow.verify(e, a, "WT05", now=T0), "WT05"),
+    "problem.return": (lambda e, a: workflow.send_back(e, a, "WT05", "未整改到位", now=T0), "WT05"),
+    "problem.create": (lambda e, a: workflow.create_problem(e, a, "占道经营", "测试", 115.984, 36.446, now=T0), None),
 }
 
 
@@ -285,7 +282,6 @@ def _actor_for(role, grid="T-01"):
 
 @pytest.mark.parametrize("action", sorted(CASES))
 def test_workflow_matrix_denied_roles_change_nothing(city_rw, action):
-    _workflow()
     call, code = CASES[action]
     denied = [_actor_for(r) for r in ROLES if action not in EXPECTED[r]]
     denied += [Actor("大屏", KIOSK)]

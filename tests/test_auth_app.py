@@ -21,8 +21,6 @@ from tests.apptools import captured_maps, run_app  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN = Actor("管理员甲", "管理员")
-HAS_WALL = (ROOT / "pages" / "wall.py").is_file()
-needs_wall = pytest.mark.skipif(not HAS_WALL, reason="pages/wall.py (issue 3) does not exist yet")
 
 
 @pytest.fixture(autouse=True)
@@ -70,7 +68,7 @@ def test_signed_out_sees_only_the_login_page(site, monkeypatch, captured_maps):
     assert captured_maps == [] and not at.metric  # no map, no counts
     assert not at.sidebar.button  # no sign-out button, no user box
     # asking for another page while signed out still shows the login page
-    for page in ("pages/overview.py", "pages/admin.py") + (("pages/wall.py",) if HAS_WALL else ()):
+    for page in ("pages/overview.py", "pages/admin.py", "pages/wall.py"):
         at.switch_page(page).run()
         assert not at.exception
         assert _on_login_page(at), page
@@ -93,9 +91,8 @@ def test_wrong_password_then_sign_in_then_navigate(site, monkeypatch, captured_m
     # a 领导 may not open the admin page: it is not even registered for the session
     with pytest.raises(ValueError):
         at.switch_page("pages/admin.py")
-    if HAS_WALL:
-        at.switch_page("pages/wall.py").run()
-        assert not at.exception and captured_maps[-1][0] == "wall_map"
+    at.switch_page("pages/wall.py").run()
+    assert not at.exception and captured_maps[-1][0] == "wall_map"
 
     # sign out
     at.sidebar.button(key="gate_sign_out").click().run()
@@ -136,7 +133,6 @@ def test_idle_session_expires(site, monkeypatch, captured_maps):
     assert audit.entries(site)["action"].iloc[0] == "auth.expired"
 
 
-@needs_wall
 def test_kiosk_token_opens_the_wall_and_nothing_else(site, monkeypatch, captured_maps):
     token = kiosk.create(site, ADMIN, "指挥中心")
     at = run_app(_url(site), monkeypatch, actor=None, query={"kiosk": token})
@@ -146,12 +142,10 @@ def test_kiosk_token_opens_the_wall_and_nothing_else(site, monkeypatch, captured
     assert not at.sidebar.button  # no navigation, no sign-out
     # the other pages are not registered for a kiosk session
     for page in ("pages/overview.py", "pages/admin.py", "pages/grid.py"):
-        if (ROOT / page).is_file():
-            with pytest.raises(ValueError):
-                at.switch_page(page)
+        with pytest.raises(ValueError):
+            at.switch_page(page)
 
 
-@needs_wall
 def test_kiosk_session_asking_for_another_page_gets_the_wall(site, monkeypatch, captured_maps):
     """As if the URL were edited to /overview?kiosk=…: the request names a real page."""
     token = kiosk.create(site, ADMIN, "指挥中心")
@@ -165,7 +159,6 @@ def test_kiosk_session_asking_for_another_page_gets_the_wall(site, monkeypatch, 
         assert "系统管理" not in _titles(at)
 
 
-@needs_wall
 def test_revoked_or_wrong_token_gets_the_login_page(site, monkeypatch, captured_maps):
     token = kiosk.create(site, ADMIN, "指挥中心")
     at = run_app(_url(site), monkeypatch, actor=None, query={"kiosk": "x" * 32})
@@ -179,8 +172,6 @@ def test_revoked_or_wrong_token_gets_the_login_page(site, monkeypatch, captured_
 
 
 def test_configured_kiosk_token(site, monkeypatch, captured_maps):
-    if not HAS_WALL:
-        pytest.skip("pages/wall.py (issue 3) does not exist yet")
     monkeypatch.setenv("GRIDMAP_KIOSK_TOKENS", "configured-wall-token-0001")
     at = run_app(_url(site), monkeypatch, actor=None, query={"kiosk": "configured-wall-token-0001"})
     assert not at.exception and [k for k, _ in captured_maps] == ["wall_map"]
@@ -263,51 +254,36 @@ def _audit_view(at, kind: str):
 
 
 def test_audit_log_viewer_shows_each_kind_of_change(site, monkeypatch, captured_maps, tmp_path):
-    """Sign-ins and user changes always; problem statuses, boundary versions and imports once
-    the other engineers' modules exist (each skipped with its reason otherwise)."""
+    """Sign-ins, user changes, problem statuses, boundary versions and imports."""
+    from gis.io import importer
+    from gis.planning import versions
+    from gis.problems import workflow
+    from tests import io_files
+
     auth.authenticate(site, "leader", "wrong-password")
     auth.set_disabled(site, ADMIN, "leader", True)
-    skipped = []
-    try:
-        from gis.problems import workflow
-        workflow.dispatch(site, Actor("chief", "网格长", "T-01"), "WT04", "U-002")
-    except ImportError as exc:
-        skipped.append(f"gis.problems.workflow: {exc}")
-    try:
-        from gis.planning import versions
-        wc = versions.working_copy(site)
-        candidate = wc.grids.copy()
-        candidate.loc[candidate["code"] == "T-02", "name"] = "古楼街道2号网格（更名）"
-        draft = versions.save_draft(site, Actor("planner", "规划员"), candidate, wc.layer_id, wc.revisions, "更名")
-        versions.publish(site, Actor("planner", "规划员"), draft)
-    except ImportError as exc:
-        skipped.append(f"gis.planning.versions: {exc}")
-    try:
-        from gis.io import importer
-        from tests import io_files
-        shp = io_files.write_shp(io_files.grid_frame(), tmp_path / "grids.shp")
-        assert importer.import_file(site, ADMIN, "grids", shp).written
-    except ImportError as exc:
-        skipped.append(f"gis.io: {exc}")
+    workflow.dispatch(site, Actor("chief", "网格长", "T-01"), "WT04", "U-002")
+    wc = versions.working_copy(site)
+    candidate = wc.grids.copy()
+    candidate.loc[candidate["code"] == "T-02", "name"] = "古楼街道2号网格（更名）"
+    draft = versions.save_draft(site, Actor("planner", "规划员"), candidate, wc.layer_id, wc.revisions, "更名")
+    versions.publish(site, Actor("planner", "规划员"), draft)
+    shp = io_files.write_shp(io_files.grid_frame(), tmp_path / "grids.shp")
+    assert importer.import_file(site, ADMIN, "grids", shp).written
 
     at = _admin_app(site, monkeypatch)
     assert set(_audit_view(at, "登录")["操作"]) == {"auth.login_failed", "auth.login"}
     users = _audit_view(at, "用户")
     assert users["操作"].tolist() == ["user.disable"] and users["对象"].tolist() == ["leader"]
-    if not any(s.startswith("gis.problems.workflow") for s in skipped):
-        problems = _audit_view(at, "问题")
-        assert problems["操作"].tolist() == ["problem.dispatch"] and problems["对象"].tolist() == ["WT04"]
-        assert problems["操作人"].tolist() == ["chief"]
-    if not any(s.startswith("gis.planning.versions") for s in skipped):
-        assert _audit_view(at, "网格版本")["操作"].tolist() == ["grid.publish", "grid.draft"]
-    if not any(s.startswith("gis.io") for s in skipped):
-        assert _audit_view(at, "导入")["操作"].tolist() == ["import.grids"]
+    problems = _audit_view(at, "问题")
+    assert problems["操作"].tolist() == ["problem.dispatch"] and problems["对象"].tolist() == ["WT04"]
+    assert problems["操作人"].tolist() == ["chief"]
+    assert _audit_view(at, "网格版本")["操作"].tolist() == ["grid.publish", "grid.draft"]
+    assert _audit_view(at, "导入")["操作"].tolist() == ["import.grids"]
     # filter by actor
     at.selectbox(key="audit_kind").select("全部").run()
     at.selectbox(key="audit_actor").select("leader").run()
     assert set(at.dataframe[1].value["操作人"]) == {"leader"}
-    if skipped:
-        pytest.skip("not importable yet: " + "; ".join(skipped))
 
 
 def test_audit_export_csv_and_xlsx_neutralise_formulas(site):

@@ -401,11 +401,10 @@ def test_deterministic(layers):
     assert len(build_activity(*args, n_problems=7, seed=3, until=UNTIL)["problems"]) == 7
 
 
-def test_real_geometry_if_available():
-    geometry = pytest.importorskip("gis.demo.geometry")
-    if not hasattr(geometry, "build_geometry"):
-        pytest.skip("gis.demo.geometry.build_geometry not written yet")
-    real = geometry.build_geometry(1)
+def test_real_geometry():
+    from gis.demo.geometry import build_geometry
+
+    real = build_geometry(1)
     ppl = build_people(real, seed=1)
     assert coverage_gaps(real, ppl) == []
     lv = ppl["persons"]["level"].value_counts()

@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
-
-from gis.people import auth
 
 from gis.db import migrate
 from gis.db.engine import get_engine
+from gis.people import auth
 from gis.people.permissions import Actor
-from tests.browser import browser, chromium_available, map_frame, screenshot, served_app, wait_for_streamlit, \
-    watch_requests
+from tests.browser import (
+    MAP_IFRAME,
+    browser,
+    chromium_available,
+    click_and_rerun,
+    map_frame,
+    open_app,
+    screenshot,
+    served_app,
+    sign_in,
+    wait_for_streamlit,
+    watch_requests,
+)
 from tests.conftest import load_small_city
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not chromium_available(), reason="needs Debian's /usr/bin/chromium")]
 
 PASSWORD = "Plan-2026-check!"
+# leaflet.draw's polygon tool, found through the map's listeners: how many vertices it holds, and
+# whether it takes the next click (it ignores clicks for 50 ms after each vertex, longer under load).
+READY_FOR_VERTEX = """n => {
+  const map = Object.values(window).find(v => v instanceof L.Map);
+  const tool = map && (map._events.mouseup || []).map(l => l.ctx).find(c => c && '_markers' in c && '_mouseMarker' in c);
+  return !!tool && tool._markers.length === n && !tool._disableMarkers;
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -31,43 +46,35 @@ def small_sqlite(tmp_path_factory) -> str:
     return url
 
 
-def _sign_in(page, base: str) -> None:
-    page.goto(f"{base}/planning")
-    wait_for_streamlit(page)
-    page.get_by_label("用户名").fill("planner1")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_selector("text=网格规划", timeout=60_000)
-    wait_for_streamlit(page)
-
-
 def test_draw_a_polygon_with_the_mouse_and_see_the_check_report(small_sqlite):
-    with served_app(small_sqlite) as base:
-        with browser(1500, 1100) as page:
-            visit = watch_requests(page)
-            _sign_in(page, base)
-            frame = map_frame(page)
-            frame.wait_for_selector(".leaflet-draw-draw-polygon", timeout=30_000)
-            box = page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
-            # the map fits the four grids (2 × 2 km); draw a square around the centre, across all four
-            cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-            d = min(box["width"], box["height"]) * 0.18
-            frame.click(".leaflet-draw-draw-polygon")
-            for dx, dy in ((-d, -d), (d, -d), (d, d), (-d, d)):
-                page.mouse.click(cx + dx, cy + dy)
-                time.sleep(0.3)
-            page.mouse.click(cx - d, cy - d)  # back on the first vertex closes the polygon
-            page.wait_for_selector("text=已新增网格 T-05", timeout=60_000)
-            wait_for_streamlit(page)
-            page.wait_for_selector("text=拓扑检查", timeout=30_000)
-            frame = map_frame(page)
-            frame.wait_for_function("() => document.querySelectorAll('.gm-label').length >= 5", timeout=30_000)
-            time.sleep(1.0)
-            screenshot(page, "planning_drawn")
-            text = page.inner_text("body")
-            page.get_by_text("拓扑检查", exact=True).scroll_into_view_if_needed()
-            time.sleep(0.5)
-            screenshot(page, "planning_report")
+    with served_app(small_sqlite) as base, browser(1500, 1100) as page:
+        visit = watch_requests(page)
+        open_app(page, f"{base}/planning")
+        sign_in(page, "planner1", PASSWORD)
+        page.get_by_role("heading", name="网格规划", exact=True).wait_for()
+        wait_for_streamlit(page)
+        frame = map_frame(page)
+        frame.wait_for_selector(".leaflet-draw-draw-polygon")
+        box = page.locator(MAP_IFRAME).bounding_box()
+        # the map fits the four grids (2 × 2 km); draw a square around the centre, across all four
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        d = min(box["width"], box["height"]) * 0.18
+        frame.click(".leaflet-draw-draw-polygon")
+        frame.wait_for_function(READY_FOR_VERTEX, arg=0)
+        for n, (dx, dy) in enumerate(((-d, -d), (d, -d), (d, d), (-d, d)), start=1):
+            page.mouse.click(cx + dx, cy + dy)
+            frame.wait_for_function(READY_FOR_VERTEX, arg=n)
+        # back on the first vertex closes the polygon; st_folium sends it and the page reruns
+        click_and_rerun(page, lambda: page.mouse.click(cx - d, cy - d))
+        page.get_by_text("已新增网格 T-05", exact=False).wait_for()
+        page.get_by_text("拓扑检查", exact=True).wait_for()
+        wait_for_streamlit(page)
+        frame = map_frame(page)
+        frame.wait_for_function("() => document.querySelectorAll('.gm-label').length >= 5")
+        screenshot(page, "planning_drawn")
+        text = page.inner_text("body")
+        page.get_by_text("拓扑检查", exact=True).scroll_into_view_if_needed()
+        screenshot(page, "planning_report")
     assert "5 个网格" in text  # the check report of the candidate with the drawn grid
     assert "调整影响" in text and "T-05" in text
     assert visit.external_requests == []

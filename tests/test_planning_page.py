@@ -89,7 +89,7 @@ def test_draw_save_draft_and_publish_from_the_page(city_rw, monkeypatch, capture
     captured_maps.returns["planning_map"] = {"last_active_drawing": drawn, "all_drawings": [drawn]}
     at.run()
     assert _said(at.success, "已新增网格 T-05")
-    assert not at.button(key="planning_publish").disabled is False  # unsaved changes: publish is off
+    assert at.button(key="planning_publish").disabled is True  # unsaved changes: publish is off
     at.text_input(key="planning_title").input("新增中心网格").run()
     at.button(key="planning_save").click().run()
     assert not at.exception, at.exception

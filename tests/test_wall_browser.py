@@ -1,9 +1,10 @@
-"""The wall screen in headless Chromium at 1920×1080, kiosk mode, on a demo city (61 grids)."""
+"""The wall screen in headless Chromium at 1920×1080, kiosk mode, on a demo city (61 grids).
+
+The screenshot goes to tests/screenshots/wall_kiosk_1920.png (gitignored); `make docs-screenshots`
+copies it over the README's docs/screenshots/wall.png when the wall's look changes on purpose."""
 
 from __future__ import annotations
 
-import shutil
-import time
 from datetime import date
 
 import pytest
@@ -11,10 +12,10 @@ import pytest
 from gis.db import migrate
 from gis.db.engine import get_engine
 from tests.browser import (
-    ROOT,
     browser,
     chromium_available,
     map_frame,
+    open_app,
     screenshot,
     served_app,
     wait_for_streamlit,
@@ -41,21 +42,23 @@ def demo_sqlite(tmp_path_factory) -> str:
 def test_kiosk_wall_draws_61_grids_offline(demo_sqlite):
     with served_app(demo_sqlite, env={"GRIDMAP_KIOSK_TOKENS": TOKEN}) as base, browser(1920, 1080) as page:
         visit = watch_requests(page)
-        page.goto(f"{base}/wall?kiosk={TOKEN}&as_of=2026-11-20")
-        wait_for_streamlit(page)
+        open_app(page, f"{base}/wall?kiosk={TOKEN}&as_of=2026-11-20")
         frame = map_frame(page)
         frame.wait_for_function("() => document.querySelectorAll('path.leaflet-interactive').length >= 61")
         page.wait_for_selector('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg',
-                               state="attached", timeout=30_000)
-        time.sleep(1.5)
-        shot = screenshot(page, "wall_kiosk_1920")
+                               state="attached")
+        # the trend chart is drawn (vega's canvas has its size, or its svg its marks) and the run is over
+        page.wait_for_function("""() => [...document.querySelectorAll(
+            '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg')]
+            .some(c => c.tagName === 'CANVAS' ? c.width > 0 && c.height > 0 : c.querySelector('path, rect'))""")
+        wait_for_streamlit(page)
+        screenshot(page, "wall_kiosk_1920")
         shapes = frame.eval_on_selector_all("path.leaflet-interactive", "els => els.length")
         hidden = page.evaluate("""() => ['stHeader', 'stSidebar', 'stToolbar'].every(id => {
             const el = document.querySelector(`[data-testid="${id}"]`);
             return !el || getComputedStyle(el).display === 'none'; })""")
         height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
         text = page.inner_text("body")
-    shutil.copyfile(shot, ROOT / "docs" / "screenshots" / "wall.png")
     assert shapes == 61
     assert visit.external_requests == []
     assert hidden  # kiosk: no Streamlit header, toolbar or sidebar

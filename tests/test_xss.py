@@ -2,7 +2,7 @@
 name is escaped in the HTML of every page that shows it (folium maps, HTML markdown, st.html,
 pydeck JSON), through AppTest with the real pages.
 
-Pages that do not exist yet are skipped with the reason.
+A page that is renamed or missing fails here: it is never skipped.
 """
 
 from __future__ import annotations
@@ -66,9 +66,7 @@ def _check_page(at, maps, expect_shown: bool = True) -> None:
 
 
 def _page(name: str) -> str:
-    path = ROOT / "pages" / name
-    if not path.is_file():
-        pytest.skip(f"pages/{name} does not exist yet")
+    assert (ROOT / "pages" / name).is_file(), f"pages/{name} is missing (renamed?): update this test"
     return f"pages/{name}"
 
 
