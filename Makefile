@@ -1,6 +1,8 @@
 # 创城网格地图 gridmap — the two commands of the README:
 #   make run    install, build the demo city if the database is empty, serve http://127.0.0.1:8501
-#   make test   install (plus PostGIS and Chromium), run the whole test suite on SpatiaLite and PostGIS
+#   make test   install (plus the test tools, PostGIS and Chromium), run the whole test suite on SpatiaLite
+#               and PostGIS, on 2 workers (pytest.ini); PYTEST_ARGS="-n 0" runs it in one process
+#   make docs-screenshots   refresh docs/screenshots/wall.png from the wall's browser test
 # Both work on a fresh Debian 12 machine as root, and do nothing twice.
 
 SHELL := /bin/bash
@@ -8,17 +10,23 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 APT_STAMP := /var/lib/apt/lists/.gridmap-updated
 PG_VERSION ?= 15
 
-.PHONY: run test bench demo system-run system-test postgres clean
+.PHONY: run test docs-screenshots bench demo system-run system-test postgres clean
 
 run: system-run $(STAMP)
 	$(PY) -m gis demo --if-empty
 	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port 8501
 
-test: system-test $(STAMP) postgres
+test: system-test $(TEST_STAMP) postgres
 	$(PY) -m pytest -ra $(PYTEST_ARGS)
+
+# The README's wall screenshot: the browser test writes tests/screenshots/ (gitignored); this copies it.
+docs-screenshots: system-test $(TEST_STAMP)
+	$(PY) -m pytest -q -n 0 tests/test_wall_browser.py
+	cp tests/screenshots/wall_kiosk_1920.png docs/screenshots/wall.png
 
 bench: $(STAMP) postgres
 	$(PY) -m bench $(BENCH_ARGS)
@@ -26,11 +34,16 @@ bench: $(STAMP) postgres
 demo: $(STAMP)
 	$(PY) -m gis demo $(DEMO_ARGS)
 
+# Runtime packages (make run); the test tools on top (make test). Each step reruns only when its file changed.
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP) requirements-test.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $(TEST_STAMP)
 
 # Debian packages, installed only when missing.
 define apt_install

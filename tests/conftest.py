@@ -36,6 +36,27 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives headless Chromium")
 
 
+# Units of work for pytest-xdist (--dist loadgroup, pytest.ini): the longest two first, one per worker.
+BROWSER_GROUP, DEMO_GROUP = "browser", "demo"
+DEMO_MODULES = {"test_demo.py"}  # full demo city and its determinism: the slowest tests but the browser's
+
+
+def pytest_collection_modifyitems(config, items):
+    """Group tests for the two workers: browser tests together (one Chromium at a time), the demo builds
+    together, every other module as one unit (its module fixtures built once); longest units first."""
+    def group(item) -> str:
+        if item.get_closest_marker("browser"):
+            return BROWSER_GROUP
+        if item.path.name in DEMO_MODULES:
+            return DEMO_GROUP
+        return item.path.name
+
+    order = {BROWSER_GROUP: 0, DEMO_GROUP: 1}
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group(item)))
+    items.sort(key=lambda item: order.get(group(item), 2))  # stable: file order within each rank
+
+
 def _pg_admin():
     return psycopg.connect(PG_SERVER.replace("+psycopg", "") + "/postgres", autocommit=True)
 
@@ -72,12 +93,25 @@ def backend_name(request) -> str:
     return request.param
 
 
+# Databases made once per backend and process. pytest keeps one parameter of a session fixture alive
+# at a time and rebuilds it when the next test wants the other backend: the dict makes that free.
+_databases: dict[tuple[str, str], str] = {}
+
+
+def _once(backend: str, name: str, make) -> str:
+    if (backend, name) not in _databases:
+        _databases[backend, name] = make()
+    return _databases[backend, name]
+
+
 @pytest.fixture(scope="session")
 def empty_url(backend_name, tmp_path_factory) -> str:
     """A migrated, empty database (session-wide; tests that fill it must clear it)."""
-    url = new_database_url(backend_name, tmp_path_factory, "empty")
-    migrate.upgrade(get_engine(url))
-    return url
+    def make():
+        url = new_database_url(backend_name, tmp_path_factory, "empty")
+        migrate.upgrade(get_engine(url))
+        return url
+    return _once(backend_name, "empty", make)
 
 
 def load_small_city(engine) -> None:
@@ -89,11 +123,13 @@ def load_small_city(engine) -> None:
 @pytest.fixture(scope="session")
 def city_url(backend_name, tmp_path_factory) -> str:
     """The small city, read-only: tests must not write to it (use `city_rw`)."""
-    url = new_database_url(backend_name, tmp_path_factory, "city")
-    engine = get_engine(url)
-    migrate.upgrade(engine)
-    load_small_city(engine)
-    return url
+    def make():
+        url = new_database_url(backend_name, tmp_path_factory, "city")
+        engine = get_engine(url)
+        migrate.upgrade(engine)
+        load_small_city(engine)
+        return url
+    return _once(backend_name, "city", make)
 
 
 @pytest.fixture(scope="session")
@@ -104,16 +140,13 @@ def city_engine(city_url):
 @pytest.fixture
 def city_rw(backend_name, tmp_path_factory):
     """The small city, freshly loaded for a test that writes."""
-    url = _rw_urls.get(backend_name)
-    if url is None:
-        url = _rw_urls[backend_name] = new_database_url(backend_name, tmp_path_factory, "rw")
+    def make():
+        url = new_database_url(backend_name, tmp_path_factory, "rw")
         migrate.upgrade(get_engine(url))
-    engine = get_engine(url)
+        return url
+    engine = get_engine(_once(backend_name, "rw", make))
     load_small_city(engine)
     return engine
-
-
-_rw_urls: dict[str, str] = {}
 
 
 @pytest.fixture(autouse=True)
