@@ -31,6 +31,9 @@ from layers.common import geojson_layer
 from layers.grids import grid_labels, grids_by_category
 from pages import ui
 from pages.ui import CITY_CENTER, basemap, current_actor, for_display, require_data
+from pages import gate
+
+gate.require()  # first: no page runs without the sign-in gate (pages/gate.py)
 
 MAP_PROBLEMS = 1000  # problems drawn on the map: the newest of the filtered ledger
 LEDGER_LABELS = {"code": "编号", "status": "状态", "overdue": "超期", "ack": "反馈不过夜", "category": "类型",

@@ -33,6 +33,9 @@ from layers.basemap import make_map
 from layers.grids import grid_labels
 from layers.planning import candidate_grids, draw_tools, editable_grid, issue_areas, issue_markers
 from pages import ui
+from pages import gate
+
+gate.require()  # first: no page runs without the sign-in gate (pages/gate.py)
 
 MAP_KEY = "planning_map"
 MODES = {"新增网格": "polygon", "修改边界": "polygon", "分割网格": "line", "合并网格": "none", "上传边界文件": "none"}
