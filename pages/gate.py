@@ -129,8 +129,9 @@ def oidc_configured() -> bool:
 def _kiosk_pages(pages: list) -> list:
     """The app's URLs, each opening the wall: /wall?kiosk=…, /grid?kiosk=… and /?kiosk=… all resolve
     (no "page not found") and keep their address, so a reload keeps the token."""
-    return [st.Page(WALL_SCRIPT, title="领导大屏", url_path=p.url_path or "kiosk", default=not p.url_path)
-            for p in pages]
+    paths = [getattr(p, "_url_path", "") or p.url_path for p in pages]  # the default page's own path too
+    return [st.Page(WALL_SCRIPT, title="领导大屏", url_path="kiosk", default=True)] + [
+        st.Page(WALL_SCRIPT, title="领导大屏", url_path=path) for path in paths if path and path != "kiosk"]
 
 
 def _kiosk(pages: list, token: str | None) -> None:
