@@ -45,7 +45,7 @@ def _act(fn, *args, ok: str, show_secret: bool = False) -> None:
 
 notice = st.session_state.pop("admin_notice", None)
 if notice:
-    st.success(notice[0])
+    st.success(md_escape(notice[0]))
     if notice[1]:
         st.code(notice[1], language=None)
         st.caption("密码 / 令牌只显示这一次，请立即转交本人。")

@@ -118,10 +118,10 @@ grid = cache.grid_info(url, code)
 info = grid.iloc[0]
 areas = cache.grid_areas(url, code)
 card = cache.grid_responsibility(url, code)
-head.title(f"网格详情 · {code}")
+head.title(f"网格详情 · {ui.md_escape(code)}")
 st.caption(f"{ui.md_escape(info['name'])} · {ui.md_escape(info['subdistrict'])} · 面积 {info['area_m2'] / 1e6:.2f} km² · "
            f"小区 {len(areas['compound'])} · 街巷 {len(areas['street'])} · 城中村 {len(areas['village'])} · "
-           f"点位 {len(areas['point'])} · 分享链接 `?grid={code}`")
+           f"点位 {len(areas['point'])} · 分享链接 {ui.md_escape('?grid=' + code)}")
 
 flash = st.session_state.pop("grid_flash", None)
 if flash:
@@ -347,7 +347,7 @@ if open_code:
     if detail is None or detail["grid_code"] != code:
         st.warning(f"问题 {ui.md_escape(open_code)} 不在本网格。")
     else:
-        st.subheader(f"问题 {open_code}")
+        st.subheader(f"问题 {ui.md_escape(open_code)}")
         badge = area_layers.STATUS_COLORS.get(detail["status"], "#64748b")
         place = " · ".join(esc(x) for x in (detail["grid_code"], detail["compound"], detail["street"], detail["village"])
                            if x)
