@@ -80,8 +80,11 @@ def _run_page(page) -> None:
 
 def database_unavailable(exc: BaseException) -> bool:
     """True for errors that mean the database cannot be reached (server down, file unreadable, dropped)."""
-    return isinstance(exc, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)) or (
-        isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated)
+    if isinstance(exc, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)):
+        return True
+    if type(exc) is sqlalchemy.exc.DatabaseError:  # SQLite: "file is not a database", "disk image is malformed"
+        return True
+    return isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated
 
 
 @contextlib.contextmanager
