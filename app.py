@@ -14,6 +14,10 @@ PAGES = [
     st.Page("pages/data.py", title="数据管理", icon=":material/database:", url_path="data"),  # import: 管理员 (checked in gis.io)
 ]
 
+from gis.config import validate_settings  # noqa: E402
 from pages import gate  # noqa: E402  sign-in, kiosk token, role-filtered pages, sidebar user box
 
+problems = validate_settings()  # every GRIDMAP_* setting and DATABASE_URL, checked before any page runs
+if problems:
+    gate.settings_page(PAGES, problems)
 gate.run(PAGES)

@@ -16,6 +16,9 @@ from gis.people import kiosk
 from pages.cache import engine
 from gis.people.permissions import OWN_GRID_ROLES, ROLES, PermissionDenied, allowed
 from pages.ui import current_actor, md_escape
+from pages import gate
+
+gate.require()  # first: no page runs without the sign-in gate (pages/gate.py)
 
 actor = current_actor()
 st.title("系统管理")
@@ -42,7 +45,7 @@ def _act(fn, *args, ok: str, show_secret: bool = False) -> None:
 
 notice = st.session_state.pop("admin_notice", None)
 if notice:
-    st.success(notice[0])
+    st.success(md_escape(notice[0]))
     if notice[1]:
         st.code(notice[1], language=None)
         st.caption("密码 / 令牌只显示这一次，请立即转交本人。")

@@ -28,6 +28,9 @@ from layers.basemap import make_map
 from layers.common import geojson_layer
 from layers.preview import preview_layer
 from pages.ui import CITY_CENTER, basemap, current_actor, for_display, md_escape, show_map
+from pages import gate
+
+gate.require()  # first: no page runs without the sign-in gate (pages/gate.py)
 
 PREVIEW_LIMIT = 3000
 GRID_STYLE = {"color": "#64748b", "weight": 1.2, "fillColor": "#cbd5e1", "fillOpacity": 0.25}

@@ -10,23 +10,96 @@
   name and role and a sign-out button in the sidebar (this is the only sidebar code for it).
 
 Sessions end after GRIDMAP_SESSION_IDLE_MINUTES without a click (`gis.people.auth.session_expired`);
-a user disabled by an administrator is signed out at their next click.
+a user disabled by an administrator is signed out at their next click, and a timed refresh of the
+wall (`recheck`) asks the same questions.
+
+No page runs without the gate: every page calls `require()` first, which stops (and reruns
+through app.py) any run that did not come through `run()` — Streamlit's old multipage mode runs
+page files directly for the first requests after a restart because the folder is called pages/.
+
+No user sees a traceback: `run()` turns an unexpected exception into a Chinese message with a
+short reference id (the detail goes to the log), and a database outage into "数据库暂时不可用"
+(the next click after the database returns works again; nothing is cached from the failure).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import secrets
+import threading
 from datetime import datetime
+from pathlib import Path
 
+import sqlalchemy.exc
 import streamlit as st
 
 from gis.people import auth
 
 from gis.people import kiosk
 from pages.cache import engine
+from pages.ui import md_escape
 from gis.people.permissions import ADMIN, KIOSK
 
 ADMIN_PAGES = frozenset({"admin"})  # url_path of pages only 管理员 may open
 WALL_PAGE = "wall"
+WALL_SCRIPT = "pages/wall.py"
+DB_DOWN = "数据库暂时不可用，请稍后刷新页面重试。"
+SIGN_IN_FIRST = "请先登录。"
+PAGES_DIR = Path(__file__).resolve().parent
+log = logging.getLogger("gridmap.gate")
+_through_gate = threading.local()  # .active is True only while run() executes the chosen page
+
+
+def require() -> None:
+    """The first statement of every page script: run only when the gate chose this page.
+
+    A run that reached a page file any other way (Streamlit's old multipage mode right after a
+    restart) switches that mode off for the process and reruns through app.py; a page file run
+    as the main script itself (a test harness) stops with nothing shown.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or getattr(_through_gate, "active", False):
+        return
+    PagesManager.uses_pages_directory = False
+    if Path(ctx.pages_manager.main_script_path).resolve().parent != PAGES_DIR:
+        st.rerun()  # the rerun executes app.py, i.e. the gate
+    st.stop()
+
+
+def _run_page(page) -> None:
+    _through_gate.active = True
+    try:
+        page.run()
+    finally:
+        _through_gate.active = False
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean the database cannot be reached (server down, file unreadable, dropped)."""
+    if isinstance(exc, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)):
+        return True
+    if type(exc) is sqlalchemy.exc.DatabaseError:  # SQLite: "file is not a database", "disk image is malformed"
+        return True
+    return isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated
+
+
+@contextlib.contextmanager
+def shielded(where: str = "page"):
+    """Show a Chinese message instead of any exception raised inside; log the detail with a reference id."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001  (Streamlit's rerun/stop are BaseException, they pass)
+        ref = secrets.token_hex(4).upper()
+        if database_unavailable(exc):
+            log.error("database unavailable [%s] in %s: %s", ref, where, exc)
+            st.error(f"{DB_DOWN}（参考编号 {ref}）", icon=":material/cloud_off:")
+        else:
+            log.exception("unexpected error [%s] in %s", ref, where)
+            st.error(f"页面出错了，请稍后重试；如仍出错请联系管理员并告知参考编号 {ref}。", icon=":material/error:")
 _SESSION_KEYS = ("actor", "last_seen", "auth_source", "kiosk_token")
 
 
@@ -56,17 +129,24 @@ def oidc_configured() -> bool:
     return isinstance(section, dict) and bool(section)
 
 
+def _kiosk_pages(pages: list) -> list:
+    """The app's URLs, each opening the wall: /wall?kiosk=…, /grid?kiosk=… and /?kiosk=… all resolve
+    (no "page not found") and keep their address, so a reload keeps the token."""
+    paths = [getattr(p, "_url_path", "") or p.url_path for p in pages]  # the default page's own path too
+    return [st.Page(WALL_SCRIPT, title="领导大屏", url_path="kiosk", default=True)] + [
+        st.Page(WALL_SCRIPT, title="领导大屏", url_path=path) for path in paths if path and path != "kiosk"]
+
+
 def _kiosk(pages: list, token: str | None) -> None:
     if not kiosk.valid(engine(), token):
-        _clear("大屏令牌无效或已撤销，请登录。")
+        if token and len(token) < kiosk.MIN_TOKEN_LENGTH:  # ?kiosk=1: a signed-in user's full-screen flag
+            _clear(SIGN_IN_FIRST)
+        else:
+            _clear("大屏令牌无效或已撤销，请登录。")
         return _signed_out(pages)
     st.session_state["actor"] = kiosk.KIOSK_ACTOR
     st.session_state["kiosk_token"] = token
-    wall = [p for p in pages if p.url_path == WALL_PAGE]
-    if not wall:
-        st.error("大屏页面尚未安装。")
-        st.stop()
-    st.navigation(wall, position="hidden").run()
+    _run_page(st.navigation(_kiosk_pages(pages), position="hidden"))
 
 
 def _signed_out(pages: list) -> None:
@@ -96,6 +176,21 @@ def _sidebar(actor) -> None:
 
 def run(pages: list) -> None:
     """Run the page the current session may see (see the module docstring)."""
+    with shielded("gate"):
+        _run(pages)
+
+
+def settings_page(pages: list, problems: list[str]) -> None:
+    """The one page shown while a setting is invalid (`gis.config.validate_settings`): what to fix, then stop."""
+    log.error("invalid settings: %s", "; ".join(problems))
+    st.navigation(pages, position="hidden")
+    st.title("创城网格地图 · 配置有误")
+    st.error("系统配置有误，暂时无法使用。请管理员修改以下配置后重启服务：\n\n"
+             + "\n".join(f"- {md_escape(p)}" for p in problems), icon=":material/settings_alert:")
+    st.stop()
+
+
+def _run(pages: list) -> None:
     actor = st.session_state.get("actor")
     token = st.query_params.get("kiosk")
     if actor is not None and actor.role == KIOSK:
@@ -120,14 +215,38 @@ def run(pages: list) -> None:
 
     visible = [p for p in pages if p.url_path not in ADMIN_PAGES or actor.role == ADMIN]
     _sidebar(actor)
-    st.navigation(visible).run()
+    _run_page(st.navigation(visible))
+
+
+def _refresh_refusal() -> str | None:
+    """Why this session may no longer see data (None: it may). A timed refresh does not count as a click."""
+    actor = st.session_state.get("actor")
+    if actor is None:
+        return SIGN_IN_FIRST
+    if actor.role == KIOSK:
+        return None if kiosk.valid(engine(), st.session_state.get("kiosk_token")) else "大屏令牌已撤销，请登录。"
+    if auth.session_expired(st.session_state.get("last_seen"), datetime.now()):
+        sign_out("idle")
+        return f"超过 {auth.idle_minutes():g} 分钟未操作，已自动退出，请重新登录。"
+    if st.session_state.get("auth_source") in ("password", "oidc") and auth.active_actor(engine(), actor.username) is None:
+        return "账户已停用，请联系管理员。"
+    return None
 
 
 def recheck() -> None:
-    """For fragments that rerun on a timer (the wall screen): they skip app.py, so call this at
-    their top to end a kiosk session whose token was revoked (a full rerun goes through the gate)."""
-    actor = st.session_state.get("actor")
-    if actor is not None and actor.role == KIOSK and not kiosk.valid(engine(), st.session_state.get("kiosk_token")):
-        _clear("大屏令牌已撤销，请登录。")
+    """The first statement of every fragment that reruns on a timer (the wall screen): such a rerun
+    skips app.py, so it asks the gate's questions again — signed in, not idle, account still
+    enabled, kiosk token still valid — and otherwise ends the session and reruns the whole app
+    (which shows the sign-in form) before any data is drawn."""
+    try:
+        refusal = _refresh_refusal()
+    except Exception as exc:  # noqa: BLE001  a database outage during a refresh: show nothing, say why
+        if not database_unavailable(exc):
+            raise
+        log.error("database unavailable during a refresh: %s", exc)
+        st.error(DB_DOWN, icon=":material/cloud_off:")
+        st.stop()
+    if refusal is not None:
+        _clear(refusal)
         st.rerun(scope="app")
 

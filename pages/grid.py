@@ -31,6 +31,9 @@ from layers.common import geojson_layer
 from layers.grids import grid_labels, grids_by_category
 from pages import ui
 from pages.ui import CITY_CENTER, basemap, current_actor, for_display, require_data
+from pages import gate
+
+gate.require()  # first: no page runs without the sign-in gate (pages/gate.py)
 
 MAP_PROBLEMS = 1000  # problems drawn on the map: the newest of the filtered ledger
 LEDGER_LABELS = {"code": "编号", "status": "状态", "overdue": "超期", "ack": "反馈不过夜", "category": "类型",
@@ -115,10 +118,10 @@ grid = cache.grid_info(url, code)
 info = grid.iloc[0]
 areas = cache.grid_areas(url, code)
 card = cache.grid_responsibility(url, code)
-head.title(f"网格详情 · {code}")
+head.title(f"网格详情 · {ui.md_escape(code)}")
 st.caption(f"{ui.md_escape(info['name'])} · {ui.md_escape(info['subdistrict'])} · 面积 {info['area_m2'] / 1e6:.2f} km² · "
            f"小区 {len(areas['compound'])} · 街巷 {len(areas['street'])} · 城中村 {len(areas['village'])} · "
-           f"点位 {len(areas['point'])} · 分享链接 `?grid={code}`")
+           f"点位 {len(areas['point'])} · 分享链接 {ui.md_escape('?grid=' + code)}")
 
 flash = st.session_state.pop("grid_flash", None)
 if flash:
@@ -344,7 +347,7 @@ if open_code:
     if detail is None or detail["grid_code"] != code:
         st.warning(f"问题 {ui.md_escape(open_code)} 不在本网格。")
     else:
-        st.subheader(f"问题 {open_code}")
+        st.subheader(f"问题 {ui.md_escape(open_code)}")
         badge = area_layers.STATUS_COLORS.get(detail["status"], "#64748b")
         place = " · ".join(esc(x) for x in (detail["grid_code"], detail["compound"], detail["street"], detail["village"])
                            if x)

@@ -7,6 +7,9 @@ from gis.config import database_url
 from layers.basemap import make_map
 from layers.grids import grid_labels, grids_by_category
 from pages.ui import CITY_CENTER, basemap, for_display, require_data, show_map
+from pages import gate
+
+gate.require()  # first: no page runs without the sign-in gate (pages/gate.py)
 
 url = database_url()
 counts = cache.city_counts(url)

@@ -33,6 +33,9 @@ from layers.basemap import make_map
 from layers.grids import grid_labels
 from layers.planning import candidate_grids, draw_tools, editable_grid, issue_areas, issue_markers
 from pages import ui
+from pages import gate
+
+gate.require()  # first: no page runs without the sign-in gate (pages/gate.py)
 
 MAP_KEY = "planning_map"
 MODES = {"新增网格": "polygon", "修改边界": "polygon", "分割网格": "line", "合并网格": "none", "上传边界文件": "none"}
@@ -127,7 +130,7 @@ if can_edit and mode == "合并网格":
             _apply(edits.merge_grids(grids, keep, other), f"已将网格 {other} 并入 {keep}。")
             st.rerun()
         except edits.PlanningError as exc:
-            st.error(str(exc))
+            st.error(ui.md_escape(exc))
 if can_edit and mode == "上传边界文件":
     c1, c2 = st.columns([3, 2])
     upload = c1.file_uploader(f"边界文件（不超过 {edits.MAX_UPLOAD_BYTES // 2**20} MB）",
@@ -141,7 +144,7 @@ if can_edit and mode == "上传边界文件":
             _apply(edits.apply_file(grids, file_grids, whole), f"已应用文件 {upload.name}（{len(file_grids)} 个网格）。")
             st.rerun()
         except edits.PlanningError as exc:
-            st.error(str(exc))
+            st.error(ui.md_escape(exc))
 
 # ------------------------------------------------------------------ check and impact of the working copy
 report = topology.check_grids(grids, context)
@@ -212,11 +215,11 @@ if message:
 # ------------------------------------------------------------------ the check report
 st.subheader("拓扑检查")
 if report.has_errors:
-    st.error(report.summary())
+    st.error(ui.md_escape(report.summary()))
 elif len(report.issues):
-    st.warning(report.summary())
+    st.warning(ui.md_escape(report.summary()))
 else:
-    st.success(report.summary())
+    st.success(ui.md_escape(report.summary()))
 if len(report.issues):
     table = report.table()
     table.insert(0, "序号", range(1, len(table) + 1))
@@ -252,7 +255,7 @@ else:
                                                 "score_change": "变化", "open_before": "未结案问题（调整前）",
                                                 "open_after": "未结案问题（调整后）"})
                      .round(1), hide_index=True, width="stretch")
-        st.caption(imp.note)
+        st.caption(ui.md_escape(imp.note))
 
 # ------------------------------------------------------------------ save, publish, versions
 st.subheader("保存与发布")
@@ -271,7 +274,7 @@ if can_edit:
             st.session_state["planning_message"] = ("success", f"已保存为草案 第{st.session_state['planning']['number']}版。")
             st.rerun()
         except (versions.ConflictError, PermissionDenied, ValueError) as exc:
-            st.error(str(exc))
+            st.error(ui.md_escape(exc))
     is_draft = len(base_row) and base_row["status"].iloc[0] == "草案"
     publish_blocked = ws["dirty"] or not is_draft or report.has_errors
     if c4.button("发布", key="planning_publish", disabled=bool(publish_blocked), width="stretch",
@@ -284,7 +287,7 @@ if can_edit:
             st.session_state["planning_message"] = ("success", f"第{number}版已发布，原现行版本已归档。")
             st.rerun()
         except (versions.ConflictError, PermissionDenied, ValueError) as exc:
-            st.error(str(exc))
+            st.error(ui.md_escape(exc))
 
 st.markdown("**版本历史**")
 shown_history = history.drop(columns=["id", "revision"]).rename(columns={
@@ -308,4 +311,4 @@ if len(history):
             st.session_state["planning_message"] = ("success", f"已由第{pick}版恢复为新草案。")
             st.rerun()
         except (versions.ConflictError, PermissionDenied, ValueError) as exc:
-            st.error(str(exc))
+            st.error(ui.md_escape(exc))

@@ -58,22 +58,3 @@ def md_escape(text) -> str:
 
     return "".join("\\" + c if c in string.punctuation else c for c in str(text))
 
-
-def _leave_pages_directory_mode() -> None:
-    """Security guard (issue 7): never run a page without app.py's gate.
-
-    Because this folder is called ``pages/``, Streamlit starts every server process in its old
-    multipage mode (MPA v1) until app.py first calls ``st.navigation``: the very first request
-    after a restart, e.g. ``/overview``, would run pages/overview.py directly, past the sign-in
-    gate. Every page imports this module first, so on that first import inside a script run
-    we switch the process to st.navigation mode and rerun: the rerun goes through app.py.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    if PagesManager.uses_pages_directory and get_script_run_ctx() is not None:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-_leave_pages_directory_mode()

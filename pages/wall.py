@@ -28,6 +28,8 @@ from layers.heat import heat_deck
 from pages import gate
 from pages.ui import basemap, current_actor, for_display, require_data, show_map
 
+gate.require()  # first: no page runs without the sign-in gate (pages/gate.py)
+
 MAP_HEIGHT = 840
 TREND_WIDTH = 470  # fixed (not measured) so that the 4K zoom does not double it
 MAP_ZOOM = 12.6  # the demo city's 61 grids fill the map column at 1920×1080 (and at 4K, zoomed ×2)

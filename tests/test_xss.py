@@ -118,3 +118,57 @@ def test_admin_audit_log(poisoned, monkeypatch, captured_maps):
     at = _open(poisoned, monkeypatch, captured_maps, _page("admin.py"), actor=Actor("a", "管理员"))
     _check_page(at, captured_maps, expect_shown=False)
     assert PAYLOAD in at.dataframe[1].value["操作人"].tolist()  # a dataframe cell: text, not HTML
+
+
+# --- Markdown injection (issue 11 §8): a grid code that is a Markdown link stays text -------------
+
+LINK_CODE = "[c](javascript:alert(33))"
+
+
+@pytest.fixture
+def link_coded(city_rw):
+    """The small city with grid T-02 renamed to the code LINK_CODE."""
+    with city_rw.begin() as conn:
+        conn.execute(update(Grid.__table__).where(Grid.__table__.c.code == "T-02").values(code=LINK_CODE))
+    cache.clear()
+    yield city_rw
+    cache.clear()
+
+
+def _markdown_texts(at) -> list[tuple[str, str]]:
+    """Every element whose text Streamlit parses as Markdown. An ``unsafe_allow_html`` block that starts
+    with a tag and has no blank line is a CommonMark HTML block: its text is not parsed as Markdown
+    (checked in Chromium: a card showing this code on the wall draws no link), html.escape covers it."""
+    kinds = ("title", "header", "subheader", "caption", "markdown", "success", "error", "warning", "info")
+    out = []
+    for kind in kinds:
+        for el in at.get(kind):
+            text = str(el.value)
+            html_block = getattr(el, "allow_html", False) and text.lstrip().startswith("<") and "\n\n" not in text
+            if not html_block:
+                out.append((kind, text))
+    return out
+
+
+def _no_markdown_link(at) -> None:
+    import re
+
+    assert not at.exception, at.exception
+    for kind, text in _markdown_texts(at):
+        assert not re.search(r"(?<!\\)\]\((?!\s*#)[^)]*javascript", text), f"live Markdown link in st.{kind}: {text!r}"
+
+
+@pytest.mark.parametrize("page, query, actor", [
+    ("grid.py", {"grid": LINK_CODE}, Actor("leader", "领导")),
+    ("grid.py", {"grid": LINK_CODE, "problem": "WT03"}, Actor("leader", "领导")),
+    ("grid.py", {}, Actor("leader", "领导")),
+    ("overview.py", {}, Actor("leader", "领导")),
+    ("wall.py", {}, Actor("leader", "领导")),
+    ("planning.py", {}, Actor("p", "规划员")),
+])
+def test_a_grid_code_that_is_a_markdown_link_stays_text(link_coded, monkeypatch, captured_maps, page, query, actor):
+    at = _open(link_coded, monkeypatch, captured_maps, _page(page), query=query, actor=actor)
+    _no_markdown_link(at)
+    if query.get("grid"):
+        titles = [t.value for t in at.title]
+        assert any(r"\[c\]\(javascript\:alert\(33\)\)" in t for t in titles), titles  # shown, as text
