@@ -251,7 +251,7 @@ def _throttled_message(until: datetime, now: datetime) -> str:
 
 
 def _locked_message(until: datetime) -> str:
-    return (f"密码连续错误 {lockout_attempts()} 次，该账户在此设备上已锁定，请于 {until:%H:%M} 后再试"
+    return (f"密码连续错误 {lockout_attempts()} 次，账户已锁定（仅限此设备），请于 {until:%H:%M} 后再试"
             f"（或请管理员重置密码）。")
 
 
