@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import delete, func, select
 
 from gis.db.models import AuditEntry, Grid, GridLayer, ProblemEvent, SignInGuard, User
-from gis.people import audit, auth
+from gis.people import audit, auth, kiosk
 from gis.people.permissions import Actor
 from gis.planning import versions
 from gis.problems import workflow
@@ -179,3 +179,55 @@ def test_parallel_sign_ins_in_browsers_against_the_served_app(tmp_path):
     assert (log["action"] == "auth.login").sum() == 6 and (log["action"] == "auth.login_failed").sum() == 2
     clients = set(log["detail"].str.extract(r'"client": "([^"]+)"')[0])
     assert clients == {f"10.1.0.{i}" for i in range(8)}  # the proxy header of a loopback peer names the client
+
+
+def _spatialite_users(tmp_path, name):
+    engine = get_engine(f"sqlite:///{tmp_path / name}")
+    migrate.upgrade(engine)
+    auth.add_user(engine, ADMIN, "wang", "领导", "wang-password", now=T0)
+    return engine
+
+
+def _hold_write_lock(engine, release: threading.Event, held: threading.Event):
+    with engine.begin() as conn:  # like a long import: the write lock, held
+        audit.record(conn, "导入", "import.problems", at=T0)
+        held.set()
+        release.wait(120)
+
+
+def test_a_sign_in_waits_for_a_long_writer_on_spatialite(tmp_path):
+    engine = _spatialite_users(tmp_path, "wait.sqlite")
+    release, held = threading.Event(), threading.Event()
+    with ThreadPoolExecutor(2) as pool:
+        holder = pool.submit(_hold_write_lock, engine, release, held)
+        assert held.wait(60)
+        try:
+            signing = pool.submit(auth.authenticate, engine, "wang", "wang-password", T0, client="10.0.0.1")
+            with pytest.raises(TimeoutError):
+                signing.result(timeout=1.0)  # still waiting for the lock, not failed
+        finally:
+            release.set()
+        holder.result(60)
+        result = signing.result(60)
+    assert result.ok
+    assert audit.entries(engine)["action"].tolist()[:2] == ["auth.login", "import.problems"]
+
+
+def test_a_writer_still_locked_out_after_the_busy_timeout_gets_a_chinese_message(tmp_path, monkeypatch):
+    import gis.db.engine as db_engine
+
+    monkeypatch.setattr(db_engine, "BUSY_TIMEOUT_S", 0.5)
+    engine = _spatialite_users(tmp_path, "busy.sqlite")
+    release, held = threading.Event(), threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        holder = pool.submit(_hold_write_lock, engine, release, held)
+        assert held.wait(60)
+        try:
+            result = auth.authenticate(engine, "wang", "wang-password", T0, client="10.0.0.1")
+            assert not result.ok and result.message.startswith("数据库正忙") and "locked" not in result.message
+            with pytest.raises(db_engine.DatabaseBusy, match="数据库正忙"):
+                kiosk.create(engine, ADMIN, "大屏一")  # any writer: the same message, no SQL
+        finally:
+            release.set()
+        holder.result(60)
+    assert auth.authenticate(engine, "wang", "wang-password", T0, client="10.0.0.1").ok  # the pool is healthy

@@ -33,6 +33,7 @@ from gis.people import guard
 from gis.people.audit import record
 from gis.people.guard import LOCAL_CLIENT, client_key  # noqa: F401  (pages pass client_key(...) here)
 from gis.config import DATA_DIR, setting
+from gis.db.engine import DatabaseBusy
 from gis.db.models import Grid, User
 from gis.people.permissions import ADMIN, GRID_CHIEF, GRID_WORKER, LEADER, OWN_GRID_ROLES, PLANNER, ROLES, VERIFIER, Actor, require
 
@@ -143,6 +144,13 @@ def authenticate(engine: Engine, username: str, password: str, now: datetime | N
     now = now or datetime.now()
     username = (username or "").strip()[:MAX_USERNAME_LENGTH]
     client = (client or LOCAL_CLIENT)[:guard.MAX_CLIENT_LENGTH]
+    try:
+        return _authenticate(engine, username, password, now, client)
+    except DatabaseBusy as exc:  # another writer held the database past the busy timeout
+        return SignIn(None, str(exc))
+
+
+def _authenticate(engine: Engine, username: str, password: str, now: datetime, client: str) -> SignIn:
     with engine.connect() as conn:
         seen = _sign_in_state(conn, username, client, lock=False)
     for _ in range(3):
