@@ -15,16 +15,22 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import delete, func, select
 
+from gis.db import migrate
+from gis.db.engine import get_engine
 from gis.db.models import AuditEntry, Grid, GridLayer, ProblemEvent, SignInGuard, User
 from gis.people import audit, auth, kiosk
 from gis.people.permissions import Actor
 from gis.planning import versions
 from gis.problems import workflow
 from gis.problems.workflow import StaleProblem
-from gis.db import migrate
-from gis.db.engine import get_engine
 from tests import smallcity as sc
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_available, served_app, wait_for_streamlit
+from tests.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    chromium_available,
+    served_app,
+    wait_for_streamlit,
+)
 from tests.conftest import load_small_city
 from tests.test_planning import PLANNER_A, PLANNER_B, _wider_t01
 from tests.test_workflow import CHIEF, VERIFIER, state
