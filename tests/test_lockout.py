@@ -152,3 +152,13 @@ def test_at_most_two_argon2_hashes_at_once(monkeypatch):
     results = together([lambda: auth.verify_password(stored, "password-1")] * 12)
     assert results == [True] * 12
     assert peak[0] <= auth.HASH_CONCURRENCY == 2
+
+
+def test_a_made_up_name_gets_the_same_answers_as_a_real_one(site):
+    """Hints and the lock come alike for every name: they never tell whether an account exists."""
+    answers = {}
+    for name in ("admin", "no-such-user"):
+        answers[name] = [(r.message, r.locked_until) for r in
+                         (_sign(site, "guess", T0, f"10.5.0.{len(answers)}", username=name) for _ in range(11))]
+    assert answers["admin"] == answers["no-such-user"]
+    assert "再错 1 次" in answers["admin"][8][0] and answers["admin"][9][1] is not None

@@ -169,6 +169,8 @@ def _authenticate(engine: Engine, username: str, password: str, now: datetime, c
             refused = _refusal(state, now)
             if refused is not None:
                 return _refuse(conn, state, refused, username, client, now)
+            if right and state.user.disabled:  # said only to who knows the password
+                return _refuse(conn, state, ("disabled", None), username, client, now)
             if right:
                 return _succeed(conn, state, username, client, now, rehash)
             return _fail(conn, state, username, client, now)
@@ -185,7 +187,7 @@ def _sign_in_state(conn: Connection, username: str, client: str, lock: bool) -> 
     t = User.__table__
     stmt = select(t).where(t.c.username == username)
     user = conn.execute(stmt.with_for_update() if lock else stmt).first()
-    return _State(user, guard.load(conn, username if user is not None else None, client, for_update=lock))
+    return _State(user, guard.load(conn, username, client, for_update=lock))
 
 
 def _identity(state: _State):
@@ -196,11 +198,7 @@ def _identity(state: _State):
 def _refusal(state: _State, now: datetime) -> tuple[str, datetime | None] | None:
     """(reason, until) when the password must not be checked now, else None."""
     throttle = guard.decide(state.guard, now)
-    if throttle is not None:
-        return throttle.reason, throttle.until
-    if state.user is not None and state.user.disabled:
-        return "disabled", None
-    return None
+    return None if throttle is None else (throttle.reason, throttle.until)
 
 
 def _audit(conn: Connection, username: str, action: str, client: str, now: datetime, **detail) -> None:
@@ -219,17 +217,15 @@ def _refuse(conn, state: _State, refused, username: str, client: str, now: datet
 
 def _fail(conn, state: _State, username: str, client: str, now: datetime) -> SignIn:
     rules = guard.Rules(lockout_attempts(), lockout_minutes())
-    account = username if state.user is not None else None
-    in_a_row, locked, total = guard.record_failure(conn, state.guard, account, client, now, rules)
-    if state.user is None:
-        _audit(conn, username, "auth.login_failed", client, now, reason="unknown user")
-        return SignIn(None, WRONG)
-    t = User.__table__
-    values = {"failed_attempts": total}
-    if locked is not None:
-        values["locked_until"] = locked  # shown on the admin page: locked on the client that failed
-    conn.execute(t.update().where(t.c.id == state.user.id).values(**values))
-    _audit(conn, username, "auth.login_failed", client, now, reason="wrong password", failed_attempts=in_a_row)
+    in_a_row, locked, total = guard.record_failure(conn, state.guard, client, now, rules)
+    if state.user is not None:
+        t = User.__table__
+        values = {"failed_attempts": total}
+        if locked is not None:
+            values["locked_until"] = locked  # shown on the admin page: locked on the client that failed
+        conn.execute(t.update().where(t.c.id == state.user.id).values(**values))
+    reason = "wrong password" if state.user is not None else "unknown user"  # the answer is the same
+    _audit(conn, username, "auth.login_failed", client, now, reason=reason, failed_attempts=in_a_row)
     if locked is not None:
         _audit(conn, username, "auth.locked", client, now, until=locked)
         return SignIn(None, _locked_message(locked), locked)

@@ -89,19 +89,21 @@ def _where(kind: str, account: str, client: str):
     return (T.c.kind == k["kind"]) & (T.c.account == k["account"]) & (T.c.client == k["client"])
 
 
-def load(conn: Connection, account: str | None, client: str, for_update: bool = False) -> dict[str, dict]:
-    """The guard rows of (account, client) by kind ({} entries missing). `account=None`: an unknown user.
+def load(conn: Connection, account: str, client: str, for_update: bool = False) -> dict[str, dict]:
+    """The guard rows of (account, client) by kind ({} when missing).
+
+    Names that are no user's are counted the same way, so the answers (hints, the lock) never tell
+    whether an account exists; the client delay bounds how many such rows one client can make.
 
     With `for_update`, missing rows are created first and every row is locked (PostgreSQL
     ``FOR UPDATE``; SQLite holds the whole write lock already): call it in the write transaction.
     """
-    kinds = (CLIENT,) if account is None else (PAIR, ACCOUNT, CLIENT)  # never rows for made-up names
     rows = {}
-    for kind in kinds:  # one order everywhere: no lock cycles on PostgreSQL
+    for kind in (PAIR, ACCOUNT, CLIENT):  # one order everywhere: no lock cycles on PostgreSQL
         if for_update:
             insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-            conn.execute(insert(T).values(**_key(kind, account or "", client), failures=0).on_conflict_do_nothing())
-        stmt = select(T).where(_where(kind, account or "", client))
+            conn.execute(insert(T).values(**_key(kind, account, client), failures=0).on_conflict_do_nothing())
+        stmt = select(T).where(_where(kind, account, client))
         row = conn.execute(stmt.with_for_update() if for_update else stmt).mappings().first()
         rows[kind] = dict(row) if row else {}
     return rows
@@ -120,7 +122,7 @@ def decide(rows: dict[str, dict], now: datetime) -> Refusal | None:
     return Refusal("throttled", max(waits)) if waits else None
 
 
-def record_failure(conn: Connection, rows: dict[str, dict], account: str | None, client: str, now: datetime,
+def record_failure(conn: Connection, rows: dict[str, dict], client: str, now: datetime,
                    rules: Rules) -> tuple[int, datetime | None, int]:
     """Count a wrong password (rows from `load(..., for_update=True)`).
 
@@ -134,8 +136,6 @@ def record_failure(conn: Connection, rows: dict[str, dict], account: str | None,
     conn.execute(update(T).where(T.c.id == c["id"]).values(
         failures=failures, window_start=now if fresh else c["window_start"], last_failure_at=now,
         blocked_until=now + rules.delay(failures) if failures >= rules.throttle_after else None))
-    if account is None:
-        return 0, None, 0
     p = rows[PAIR]
     expired = p.get("blocked_until") is not None and p["blocked_until"] <= now  # the lock ran out: a fresh count
     in_a_row = 1 if expired else p["failures"] + 1
