@@ -31,7 +31,8 @@ def render(engine, oidc: bool = False, message: str | None = None) -> None:
             password = st.text_input("密码", type="password", max_chars=256, key="login_password")
             submitted = st.form_submit_button("登录", type="primary", width="stretch")
         if submitted:
-            result = auth.authenticate(engine, username, password, datetime.now())
+            client = auth.client_key(st.context.ip_address, st.context.headers)
+            result = auth.authenticate(engine, username, password, datetime.now(), client=client)
             if result.ok:
                 st.session_state.update(actor=result.actor, auth_source="password", last_seen=datetime.now())
                 st.rerun()

@@ -5,12 +5,28 @@ SpatiaLite needs two precautions measured on this stack (see README, "SpatiaLite
 the geospatial wheels must be imported before mod_spatialite is loaded (or the system
 PROJ/GDAL shadow them and the process crashes at exit), and pyenv's Python lacks
 ``enable_load_extension``, so pysqlite3 stands in for the stdlib driver when needed.
+
+Concurrent writers on SpatiaLite. SQLite lets one writer at a time into a file. A transaction
+that starts as a reader (``BEGIN DEFERRED``) and then writes fails at once with "database is
+locked" when another writer got in first — waiting cannot help it, its snapshot is stale. So
+the convention of this code base is made a rule of the engine:
+
+- ``engine.begin()`` opens a **write transaction**: on SQLite it starts with ``BEGIN IMMEDIATE``,
+  taking the write lock up front and waiting for it (busy timeout, `BUSY_TIMEOUT_S`); once it
+  holds the lock nothing in it can fail for lack of it. On PostgreSQL it is a plain transaction
+  (writers that count use atomic ``SET x = x + 1`` or ``SELECT … FOR UPDATE``).
+- ``engine.connect()`` reads: ``BEGIN DEFERRED``, which in WAL mode never waits for writers.
+
+A writer that still finds no lock after the busy timeout (e.g. behind a very large import)
+gets `DatabaseBusy`, whose message is for users, never a traceback with SQL in it.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 import geopandas  # noqa: F401  (load order: wheels' PROJ/GDAL before mod_spatialite)
@@ -18,11 +34,22 @@ import pyogrio  # noqa: F401
 import pyproj  # noqa: F401
 import shapely  # noqa: F401
 from geoalchemy2.admin.dialects.sqlite import init_spatialite, load_spatialite_driver
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 
 from gis.config import database_url
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+
+BUSY_TIMEOUT_S = 60.0  # how long a SQLite writer waits for the write lock before giving up
+_WRITE = "gridmap_write"  # execution option: this connection's transaction writes
+
+
+class DatabaseBusy(RuntimeError):
+    """The database stayed locked by another writer for longer than the busy timeout (message in Chinese)."""
+
+    def __init__(self, message: str = "数据库正忙（其他用户正在写入大量数据），请稍后重试。本次操作未保存。"):
+        super().__init__(message)
 
 
 def _sqlite_module():
@@ -58,8 +85,29 @@ def _on_sqlite_connect(dbapi_conn, _record) -> None:
 def _sqlite_begin(conn) -> None:
     # pysqlite's implicit transactions would let DDL and writes autocommit: take control,
     # except on connections asked to autocommit (VACUUM, checkpoints).
-    if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+    options = conn.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return
+    if not options.get(_WRITE):
         conn.exec_driver_sql("BEGIN")
+        return
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # waits up to BUSY_TIMEOUT_S for the write lock
+    except OperationalError as exc:
+        if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+            raise DatabaseBusy() from exc
+        raise
+
+
+class _SQLiteEngine(Engine):
+    """A SQLite engine whose `begin()` opens a write transaction (BEGIN IMMEDIATE); see the module docstring."""
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                yield conn
 
 
 @lru_cache(maxsize=8)
@@ -67,7 +115,8 @@ def get_engine(url: str | None = None) -> Engine:
     """The engine for `url` (default: the configured DATABASE_URL), created once per process."""
     url = url or database_url()
     if url.startswith("sqlite"):
-        engine = create_engine(url, module=_sqlite_module())
+        engine = create_engine(url, module=_sqlite_module(), connect_args={"timeout": BUSY_TIMEOUT_S})
+        engine.__class__ = _SQLiteEngine  # same state, one method more specific: no other way in create_engine
         event.listen(engine, "connect", _on_sqlite_connect)
 
         @event.listens_for(engine, "connect")

@@ -322,3 +322,24 @@ class KioskToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     created_by: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SignInGuard(Base):
+    """Wrong-password counts behind the sign-in throttle (gis.people.auth), one row per key:
+
+    kind ``pair`` (account + client): wrong passwords in a row, the lock, the last success (a known client);
+    kind ``client``: wrong passwords from one client over every account within a window;
+    kind ``account``: wrong passwords in a row on one account from every client.
+    """
+
+    __tablename__ = "sign_in_guard"
+    __table_args__ = (UniqueConstraint("kind", "account", "client"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    account: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default=sql_text("0"))
+    window_start: Mapped[datetime | None] = mapped_column(DateTime)
+    last_failure_at: Mapped[datetime | None] = mapped_column(DateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime)

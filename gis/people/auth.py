@@ -1,9 +1,14 @@
 """Users and sign-in: argon2 password hashes, lock-out, idle expiry, user management.
 
 - Passwords are stored as argon2id hashes (argon2-cffi); nothing else about them is kept.
-- `authenticate(engine, username, password, now)` counts wrong passwords in
-  ``users.failed_attempts``: the tenth (GRIDMAP_LOCKOUT_ATTEMPTS) locks the account until
-  ``now + 15 min`` (GRIDMAP_LOCKOUT_MINUTES); while locked even the right password is refused.
+- `authenticate(engine, username, password, now, client)` counts wrong passwords per account and
+  client (`gis.people.guard`): the tenth in a row (GRIDMAP_LOCKOUT_ATTEMPTS) locks the account *on
+  that client* for 15 min (GRIDMAP_LOCKOUT_MINUTES) — while locked there even the right password is
+  refused there — and many failures slow down the client, or the account for unknown clients.
+  ``users.failed_attempts`` is the account's count in a row from every client, exact under
+  parallel attempts on both backends.
+- At most `HASH_CONCURRENCY` argon2 hashes run at once in the process (each takes 64 MiB):
+  twenty parallel sign-ins wait their turn instead of taking a gigabyte.
 - Every sign-in, success or failure, and every user change is written to the audit log in the
   same transaction (`gis.people.audit.record`).
 - User management needs ``require(actor, "user.manage")`` (管理员; the CLI acts as 管理员).
@@ -14,6 +19,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,13 +29,18 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, select
 
+from gis.people import guard
 from gis.people.audit import record
+from gis.people.guard import LOCAL_CLIENT, client_key  # noqa: F401  (pages pass client_key(...) here)
 from gis.config import DATA_DIR, setting
+from gis.db.engine import DatabaseBusy
 from gis.db.models import Grid, User
 from gis.people.permissions import ADMIN, GRID_CHIEF, GRID_WORKER, LEADER, OWN_GRID_ROLES, PLANNER, ROLES, VERIFIER, Actor, require
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("gridmap-timing-equaliser")
+HASH_CONCURRENCY = 2  # argon2 runs at a time (64 MiB each); the machine has 2 cores
+_hashing = threading.BoundedSemaphore(HASH_CONCURRENCY)
 MIN_PASSWORD_LENGTH = 8
 MAX_USERNAME_LENGTH = 64
 
@@ -73,14 +84,16 @@ def session_expired(last_seen: datetime | None, now: datetime, idle: float | Non
 # --- passwords -----------------------------------------------------------------------------
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _hashing:
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    with _hashing:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 _ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I
@@ -118,48 +131,131 @@ def _actor(row) -> Actor:
     return Actor(username=row.username, role=row.role, grid_code=row.grid_code)
 
 
-def authenticate(engine: Engine, username: str, password: str, now: datetime | None = None) -> SignIn:
-    """Check a password; count failures, lock after too many, audit every attempt."""
+def authenticate(engine: Engine, username: str, password: str, now: datetime | None = None,
+                 client: str = LOCAL_CLIENT) -> SignIn:
+    """Check a password from `client` (see `client_key`); count failures, lock and throttle
+    (`gis.people.guard`), audit every attempt.
+
+    The password is checked outside any transaction (argon2 is slow); the counts are then
+    written in one write transaction that re-reads the user under the write lock, so parallel
+    attempts count exactly, in the order they get the lock. Should the user change between the
+    two (password reset, enabled), the attempt is checked again.
+    """
     now = now or datetime.now()
     username = (username or "").strip()[:MAX_USERNAME_LENGTH]
+    client = (client or LOCAL_CLIENT)[:guard.MAX_CLIENT_LENGTH]
+    try:
+        return _authenticate(engine, username, password, now, client)
+    except DatabaseBusy as exc:  # another writer held the database past the busy timeout
+        return SignIn(None, str(exc))
+
+
+def _authenticate(engine: Engine, username: str, password: str, now: datetime, client: str) -> SignIn:
+    with engine.connect() as conn:
+        seen = _sign_in_state(conn, username, client, lock=False)
+    for _ in range(3):
+        refused = _refusal(seen, now)
+        right, rehash = False, None
+        if refused is None:
+            right = verify_password(seen.user.password_hash if seen.user else _DUMMY_HASH, password or "")
+            right = right and seen.user is not None
+            if right and _hasher.check_needs_rehash(seen.user.password_hash):
+                rehash = hash_password(password)
+        with engine.begin() as conn:
+            state = _sign_in_state(conn, username, client, lock=True)
+            if _identity(state) != _identity(seen) or (refused is not None and _refusal(state, now) is None):
+                seen = state  # changed meanwhile: check again against what is there now
+                continue
+            refused = _refusal(state, now)
+            if refused is not None:
+                return _refuse(conn, state, refused, username, client, now)
+            if right and state.user.disabled:  # said only to who knows the password
+                return _refuse(conn, state, ("disabled", None), username, client, now)
+            if right:
+                return _succeed(conn, state, username, client, now, rehash)
+            return _fail(conn, state, username, client, now)
+    return SignIn(None, "登录繁忙，请重试。")
+
+
+@dataclass(frozen=True)
+class _State:
+    user: object  # the users row, or None
+    guard: dict
+
+
+def _sign_in_state(conn: Connection, username: str, client: str, lock: bool) -> _State:
     t = User.__table__
-    with engine.begin() as conn:
-        row = conn.execute(select(t).where(t.c.username == username).with_for_update()).first()
-        if row is None:
-            verify_password(_DUMMY_HASH, password or "")  # same time as a real check
-            record(conn, username or "（空）", "auth.login_failed", "user", username, {"reason": "unknown user"}, at=now)
-            return SignIn(None, WRONG)
-        if row.disabled:
-            record(conn, username, "auth.login_failed", "user", username, {"reason": "disabled"}, at=now)
-            return SignIn(None, "该账户已停用，请联系管理员。")
-        failed = row.failed_attempts or 0
-        if row.locked_until is not None:
-            if row.locked_until > now:
-                record(conn, username, "auth.login_failed", "user", username, {"reason": "locked"}, at=now)
-                return SignIn(None, _locked_message(row.locked_until), row.locked_until)
-            failed = 0  # the lock ran out: a fresh count
-        if not verify_password(row.password_hash, password or ""):
-            failed += 1
-            locked = now + timedelta(minutes=lockout_minutes()) if failed >= lockout_attempts() else None
-            conn.execute(t.update().where(t.c.id == row.id).values(failed_attempts=failed, locked_until=locked))
-            record(conn, username, "auth.login_failed", "user", username,
-                   {"reason": "wrong password", "failed_attempts": failed}, at=now)
-            if locked is not None:
-                record(conn, username, "auth.locked", "user", username, {"until": locked}, at=now)
-                return SignIn(None, _locked_message(locked), locked)
-            left = lockout_attempts() - failed
-            hint = f"再错 {left} 次账户将被锁定 {lockout_minutes():g} 分钟。" if left <= 3 else ""
-            return SignIn(None, WRONG + hint)
-        values = {"failed_attempts": 0, "locked_until": None, "last_login_at": now}
-        if _hasher.check_needs_rehash(row.password_hash):
-            values["password_hash"] = hash_password(password)
-        conn.execute(t.update().where(t.c.id == row.id).values(**values))
-        record(conn, username, "auth.login", "user", username, None, at=now)
-        return SignIn(_actor(row))
+    stmt = select(t).where(t.c.username == username)
+    user = conn.execute(stmt.with_for_update() if lock else stmt).first()
+    return _State(user, guard.load(conn, username, client, for_update=lock))
+
+
+def _identity(state: _State):
+    u = state.user
+    return None if u is None else (u.id, u.password_hash, bool(u.disabled))
+
+
+def _refusal(state: _State, now: datetime) -> tuple[str, datetime | None] | None:
+    """(reason, until) when the password must not be checked now, else None."""
+    throttle = guard.decide(state.guard, now)
+    return None if throttle is None else (throttle.reason, throttle.until)
+
+
+def _audit(conn: Connection, username: str, action: str, client: str, now: datetime, **detail) -> None:
+    record(conn, username or "（空）", action, "user", username, {**detail, "client": client}, at=now)
+
+
+def _refuse(conn, state: _State, refused, username: str, client: str, now: datetime) -> SignIn:
+    reason, until = refused
+    _audit(conn, username, "auth.login_failed", client, now, reason=reason)
+    if reason == "disabled":
+        return SignIn(None, "该账户已停用，请联系管理员。")
+    if reason == "locked":
+        return SignIn(None, _locked_message(until), until)
+    return SignIn(None, _throttled_message(until, now))
+
+
+def _fail(conn, state: _State, username: str, client: str, now: datetime) -> SignIn:
+    rules = guard.Rules(lockout_attempts(), lockout_minutes())
+    in_a_row, locked, total = guard.record_failure(conn, state.guard, client, now, rules)
+    if state.user is not None:
+        t = User.__table__
+        values = {"failed_attempts": total}
+        if locked is not None:
+            values["locked_until"] = locked  # shown on the admin page: locked on the client that failed
+        conn.execute(t.update().where(t.c.id == state.user.id).values(**values))
+    reason = "wrong password" if state.user is not None else "unknown user"  # the answer is the same
+    _audit(conn, username, "auth.login_failed", client, now, reason=reason, failed_attempts=in_a_row)
+    if locked is not None:
+        _audit(conn, username, "auth.locked", client, now, until=locked)
+        return SignIn(None, _locked_message(locked), locked)
+    left = lockout_attempts() - in_a_row
+    hint = f"再错 {left} 次，该账户将在此设备上锁定 {lockout_minutes():g} 分钟。" if left <= 3 else ""
+    return SignIn(None, WRONG + hint)
+
+
+def _succeed(conn, state: _State, username: str, client: str, now: datetime, rehash: str | None) -> SignIn:
+    guard.record_success(conn, state.guard, now)
+    row = state.user
+    values = {"failed_attempts": 0, "last_login_at": now}
+    if row.locked_until is not None and row.locked_until <= now:
+        values["locked_until"] = None
+    if rehash is not None:
+        values["password_hash"] = rehash
+    t = User.__table__
+    conn.execute(t.update().where(t.c.id == row.id).values(**values))
+    _audit(conn, username, "auth.login", client, now)
+    return SignIn(_actor(row))
+
+
+def _throttled_message(until: datetime, now: datetime) -> str:
+    seconds = max(1, int((until - now).total_seconds() + 0.999))
+    when = f"{seconds} 秒后" if seconds < 120 else f"{until:%H:%M} 后"
+    return f"登录尝试过于频繁，请于 {when}再试。"
 
 
 def _locked_message(until: datetime) -> str:
-    return (f"密码连续错误 {lockout_attempts()} 次，账户已锁定，请于 {until:%H:%M} 后再试"
+    return (f"密码连续错误 {lockout_attempts()} 次，账户已锁定（仅限此设备），请于 {until:%H:%M} 后再试"
             f"（或请管理员重置密码）。")
 
 
@@ -215,6 +311,7 @@ def add_user(engine: Engine, actor: Actor, username: str, role: str, password: s
     password = password or generate_password()
     _check_password(password)
     now = now or datetime.now()
+    password_hash = hash_password(password)  # before the write lock: argon2 takes a while
     t = User.__table__
     with engine.begin() as conn:
         if conn.execute(select(t.c.id).where(t.c.username == username)).first() is not None:
@@ -222,7 +319,7 @@ def add_user(engine: Engine, actor: Actor, username: str, role: str, password: s
         if grid_code and not _grid_exists(conn, grid_code):
             raise AuthError(f"网格“{grid_code}”不存在。")
         conn.execute(t.insert().values(username=username, display_name=display_name or None,
-                                       password_hash=hash_password(password), role=role, grid_code=grid_code,
+                                       password_hash=password_hash, role=role, grid_code=grid_code,
                                        disabled=False, failed_attempts=0, created_at=now))
         record(conn, actor, "user.add", "user", username, {"role": role, "grid": grid_code}, at=now)
     return password
@@ -239,6 +336,7 @@ def set_disabled(engine: Engine, actor: Actor, username: str, disabled: bool, no
         values = {"disabled": disabled}
         if not disabled:
             values.update(failed_attempts=0, locked_until=None)
+            guard.clear(conn, username)
         conn.execute(t.update().where(t.c.id == row.id).values(**values))
         record(conn, actor, "user.disable" if disabled else "user.enable", "user", username, None, at=now)
 
@@ -249,11 +347,13 @@ def reset_password(engine: Engine, actor: Actor, username: str, password: str | 
     require(actor, "user.manage")
     password = password or generate_password()
     _check_password(password)
+    new_hash = hash_password(password)  # before the write lock: argon2 takes a while
     t = User.__table__
     with engine.begin() as conn:
         row = _find(conn, username)
         conn.execute(t.update().where(t.c.id == row.id).values(
-            password_hash=hash_password(password), failed_attempts=0, locked_until=None))
+            password_hash=new_hash, failed_attempts=0, locked_until=None))
+        guard.clear(conn, username)
         record(conn, actor, "user.reset_password", "user", username, None, at=now)
     return password
 

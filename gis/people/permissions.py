@@ -2,7 +2,8 @@
 
 Pages hide buttons a user may not press, but the rule lives here: each write function in
 gis/ takes an `Actor` and calls `require(actor, action, grid_code=…)` before touching the
-database, so calling it directly for another grid fails the same way.
+database, so calling it directly for another grid fails the same way. Permission comes first:
+`require_role` before any argument is checked, `require` with the grid as soon as it is known.
 
 | role            | may                                                        |
 |-----------------|------------------------------------------------------------|
@@ -78,6 +79,20 @@ def require(actor: Actor, action: str, grid_code: str | None = None) -> None:
         raise PermissionDenied(f"无权操作：{actor.role}“{actor.username}”只能处理本网格（{actor.grid_code or '未指定'}）的问题，"
                                f"不能处理网格 {grid_code or '（未知）'} 的问题。")
     raise PermissionDenied(f"无权操作：角色“{actor.role}”不能执行“{ACTION_LABELS.get(action, action)}”。")
+
+
+def require_role(actor: Actor, action: str) -> None:
+    """Raise PermissionDenied unless `actor`'s role may do `action` on some grid.
+
+    The first line of every writer, before it reads its arguments or the database: a user who
+    may not act learns nothing from the answer (not whether a problem, unit or user exists).
+    Grid-scoped actions still need `require` with the grid once it is known.
+    """
+    roles = ACTIONS.get(action)
+    if roles is None:
+        raise ValueError(f"unknown action {action!r}")
+    if actor.role not in roles or (action in GRID_SCOPED and actor.role in OWN_GRID_ROLES and not actor.grid_code):
+        raise PermissionDenied(f"无权操作：角色“{actor.role}”不能执行“{ACTION_LABELS.get(action, action)}”。")
 
 
 ACTION_LABELS = {

@@ -37,7 +37,7 @@ from gis.db.models import (
     OPEN_STATUSES, STATUS_CHECKING, STATUS_CLOSED, STATUS_FIXING, STATUS_NEW, SOURCES, Category, Grid, Problem,
     ProblemEvent, Unit,
 )
-from gis.people.permissions import Actor, allowed, require
+from gis.people.permissions import Actor, allowed, require, require_role
 from gis.problems.writes import insert_problems, locate
 
 # ---------------------------------------------------------------------------------------------
@@ -184,6 +184,7 @@ def _transition(engine: Engine, actor: Actor, code: str, action: str, expected_r
                 photo_path: str | None = None, detail: dict | None = None,
                 check=None) -> dict:
     t = TRANSITIONS[action]
+    require_role(actor, t.permission)
     now = now or datetime.now()
     p = Problem.__table__
     with engine.begin() as conn:
@@ -213,6 +214,15 @@ def _transition(engine: Engine, actor: Actor, code: str, action: str, expected_r
         return {"code": code, "status": t.to_status, "revision": problem["revision"] + 1}
 
 
+def _require_on(engine: Engine, actor: Actor, code: str, action: str) -> None:
+    """Permission first (the role, then the problem's grid), before any argument is checked."""
+    permission = TRANSITIONS[action].permission
+    require_role(actor, permission)
+    with engine.connect() as conn:
+        problem = _load(conn, code)
+    require(actor, permission, problem["grid_code"])
+
+
 def _clean_note(note: str | None, required: bool, what: str) -> str | None:
     note = (note or "").strip()
     if required and not note:
@@ -228,6 +238,7 @@ def _clean_note(note: str | None, required: bool, what: str) -> str | None:
 def dispatch(engine: Engine, actor: Actor, code: str, unit_code: str, expected_revision: int | None = None,
              note: str | None = None, now: datetime | None = None) -> dict:
     """派遣: 待派遣 → 整改中, to the responsible unit `unit_code`."""
+    _require_on(engine, actor, code, DISPATCH)
     note = _clean_note(note, False, "派遣说明")
     u = Unit.__table__
     with engine.connect() as conn:
@@ -259,6 +270,7 @@ def submit(engine: Engine, actor: Actor, code: str, note: str, expected_revision
     the event keeps its path relative to that folder. A submission also counts as 签收 when the
     problem had not been acknowledged yet.
     """
+    _require_on(engine, actor, code, SUBMIT)
     now = now or datetime.now()
     note = _clean_note(note, True, "整改说明")
     ext = check_photo(photo, photo_name) if photo else None
@@ -286,6 +298,7 @@ def submit(engine: Engine, actor: Actor, code: str, note: str, expected_revision
 def verify(engine: Engine, actor: Actor, code: str, expected_revision: int | None = None,
            note: str | None = None, now: datetime | None = None) -> dict:
     """核查通过: 待核查 → 已结案."""
+    _require_on(engine, actor, code, VERIFY)
     now = now or datetime.now()
     return _transition(engine, actor, code, VERIFY, expected_revision, now, {"verified_at": now},
                        note=_clean_note(note, False, "核查意见"))
@@ -294,6 +307,7 @@ def verify(engine: Engine, actor: Actor, code: str, expected_revision: int | Non
 def send_back(engine: Engine, actor: Actor, code: str, note: str, expected_revision: int | None = None,
               now: datetime | None = None) -> dict:
     """退回: 待核查 → 整改中, counted as 返工 (rework_count + 1); a reason is required."""
+    _require_on(engine, actor, code, RETURN)
     p = Problem.__table__
     return _transition(engine, actor, code, RETURN, expected_revision, now,
                        {"rework_count": p.c.rework_count + 1, "rectified_at": None},
@@ -353,21 +367,22 @@ def create_problem(engine: Engine, actor: Actor, category: str, description: str
     The permission is checked against the grid the point falls in. Returns code, grid_code,
     deadline, status and revision.
     """
+    require_role(actor, "problem.create")
     now = now or datetime.now()
     description = _clean_note(description, True, "问题描述")
     if source not in SOURCES:
         raise WorkflowError(f"问题来源“{source}”无效，应为：{'、'.join(SOURCES)}。")
     g = Grid.__table__
     with engine.begin() as conn:
-        cats = category_table(conn).set_index("name")
-        if category not in cats.index:
-            raise WorkflowError(f"问题类型“{category}”不在问题类型表中。")
-        cat = cats.loc[category]
         grid_id = locate(conn, [lon], [lat], [now])["grid_id"].iloc[0]
         grid_code = None if pd.isna(grid_id) else conn.execute(select(g.c.code).where(g.c.id == int(grid_id))).scalar()
         if grid_code is None:
             raise WorkflowError("该位置不在任何网格内，无法上报。")
         require(actor, "problem.create", grid_code)
+        cats = category_table(conn).set_index("name")
+        if category not in cats.index:
+            raise WorkflowError(f"问题类型“{category}”不在问题类型表中。")
+        cat = cats.loc[category]
         prefix = f"WT{now:%Y%m}"
         p = Problem.__table__
         last = conn.execute(select(func.max(p.c.code)).where(p.c.code.like(f"{prefix}%"))).scalar()
