@@ -18,7 +18,7 @@ import streamlit as st
 
 from pages import cache
 from gis.config import database_url
-from gis.io import InputError, readers, validate
+from gis.io import InputError, readers, sheets, validate
 from gis.io.crs import COORD_LABELS
 from gis.io.exporter import FORMATS, export
 from gis.io.fields import EXPORT_KINDS, KIND_LABELS, KINDS, fields
@@ -60,7 +60,7 @@ def _show_errors(prepared: validate.Prepared) -> None:
     table = err.rename(columns={"row": "行号", "field": "字段", "value": "值", "reason": "问题"})
     table["值"] = table["值"].astype(str).where(table["值"].notna(), "")
     st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420))
-    st.download_button("下载问题清单（CSV）", table.to_csv(index=False).encode("utf-8-sig"), "导入问题清单.csv",
+    st.download_button("下载问题清单（CSV）", sheets.csv_bytes(table), "导入问题清单.csv",
                        mime="text/csv", key="dl_errors")
 
 

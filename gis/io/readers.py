@@ -23,7 +23,7 @@ import pyogrio
 from pyproj import CRS
 
 from gis.config import setting
-from gis.io import InputError
+from gis.io import InputError, sheets
 from gis.io import encoding as enc
 
 VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json")
@@ -282,6 +282,8 @@ def _read_csv(path: Path, encoding: str | None) -> Source:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{path.name} 不是有效的 CSV 文件（{reason}）。") from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    for col in frame.columns:  # what gis.io.sheets escaped on export comes back as it was
+        frame[col] = sheets.unescape_csv(frame[col])
     return Source(path.name, frame, None, None, "none", codec, how, table=True, notes=[note])
 
 
