@@ -223,8 +223,11 @@ def _check_valid(geoms: np.ndarray, want: str, repair: bool, errors: Errors, fir
 
 
 def prepare(src: Source, kind: str, mapping: dict[str, str | None] | None = None, crs: str | None = None,
-            coords: str = "wgs84", repair: bool = False, check_district: bool = True) -> Prepared:
-    """Map, convert and validate `src` for `kind` (see module doc). Raises InputError for file-level problems."""
+            coords: str = "wgs84", repair: bool = False, check_district: bool = True,
+            optional: tuple[str, ...] = ()) -> Prepared:
+    """Map, convert and validate `src` for `kind` (see module doc). Raises InputError for file-level problems.
+
+    `optional` names required fields that this use does without (a planner's boundary file may lack 网格名称)."""
     if kind not in fl.KINDS:
         raise InputError(f"未知的数据类型“{kind}”：可选 {', '.join(fl.KINDS)}。")
     if coords not in crsmod.COORD_SYSTEMS:
@@ -245,7 +248,8 @@ def prepare(src: Source, kind: str, mapping: dict[str, str | None] | None = None
             guessed[key] = col
     mapping = guessed
     specs = fl.fields(kind)
-    missing = [f for f in specs if f.required and mapping.get(f.name) is None]
+    required = {f.name for f in specs if f.required and f.name not in optional}
+    missing = [f for f in specs if f.name in required and mapping.get(f.name) is None]
     if missing:
         raise InputError("缺少必填字段：" + "；".join(
             f"{f.label}（可用表头：{'、'.join(dict.fromkeys(f.aliases[:4]))}）" for f in missing)
@@ -272,7 +276,7 @@ def prepare(src: Source, kind: str, mapping: dict[str, str | None] | None = None
                 out[f.name] = num.round().astype("Int64")
             else:
                 out[f.name] = num.astype("Float64")
-        if f.required:
+        if f.name in required:
             errors.add(raw.isna(), f.label, f"缺少必填字段“{f.label}”")
         limit = MAX_LEN.get(f.name)
         if limit and f.type == "text":
