@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import random
 import zipfile
 from pathlib import Path
 
@@ -39,8 +40,12 @@ _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _COLS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def _write(path: Path, sheet_chunks, shared: str | bytes | None = None, shared_chunks=None) -> Path:
+def _write(path: Path, sheet_chunks, shared: str | bytes | None = None, shared_chunks=None, pad: int = 0) -> Path:
+    """The workbook; `pad` bytes of incompressible noise (a stored image, say) lower the zip's overall
+    unpacked/packed ratio, so the checks behind the ratio rule get their turn."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        if pad:
+            zf.writestr("xl/media/image1.png", random.Random(0).randbytes(pad), compress_type=zipfile.ZIP_STORED)
         zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
         zf.writestr("_rels/.rels", _RELS)
         zf.writestr("xl/workbook.xml", _WORKBOOK)
@@ -57,7 +62,7 @@ def _write(path: Path, sheet_chunks, shared: str | bytes | None = None, shared_c
     return path
 
 
-def xlsx_bomb(path: Path, rows: int = 1_000_000, cols: int = 10, dimension: str | None = None) -> Path:
+def xlsx_bomb(path: Path, rows: int = 1_000_000, cols: int = 10, dimension: str | None = None, pad: int = 0) -> Path:
     """A workbook of `rows` identical rows (header row first); `dimension` defaults to the truth."""
     letters = _COLS[:cols]
     dim = dimension or f"A1:{letters[-1]}{rows + 1}"
@@ -71,10 +76,10 @@ def xlsx_bomb(path: Path, rows: int = 1_000_000, cols: int = 10, dimension: str 
             yield row * 10_000
         yield row * (rows % 10_000) + "</sheetData></worksheet>"
 
-    return _write(path, chunks())
+    return _write(path, chunks(), pad=pad)
 
 
-def xlsx_shared_strings_bomb(path: Path, strings: int = 2_000_000) -> Path:
+def xlsx_shared_strings_bomb(path: Path, strings: int = 2_000_000, pad: int = 0) -> Path:
     """A one-cell sheet with `strings` shared strings (~50 bytes each, packed ~1000:1)."""
     def sheet():
         yield (f'<?xml version="1.0" encoding="UTF-8"?><worksheet {_NS}><dimension ref="A1:A2"/><sheetData>'
@@ -88,7 +93,7 @@ def xlsx_shared_strings_bomb(path: Path, strings: int = 2_000_000) -> Path:
             yield s * 10_000
         yield "</sst>"
 
-    return _write(path, sheet(), shared_chunks=shared())
+    return _write(path, sheet(), shared_chunks=shared(), pad=pad)
 
 
 def long_cell_csv(path: Path, chars: int = 2_000_000) -> Path:

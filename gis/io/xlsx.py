@@ -102,17 +102,17 @@ def read_sheet(path: Path, sheet: str | None, name: str | None = None) -> pd.Dat
         out = Path(tmp) / "sheet.pickle"
         cmd = [sys.executable, "-m", "gis.io.xlsx_worker", str(path), str(out), sheet or "", str(MAX_CELLS),
                str(MAX_COLUMNS)]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
         try:
             run = subprocess.run(cmd, capture_output=True, timeout=TIMEOUT_S, preexec_fn=_limits, env=env, cwd=_ROOT)
         except subprocess.TimeoutExpired:
-            raise InputError(f"{name} 过于复杂，{TIMEOUT_S:.0f} 秒内未能读完，已停止。请另存为 CSV（UTF-8）后导入。") from None
+            raise InputError(f"{name} 过于复杂，{TIMEOUT_S:g} 秒内未能读完，已停止。请另存为 CSV（UTF-8）后导入。") from None
         if run.returncode != 0 or not out.exists():
             message = run.stderr.decode("utf-8", errors="replace").strip().splitlines()
             last = message[-1] if message else ""
             if last.startswith("InputError: "):
                 raise InputError(last.removeprefix("InputError: ").replace("{name}", name))
-            if "MemoryError" in last or run.returncode < 0:
+            if any(m in last for m in ("MemoryError", "Memory allocation", "Cannot allocate")) or run.returncode < 0:
                 raise InputError(f"{name} 读取时所需内存超过 {MEMORY_MB} MB，已停止。请另存为 CSV（UTF-8）后导入。")
             raise InputError(f"无法读取 {name}：不是有效的 Excel (.xlsx) 文件，或已损坏（{last[:120]}）。")
         with open(out, "rb") as fh:

@@ -50,6 +50,7 @@ def read(path: str, sheet: str, max_cells: int, max_columns: int) -> tuple[list[
     if sheet and sheet not in wb.sheetnames:
         raise Refused(f"{{name}} 中没有工作表“{sheet}”；已有工作表：{'、'.join(wb.sheetnames)}。")
     ws = wb[sheet] if sheet else wb.worksheets[0]
+    ws.reset_dimensions()  # read every row there is, whatever <dimension> claims (as pandas does)
     header: list[str] | None = None
     columns: list[list[str]] = []
     cells = rows = 0
