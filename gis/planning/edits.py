@@ -28,6 +28,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString, MultiPolygon
 
+from gis.db import limits
 from gis.geo.crs import from_metric, polygonal, to_metric
 from gis.io import InputError, boundaries, readers
 from gis.planning import snapping
@@ -75,6 +76,15 @@ def _polygon_of(geom):
     if fixed.is_empty:
         raise PlanningError("绘制的多边形没有面积。")
     return fixed
+
+
+def _check_names(code: str | None, name: str | None, subdistrict: str | None = None) -> None:
+    """A planner's code, name and sub-district within the grid table's limits (`gis.db.limits`)."""
+    for value, limit, label in ((code, limits.GRID_CODE, "网格编号"), (name, limits.GRID_NAME, "网格名称"),
+                                (subdistrict, limits.GRID_SUBDISTRICT, "所属街道")):
+        message = limits.too_long(value, limit, label)
+        if message:
+            raise PlanningError(message)
 
 
 def next_code(codes) -> str:
@@ -131,6 +141,7 @@ def add_grid(layer: gpd.GeoDataFrame, geom, code: str | None = None, name: str |
     """`layer` with a new grid drawn as `geom`. Code defaults to the next free one; the sub-district
     to that of the grid it takes most area from."""
     code = (code or "").strip() or next_code(layer["code"])
+    _check_names(code, name, subdistrict)
     if code in set(layer["code"]):
         raise PlanningError(f"编号 {code} 已被使用。")
     geom = _polygon_of(geom)
@@ -179,6 +190,7 @@ def split_grid(layer: gpd.GeoDataFrame, code: str, line, new_code: str | None = 
     geoms[i] = keep
     out = _with_geoms(layer, geoms)
     new_code = (new_code or "").strip() or next_code(layer["code"])
+    _check_names(new_code, new_name)
     if new_code in set(layer["code"]):
         raise PlanningError(f"编号 {new_code} 已被使用。")
     row = gpd.GeoDataFrame({"code": [new_code], "name": [new_name or f"{layer['name'].iloc[i]}（分）"],
