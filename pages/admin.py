@@ -13,6 +13,7 @@ from gis.people import audit
 from gis.people import auth
 
 from gis.people import kiosk
+from gis.io import sheets
 from pages.cache import engine
 from gis.people.permissions import OWN_GRID_ROLES, ROLES, PermissionDenied, allowed
 from pages.ui import current_actor, md_escape
@@ -99,10 +100,10 @@ with audit_tab:
     st.dataframe(shown, hide_index=True, width="stretch")
     d1, d2, _ = st.columns([1, 1, 4])
     stamp = f"{start:%Y%m%d}-{end:%Y%m%d}"
-    d1.download_button("导出 CSV", audit.export(shown, "csv"), f"审计日志_{stamp}.csv", "text/csv",
+    d1.download_button("导出 CSV", sheets.table_bytes(shown, "csv"), f"审计日志_{stamp}.csv", "text/csv",
                        key="audit_csv")
-    d2.download_button("导出 Excel", audit.export(shown, "xlsx"), f"审计日志_{stamp}.xlsx",
-                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="audit_xlsx")
+    d2.download_button("导出 Excel", sheets.table_bytes(shown, "xlsx", sheet_name="审计日志"), f"审计日志_{stamp}.xlsx",
+                       sheets.XLSX_MIME, key="audit_xlsx")
 
 with kiosk_tab:
     st.caption("大屏只读令牌：在大屏浏览器中打开 `http://<服务器>:8501/?kiosk=<令牌>`，只能看到大屏页面。"

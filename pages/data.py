@@ -18,7 +18,7 @@ import streamlit as st
 
 from pages import cache
 from gis.config import database_url
-from gis.io import InputError, readers, validate
+from gis.io import InputError, checks, readers, sheets, validate
 from gis.io.crs import COORD_LABELS
 from gis.io.exporter import FORMATS, export
 from gis.io.fields import EXPORT_KINDS, KIND_LABELS, KINDS, fields
@@ -49,12 +49,32 @@ st.caption("导入规划、住建、热线等部门的数据（Shapefile、GeoPa
 tab_import, tab_export = st.tabs(["导入", "导出"])
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _read(digest: str, files: tuple[tuple[str, bytes], ...], layer: str | None, encoding: str | None):
-    """Read an upload once per (content, layer, encoding)."""
+def _source(digest: str, files: tuple[tuple[str, bytes], ...], layer: str | None, encoding: str | None):
+    """The upload read once per (content, layer, encoding) and kept for this session only: the previous
+    file is dropped before the next is read, so a session holds one file at most."""
+    key = (digest, layer, encoding)
+    held = st.session_state.get("data_source")
+    if held is not None and held[0] == key:
+        return held[1]
+    st.session_state.pop("data_source", None)
+    st.session_state.pop("data_prepared", None)
     with tempfile.TemporaryDirectory(prefix="gridmap-upload-") as tmp:
         path = readers.save_uploads(list(files), Path(tmp))
-        return readers.read(path, layer=layer, encoding=encoding)
+        source = readers.read(path, layer=layer, encoding=encoding)
+    st.session_state["data_source"] = (key, source)
+    return source
+
+
+def _prepared(source, digest: str, kind: str, mapping: dict, crs: str | None, coords: str, repair: bool):
+    """`validate.prepare` once per choice of kind, mapping, CRS and repair (kept for this session)."""
+    key = (digest, kind, tuple(sorted(mapping.items(), key=lambda kv: kv[0])), crs, coords, repair)
+    held = st.session_state.get("data_prepared")
+    if held is not None and held[0] == key:
+        return held[1]
+    st.session_state.pop("data_prepared", None)
+    prepared = validate.prepare(source, kind, mapping=mapping, crs=crs, coords=coords, repair=repair)
+    st.session_state["data_prepared"] = (key, prepared)
+    return prepared
 
 
 def _show_errors(prepared: validate.Prepared) -> None:
@@ -63,7 +83,7 @@ def _show_errors(prepared: validate.Prepared) -> None:
     table = err.rename(columns={"row": "行号", "field": "字段", "value": "值", "reason": "问题"})
     table["值"] = table["值"].astype(str).where(table["值"].notna(), "")
     st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420))
-    st.download_button("下载问题清单（CSV）", table.to_csv(index=False).encode("utf-8-sig"), "导入问题清单.csv",
+    st.download_button("下载问题清单（CSV）", sheets.csv_bytes(table), "导入问题清单.csv",
                        mime="text/csv", key="dl_errors")
 
 
@@ -149,19 +169,19 @@ with tab_import:
         files = tuple(sorted((u.name, u.getvalue()) for u in uploads))
         digest = hashlib.sha256(b"".join(n.encode() + b"\0" + d for n, d in files)).hexdigest()[:16]
         try:
-            with st.spinner("正在读取文件…"):
-                source = _read(digest, files, layer.strip() or None, ENCODINGS[enc_label])
-            mapping_key = f"map_{digest}_{kind}"
-            guessed = validate.fl.guess_mapping(source.frame.columns, kind)
-            options = [NOT_MAPPED] + [str(c) for c in source.frame.columns]
-            chosen = {f.name: st.session_state.get(f"{mapping_key}_{f.name}", guessed.get(f.name)) for f in fields(kind)}
-            chosen = {k: (None if v == NOT_MAPPED else v) for k, v in chosen.items()}
-            try:
-                prepared = validate.prepare(source, kind, mapping=chosen, crs=crs_text.strip() or None, coords=coords,
-                                            repair=repair)
-                problem = None
-            except InputError as exc:
-                prepared, problem = None, str(exc)
+            with st.spinner("正在读取文件…"), checks.one_at_a_time(actor.username if actor else "（未登录）"):
+                source = _source(digest, files, layer.strip() or None, ENCODINGS[enc_label])
+                mapping_key = f"map_{digest}_{kind}"
+                guessed = validate.fl.guess_mapping(source.frame.columns, kind)
+                options = [NOT_MAPPED] + [str(c) for c in source.frame.columns]
+                chosen = {f.name: st.session_state.get(f"{mapping_key}_{f.name}", guessed.get(f.name))
+                          for f in fields(kind)}
+                chosen = {k: (None if v == NOT_MAPPED else v) for k, v in chosen.items()}
+                try:
+                    prepared = _prepared(source, digest, kind, chosen, crs_text.strip() or None, coords, repair)
+                    problem = None
+                except InputError as exc:
+                    prepared, problem = None, str(exc)
             st.subheader("识别结果")
             info = [f"文件：{source.name}，{len(source.frame):,} 行"]
             if source.layers:

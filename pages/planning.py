@@ -133,8 +133,8 @@ if can_edit and mode == "合并网格":
             st.error(ui.md_escape(exc))
 if can_edit and mode == "上传边界文件":
     c1, c2 = st.columns([3, 2])
-    upload = c1.file_uploader(f"边界文件（不超过 {edits.MAX_UPLOAD_BYTES // 2**20} MB）",
-                              type=["gpkg", "geojson", "json", "zip"], key="planning_upload")
+    upload = c1.file_uploader(f"边界文件（不超过 {edits.upload_limit_mb()} MB）",
+                              type=["gpkg", "geojson", "json", "zip", "csv", "xlsx"], key="planning_upload")
     crs = c2.selectbox("经纬度坐标系", ["wgs84", "gcj02", "bd09"], key="planning_crs",
                        format_func={"wgs84": "WGS84", "gcj02": "GCJ-02（高德/腾讯）", "bd09": "BD-09（百度）"}.get)
     whole = c2.checkbox("文件为完整图层（删除文件中没有的网格）", key="planning_whole")

@@ -59,11 +59,12 @@ def test_warnings_only_exit_0(city_url, tmp_path, capsys):
 
 def test_usage_errors_exit_2(city_url, tmp_path, capsys):
     assert cli.main(["--database", city_url, "check-grids", str(tmp_path / "missing.gpkg")]) == 2
-    assert "找不到文件" in capsys.readouterr().err
-    assert cli.main(["--database", city_url, "check-grids", "--crs", "mars"]) == 2
+    assert "文件不存在" in capsys.readouterr().err
+    assert cli.main(["--database", city_url, "check-grids", _write(tmp_path, sc.grids(), "y.geojson"), "--crs", "mars"]) == 2
+    assert "无法识别的坐标系“mars”" in capsys.readouterr().err
     no_code = sc.grids().drop(columns="code")
     assert cli.main(["--database", city_url, "check-grids", _write(tmp_path, no_code, "x.geojson")]) == 2
-    assert "缺少网格编号字段" in capsys.readouterr().err
+    assert "缺少必填字段：网格编号" in capsys.readouterr().err
 
 
 def test_subprocess_exit_code(city_url, tmp_path):

@@ -1,5 +1,6 @@
 """`python -m gis check-grids [FILE]`: the topology report of the current grids or of a boundary file.
 
+The file is read by `gis.io` exactly as an import of grids would read it (`gis.io.boundaries`).
 Exit codes: 0 clean (warnings allowed), 1 a gap, overlap or invalid geometry, 2 unreadable.
 """
 
@@ -8,7 +9,10 @@ from __future__ import annotations
 import sys
 
 from gis.db.engine import get_engine
-from gis.planning.edits import PlanningError, candidate_from, read_boundary_file
+from gis.io import InputError
+from gis.io.boundaries import read_grids
+from gis.io.crs import COORD_SYSTEMS
+from gis.planning.edits import candidate_from
 from gis.planning.topology import CheckContext, check_grids, load_context
 
 
@@ -26,12 +30,18 @@ def _cmd_check_grids(args) -> int:
             return 2
         print(f"（未读取数据库：{exc}；只检查文件本身与区界）", file=sys.stderr)
     if args.file:
+        coords, crs = args.coords, args.crs
+        if crs and crs.lower() in COORD_SYSTEMS:  # --crs gcj02: the older spelling of --coords
+            coords, crs = crs.lower(), None
         try:
-            candidate = read_boundary_file(args.file, args.crs)
-        except PlanningError as exc:
+            grids, notes = read_grids(args.file, crs=crs, coords=coords, layer=args.layer, encoding=args.encoding)
+        except InputError as exc:
             print(str(exc), file=sys.stderr)
             return 2
+        candidate = candidate_from(grids)
         print(f"检查文件 {args.file}（{len(candidate)} 个网格，对照现行网格版本）")
+        for note in notes:
+            print(f"· {note}")
     else:
         if context.reference is None:
             print("数据库中没有已发布的网格版本。", file=sys.stderr)
@@ -46,7 +56,11 @@ def _cmd_check_grids(args) -> int:
 def register(sub) -> None:
     """Add the `check-grids` sub-command to the parser."""
     p = sub.add_parser("check-grids", help="检查网格拓扑（现行版本或边界文件）：重叠、空隙、无效几何、超出区界、分割小区")
-    p.add_argument("file", nargs="?", help="GeoJSON / GeoPackage / Shapefile（或其 .zip）；省略则检查现行网格")
-    p.add_argument("--crs", choices=["wgs84", "gcj02", "bd09"], default="wgs84",
-                   help="经纬度文件的坐标系（默认 wgs84；已声明投影坐标系的文件自动转换）")
+    p.add_argument("file", nargs="?", help="与导入相同的文件：GeoPackage、Shapefile（或其 .zip）、GeoJSON、"
+                   "带 WKT 列的 CSV / Excel；省略则检查现行网格")
+    p.add_argument("--crs", help="文件的坐标系，如 EPSG:4548（覆盖 .prj）；写 wgs84/gcj02/bd09 等同于 --coords")
+    p.add_argument("--coords", choices=COORD_SYSTEMS, default="wgs84",
+                   help="经纬度的来源：wgs84（默认）、gcj02（高德/腾讯）、bd09（百度）")
+    p.add_argument("--layer", help="GeoPackage 图层、Excel 工作表或压缩包中的文件名")
+    p.add_argument("--encoding", help="属性表/CSV 的字符编码，如 gbk（覆盖 .cpg 与自动检测）")
     p.set_defaults(func=_cmd_check_grids)

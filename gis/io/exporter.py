@@ -2,8 +2,8 @@
 
 GIS formats keep the field names of the database (Shapefiles through `gis.io.files`, with a .prj
 and a UTF-8 .cpg); .xlsx and .csv get the Chinese headers that the importer recognises first,
-with 经度/纬度 for points and a WKT column for lines and polygons. So an exported file imports
-back as it was: a round trip.
+with 经度/纬度 for points and a WKT column for lines and polygons, written by `gis.io.sheets`
+(formula-safe). So an exported file imports back as it was: a round trip.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy import Engine, select
 
 from gis.geo.areas import current_layer_id
 from gis.io.files import write_geopackage, write_shapefile
-from gis.io import InputError
+from gis.io import InputError, sheets
 from gis.io.fields import EXPORT_KINDS, field_labels
 from gis.db.models import Compound, Grid, InspectionPoint, Problem, Street, Unit, UrbanVillage
 from gis.db.store import read_frame
@@ -97,7 +97,7 @@ def export(engine: Engine, kind: str, path: str | Path) -> int:
         too_long = table.get("WKT", pd.Series(dtype=object)).str.len() > 32_000
         if too_long.any():
             raise InputError(f"有 {int(too_long.sum())} 个几何的 WKT 超过 Excel 单元格上限（32767 字），请导出为 .gpkg 或 .shp。")
-        table.to_excel(path, index=False, sheet_name=kind, engine="openpyxl")
+        sheets.write_table(table, path, sheet_name=kind)
     else:
-        _tabular(kind, gdf).to_csv(path, index=False, encoding="utf-8-sig")
+        sheets.write_table(_tabular(kind, gdf), path)
     return len(gdf)

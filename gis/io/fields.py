@@ -40,7 +40,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "grids": (
         _f("code", "网格编号", "编号", "网格代码", "网格编码", "code", "wgbh", required=True),
         _f("name", "网格名称", "名称", "name", "wgmc", required=True),
-        _f("subdistrict", "所属街道", "街道", "街道办事处", "乡镇街道", "subdistrct", "jd"),
+        _f("subdistrict", "所属街道", "街道", "街道办事处", "乡镇街道", "subdistrct", "subdistric", "jd"),
     ),
     "streets": (
         _f("code", "街巷编号", "编号", "道路编号", "code", required=True),

@@ -19,12 +19,14 @@ from gis.io import crs as crsmod
 from gis.io import encoding as enc
 from gis.io import fields as fl
 from gis.io.readers import Source
-from gis.db.models import POINT_KINDS, ROAD_CLASSES, ROLES, SOURCES, STATUSES
+from gis.db import limits
+from gis.db.models import (
+    POINT_KINDS, ROAD_CLASSES, ROLES, SOURCES, STATUSES, Assignment, Compound, Grid, InspectionPoint, Person, Problem,
+    Street, UrbanVillage,
+)
 
-MAX_LEN = {"code": 32, "name": 100, "subdistrict": 50, "road_class": 8, "property_company": 100, "kind": 16,
-           "ref_code": 32, "title": 100, "level": 8, "unit_code": 32, "unit_name": 100, "phone": 32,
-           "target_code": 32, "person_code": 32, "person_name": 50, "category": 20, "source": 8, "reporter": 50,
-           "status": 8, "standard_code": 16}
+MODELS = {"grids": Grid, "streets": Street, "compounds": Compound, "villages": UrbanVillage, "points": InspectionPoint,
+          "leaders": Person, "assignments": Assignment, "problems": Problem}
 TARGET_KINDS = {"网格": "grid", "grid": "grid", "街巷": "street", "道路": "street", "street": "street",
                 "小区": "compound", "compound": "compound", "城中村": "village", "village": "village",
                 "点位": "point", "point": "point"}
@@ -87,6 +89,13 @@ class Errors:
             return pd.DataFrame(columns=["row", "field", "value", "reason"])
         out = pd.concat(self.parts, ignore_index=True).sort_values(["_i"], kind="stable")
         return out.drop(columns="_i").reset_index(drop=True)
+
+
+def max_chars(kind: str, field: str) -> int | None:
+    """The length limit of an import field: its column's (`gis.db.limits`), or None for non-text fields."""
+    table = MODELS[kind].__table__
+    column = table.c.get(field) if field in table.c else limits.REFERENCE_COLUMNS.get(field)
+    return None if column is None else limits.max_chars(column)
 
 
 def parse_datetimes(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -223,8 +232,11 @@ def _check_valid(geoms: np.ndarray, want: str, repair: bool, errors: Errors, fir
 
 
 def prepare(src: Source, kind: str, mapping: dict[str, str | None] | None = None, crs: str | None = None,
-            coords: str = "wgs84", repair: bool = False, check_district: bool = True) -> Prepared:
-    """Map, convert and validate `src` for `kind` (see module doc). Raises InputError for file-level problems."""
+            coords: str = "wgs84", repair: bool = False, check_district: bool = True,
+            optional: tuple[str, ...] = ()) -> Prepared:
+    """Map, convert and validate `src` for `kind` (see module doc). Raises InputError for file-level problems.
+
+    `optional` names required fields that this use does without (a planner's boundary file may lack 网格名称)."""
     if kind not in fl.KINDS:
         raise InputError(f"未知的数据类型“{kind}”：可选 {', '.join(fl.KINDS)}。")
     if coords not in crsmod.COORD_SYSTEMS:
@@ -245,7 +257,8 @@ def prepare(src: Source, kind: str, mapping: dict[str, str | None] | None = None
             guessed[key] = col
     mapping = guessed
     specs = fl.fields(kind)
-    missing = [f for f in specs if f.required and mapping.get(f.name) is None]
+    required = {f.name for f in specs if f.required and f.name not in optional}
+    missing = [f for f in specs if f.name in required and mapping.get(f.name) is None]
     if missing:
         raise InputError("缺少必填字段：" + "；".join(
             f"{f.label}（可用表头：{'、'.join(dict.fromkeys(f.aliases[:4]))}）" for f in missing)
@@ -272,11 +285,13 @@ def prepare(src: Source, kind: str, mapping: dict[str, str | None] | None = None
                 out[f.name] = num.round().astype("Int64")
             else:
                 out[f.name] = num.astype("Float64")
-        if f.required:
+        if f.name in required:
             errors.add(raw.isna(), f.label, f"缺少必填字段“{f.label}”")
-        limit = MAX_LEN.get(f.name)
+        limit = max_chars(kind, f.name)
         if limit and f.type == "text":
-            errors.add(raw.str.len().fillna(0) > limit, f.label, f"过长（超过 {limit} 个字）", raw.str.slice(0, 40))
+            length = raw.str.len().fillna(0).astype("int64")
+            errors.add(length > limit, f.label, "过长（" + length.map("{:,}".format) + f" 字），最多 {limit:,} 字",
+                       raw.str.slice(0, 40))
     texts = out[[f.name for f in specs if f.type == "text" and mapping.get(f.name)]]
     garbled = enc.garbled_rows(texts)
     errors.add(garbled, "", "文字是乱码（字符编码不对？请用 --encoding 指定，如 gbk）")

@@ -49,25 +49,3 @@ def actors(engine: Engine) -> list[str]:
     t = AuditEntry.__table__
     with engine.connect() as conn:
         return list(conn.execute(select(t.c.actor).distinct().order_by(t.c.actor)).scalars())
-
-
-def _inert(value):
-    """A cell that a spreadsheet will not run as a formula (=, +, -, @ lead a formula in Excel)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def export(frame: pd.DataFrame, fmt: str) -> bytes:
-    """The entries as CSV (UTF-8 with BOM, for Excel) or XLSX, with formula-like text neutralised."""
-    safe = frame.copy()
-    for col in safe.columns:
-        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
-            safe[col] = safe[col].map(_inert)
-    if fmt == "csv":
-        return safe.to_csv(index=False).encode("utf-8-sig")
-    import io
-
-    buf = io.BytesIO()
-    safe.to_excel(buf, index=False, sheet_name="审计日志", engine="openpyxl")
-    return buf.getvalue()

@@ -9,8 +9,8 @@ touches the database: `gis.planning.versions` saves a candidate, `gis.planning.t
 - `add_grid`: a newly drawn grid;
 - `split_grid`: cut a grid in two along a drawn line (area preserved);
 - `merge_grids`: two adjacent grids become one (area preserved);
-- `read_boundary_file` / `apply_file`: a boundary file made in QGIS (GeoPackage, zipped
-  Shapefile, GeoJSON).
+- `read_boundary_file` / `apply_file`: a boundary file made in QGIS or exported by `gis export grids`,
+  read by `gis.io` (the one reader of files).
 
 Drawn shapes are snapped to the neighbouring grids (`gis.planning.snapping`, default 5 m) and the
 overlap is removed by differencing, the neighbours giving way.
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -29,15 +28,13 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString, MultiPolygon
 
-from gis.planning import snapping
+from gis.db import limits
 from gis.geo.crs import from_metric, polygonal, to_metric
+from gis.io import InputError, boundaries, readers
+from gis.planning import snapping
 
 COLUMNS = ["code", "name", "subdistrict"]
 SPLIT_EXTEND_M = 10.0  # a split line is extended by this much at both ends, to cross the boundary
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-CODE_ALIASES = ("code", "编号", "网格编号", "grid_code", "CODE", "Code", "wgbh")
-NAME_ALIASES = ("name", "名称", "网格名称", "NAME", "Name", "wgmc")
-SUBDISTRICT_ALIASES = ("subdistrict", "subdistric", "街道", "所属街道", "SUBDISTRICT", "jd")  # subdistric: Shapefile
 
 
 class PlanningError(ValueError):
@@ -79,6 +76,15 @@ def _polygon_of(geom):
     if fixed.is_empty:
         raise PlanningError("绘制的多边形没有面积。")
     return fixed
+
+
+def _check_names(code: str | None, name: str | None, subdistrict: str | None = None) -> None:
+    """A planner's code, name and sub-district within the grid table's limits (`gis.db.limits`)."""
+    for value, limit, label in ((code, limits.GRID_CODE, "网格编号"), (name, limits.GRID_NAME, "网格名称"),
+                                (subdistrict, limits.GRID_SUBDISTRICT, "所属街道")):
+        message = limits.too_long(value, limit, label)
+        if message:
+            raise PlanningError(message)
 
 
 def next_code(codes) -> str:
@@ -135,6 +141,7 @@ def add_grid(layer: gpd.GeoDataFrame, geom, code: str | None = None, name: str |
     """`layer` with a new grid drawn as `geom`. Code defaults to the next free one; the sub-district
     to that of the grid it takes most area from."""
     code = (code or "").strip() or next_code(layer["code"])
+    _check_names(code, name, subdistrict)
     if code in set(layer["code"]):
         raise PlanningError(f"编号 {code} 已被使用。")
     geom = _polygon_of(geom)
@@ -183,6 +190,7 @@ def split_grid(layer: gpd.GeoDataFrame, code: str, line, new_code: str | None = 
     geoms[i] = keep
     out = _with_geoms(layer, geoms)
     new_code = (new_code or "").strip() or next_code(layer["code"])
+    _check_names(new_code, new_name)
     if new_code in set(layer["code"]):
         raise PlanningError(f"编号 {new_code} 已被使用。")
     row = gpd.GeoDataFrame({"code": [new_code], "name": [new_name or f"{layer['name'].iloc[i]}（分）"],
@@ -209,59 +217,31 @@ def merge_grids(layer: gpd.GeoDataFrame, code: str, other: str) -> gpd.GeoDataFr
     return out.drop(index=out.index[j]).reset_index(drop=True)
 
 
-def _pick(columns, aliases) -> str | None:
-    for name in aliases:
-        if name in columns:
-            return name
-    return None
-
-
-def read_boundary_file(path: str | Path, source: str = "wgs84") -> gpd.GeoDataFrame:
-    """Grids from a GeoPackage, a Shapefile (or a .zip holding one) or a GeoJSON, as a candidate layer.
-
-    Read with pyogrio. A declared projected CRS is reprojected to WGS84; lon/lat data is taken as
-    `source` (``wgs84``, ``gcj02`` or ``bd09``) and converted by `gis.geo.china`. The code column
-    may be called code / 编号 / 网格编号, the name name / 名称, the sub-district subdistrict / 街道.
-    """
-    from gis.geo import china
-
-    path = Path(path)
-    if not path.is_file():
-        raise PlanningError(f"找不到文件：{path}")
-    target = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
+def read_boundary_file(path: str | Path, source: str = "wgs84", crs: str | None = None, layer: str | None = None,
+                       encoding: str | None = None) -> gpd.GeoDataFrame:
+    """Grids from any file `gis.io` reads (GeoPackage, Shapefile or its .zip, GeoJSON, CSV / Excel with
+    a WKT column), as a candidate layer: the one reader, its limits, encodings, CRS detection and field
+    names (`gis.io.boundaries`). `source` declares lon/lat as ``wgs84``, ``gcj02`` or ``bd09``; `crs`
+    overrides the file's CRS (``EPSG:4548``)."""
     try:
-        gdf = gpd.read_file(target, engine="pyogrio")
-    except Exception as exc:  # pyogrio raises DataSourceError & co.
-        raise PlanningError(f"无法读取边界文件 {path.name}：{exc}") from exc
-    if len(gdf) == 0:
-        raise PlanningError(f"边界文件 {path.name} 中没有要素。")
-    code_col = _pick(gdf.columns, CODE_ALIASES)
-    if code_col is None:
-        raise PlanningError(f"边界文件 {path.name} 缺少网格编号字段（code / 编号 / 网格编号）。")
-    if gdf.crs is not None and not gdf.crs.is_geographic:
-        gdf = gdf.to_crs("EPSG:4326")
-        source = "wgs84"
-    gdf = china.to_wgs84(gdf, source)
-    renamed = gdf.rename(columns={code_col: "code",
-                                  **({c: "name"} if (c := _pick(gdf.columns, NAME_ALIASES)) else {}),
-                                  **({c: "subdistrict"} if (c := _pick(gdf.columns, SUBDISTRICT_ALIASES)) else {})})
-    return candidate_from(renamed)
+        grids, _notes = boundaries.read_grids(path, crs=crs, coords=source, layer=layer, encoding=encoding)
+    except InputError as exc:
+        raise PlanningError(str(exc)) from None
+    return candidate_from(grids)
+
+
+def upload_limit_mb() -> int:
+    """The largest boundary file accepted, in MB: the import limit (GRIDMAP_MAX_IMPORT_MB)."""
+    return readers.max_bytes() // (1 << 20)
 
 
 def read_upload(data: bytes, filename: str, source: str = "wgs84") -> gpd.GeoDataFrame:
-    """`read_boundary_file` for an uploaded file's bytes (size-limited to MAX_UPLOAD_BYTES)."""
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise PlanningError(f"文件过大（{len(data) / 1e6:.1f} MB），上限 {MAX_UPLOAD_BYTES // 2**20} MB。")
-    suffix = Path(filename).suffix.lower()
-    if suffix not in (".gpkg", ".geojson", ".json", ".zip", ".shp"):
-        raise PlanningError("请上传 GeoPackage (.gpkg)、Shapefile 压缩包 (.zip) 或 GeoJSON (.geojson) 文件。")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(data)
-        if suffix == ".zip":
-            with zipfile.ZipFile(path) as zf:
-                if not any(n.lower().endswith(".shp") for n in zf.namelist()):
-                    raise PlanningError("压缩包中没有 .shp 文件。")
+    """`read_boundary_file` for an uploaded file's bytes (the import size limit, `gis.io.readers.max_bytes`)."""
+    with tempfile.TemporaryDirectory(prefix="gridmap-boundary-") as tmp:
+        try:
+            path = readers.save_uploads([(filename, data)], Path(tmp))
+        except InputError as exc:
+            raise PlanningError(str(exc)) from None
         return read_boundary_file(path, source)
 
 

@@ -1,23 +1,19 @@
 """Downloads of one grid: its problem ledger as .xlsx (Chinese headers), its layers as a GeoPackage.
 
 Both return bytes (for st.download_button) and take the same ledger frame the page shows, so
-a download always matches the table on screen. Text cells are written as text: a description
-starting with ``=`` stays a string in Excel, never a formula.
+a download always matches the table on screen. The workbook comes from `gis.io.sheets`: a description
+starting with ``=`` stays text in Excel, never a formula.
 """
 
 from __future__ import annotations
 
-import io
 import tempfile
 from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
+from gis.io import sheets
 from gis.io.files import write_geopackage
 
 # Ledger column → Chinese header, in export order.
@@ -41,47 +37,17 @@ def ledger_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def ledger_xlsx(df: pd.DataFrame, grid_code: str, grid_name: str = "", now: datetime | None = None) -> bytes:
-    """The ledger as an .xlsx workbook: sheet 问题台账 with a header row, frozen, filterable."""
+    """The ledger as an .xlsx workbook: sheet 问题台账 (header frozen, filterable) and sheet 说明,
+    written by the one formula-safe sheet writer (`gis.io.sheets`)."""
     table = ledger_table(df)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "问题台账"
-    ws.append(list(table.columns))
-    for cell in ws[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="1F4E79")
-        cell.alignment = Alignment(horizontal="center")
-    for row in table.itertuples(index=False, name=None):
-        ws.append([_value(v) for v in row])
-    for cell in (c for r in ws.iter_rows(min_row=2) for c in r):
-        if isinstance(cell.value, str):
-            cell.data_type = "s"  # never a formula, whatever the text starts with
-        elif isinstance(cell.value, datetime):
-            cell.number_format = "yyyy-mm-dd hh:mm"
     keys = [c for c in LEDGER_HEADERS if c in df.columns]
-    for i, key in enumerate(keys, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(key, 16 if key.endswith("_at") or key == "deadline" else 11)
-    ws.freeze_panes = "A2"
-    if len(table):
-        ws.auto_filter.ref = ws.dimensions
-    info = wb.create_sheet("说明")
-    info.append(["网格", f"{grid_code} {grid_name}".strip()])
-    info.append(["导出时间", (now or datetime.now()).strftime("%Y-%m-%d %H:%M")])
-    info.append(["问题条数", len(table)])
-    info.append(["说明", "是否超期、反馈不过夜按导出时间计算；整改时限来自问题类型表。"])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def _value(v):
-    if v is None or (not isinstance(v, str) and pd.isna(v)):
-        return None
-    if isinstance(v, pd.Timestamp):
-        return v.to_pydatetime()
-    if hasattr(v, "item"):  # numpy scalar
-        return v.item()
-    return v
+    widths = {LEDGER_HEADERS[k]: WIDTHS.get(k, 16 if k.endswith("_at") or k == "deadline" else 11) for k in keys}
+    info = [["网格", f"{grid_code} {grid_name}".strip()],
+            ["导出时间", (now or datetime.now()).strftime("%Y-%m-%d %H:%M")],
+            ["问题条数", len(table)],
+            ["说明", "是否超期、反馈不过夜按导出时间计算；整改时限来自问题类型表。"]]
+    return sheets.xlsx_bytes(sheets.Sheet("问题台账", table, widths=widths, datetime_format="yyyy-mm-dd hh:mm"),
+                             sheets.Sheet("说明", rows=info))
 
 
 def problems_layer(df: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -33,6 +33,7 @@ from sqlalchemy import Connection, Engine, and_, func, select, update
 
 from gis.people import audit
 from gis.config import DATA_DIR, setting
+from gis.db import limits
 from gis.db.models import (
     OPEN_STATUSES, STATUS_CHECKING, STATUS_CLOSED, STATUS_FIXING, STATUS_NEW, SOURCES, Category, Grid, Problem,
     ProblemEvent, Unit,
@@ -66,7 +67,7 @@ ACTIONS = tuple(TRANSITIONS)
 # Photos of a rectification (整改照片): stored by the app under data/uploads/ (GRIDMAP_UPLOAD_DIR).
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PHOTO_TYPES = {".jpg": (b"\xff\xd8\xff",), ".png": (b"\x89PNG\r\n\x1a\n",)}
-NOTE_MAX_CHARS = 2000
+NOTE_MAX_CHARS = limits.PROBLEM_TEXT  # description and notes: the one limit, gis.db.limits
 
 
 class WorkflowError(ValueError):
