@@ -224,7 +224,7 @@ with card_col:
         _, kind, target = area
         frame = areas.get(kind)
         name = dict(zip(frame["code"], frame["name"])).get(target, target) if frame is not None else target
-        st.subheader(f"{ledger.KIND_LABELS[kind]}：{ui.md_escape(name)}")
+        st.subheader(f"{AREA_LABELS[kind]}：{ui.md_escape(name)}")
         people = cache.area_responsibles(url, kind, target)
         if people.empty:
             st.caption("尚未明确责任人。")

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, case, func, select
 
 from gis.geo.areas import current_layer_id, grid_layer
 from gis.geo.assign import points_in_polygons
+from gis.geo.kinds import AREA_LABELS, COMPOUND, POINT, STREET, VILLAGE
 from gis.db.models import (
     OPEN_STATUSES, SRID, Assignment, Compound, Grid, Inspection, InspectionPoint, Person, Problem, ProblemEvent, Standard, Street, Unit,
     UrbanVillage,
@@ -27,8 +28,7 @@ from gis.db.store import read_frame
 from gis.problems.workflow import ack_state, is_overdue, overdue_clause
 
 ROLE_ORDER = ("帮包市级领导", "帮包县级领导", "网格长", "网格员", "责任单位")
-AREA_KINDS = {"compound": Compound, "street": Street, "village": UrbanVillage, "point": InspectionPoint}
-KIND_LABELS = {"grid": "网格", "compound": "小区", "street": "街巷", "village": "城中村", "point": "点位"}
+AREA_MODELS = {COMPOUND: Compound, STREET: Street, VILLAGE: UrbanVillage, POINT: InspectionPoint}  # area kind → table
 
 LEDGER_COLUMNS = [
     "code", "category", "status", "source", "description", "reported_at", "deadline", "unit_code", "unit",
@@ -213,11 +213,11 @@ def grid_areas(engine: Engine, grid_code: str) -> dict[str, gpd.GeoDataFrame]:
         layer_id = current_layer_id(conn)
         grid = read_frame(conn, g, (g.c.layer_id == layer_id) & (g.c.code == grid_code), ["id"])
         if grid.empty:
-            return {kind: read_frame(conn, model.__table__, model.__table__.c.id < 0) for kind, model in AREA_KINDS.items()}
+            return {kind: read_frame(conn, model.__table__, model.__table__.c.id < 0) for kind, model in AREA_MODELS.items()}
         # Only areas whose bounding box meets the grid's are read (and parsed); shapely decides exactly.
         box = func.ST_GeomFromText(shapely.box(*grid.total_bounds).wkt, SRID)
         frames = {kind: read_frame(conn, model.__table__, func.ST_Intersects(model.__table__.c.geom, box))
-                  for kind, model in AREA_KINDS.items()}
+                  for kind, model in AREA_MODELS.items()}
         shape, grid_id = grid.geometry.iloc[0], int(grid["id"].iloc[0])
         pts = frames["point"].geometry.values
         on_edge = np.asarray(pts.intersects(shape) & ~pts.within(shape))
@@ -291,7 +291,7 @@ def responsibility(engine: Engine, grid_code: str, areas: dict[str, gpd.GeoDataF
     people = _people(rows)
     people["grid"] = rows["target_kind"].eq("grid")
     people["area"] = [names.get((k, c)) for k, c in zip(rows["target_kind"], rows["target_code"])]
-    people["area_kind"] = rows["target_kind"].map(KIND_LABELS)
+    people["area_kind"] = rows["target_kind"].map(AREA_LABELS)
     covered = people[people["area"].notna()]
     covers = (covered.groupby(["role", "key", "area_kind"], sort=False)["area"]
               .agg(lambda s: "、".join(dict.fromkeys(s)))
