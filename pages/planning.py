@@ -273,9 +273,9 @@ if can_edit:
         except (versions.ConflictError, PermissionDenied, ValueError) as exc:
             st.error(str(exc))
     is_draft = len(base_row) and base_row["status"].iloc[0] == "草案"
-    publish_blocked = ws["dirty"] or not is_draft or report.has_errors
+    publish_blocked = ws["dirty"] or not is_draft
     if c4.button("发布", key="planning_publish", disabled=bool(publish_blocked), width="stretch",
-                 help="先保存草案；有错误（重叠、空隙、无效几何）时不能发布。"):
+                 help="先保存草案；有错误（重叠、空隙、无效几何）的草案不能发布。"):
         try:
             versions.publish(engine, actor, ws["base"], ws["layer_revision"])
             cache.clear()

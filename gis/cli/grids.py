@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 
 from gis.db.engine import get_engine
+from gis.geo.crs import CRSError
 from gis.planning.edits import PlanningError, candidate_from, read_boundary_file
 from gis.planning.topology import CheckContext, check_grids, load_context
 
@@ -38,7 +39,11 @@ def _cmd_check_grids(args) -> int:
             return 2
         candidate = candidate_from(context.reference)
         print("检查现行网格版本")
-    report = check_grids(candidate, context)
+    try:
+        report = check_grids(candidate, context)
+    except (CRSError, PlanningError) as exc:  # the message names what is wrong (Chinese)
+        print(str(exc), file=sys.stderr)
+        return 2
     print(report.to_text())
     return 1 if report.has_errors else 0
 

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, Engine, case, func, select
 
+from gis import clock
 from gis.geo.areas import current_layer_id, grid_layer
 from gis.geo.assign import points_in_polygons
 from gis.geo.kinds import AREA_LABELS, COMPOUND, POINT, STREET, VILLAGE
@@ -109,7 +110,7 @@ def ledger(engine: Engine, grid_code: str, status=None, category=None, source=No
     Filters: `status`, `category`, `source` (a value or a list), `overdue` (True/False),
     `date_from`/`date_to` (report date, inclusive), `compound` / `street` (area code).
     """
-    now = now or datetime.now()
+    now = now or clock.now()
     p, u, c, s, v = (Problem.__table__, Unit.__table__, Compound.__table__, Street.__table__,
                      UrbanVillage.__table__)
     cols = [p.c.code, p.c.category, p.c.status, p.c.source, p.c.description, p.c.reported_at, p.c.deadline,
@@ -136,7 +137,7 @@ def ledger(engine: Engine, grid_code: str, status=None, category=None, source=No
 
 def ledger_counts(engine: Engine, grid_code: str, now: datetime | None = None, **filters) -> dict[str, int]:
     """Counted in SQL over every matching problem (filters as for `ledger`): total, open, overdue."""
-    now = now or datetime.now()
+    now = now or clock.now()
     p = Problem.__table__
     wanted = _as_list(filters.pop("status", None))
     open_wanted = [s_ for s_ in (wanted or OPEN_STATUSES) if s_ in OPEN_STATUSES]
@@ -153,7 +154,7 @@ def ledger_counts(engine: Engine, grid_code: str, now: datetime | None = None, *
 
 def problem_detail(engine: Engine, code: str, now: datetime | None = None) -> dict | None:
     """One problem with names, its grid code, computed overdue / ack state, and its history."""
-    now = now or datetime.now()
+    now = now or clock.now()
     p, u, c, s, v, g = (Problem.__table__, Unit.__table__, Compound.__table__, Street.__table__,
                         UrbanVillage.__table__, Grid.__table__)
     stmt = (select(p, u.c.code.label("unit_code"), u.c.name.label("unit"), u.c.phone.label("unit_phone"),
