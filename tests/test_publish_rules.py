@@ -79,7 +79,7 @@ def test_page_publish_of_a_draft_with_errors_is_refused_by_the_core(city_rw, mon
     at.selectbox(key="planning_version").set_value(2).run()
     at.button(key="planning_open").click().run()
     assert not at.exception, at.exception
-    assert at.session_state["planning"]["base"] == draft
+    assert at.session_state["planning"].base == draft
     assert "有错误，不能发布" in at.error[0].value  # the page's own check report
     publish = at.button(key="planning_publish")
     assert publish.disabled is False  # the rule is not the page's: the core decides and says why

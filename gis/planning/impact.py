@@ -54,6 +54,14 @@ class Impact:
     note: str = SCORE_NOTE
     seconds: float = 0.0
 
+    def tables(self) -> list[tuple[str, pd.DataFrame, str | None]]:
+        """The preview as (title, table with Chinese headers, caption) — what the planning page shows."""
+        out = []
+        for title, name, headers, dropped, caption in TABLES:
+            frame = getattr(self, name).drop(columns=dropped, errors="ignore").rename(columns=headers)
+            out.append((title, frame.round({c: 1 for c in frame.select_dtypes("number").columns}), caption))
+        return out
+
     @property
     def affected(self) -> list[str]:
         return sorted(set(self.changed["added"]) | set(self.changed["removed"]) | set(self.changed["changed"]))
@@ -71,6 +79,21 @@ class Impact:
         if len(self.problems):
             parts.append(f"未结案问题 {len(self.problems)} 条位置改属他网格")
         return "；".join(parts) + "。"
+
+
+TABLES = (  # the preview's tables: (title, Impact attribute, Chinese headers, columns dropped, caption)
+    ("面积转移", "moved_area", {"from_grid": "原网格", "to_grid": "新网格", "area_m2": "面积(m²)"}, [], None),
+    ("小区/街巷/城中村/点位", "areas", {"kind": "类型", "code": "编号", "name": "名称", "from_grid": "原网格",
+                                "to_grid": "新网格"}, [], None),
+    ("未结案问题", "problems", {"code": "问题编号", "category": "类型", "status": "状态", "reported_at": "上报时间",
+                           "from_grid": "原网格", "to_grid": "新网格"}, ["lon", "lat"],
+     "历史问题仍归属其上报时的网格；发布后新上报的问题归入新网格。"),
+    ("帮包领导与责任单位", "responsibles", {"grid": "网格", "change": "变化", "role": "角色", "who": "责任人/单位",
+                                   "items": "涉及区域", "area_m2": "面积(m²)"}, [], None),
+    ("本月得分与问题数", "scores", {"code": "网格", "score_before": "调整前得分", "score_after": "调整后得分",
+                             "score_change": "变化", "open_before": "未结案问题（调整前）",
+                             "open_after": "未结案问题（调整后）"}, [], SCORE_NOTE),
+)
 
 
 def _owner(items: np.ndarray, grids: np.ndarray, codes: np.ndarray, measure) -> np.ndarray:

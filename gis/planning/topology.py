@@ -239,8 +239,9 @@ class CheckReport:
         return f"{self.n_grids} 个网格：{parts}（{verdict}）。"
 
     def table(self) -> pd.DataFrame:
-        """The issues as a plain table with Chinese headers (for pages and the CLI)."""
+        """The issues as a plain table with Chinese headers, numbered 序号 as on the map's markers."""
         df = pd.DataFrame(self.issues[ISSUE_COLUMNS])
+        df.insert(0, "序号", range(1, len(df) + 1))
         df["area_m2"] = df["area_m2"].round(1)
         df["lon"] = df["lon"].round(6)
         df["lat"] = df["lat"].round(6)

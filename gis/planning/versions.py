@@ -81,6 +81,16 @@ def history(engine: Engine) -> pd.DataFrame:
                                        "published_at", "valid_from", "valid_to", "revision", "grids"])
 
 
+HISTORY_HEADERS = {"number": "版本", "status": "状态", "title": "说明", "note": "备注", "parent": "基于",
+                   "created_by": "创建人", "created_at": "创建时间", "published_at": "发布时间", "valid_from": "生效",
+                   "valid_to": "失效", "grids": "网格数"}
+
+
+def history_table(history: pd.DataFrame) -> pd.DataFrame:
+    """`history` for people: Chinese headers, no ids."""
+    return history.drop(columns=["id", "revision"]).rename(columns=HISTORY_HEADERS)
+
+
 def layer_grids(engine: Engine, layer_id: int) -> gpd.GeoDataFrame:
     """The grids of one version: id, code, name, subdistrict, area_m2, revision, geometry (WGS84)."""
     with engine.connect() as conn:
