@@ -138,7 +138,7 @@ def test_a_bad_stored_photo_never_breaks_the_page(city_rw, tmp_path, monkeypatch
     at = run_app(url, monkeypatch, page="pages/grid.py", query={"grid": "T-01", "problem": "WT03"}, actor=VERIFIER)
     assert not at.exception, at.exception
     assert any(photos.UNREADABLE in c.value for c in at.caption)
-    assert not at.get("imgs")
+    assert not at.get("image")
     assert [b.label for b in at.button if b.label in workflow.ACTIONS] == ["核查通过", "退回"]
     next(b for b in at.button if b.label == "核查通过").click().run()
     assert not at.exception, at.exception
@@ -152,5 +152,5 @@ def test_a_good_photo_is_shown(city_rw, tmp_path, monkeypatch, captured_maps):
     url = city_rw.url.render_as_string(hide_password=False)
     at = run_app(url, monkeypatch, page="pages/grid.py", query={"grid": "T-01", "problem": "WT03"}, actor=VERIFIER)
     assert not at.exception, at.exception
-    assert len(at.get("imgs")) == 1
+    assert len(at.get("image")) == 1
     assert not any(photos.UNREADABLE in c.value for c in at.caption)

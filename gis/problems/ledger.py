@@ -26,7 +26,7 @@ from gis.db.models import (
     UrbanVillage,
 )
 from gis.db.store import read_frame
-from gis.problems.workflow import ack_state, is_overdue, overdue_clause
+from gis.problems.workflow import ack_state, allowed_actions, is_overdue, legal_actions, overdue_clause
 
 ROLE_ORDER = ("帮包市级领导", "帮包县级领导", "网格长", "网格员", "责任单位")
 AREA_MODELS = {COMPOUND: Compound, STREET: Street, VILLAGE: UrbanVillage, POINT: InspectionPoint}  # area kind → table
@@ -385,3 +385,75 @@ def lost_points(engine: Engine, grid_code: str, month: date | str) -> dict[str, 
     by_standard = group("standard_code").merge(stds, on="standard_code", how="left")
     by_standard = by_standard[["standard_code", "item", "content", "text", *numbers, "total"]]
     return {"by_standard": by_standard, "by_unit": group("unit")[["unit", *numbers, "total"]]}
+
+
+# ---------------------------------------------------------------------------------------------
+# For people: Chinese headers and short texts of the 网格详情 page (shaped here, rendered by the page)
+
+LEDGER_HEADERS = {"code": "编号", "status": "状态", "overdue": "超期", "ack": "反馈不过夜", "category": "类型",
+                  "description": "描述", "source": "来源", "reported_at": "上报时间", "deadline": "整改时限",
+                  "unit": "责任单位", "compound": "小区", "street": "街巷", "village": "城中村",
+                  "rework_count": "返工", "deduction": "扣分"}
+PEOPLE_HEADERS = {"role": "角色", "name": "责任人/单位", "title": "职务", "unit": "单位", "phone": "电话", "covers": "负责"}
+LOST_HEADERS = {"standard_code": "标准", "item": "测评项目", "content": "测评内容", "text": "标准内容", "unit": "责任单位",
+                "problems": "问题数", "problem_points": "问题扣分", "failed": "测评不合格", "inspection_points": "测评失分",
+                "total": "合计失分"}
+HISTORY_HEADERS = {"at": "时间", "action": "操作", "from_status": "原状态", "to_status": "新状态", "actor": "操作人",
+                   "unit": "责任单位", "note": "说明"}
+OVERDUE_CHOICES = {"全部": None, "仅超期": True, "未超期": False}  # the ledger filter's choices → `overdue`
+
+
+def ledger_table(df: pd.DataFrame) -> pd.DataFrame:
+    """The ledger's shown columns with Chinese headers."""
+    return df[list(LEDGER_HEADERS)].rename(columns=LEDGER_HEADERS)
+
+
+def history_table(history: pd.DataFrame) -> pd.DataFrame:
+    """A problem's steps with Chinese headers (photos are shown apart)."""
+    return history.drop(columns="photo_path").rename(columns=HISTORY_HEADERS)
+
+
+def grid_summary(info, areas: dict[str, gpd.GeoDataFrame]) -> str:
+    """'名称 · 街道 · 面积 … km² · 小区 n · 街巷 n · 城中村 n · 点位 n' of one grid."""
+    counts = " · ".join(f"{AREA_LABELS[k]} {len(areas[k])}" for k in (COMPOUND, STREET, VILLAGE, POINT))
+    return f"{info['name']} · {info['subdistrict']} · 面积 {info['area_m2'] / 1e6:.2f} km² · {counts}"
+
+
+def grid_unit_codes(card: pd.DataFrame) -> list[str]:
+    """Codes of the units (责任单位) on a grid's responsibility card, in card order."""
+    return [k[2:] for k, r in zip(card["key"], card["role"]) if r == "责任单位" and k.startswith("U:")]
+
+
+def trend_caption(trend: pd.DataFrame) -> str:
+    """'近 12 个月综合得分；排名：1月 3、2月 —、…' of `gis.metrics.scores.score_trend`."""
+    months = pd.to_datetime(trend["month"]).dt.month
+    return "近 12 个月综合得分；排名：" + "、".join(f"{m}月 {'—' if pd.isna(r) else int(r)}"
+                                            for m, r in zip(months, trend["rank"]))
+
+
+def detail_fields(detail: dict) -> list[tuple[str, str]]:
+    """A problem's card as (label, plain text) rows; the status row comes first (pages badge it)."""
+    place = " · ".join(str(x) for x in (detail["grid_code"], detail["compound"], detail["street"], detail["village"])
+                       if x)
+    phone = f" ☎ {detail['unit_phone']}" if detail["unit_phone"] else ""
+    return [
+        ("状态", str(detail["status"])), ("类型", detail["category"]), ("来源", detail["source"]),
+        ("上报人", detail["reporter"]), ("描述", detail["description"]),
+        ("位置", f"{place}（{detail['lon']:.5f}, {detail['lat']:.5f}）"),
+        ("上报时间", f"{detail['reported_at']:%Y-%m-%d %H:%M}"), ("整改时限", f"{detail['deadline']:%Y-%m-%d %H:%M}"),
+        ("责任单位", (detail["unit"] or "未派遣") + phone), ("反馈不过夜", detail["ack"]),
+        ("返工次数", str(detail["rework_count"])),
+    ]
+
+
+def next_steps(actor, detail: dict, grid_code: str) -> tuple[list[str], str | None]:
+    """The actions `actor` may take on a problem now, and a note when there are none (Chinese)."""
+    acked = detail["acknowledged_at"] is not None
+    actions = allowed_actions(actor, detail["status"], acked, grid_code)
+    if actor is None:
+        return [], "登录后可处理问题。"
+    if actions:
+        return actions, None
+    legal = legal_actions(detail["status"], acked)
+    return [], ("该问题已结案。" if not legal else
+                f"当前状态可进行：{'、'.join(legal)}；您的角色（{actor.role}）无权执行。")
