@@ -7,17 +7,30 @@ Streamlit. Area and problem features carry ``kind`` and ``code`` so that a click
 
 from __future__ import annotations
 
+from typing import Callable
+
 import folium
 import geopandas as gpd
+import pandas as pd
 
 from layers import areas as area_layers
 from layers.common import escape_text, geojson_layer
 
 
+def _points(df: pd.DataFrame) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
+
+
 def add_grid_detail(m: folium.Map, grid: gpd.GeoDataFrame, others: gpd.GeoDataFrame,
-                    areas: dict[str, gpd.GeoDataFrame], problems: gpd.GeoDataFrame,
-                    star: tuple[float, float, str] | None = None) -> folium.Map:
-    """Add every layer of one grid's map to `m` (and a layer control); `star` = (lon, lat, problem code)."""
+                    areas: dict[str, gpd.GeoDataFrame], problems: pd.DataFrame, star: pd.DataFrame,
+                    display: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame] = lambda frame: frame) -> folium.Map:
+    """Add every layer of one grid's map to `m` (and a layer control).
+
+    Frames are WGS84; `problems` and `star` (the open problem, zero or one row) are ledger rows with
+    ``lon`` / ``lat``; `display` turns a frame into the basemap's datum (e.g. GCJ-02).
+    """
+    grid, others, problems, star = display(grid), display(others), display(_points(problems)), display(_points(star))
+    areas = {kind: display(frame) for kind, frame in areas.items()}
     geojson_layer(others.assign(kind="grid"), "其他网格（点击进入）",
                   lambda _f: {"color": "#94a3b8", "weight": 1, "fillOpacity": 0.04},
                   tooltip={"code": "网格编号", "name": "网格名称"}, properties=["kind", "code"],
@@ -35,8 +48,8 @@ def add_grid_detail(m: folium.Map, grid: gpd.GeoDataFrame, others: gpd.GeoDataFr
     if len(problems):
         on_top = problems.sort_values("status", key=lambda s: s.eq("已结案"), ascending=False, kind="stable")
         area_layers.problems(on_top, name=f"问题（{len(problems):,}）").add_to(m)
-    if star is not None:
-        folium.Marker([star[1], star[0]], tooltip=f"当前问题 {escape_text(star[2])}",
+    for row in star.itertuples():
+        folium.Marker([row.geometry.y, row.geometry.x], tooltip=f"当前问题 {escape_text(row.code)}",
                       icon=folium.Icon(icon="star", prefix="fa", color="red")).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m

@@ -7,14 +7,12 @@ gis.problems.workflow with the signed-in actor (read-only without one), photos t
 
 from __future__ import annotations
 
-import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
 from gis import clock
 from gis.config import database_url
 from gis.db.models import SOURCES, STATUSES
-from gis.geo.crs import WGS84
 from gis.geo.kinds import AREA_LABELS
 from gis.people.permissions import PermissionDenied
 from gis.problems import exports, ledger, photos, workflow
@@ -107,17 +105,9 @@ if flash:
 if actor is None:
     st.info("登录后可处理问题。当前为只读浏览。")
 month = now.date().replace(day=1)
-scores = cache.grid_scores(url, month, now)
-mine, totals, cols = scores[scores["code"] == code], cache.grid_ledger_counts(url, code, now), st.columns(6)
-if len(mine):
-    row = mine.iloc[0]
-    cols[0].metric("本月综合得分", f"{row['score']:.1f}", help="见 README：综合得分 / 合规指数")
-    cols[1].metric("全市排名", f"{int(row['rank'])} / {int(scores['ranked'].sum())}" if row["ranked"] else "未排名",
-                   help=None if row["ranked"] else "本月测评样本不足，不参加排名")
-    cols[2].metric("三色牌", f"{row['color']}牌")
-    cols[3].metric("本月问题", f"{int(row['problems']):,}")
-cols[4].metric("未结案", f"{totals['open']:,}")
-cols[5].metric("已超期", f"{totals['overdue']:,}")
+tiles = ledger.score_tiles(cache.grid_scores(url, month, now), code, cache.grid_ledger_counts(url, code, now))
+for col, (label, value, help_text) in zip(st.columns(6)[6 - len(tiles):], tiles):
+    col.metric(label, value, help=help_text)
 
 with st.expander("问题筛选", expanded=True):  # ------------------- filters (they drive map and table)
     f = st.columns(4) + st.columns(4)
@@ -139,16 +129,11 @@ matching = cache.grid_ledger_counts(url, code, now, **filters)
 open_code = st.query_params.get("problem")
 
 map_col, card_col = st.columns([3, 2])  # ---------------------------- map + responsibility card
-shown_grid, on_map = ui.for_display(grid, config), ledger_df.head(MAP_PROBLEMS)
-b = shown_grid.total_bounds
-points = ui.for_display(gpd.GeoDataFrame(on_map, geometry=gpd.points_from_xy(on_map["lon"], on_map["lat"]), crs=WGS84),
-                       config)
-hit = ledger_df[ledger_df["code"] == open_code].head(1)
-spot = ui.for_display(gpd.GeoDataFrame(geometry=gpd.points_from_xy(hit["lon"], hit["lat"]), crs=WGS84), config).geometry
-m = add_grid_detail(make_map(((b[1] + b[3]) / 2, (b[0] + b[2]) / 2), zoom=15, basemap=config), shown_grid,
-                    ui.for_display(grids[grids["code"] != code], config),
-                    {k: ui.for_display(v, config) for k, v in areas.items()}, points,
-                    (spot.iloc[0].x, spot.iloc[0].y, open_code) if open_code and len(hit) else None)
+on_map = ledger_df.head(MAP_PROBLEMS)
+b = ui.for_display(grid, config).total_bounds
+m = add_grid_detail(make_map(((b[1] + b[3]) / 2, (b[0] + b[2]) / 2), zoom=15, basemap=config), grid,
+                    grids[grids["code"] != code], areas, on_map, ledger_df[ledger_df["code"] == open_code].head(1),
+                    lambda frame: ui.for_display(frame, config))
 m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
 with map_col:
     result = ui.show_map(m, key=f"grid_map_{code}", height=600, returned_objects=["last_active_drawing"])

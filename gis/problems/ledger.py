@@ -457,3 +457,17 @@ def next_steps(actor, detail: dict, grid_code: str) -> tuple[list[str], str | No
     legal = legal_actions(detail["status"], acked)
     return [], ("该问题已结案。" if not legal else
                 f"当前状态可进行：{'、'.join(legal)}；您的角色（{actor.role}）无权执行。")
+
+
+def score_tiles(scores: pd.DataFrame, grid_code: str, totals: dict[str, int]) -> list[tuple[str, str, str | None]]:
+    """The grid page's tiles as (label, value, help): this month's score, rank, card colour and problems
+    (from `gis.metrics.scores.monthly_scores`, when the grid is scored), then open and overdue problems."""
+    tiles = []
+    mine = scores[scores["code"] == grid_code]
+    if len(mine):
+        row = mine.iloc[0]
+        rank = f"{int(row['rank'])} / {int(scores['ranked'].sum())}" if row["ranked"] else "未排名"
+        tiles += [("本月综合得分", f"{row['score']:.1f}", "见 README：综合得分 / 合规指数"),
+                  ("全市排名", rank, None if row["ranked"] else "本月测评样本不足，不参加排名"),
+                  ("三色牌", f"{row['color']}牌", None), ("本月问题", f"{int(row['problems']):,}", None)]
+    return tiles + [("未结案", f"{totals['open']:,}", None), ("已超期", f"{totals['overdue']:,}", None)]
