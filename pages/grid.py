@@ -77,7 +77,8 @@ code = st.query_params.get("grid")
 if code and code not in labels:
     st.warning(f"没有编号为 {ui.md_escape(code)} 的网格，请重新选择。")
     code = None
-st.session_state["grid_select"] = code
+if st.session_state.get("grid_select") != code:
+    st.session_state["grid_select"] = code
 head, pick = st.columns([3, 2], vertical_alignment="bottom")
 pick.selectbox("选择网格", list(labels), format_func=labels.get, index=None, key="grid_select",
                placeholder="输入编号或名称搜索…", on_change=on_select_grid)

@@ -56,6 +56,16 @@ def _done(result, after=None) -> None:
     st.rerun()
 
 
+def _try(step, *args, after=None) -> None:
+    """Run a session step; a refusal (conflict, permission, topology errors …) is shown, not raised."""
+    try:
+        result = step(*args)
+    except FAILURES as exc:
+        st.error(ui.md_escape(exc))
+        return
+    _done(result, after)
+
+
 ws = _session()
 history = versions.history(engine)
 current_id = current_layer(history) or ws.base
@@ -80,24 +90,21 @@ if can_edit and mode in (ADD, SPLIT):
     new.name = c2.text_input("新网格名称（可留空）", key="planning_new_name", max_chars=100)
     if mode == ADD:
         new.subdistrict = c3.text_input("所属街道（留空取重叠最多的网格）", key="planning_new_sd", max_chars=50)
-try:
-    if can_edit and mode == MERGE:
-        c1, c2, c3 = st.columns([2, 2, 1])
-        keep = c1.selectbox("保留网格", codes, key="planning_merge_a")
-        other = c2.selectbox("并入网格", [c for c in codes if c != keep], key="planning_merge_b")
-        if c3.button("合并", key="planning_merge", width="stretch"):
-            _done(ws.merge(keep, other))
-    if can_edit and mode == UPLOAD:
-        c1, c2 = st.columns([3, 2])
-        upload = c1.file_uploader(f"边界文件（不超过 {edits.MAX_UPLOAD_BYTES // 2**20} MB）",
-                                  type=["gpkg", "geojson", "json", "zip"], key="planning_upload")
-        crs = c2.selectbox("经纬度坐标系", ["wgs84", "gcj02", "bd09"], key="planning_crs",
-                           format_func={"wgs84": "WGS84", "gcj02": "GCJ-02（高德/腾讯）", "bd09": "BD-09（百度）"}.get)
-        whole = c2.checkbox("文件为完整图层（删除文件中没有的网格）", key="planning_whole")
-        if upload is not None and c2.button("应用文件", key="planning_apply_file"):
-            _done(ws.apply_file(upload.getvalue(), upload.name, crs, whole))
-except edits.PlanningError as exc:
-    st.error(ui.md_escape(exc))
+if can_edit and mode == MERGE:
+    c1, c2, c3 = st.columns([2, 2, 1])
+    keep = c1.selectbox("保留网格", codes, key="planning_merge_a")
+    other = c2.selectbox("并入网格", [c for c in codes if c != keep], key="planning_merge_b")
+    if c3.button("合并", key="planning_merge", width="stretch"):
+        _try(ws.merge, keep, other)
+if can_edit and mode == UPLOAD:
+    c1, c2 = st.columns([3, 2])
+    upload = c1.file_uploader(f"边界文件（不超过 {edits.MAX_UPLOAD_BYTES // 2**20} MB）",
+                              type=["gpkg", "geojson", "json", "zip"], key="planning_upload")
+    crs = c2.selectbox("经纬度坐标系", ["wgs84", "gcj02", "bd09"], key="planning_crs",
+                       format_func={"wgs84": "WGS84", "gcj02": "GCJ-02（高德/腾讯）", "bd09": "BD-09（百度）"}.get)
+    whole = c2.checkbox("文件为完整图层（删除文件中没有的网格）", key="planning_whole")
+    if upload is not None and c2.button("应用文件", key="planning_apply_file"):
+        _try(ws.apply_file, upload.getvalue(), upload.name, crs, whole)
 
 # ------------------------------------------------------------------ check, map, a new drawing
 report = topology.check_grids(ws.grids, context)
@@ -155,30 +162,27 @@ else:
 
 # ------------------------------------------------------------------ save, publish, versions
 st.subheader("保存与发布")
-try:
-    if can_edit:
-        c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
-        title = c1.text_input("版本说明", key="planning_title", max_chars=200, placeholder="例如：调整古楼街道3号、4号网格边界")
-        if c2.button("撤销上一步", key="planning_undo", disabled=not ws.undo_stack, width="stretch"):
-            ws.undo()
-            st.rerun()
-        if c3.button("保存草案", key="planning_save", type="primary", disabled=not ws.dirty, width="stretch"):
-            _done(ws.save(engine, actor, title), cache.clear)
-        if c4.button("发布", key="planning_publish", disabled=not ws.may_publish(history), width="stretch",
-                     help="先保存草案；有错误（重叠、空隙、无效几何）的草案不能发布。"):
-            _done(ws.publish(engine, actor), cache.clear)
-    st.markdown("**版本历史**")
-    st.dataframe(versions.history_table(history), hide_index=True, width="stretch")
-    if len(history):
-        c1, c2, c3 = st.columns([2, 1, 1])
-        by_number = history.set_index("number")
-        pick = c1.selectbox("选择版本", history["number"].tolist(), key="planning_version",
-                            format_func=lambda n: f"第{n}版（{by_number.at[n, 'status']}）")
-        pick_id = int(by_number.at[pick, "id"])
-        if c2.button("载入查看/编辑", key="planning_open", width="stretch"):
-            st.session_state["planning"] = WorkingSession.load(engine, url, pick_id, ws.applied)
-            st.rerun()
-        if can_edit and c3.button("恢复为新草案", key="planning_restore", width="stretch", disabled=pick_id == current_id):
-            _done(ws.restore(engine, actor, pick_id, pick), cache.clear)
-except FAILURES as exc:
-    st.error(ui.md_escape(exc))
+if can_edit:
+    c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
+    title = c1.text_input("版本说明", key="planning_title", max_chars=200, placeholder="例如：调整古楼街道3号、4号网格边界")
+    if c2.button("撤销上一步", key="planning_undo", disabled=not ws.undo_stack, width="stretch"):
+        ws.undo()
+        st.rerun()
+    if c3.button("保存草案", key="planning_save", type="primary", disabled=not ws.dirty, width="stretch"):
+        _try(ws.save, engine, actor, title, after=cache.clear)
+    if c4.button("发布", key="planning_publish", disabled=not ws.may_publish(history), width="stretch",
+                 help="先保存草案；有错误（重叠、空隙、无效几何）的草案不能发布。"):
+        _try(ws.publish, engine, actor, after=cache.clear)
+st.markdown("**版本历史**")
+st.dataframe(versions.history_table(history), hide_index=True, width="stretch")
+if len(history):
+    c1, c2, c3 = st.columns([2, 1, 1])
+    by_number = history.set_index("number")
+    pick = c1.selectbox("选择版本", history["number"].tolist(), key="planning_version",
+                        format_func=lambda n: f"第{n}版（{by_number.at[n, 'status']}）")
+    pick_id = int(by_number.at[pick, "id"])
+    if c2.button("载入查看/编辑", key="planning_open", width="stretch"):
+        st.session_state["planning"] = WorkingSession.load(engine, url, pick_id, ws.applied)
+        st.rerun()
+    if can_edit and c3.button("恢复为新草案", key="planning_restore", width="stretch", disabled=pick_id == current_id):
+        _try(ws.restore, engine, actor, pick_id, pick, after=cache.clear)

@@ -87,3 +87,37 @@ def test_page_publish_of_a_draft_with_errors_is_refused_by_the_core(city_rw, mon
     assert not at.exception, at.exception
     assert any("第2版草案有 1 处拓扑错误，不能发布" in e.value.replace("\\", "") for e in at.error)
     assert _snapshot(city_rw) == before
+
+
+# ------------------------------------------------------------------ the impact preview's errors surface
+
+def test_month_scores_is_empty_only_when_there_is_nothing_to_score(empty_url, city_engine, tmp_path):
+    from datetime import date, datetime
+
+    from gis.db.engine import get_engine
+    from gis.planning import impact
+
+    at = datetime(2026, 11, 20, 10)
+    assert impact.month_scores(get_engine(empty_url), date(2026, 11, 1), at).empty  # no grids: nothing to score
+    assert len(impact.month_scores(city_engine, date(2026, 11, 1), at)) == 4
+    broken = get_engine(f"sqlite:///{tmp_path / 'not-migrated.sqlite'}")  # no tables: a real error
+    with pytest.raises(Exception) as raised:
+        impact.month_scores(broken, date(2026, 11, 1), at)
+    assert "no such table" in str(raised.value)
+
+
+def test_page_says_so_in_chinese_when_the_impact_fails(city_rw, monkeypatch, captured_maps):
+    from gis.planning import impact
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("connection refused on 10.0.0.5:5432")
+
+    monkeypatch.setattr(impact, "impact", broken)
+    drawn = {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [
+        [[115.985, 36.445], [115.995, 36.445], [115.995, 36.455], [115.985, 36.455], [115.985, 36.445]]]}}
+    captured_maps.returns["planning_map"] = {"last_active_drawing": drawn, "all_drawings": [drawn]}
+    at = run_app(city_rw.url.render_as_string(hide_password=False), monkeypatch, page=PAGE, actor=PLANNER)
+    assert not at.exception, at.exception
+    assert any("调整影响暂时无法计算" in e.value for e in at.error)
+    assert not any("10.0.0.5" in e.value for e in at.error)  # the detail goes to the log, not to the user
+    assert at.button(key="planning_save").disabled is False  # the rest of the page still works
