@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import secrets
-import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -56,10 +55,8 @@ class Photo:
 
 def _open(data: bytes, what: str) -> Image.Image:
     """The image with its header read (no pixels decoded yet), or PhotoError."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+    try:  # (no warnings.catch_warnings: it is not thread-safe; our own limit below is lower than Pillow's)
+        image = Image.open(io.BytesIO(data), formats=list(FORMATS))
     except Image.DecompressionBombError:
         raise PhotoError(f"{what}像素过多，最多 {MAX_PIXELS // 1_000_000} 百万像素。") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
