@@ -197,13 +197,7 @@ if picked and ledger_df["code"].iloc[picked[0]] != st.session_state.get("ledger_
     st.session_state["ledger_picked"] = ledger_df["code"].iloc[picked[0]]
     open_code = open_problem(st.session_state["ledger_picked"])
 d1, d2, d3 = st.columns([1, 1, 2])
-
-
-def full():
-    return ledger.ledger(cache.engine(), code, now=now, **{k: list(v) if isinstance(v, tuple) else v
-                                                           for k, v in filters.items()})
-
-
+full = lambda: ledger.ledger(cache.engine(), code, now=now, **filters)  # noqa: E731  (every row, on download)
 d1.download_button("下载台账（Excel）", lambda: exports.ledger_xlsx(full(), code, grid.iloc[0]["name"], now),
                    file_name=f"{code}_问题台账_{now:%Y%m%d}.xlsx", key="dl_xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -244,15 +238,15 @@ elif open_code:
         actions, hint = ledger.next_steps(actor, detail, code)
         if hint:
             (st.info if actor is None else st.caption)(ui.md_escape(hint))
-        units, grid_units = cache.units(url), ledger.grid_unit_codes(card)
+        units = cache.units(url)
+        unit_codes, unit_names = units["code"].tolist(), dict(zip(units["code"], units["name"]))
+        first_unit = next((u for u in ledger.grid_unit_codes(card) if u in unit_codes), None)  # the grid's own unit
         for action in actions:
             key = f"{open_code}_{action}"
             with st.form(f"form_{key}_{detail['revision']}", border=True):
                 if action == workflow.DISPATCH:
-                    unit_codes, unit_names = units["code"].tolist(), dict(zip(units["code"], units["name"]))
                     st.selectbox("责任单位", unit_codes, format_func=unit_names.get, key=f"unit_{key}",
-                                 index=unit_codes.index(grid_units[0]) if grid_units[:1] and grid_units[0] in unit_codes
-                                 else None)
+                                 index=unit_codes.index(first_unit) if first_unit else None)
                 if action in NOTE_LABELS:
                     st.text_area(NOTE_LABELS[action], key=f"note_{key}", height=68,
                                  placeholder="整改措施与结果" if action == workflow.SUBMIT else None)
