@@ -21,7 +21,7 @@ from gis.config import database_url
 from gis.io import InputError, checks, readers, sheets, validate
 from gis.io.crs import COORD_LABELS
 from gis.io.exporter import FORMATS, export
-from gis.io.fields import EXPORT_KINDS, KIND_LABELS, KINDS, fields
+from gis.io.fields import EXPORT_KINDS, DATASET_LABELS, KINDS, fields
 from gis.io.importer import import_prepared
 from gis.people.permissions import PermissionDenied, allowed
 from layers.basemap import make_map
@@ -123,12 +123,12 @@ def _review(prepared: validate.Prepared, kind: str) -> None:
     if not prepared.ok:
         _show_errors(prepared)
     elif not may_import:
-        st.success(f"校验通过：{prepared.rows:,} 条{KIND_LABELS[kind]}。")
+        st.success(f"校验通过：{prepared.rows:,} 条{DATASET_LABELS[kind]}。")
         st.warning("只有管理员可以导入数据。")
     else:
         b1, b2, _ = st.columns([1, 1, 2])
         dry = b1.button("试运行（只校验，不写入）", key="data_dry", width="stretch")
-        go = b2.button(f"导入 {prepared.rows:,} 条{KIND_LABELS[kind]}", type="primary", key="data_go", width="stretch")
+        go = b2.button(f"导入 {prepared.rows:,} 条{DATASET_LABELS[kind]}", type="primary", key="data_go", width="stretch")
         if dry or go:
             bar = st.progress(0.0, text="准备导入…")
             result = import_prepared(cache.engine(), actor, prepared, dry_run=dry,
@@ -144,7 +144,7 @@ def _review(prepared: validate.Prepared, kind: str) -> None:
 
 with tab_import:
     c1, c2, c3 = st.columns([1, 1, 1])
-    kind = c1.selectbox("导入为", KINDS, format_func=lambda k: f"{KIND_LABELS[k]}（{k}）", index=KINDS.index("problems"))
+    kind = c1.selectbox("导入为", KINDS, format_func=lambda k: f"{DATASET_LABELS[k]}（{k}）", index=KINDS.index("problems"))
     coords = c2.selectbox("经纬度来源", list(COORD_LABELS), format_func=COORD_LABELS.get,
                           help="高德、腾讯地图导出的坐标为 GCJ-02，百度地图为 BD-09；投影坐标（如 EPSG:4548）不受此项影响。")
     enc_label = c3.selectbox("字符编码", list(ENCODINGS), help="默认读取 .cpg；没有 .cpg 时自动识别 UTF-8 与 GBK/GB18030。")
@@ -210,7 +210,7 @@ with tab_import:
 
 with tab_export:
     e1, e2, _ = st.columns([1, 1, 1])
-    ekind = e1.selectbox("导出图层", EXPORT_KINDS, format_func=lambda k: f"{KIND_LABELS[k]}（{k}）", key="export_kind")
+    ekind = e1.selectbox("导出图层", EXPORT_KINDS, format_func=lambda k: f"{DATASET_LABELS[k]}（{k}）", key="export_kind")
     fmt = e2.selectbox("格式", FORMATS, format_func=FORMAT_LABELS.get, key="export_format", index=FORMATS.index(".xlsx"))
     st.caption("导出的文件可原样再导入（往返一致）：Excel 与 CSV 使用中文表头，点位与问题给出经度/纬度，其余图层给出 WKT 几何。")
     if st.button("生成导出文件", key="export_go"):
@@ -231,5 +231,5 @@ with tab_export:
             st.error(md_escape(exc))
     if "export_file" in st.session_state:
         data, name, n, which = st.session_state["export_file"]
-        st.success(md_escape(f"已生成 {name}：{n:,} 条{KIND_LABELS[which]}。"))
+        st.success(md_escape(f"已生成 {name}：{n:,} 条{DATASET_LABELS[which]}。"))
         st.download_button(f"下载 {name}", data, name, key="export_download")

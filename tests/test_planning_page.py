@@ -80,7 +80,7 @@ def test_drawn_inside_others_without_yielding_is_refused(city_rw, monkeypatch, c
     at.run()
     assert not at.exception, at.exception
     assert _said(at.error, "完全落在其他网格内")
-    assert len(at.session_state["planning"]["grids"]) == 4
+    assert len(at.session_state["planning"].grids) == 4
 
 
 def test_draw_save_draft_and_publish_from_the_page(city_rw, monkeypatch, captured_maps):
@@ -119,6 +119,6 @@ def test_edited_vertices_of_a_chosen_grid(city_rw, monkeypatch, captured_maps):
     at.run()
     assert not at.exception, at.exception
     assert _said(at.success, "已修改网格 T-01")
-    grids = at.session_state["planning"]["grids"].set_index("code")
+    grids = at.session_state["planning"].grids.set_index("code")
     assert grids.geometry["T-01"].bounds[2] > sc.MX
     assert grids.geometry["T-02"].bounds[0] > sc.MX  # T-02 gave way

@@ -8,15 +8,17 @@ Categories: 占道经营 24 h, 暴露垃圾 4 h, 露天烧烤 2 h.
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 
 import pandas as pd
 import pytest
+from PIL import Image
 from sqlalchemy import func, select, update
 
 from gis.problems import ledger
 
-from gis.problems import workflow
+from gis.problems import photos, workflow
 from gis.db.models import AuditEntry, Category, Problem, ProblemEvent
 from gis.people.permissions import Actor, PermissionDenied
 from gis.problems.workflow import ACKNOWLEDGE, DISPATCH, RETURN, SUBMIT, VERIFY, IllegalTransition, StaleProblem, WorkflowError
@@ -25,7 +27,15 @@ CHIEF = Actor("zhoujie", "网格长", "T-01")
 OTHER_CHIEF = Actor("fengjing", "网格长", "T-04")
 VERIFIER = Actor("hecha", "核查员")
 NOW = datetime(2026, 11, 20, 10)
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _png(size=(40, 30), color=(200, 30, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "PNG")
+    return out.getvalue()
+
+
+PNG = _png()
 IN_T01 = (115.983, 36.447)  # inside 阳光小区, grid T-01
 
 
@@ -86,7 +96,10 @@ def test_full_loop_with_rework(city_rw, tmp_path):
     assert list(history["actor"]) == ["zhoujie", "zhoujie", "zhoujie", "zhoujie", "hecha", "zhoujie", "hecha"]
     assert history["unit"].iloc[1] == "古楼街道办事处"
     photo = history["photo_path"].iloc[3]
-    assert photo.startswith(f"{code}/") and (tmp_path / photo).read_bytes() == PNG
+    assert photo.startswith(f"{code}/") and photo.endswith(".jpg")
+    with Image.open(tmp_path / photo) as stored:  # re-encoded (gis.problems.photos): a JPEG of the same picture
+        assert stored.format == "JPEG" and stored.size == (40, 30)
+        assert max(abs(a - b) for a, b in zip(stored.convert("RGB").getpixel((20, 15)), (200, 30, 30))) <= 8
     assert pd.isna(history["photo_path"].iloc[5])
     with city_rw.connect() as conn:
         a = AuditEntry.__table__
@@ -158,7 +171,7 @@ def test_bad_input_changes_nothing(city_rw, tmp_path):
     with pytest.raises(WorkflowError, match="不是 JPEG 或 PNG"):
         run(city_rw, "WT03", SUBMIT, tmp_path, photo=b"<svg onload=alert(1)>", photo_name="x.svg")
     with pytest.raises(WorkflowError, match="照片过大"):
-        run(city_rw, "WT03", SUBMIT, tmp_path, photo=PNG + b"\x00" * workflow.PHOTO_MAX_BYTES)
+        run(city_rw, "WT03", SUBMIT, tmp_path, photo=PNG + b"\x00" * photos.MAX_BYTES)
     with pytest.raises(WorkflowError, match="请填写整改说明"):
         run(city_rw, "WT03", SUBMIT, tmp_path, note="  ")
     with pytest.raises(WorkflowError, match="请填写退回原因"):

@@ -10,13 +10,13 @@ import argparse
 import sys
 
 from gis.io import InputError
-from gis.io.fields import EXPORT_KINDS, KIND_LABELS, KINDS
+from gis.io.fields import EXPORT_KINDS, DATASET_LABELS, KINDS
 
 
 def register(sub) -> None:
     imp = sub.add_parser("import", help="导入数据文件（Shapefile、GeoPackage、GeoJSON、CSV、Excel）",
                          description="导入数据：整个文件在一个事务中写入，任何一行有问题则全部不写入。")
-    imp.add_argument("kind", choices=KINDS, help="数据类型：" + "、".join(f"{k}（{KIND_LABELS[k]}）" for k in KINDS))
+    imp.add_argument("kind", choices=KINDS, help="数据类型：" + "、".join(f"{k}（{DATASET_LABELS[k]}）" for k in KINDS))
     imp.add_argument("file", help=".shp、.zip、.gpkg、.geojson、.csv 或 .xlsx")
     imp.add_argument("--layer", help="GeoPackage 图层、Excel 工作表或压缩包中的文件名")
     imp.add_argument("--crs", help="文件的坐标系，如 EPSG:4548（覆盖 .prj）")
@@ -71,5 +71,5 @@ def cmd_export(args: argparse.Namespace) -> int:
     except InputError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
-    print(f"已导出 {n} 条{KIND_LABELS[args.kind]}到 {args.file}")
+    print(f"已导出 {n} 条{DATASET_LABELS[args.kind]}到 {args.file}")
     return 0

@@ -9,10 +9,11 @@ from __future__ import annotations
 import sys
 
 from gis.db.engine import get_engine
+from gis.geo.crs import CRSError
 from gis.io import InputError
 from gis.io.boundaries import read_grids
 from gis.io.crs import COORD_SYSTEMS
-from gis.planning.edits import candidate_from
+from gis.planning.edits import PlanningError, candidate_from
 from gis.planning.topology import CheckContext, check_grids, load_context
 
 
@@ -38,7 +39,11 @@ def _cmd_check_grids(args) -> int:
         except InputError as exc:
             print(str(exc), file=sys.stderr)
             return 2
-        candidate = candidate_from(grids)
+        try:
+            candidate = candidate_from(grids)
+        except (CRSError, PlanningError) as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
         print(f"检查文件 {args.file}（{len(candidate)} 个网格，对照现行网格版本）")
         for note in notes:
             print(f"· {note}")
@@ -48,7 +53,11 @@ def _cmd_check_grids(args) -> int:
             return 2
         candidate = candidate_from(context.reference)
         print("检查现行网格版本")
-    report = check_grids(candidate, context)
+    try:
+        report = check_grids(candidate, context)
+    except (CRSError, PlanningError) as exc:  # the message names what is wrong (Chinese)
+        print(str(exc), file=sys.stderr)
+        return 2
     print(report.to_text())
     return 1 if report.has_errors else 0
 

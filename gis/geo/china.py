@@ -214,3 +214,18 @@ def from_wgs84(data: GeoData, target: System) -> GeoData:
     if data.crs is not None and not data.crs.equals("EPSG:4326"):
         data = data.to_crs("EPSG:4326")
     return _replace_geometry(data, func)
+
+
+def geometry_to_wgs84(geom, source: System):
+    """One shapely geometry in `source` lon/lat (e.g. drawn on a GCJ-02 basemap) back in WGS84."""
+    func = _system_func(_TO_WGS84, source)
+    return geom if func is None else transform_geometry(geom, func)
+
+
+def lonlat_from_wgs84(df, target: System, lon: str = "lon", lat: str = "lat"):
+    """A copy of a table whose WGS84 `lon` / `lat` columns are shifted into `target` (for display)."""
+    func = _system_func(_FROM_WGS84, target)
+    if func is None or len(df) == 0:
+        return df
+    x, y = func(df[lon].to_numpy(float), df[lat].to_numpy(float))
+    return df.assign(**{lon: x, lat: y})

@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from gis.geo.kinds import AREA_LABELS
+
 KINDS = ("grids", "streets", "compounds", "villages", "points", "leaders", "assignments", "problems")
 EXPORT_KINDS = ("grids", "streets", "compounds", "villages", "points", "problems")
-KIND_LABELS = {"grids": "网格", "streets": "街巷", "compounds": "小区", "villages": "城中村", "points": "点位",
-               "leaders": "责任人", "assignments": "帮包关系", "problems": "问题"}
+# the Chinese name of each data set: the area layers take theirs from gis.geo.kinds
+DATASET_LABELS = {**{f"{kind}s": label for kind, label in AREA_LABELS.items()},
+                  "leaders": "责任人", "assignments": "帮包关系", "problems": "问题"}
 # geometry each kind needs: None for plain tables
 GEOMETRY = {"grids": "MultiPolygon", "streets": "LineString", "compounds": "Polygon", "villages": "Polygon",
             "points": "Point", "problems": "Point", "leaders": None, "assignments": None}

@@ -27,7 +27,7 @@ from gis.geo.areas import PUBLISHED, current_layer_id, grid_layer
 from gis.geo.crs import METRIC_CRS
 from gis.geo.assign import NONE, points_in_polygons
 from gis.io import InputError, readers, validate
-from gis.io.fields import KIND_LABELS
+from gis.io.fields import DATASET_LABELS
 from gis.db.models import (
     SRID, Assignment, Category, Compound, Grid, GridLayer, InspectionPoint, Person, Problem, Street, Unit, UrbanVillage,
 )
@@ -59,7 +59,7 @@ class ImportResult:
 
     def summary(self) -> str:
         p = self.prepared
-        what = KIND_LABELS[p.kind]
+        what = DATASET_LABELS[p.kind]
         if not p.ok:
             rows = p.errors["row"].nunique()
             return f"{p.source.name}：{rows} 行有问题（共 {len(p.errors)} 处），未导入任何数据。"

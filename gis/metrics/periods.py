@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from gis import clock
+
 
 
 
@@ -21,7 +23,7 @@ def add_months(d: date, n: int) -> date:
 
 def as_of_moment(as_of: datetime | None) -> datetime:
     if as_of is None:
-        return datetime.now().replace(microsecond=0)
+        return clock.now()  # GRIDMAP_NOW when pinned
     if not isinstance(as_of, datetime):  # a date means the end of that day
         return datetime.combine(as_of, datetime.min.time()) + timedelta(days=1)
     return as_of

@@ -71,6 +71,11 @@ def allowed(actor: Actor, action: str, grid_code: str | None = None) -> bool:
     return True
 
 
+def may(actor: Actor | None, action: str, grid_code: str | None = None) -> bool:
+    """`allowed` for whoever is at a page: False when nobody is signed in. Pages ask this, never a role name."""
+    return actor is not None and allowed(actor, action, grid_code)
+
+
 def require(actor: Actor, action: str, grid_code: str | None = None) -> None:
     """Raise PermissionDenied unless `actor` may do `action` (on `grid_code`)."""
     if allowed(actor, action, grid_code):

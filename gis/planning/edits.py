@@ -29,7 +29,7 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon
 
 from gis.db import limits
-from gis.geo.crs import from_metric, polygonal, to_metric
+from gis.geo.crs import WGS84, as_wgs84, from_metric, polygonal, require_wgs84, to_metric
 from gis.io import InputError, boundaries, readers
 from gis.planning import snapping
 
@@ -42,10 +42,18 @@ class PlanningError(ValueError):
 
 
 def candidate_from(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """A clean candidate layer (code, name, subdistrict, MultiPolygon geometry in WGS84) from any grid frame."""
+    """A clean candidate layer (code, name, subdistrict, MultiPolygon geometry in WGS84) from any grid frame.
+
+    The frame's CRS is checked first: a frame in another CRS (e.g. EPSG:4548 metres) is reprojected
+    to WGS84, a frame without a CRS is refused (`gis.geo.crs.CRSError`, a Chinese message), and a
+    frame without a ``code`` column is refused (PlanningError).
+    """
+    gdf = as_wgs84(gdf, "网格图层")
+    if "code" not in gdf:
+        raise PlanningError("网格图层缺少网格编号字段（code）。")
     out = gpd.GeoDataFrame(
         {c: (gdf[c].astype(object).where(gdf[c].notna(), "") if c in gdf else "") for c in COLUMNS},
-        geometry=gpd.GeoSeries(_multi(gdf.geometry.to_numpy()), crs="EPSG:4326"), crs="EPSG:4326")
+        geometry=gpd.GeoSeries(_multi(gdf.geometry.to_numpy()), crs=WGS84), crs=WGS84)
     out["code"] = out["code"].astype(str)
     return out.reset_index(drop=True)
 
@@ -106,7 +114,7 @@ def next_code(codes) -> str:
 
 def _with_geoms(layer: gpd.GeoDataFrame, geoms: np.ndarray) -> gpd.GeoDataFrame:
     out = layer.copy()
-    out["geometry"] = gpd.GeoSeries(_multi(geoms), index=out.index, crs="EPSG:4326")
+    out["geometry"] = gpd.GeoSeries(_multi(geoms), index=out.index, crs=WGS84)
     return out
 
 
@@ -129,6 +137,7 @@ def _fit_into(layer: gpd.GeoDataFrame, i: int | None, geom, tolerance_m: float, 
 def replace_geometry(layer: gpd.GeoDataFrame, code: str, geom, tolerance_m: float = snapping.DEFAULT_TOLERANCE_M,
                      neighbours_yield: bool = True) -> gpd.GeoDataFrame:
     """`layer` with grid `code` redrawn as `geom` (snapped; neighbours give way unless told otherwise)."""
+    require_wgs84(layer, "网格图层")
     i = _index(layer, code)
     new, geoms = _fit_into(layer, i, _polygon_of(geom), tolerance_m, neighbours_yield)
     geoms[i] = new
@@ -140,6 +149,7 @@ def add_grid(layer: gpd.GeoDataFrame, geom, code: str | None = None, name: str |
              neighbours_yield: bool = True) -> gpd.GeoDataFrame:
     """`layer` with a new grid drawn as `geom`. Code defaults to the next free one; the sub-district
     to that of the grid it takes most area from."""
+    require_wgs84(layer, "网格图层")
     code = (code or "").strip() or next_code(layer["code"])
     _check_names(code, name, subdistrict)
     if code in set(layer["code"]):
@@ -151,7 +161,7 @@ def add_grid(layer: gpd.GeoDataFrame, geom, code: str | None = None, name: str |
     new, geoms = _fit_into(layer, None, geom, tolerance_m, neighbours_yield)
     out = _with_geoms(layer, geoms)
     row = gpd.GeoDataFrame({"code": [code], "name": [name or f"{code}网格"], "subdistrict": [subdistrict or ""]},
-                           geometry=gpd.GeoSeries(_multi([new]), crs="EPSG:4326"), crs="EPSG:4326")
+                           geometry=gpd.GeoSeries(_multi([new]), crs=WGS84), crs=WGS84)
     return pd.concat([out, row], ignore_index=True)
 
 
@@ -170,6 +180,7 @@ def split_grid(layer: gpd.GeoDataFrame, code: str, line, new_code: str | None = 
                new_name: str | None = None) -> gpd.GeoDataFrame:
     """`layer` with grid `code` cut along `line`: the largest piece keeps the code, the rest form
     new grid(s). The total area is unchanged."""
+    require_wgs84(layer, "网格图层")
     if line is None or line.geom_type not in ("LineString", "MultiLineString"):
         raise PlanningError("请绘制一条分割线（折线）。")
     i = _index(layer, code)
@@ -195,7 +206,7 @@ def split_grid(layer: gpd.GeoDataFrame, code: str, line, new_code: str | None = 
         raise PlanningError(f"编号 {new_code} 已被使用。")
     row = gpd.GeoDataFrame({"code": [new_code], "name": [new_name or f"{layer['name'].iloc[i]}（分）"],
                             "subdistrict": [layer["subdistrict"].iloc[i]]},
-                           geometry=gpd.GeoSeries(_multi([new]), crs="EPSG:4326"), crs="EPSG:4326")
+                           geometry=gpd.GeoSeries(_multi([new]), crs=WGS84), crs=WGS84)
     return pd.concat([out, row], ignore_index=True)
 
 
@@ -204,6 +215,7 @@ def merge_grids(layer: gpd.GeoDataFrame, code: str, other: str) -> gpd.GeoDataFr
 
     The two must share an edge (touching at a point is not enough). The total area is unchanged.
     """
+    require_wgs84(layer, "网格图层")
     if code == other:
         raise PlanningError("请选择两个不同的网格。")
     i, j = _index(layer, code), _index(layer, other)
@@ -266,7 +278,7 @@ def apply_file(layer: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, whole_layer: bo
             out.loc[row.code, ["name", "subdistrict", "geometry"]] = [row.name or f"{row.code}网格", row.subdistrict,
                                                                        row.geometry]
     out = out.reset_index()
-    return candidate_from(gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326"))
+    return candidate_from(gpd.GeoDataFrame(out, geometry="geometry", crs=WGS84))
 
 
 def changed_codes(candidate: gpd.GeoDataFrame, base: gpd.GeoDataFrame) -> dict[str, list[str]]:

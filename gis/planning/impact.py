@@ -31,13 +31,13 @@ import shapely
 from sqlalchemy import Engine, and_, func, select
 
 from gis.geo.assign import NONE, Layer, points_in_polygons
+from gis.geo.kinds import AREA_LABELS
 from gis.db.models import OPEN_STATUSES, Assignment, Grid, Person, Problem, Unit
 from gis.planning.edits import candidate_from, changed_codes
 from gis.geo.crs import areas_m2, polygonal, to_metric
 from gis.planning.topology import CheckContext
 
 MIN_MOVED_M2 = 1.0
-KIND_LABELS = {"compound": "小区", "village": "城中村", "street": "街巷", "point": "点位"}
 SCORE_NOTE = ("调整前为本月综合得分（按问题、测评上报时所属网格统计）；调整后为把受影响网格本月的问题和"
               "测评点位按位置重新归属到新网格后，用同一公式算出的得分，全市平均扣分按调整前计。"
               "未结案问题数同样按位置重新归属。")
@@ -53,6 +53,14 @@ class Impact:
     scores: pd.DataFrame = field(default_factory=pd.DataFrame)
     note: str = SCORE_NOTE
     seconds: float = 0.0
+
+    def tables(self) -> list[tuple[str, pd.DataFrame, str | None]]:
+        """The preview as (title, table with Chinese headers, caption) — what the planning page shows."""
+        out = []
+        for title, name, headers, dropped, caption in TABLES:
+            frame = getattr(self, name).drop(columns=dropped, errors="ignore").rename(columns=headers)
+            out.append((title, frame.round({c: 1 for c in frame.select_dtypes("number").columns}), caption))
+        return out
 
     @property
     def affected(self) -> list[str]:
@@ -71,6 +79,21 @@ class Impact:
         if len(self.problems):
             parts.append(f"未结案问题 {len(self.problems)} 条位置改属他网格")
         return "；".join(parts) + "。"
+
+
+TABLES = (  # the preview's tables: (title, Impact attribute, Chinese headers, columns dropped, caption)
+    ("面积转移", "moved_area", {"from_grid": "原网格", "to_grid": "新网格", "area_m2": "面积(m²)"}, [], None),
+    ("小区/街巷/城中村/点位", "areas", {"kind": "类型", "code": "编号", "name": "名称", "from_grid": "原网格",
+                                "to_grid": "新网格"}, [], None),
+    ("未结案问题", "problems", {"code": "问题编号", "category": "类型", "status": "状态", "reported_at": "上报时间",
+                           "from_grid": "原网格", "to_grid": "新网格"}, ["lon", "lat"],
+     "历史问题仍归属其上报时的网格；发布后新上报的问题归入新网格。"),
+    ("帮包领导与责任单位", "responsibles", {"grid": "网格", "change": "变化", "role": "角色", "who": "责任人/单位",
+                                   "items": "涉及区域", "area_m2": "面积(m²)"}, [], None),
+    ("本月得分与问题数", "scores", {"code": "网格", "score_before": "调整前得分", "score_after": "调整后得分",
+                             "score_change": "变化", "open_before": "未结案问题（调整前）",
+                             "open_after": "未结案问题（调整后）"}, [], SCORE_NOTE),
+)
 
 
 def _owner(items: np.ndarray, grids: np.ndarray, codes: np.ndarray, measure) -> np.ndarray:
@@ -105,9 +128,8 @@ def month_scores(engine: Engine, month: date | None = None, as_of: datetime | No
 
     as_of = periods.as_of_moment(as_of)
     month = periods.month_start(month or periods.current_month(as_of))
-    try:
-        inputs = score_inputs(engine, month, as_of)
-    except Exception:  # metrics unavailable: the preview keeps the problem counts
+    inputs = score_inputs(engine, month, as_of)  # database errors surface: the page says so in Chinese
+    if inputs.empty:  # no grid in force: nothing to score, the preview keeps the problem counts
         return pd.DataFrame(columns=[*INPUT_COLUMNS, "score", "month", "as_of"])
     scores = score_table(inputs).set_index("code")["score"]
     return inputs.assign(score=inputs["code"].map(scores), month=month, as_of=as_of)
@@ -120,8 +142,10 @@ def impact(engine: Engine, candidate: gpd.GeoDataFrame, context: CheckContext,
     `scores` is `month_scores(engine)` (computed here when not given).
     """
     t0 = time.perf_counter()
-    cand = candidate_from(candidate)
+    cand = candidate_from(candidate)  # checks the CRS first
     ref = context.reference
+    if ref is None:
+        raise ValueError("没有现行网格版本可供比较，无法预览调整影响。")
     diff = changed_codes(cand, ref)
     result = Impact(diff)
     affected = set(diff["added"]) | set(diff["removed"]) | set(diff["changed"])
@@ -167,7 +191,7 @@ def impact(engine: Engine, candidate: gpd.GeoDataFrame, context: CheckContext,
         moved_items = before != after
         for k in np.flatnonzero(moved_items):
             r = frame.iloc[near[k]]
-            rows.append({"kind": KIND_LABELS[kind], "code": r["code"], "name": r["name"],
+            rows.append({"kind": AREA_LABELS[kind], "code": r["code"], "name": r["name"],
                          "from_grid": before[k], "to_grid": after[k]})
     result.areas = pd.DataFrame(rows, columns=["kind", "code", "name", "from_grid", "to_grid"])
 

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis.geo.crs import WGS84_CRS, areas_m2, polygonal, to_metric
+from gis.geo.crs import WGS84_CRS, as_wgs84, areas_m2, polygonal, to_metric
 from gis.geo.district import DISTRICT_NAME, district_boundary
 
 
@@ -53,7 +53,7 @@ PIECE_MIN_M2 = 1.0  # pieces of a multipart grid smaller than this are ignored
 NOISE_WIDTH_M = 0.05  # overlaps and gaps nowhere wider than 5 cm are coordinate noise, not drawing errors
 
 ERROR, WARNING = "错误", "警告"
-KIND_LABELS = {
+ISSUE_LABELS = {
     "invalid": "几何无效", "empty": "空几何", "duplicate": "编号重复", "overlap": "网格重叠", "gap": "网格空隙",
     "outside": "超出区界", "multipart": "多块不相连", "compound_split": "小区被分割", "village_split": "城中村被分割",
 }
@@ -86,6 +86,10 @@ class CheckContext:
 
     @classmethod
     def from_frames(cls, reference=None, compounds=None, villages=None, district="default") -> "CheckContext":
+        """A context from frames in any declared CRS (reprojected to WGS84; a frame without a CRS is refused)."""
+        reference = None if reference is None else as_wgs84(reference, "现行网格图层")
+        compounds = None if compounds is None else as_wgs84(compounds, "小区图层")
+        villages = None if villages is None else as_wgs84(villages, "城中村图层")
         return cls(reference=reference, compounds=compounds, villages=villages,
                    district=district_boundary() if isinstance(district, str) and district == "default" else district)
 
@@ -223,9 +227,9 @@ class CheckReport:
         return bool(len(self.errors))
 
     def counts(self) -> dict[str, int]:
-        """Number of issues per label (Chinese), in KIND_LABELS order."""
+        """Number of issues per label (Chinese), in ISSUE_LABELS order."""
         vc = self.issues["kind"].value_counts()
-        return {KIND_LABELS[k]: int(vc[k]) for k in KIND_LABELS if k in vc}
+        return {ISSUE_LABELS[k]: int(vc[k]) for k in ISSUE_LABELS if k in vc}
 
     def summary(self) -> str:
         if self.issues.empty:
@@ -235,8 +239,9 @@ class CheckReport:
         return f"{self.n_grids} 个网格：{parts}（{verdict}）。"
 
     def table(self) -> pd.DataFrame:
-        """The issues as a plain table with Chinese headers (for pages and the CLI)."""
+        """The issues as a plain table with Chinese headers, numbered 序号 as on the map's markers."""
         df = pd.DataFrame(self.issues[ISSUE_COLUMNS])
+        df.insert(0, "序号", range(1, len(df) + 1))
         df["area_m2"] = df["area_m2"].round(1)
         df["lon"] = df["lon"].round(6)
         df["lat"] = df["lat"].round(6)
@@ -258,7 +263,7 @@ class _Issues:
         self.geoms: list = []
 
     def add(self, kind, grids, other, area, lon, lat, message, geom=None):
-        self.rows.append({"kind": kind, "level": ERROR if kind in ERROR_KINDS else WARNING, "label": KIND_LABELS[kind],
+        self.rows.append({"kind": kind, "level": ERROR if kind in ERROR_KINDS else WARNING, "label": ISSUE_LABELS[kind],
                           "grids": grids, "other": other, "area_m2": float(area) if area is not None else np.nan,
                           "lon": lon, "lat": lat, "message": message})
         self.geoms.append(geom)
@@ -281,10 +286,15 @@ def check_grids(candidate: gpd.GeoDataFrame, context: CheckContext | None = None
 
     Without a context only the candidate itself is checked (validity, overlaps, holes) and the
     district boundary; pass ``CheckContext.from_frames(...)`` or ``load_context(engine)`` for the rest.
+    The candidate's CRS is checked first: a frame in metres (e.g. EPSG:4548) is reprojected to
+    WGS84, a frame without a CRS is refused (`gis.geo.crs.CRSError`, a Chinese message).
     """
     import time
 
     t0 = time.perf_counter()
+    candidate = as_wgs84(candidate, "候选网格图层")
+    if "code" not in candidate:
+        raise ValueError("候选网格图层缺少网格编号字段（code）。")
     context = context or CheckContext.from_frames()
     issues = _Issues()
     codes = np.asarray([str(c) for c in candidate["code"].tolist()], dtype=object)

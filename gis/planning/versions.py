@@ -34,6 +34,7 @@ from gis.geo.assign import NONE, Layer, points_in_polygons
 from gis.db.models import Grid, GridLayer, InspectionPoint
 from gis.people.permissions import Actor, require
 from gis.planning.edits import candidate_from, changed_codes
+from gis.planning.topology import CheckContext, CheckReport, check_grids
 from gis.db.store import bulk_insert, read_frame
 from gis.geo.crs import areas_m2
 
@@ -42,6 +43,13 @@ L, G = GridLayer.__table__, Grid.__table__
 
 class ConflictError(RuntimeError):
     """Another planner changed the same thing first; the message is for users (Chinese)."""
+
+
+class PublishRefused(ValueError):
+    """A draft with topology errors (overlap, gap, invalid geometry …) cannot come into force (Chinese message)."""
+
+
+MAX_LISTED_ERRORS = 10  # errors named in a refusal; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,16 @@ def history(engine: Engine) -> pd.DataFrame:
         rows = conn.execute(stmt).all()
     return pd.DataFrame(rows, columns=["id", "number", "status", "title", "note", "parent", "created_by", "created_at",
                                        "published_at", "valid_from", "valid_to", "revision", "grids"])
+
+
+HISTORY_HEADERS = {"number": "版本", "status": "状态", "title": "说明", "note": "备注", "parent": "基于",
+                   "created_by": "创建人", "created_at": "创建时间", "published_at": "发布时间", "valid_from": "生效",
+                   "valid_to": "失效", "grids": "网格数"}
+
+
+def history_table(history: pd.DataFrame) -> pd.DataFrame:
+    """`history` for people: Chinese headers, no ids."""
+    return history.drop(columns=["id", "revision"]).rename(columns=HISTORY_HEADERS)
 
 
 def layer_grids(engine: Engine, layer_id: int) -> gpd.GeoDataFrame:
@@ -169,7 +187,11 @@ def _root(conn: Connection, layer_id: int) -> tuple[int, int]:
 
 def publish(engine: Engine, actor: Actor, draft_id: int, expected_revision: int | None = None,
             at: datetime | None = None) -> int:
-    """Publish a draft: it comes into force now, the version in force is archived. Returns its id."""
+    """Publish a draft: it comes into force now, the version in force is archived. Returns its id.
+
+    Refused (PublishRefused, nothing written) when the draft has topology errors — overlaps, gaps,
+    invalid or empty geometries, duplicate codes (`gis.planning.topology`) — whatever the caller shows.
+    """
     require(actor, "grid.publish")
     at = at or datetime.now()
     with engine.begin() as conn:
@@ -185,6 +207,7 @@ def publish(engine: Engine, actor: Actor, draft_id: int, expected_revision: int 
             raise ConflictError(
                 f"发布冲突：第{draft.number}版草案基于第{root_number}版，而现行版本已是第{cur.number}版"
                 f"（{_fmt(cur.published_at)} 发布）。为免覆盖他人已发布的修改，请载入现行版本重新编辑。")
+        _refuse_errors(conn, draft_id, draft.number, current)
         if current is not None:
             ended = conn.execute(update(L).where(L.c.id == current, L.c.status == PUBLISHED, L.c.valid_to.is_(None))
                                  .values(status=ARCHIVED, valid_to=at, revision=L.c.revision + 1)).rowcount
@@ -199,6 +222,30 @@ def publish(engine: Engine, actor: Actor, draft_id: int, expected_revision: int 
         audit.record(conn, actor, "grid.publish", "grid_layer", f"第{draft.number}版",
                      {"title": draft.title, "archived_layer_id": current}, at=at)
     return draft_id
+
+
+def check_version(conn: Connection, layer_id: int, reference_id: int | None) -> CheckReport:
+    """The topology check of a saved version against the version `reference_id` (the one in force).
+
+    Only the grids are needed for the errors (invalid, empty, duplicate, overlap, gap); warnings that
+    need compounds, villages or the district are the planning page's business.
+    """
+    grids = candidate_from(read_frame(conn, G, G.c.layer_id == layer_id, ["code", "name", "subdistrict"]))
+    reference = (read_frame(conn, G, G.c.layer_id == reference_id, ["code", "name", "subdistrict"])
+                 if reference_id is not None else None)
+    return check_grids(grids, CheckContext.from_frames(reference, district=None))
+
+
+def _refuse_errors(conn: Connection, draft_id: int, number: int, current: int | None) -> None:
+    """PublishRefused, listing the errors, when the draft has topology errors."""
+    report = check_version(conn, draft_id, current)
+    if not report.has_errors:
+        return
+    errors = report.errors
+    listed = "；".join(f"{row.label}：{row.message}" for row in errors.head(MAX_LISTED_ERRORS).itertuples())
+    more = f"；另有 {len(errors) - MAX_LISTED_ERRORS} 处" if len(errors) > MAX_LISTED_ERRORS else ""
+    raise PublishRefused(f"第{number}版草案有 {len(errors)} 处拓扑错误，不能发布：{listed}{more}。"
+                         "请载入该草案修改并保存后再发布。")
 
 
 def _move_points(conn: Connection, layer_id: int) -> None:

@@ -17,18 +17,19 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, Engine, case, func, select
 
+from gis import clock
 from gis.geo.areas import current_layer_id, grid_layer
 from gis.geo.assign import points_in_polygons
+from gis.geo.kinds import AREA_LABELS, COMPOUND, POINT, STREET, VILLAGE
 from gis.db.models import (
     OPEN_STATUSES, SRID, Assignment, Compound, Grid, Inspection, InspectionPoint, Person, Problem, ProblemEvent, Standard, Street, Unit,
     UrbanVillage,
 )
 from gis.db.store import read_frame
-from gis.problems.workflow import ack_state, is_overdue, overdue_clause
+from gis.problems.workflow import ack_state, allowed_actions, is_overdue, legal_actions, overdue_clause
 
 ROLE_ORDER = ("帮包市级领导", "帮包县级领导", "网格长", "网格员", "责任单位")
-AREA_KINDS = {"compound": Compound, "street": Street, "village": UrbanVillage, "point": InspectionPoint}
-KIND_LABELS = {"grid": "网格", "compound": "小区", "street": "街巷", "village": "城中村", "point": "点位"}
+AREA_MODELS = {COMPOUND: Compound, STREET: Street, VILLAGE: UrbanVillage, POINT: InspectionPoint}  # area kind → table
 
 LEDGER_COLUMNS = [
     "code", "category", "status", "source", "description", "reported_at", "deadline", "unit_code", "unit",
@@ -109,7 +110,7 @@ def ledger(engine: Engine, grid_code: str, status=None, category=None, source=No
     Filters: `status`, `category`, `source` (a value or a list), `overdue` (True/False),
     `date_from`/`date_to` (report date, inclusive), `compound` / `street` (area code).
     """
-    now = now or datetime.now()
+    now = now or clock.now()
     p, u, c, s, v = (Problem.__table__, Unit.__table__, Compound.__table__, Street.__table__,
                      UrbanVillage.__table__)
     cols = [p.c.code, p.c.category, p.c.status, p.c.source, p.c.description, p.c.reported_at, p.c.deadline,
@@ -136,7 +137,7 @@ def ledger(engine: Engine, grid_code: str, status=None, category=None, source=No
 
 def ledger_counts(engine: Engine, grid_code: str, now: datetime | None = None, **filters) -> dict[str, int]:
     """Counted in SQL over every matching problem (filters as for `ledger`): total, open, overdue."""
-    now = now or datetime.now()
+    now = now or clock.now()
     p = Problem.__table__
     wanted = _as_list(filters.pop("status", None))
     open_wanted = [s_ for s_ in (wanted or OPEN_STATUSES) if s_ in OPEN_STATUSES]
@@ -153,7 +154,7 @@ def ledger_counts(engine: Engine, grid_code: str, now: datetime | None = None, *
 
 def problem_detail(engine: Engine, code: str, now: datetime | None = None) -> dict | None:
     """One problem with names, its grid code, computed overdue / ack state, and its history."""
-    now = now or datetime.now()
+    now = now or clock.now()
     p, u, c, s, v, g = (Problem.__table__, Unit.__table__, Compound.__table__, Street.__table__,
                         UrbanVillage.__table__, Grid.__table__)
     stmt = (select(p, u.c.code.label("unit_code"), u.c.name.label("unit"), u.c.phone.label("unit_phone"),
@@ -213,11 +214,11 @@ def grid_areas(engine: Engine, grid_code: str) -> dict[str, gpd.GeoDataFrame]:
         layer_id = current_layer_id(conn)
         grid = read_frame(conn, g, (g.c.layer_id == layer_id) & (g.c.code == grid_code), ["id"])
         if grid.empty:
-            return {kind: read_frame(conn, model.__table__, model.__table__.c.id < 0) for kind, model in AREA_KINDS.items()}
+            return {kind: read_frame(conn, model.__table__, model.__table__.c.id < 0) for kind, model in AREA_MODELS.items()}
         # Only areas whose bounding box meets the grid's are read (and parsed); shapely decides exactly.
         box = func.ST_GeomFromText(shapely.box(*grid.total_bounds).wkt, SRID)
         frames = {kind: read_frame(conn, model.__table__, func.ST_Intersects(model.__table__.c.geom, box))
-                  for kind, model in AREA_KINDS.items()}
+                  for kind, model in AREA_MODELS.items()}
         shape, grid_id = grid.geometry.iloc[0], int(grid["id"].iloc[0])
         pts = frames["point"].geometry.values
         on_edge = np.asarray(pts.intersects(shape) & ~pts.within(shape))
@@ -291,7 +292,7 @@ def responsibility(engine: Engine, grid_code: str, areas: dict[str, gpd.GeoDataF
     people = _people(rows)
     people["grid"] = rows["target_kind"].eq("grid")
     people["area"] = [names.get((k, c)) for k, c in zip(rows["target_kind"], rows["target_code"])]
-    people["area_kind"] = rows["target_kind"].map(KIND_LABELS)
+    people["area_kind"] = rows["target_kind"].map(AREA_LABELS)
     covered = people[people["area"].notna()]
     covers = (covered.groupby(["role", "key", "area_kind"], sort=False)["area"]
               .agg(lambda s: "、".join(dict.fromkeys(s)))
@@ -384,3 +385,89 @@ def lost_points(engine: Engine, grid_code: str, month: date | str) -> dict[str, 
     by_standard = group("standard_code").merge(stds, on="standard_code", how="left")
     by_standard = by_standard[["standard_code", "item", "content", "text", *numbers, "total"]]
     return {"by_standard": by_standard, "by_unit": group("unit")[["unit", *numbers, "total"]]}
+
+
+# ---------------------------------------------------------------------------------------------
+# For people: Chinese headers and short texts of the 网格详情 page (shaped here, rendered by the page)
+
+LEDGER_HEADERS = {"code": "编号", "status": "状态", "overdue": "超期", "ack": "反馈不过夜", "category": "类型",
+                  "description": "描述", "source": "来源", "reported_at": "上报时间", "deadline": "整改时限",
+                  "unit": "责任单位", "compound": "小区", "street": "街巷", "village": "城中村",
+                  "rework_count": "返工", "deduction": "扣分"}
+PEOPLE_HEADERS = {"role": "角色", "name": "责任人/单位", "title": "职务", "unit": "单位", "phone": "电话", "covers": "负责"}
+LOST_HEADERS = {"standard_code": "标准", "item": "测评项目", "content": "测评内容", "text": "标准内容", "unit": "责任单位",
+                "problems": "问题数", "problem_points": "问题扣分", "failed": "测评不合格", "inspection_points": "测评失分",
+                "total": "合计失分"}
+HISTORY_HEADERS = {"at": "时间", "action": "操作", "from_status": "原状态", "to_status": "新状态", "actor": "操作人",
+                   "unit": "责任单位", "note": "说明"}
+OVERDUE_CHOICES = {"全部": None, "仅超期": True, "未超期": False}  # the ledger filter's choices → `overdue`
+
+
+def ledger_table(df: pd.DataFrame) -> pd.DataFrame:
+    """The ledger's shown columns with Chinese headers."""
+    return df[list(LEDGER_HEADERS)].rename(columns=LEDGER_HEADERS)
+
+
+def history_table(history: pd.DataFrame) -> pd.DataFrame:
+    """A problem's steps with Chinese headers (photos are shown apart)."""
+    return history.drop(columns="photo_path").rename(columns=HISTORY_HEADERS)
+
+
+def grid_summary(info, areas: dict[str, gpd.GeoDataFrame]) -> str:
+    """'名称 · 街道 · 面积 … km² · 小区 n · 街巷 n · 城中村 n · 点位 n' of one grid."""
+    counts = " · ".join(f"{AREA_LABELS[k]} {len(areas[k])}" for k in (COMPOUND, STREET, VILLAGE, POINT))
+    return f"{info['name']} · {info['subdistrict']} · 面积 {info['area_m2'] / 1e6:.2f} km² · {counts}"
+
+
+def grid_unit_codes(card: pd.DataFrame) -> list[str]:
+    """Codes of the units (责任单位) on a grid's responsibility card, in card order."""
+    return [k[2:] for k, r in zip(card["key"], card["role"]) if r == "责任单位" and k.startswith("U:")]
+
+
+def trend_caption(trend: pd.DataFrame) -> str:
+    """'近 12 个月综合得分；排名：1月 3、2月 —、…' of `gis.metrics.scores.score_trend`."""
+    months = pd.to_datetime(trend["month"]).dt.month
+    return "近 12 个月综合得分；排名：" + "、".join(f"{m}月 {'—' if pd.isna(r) else int(r)}"
+                                            for m, r in zip(months, trend["rank"]))
+
+
+def detail_fields(detail: dict) -> list[tuple[str, str]]:
+    """A problem's card as (label, plain text) rows; the status row comes first (pages badge it)."""
+    place = " · ".join(str(x) for x in (detail["grid_code"], detail["compound"], detail["street"], detail["village"])
+                       if x)
+    phone = f" ☎ {detail['unit_phone']}" if detail["unit_phone"] else ""
+    return [
+        ("状态", str(detail["status"])), ("类型", detail["category"]), ("来源", detail["source"]),
+        ("上报人", detail["reporter"]), ("描述", detail["description"]),
+        ("位置", f"{place}（{detail['lon']:.5f}, {detail['lat']:.5f}）"),
+        ("上报时间", f"{detail['reported_at']:%Y-%m-%d %H:%M}"), ("整改时限", f"{detail['deadline']:%Y-%m-%d %H:%M}"),
+        ("责任单位", (detail["unit"] or "未派遣") + phone), ("反馈不过夜", detail["ack"]),
+        ("返工次数", str(detail["rework_count"])),
+    ]
+
+
+def next_steps(actor, detail: dict, grid_code: str) -> tuple[list[str], str | None]:
+    """The actions `actor` may take on a problem now, and a note when there are none (Chinese)."""
+    acked = detail["acknowledged_at"] is not None
+    actions = allowed_actions(actor, detail["status"], acked, grid_code)
+    if actor is None:
+        return [], "登录后可处理问题。"
+    if actions:
+        return actions, None
+    legal = legal_actions(detail["status"], acked)
+    return [], ("该问题已结案。" if not legal else
+                f"当前状态可进行：{'、'.join(legal)}；您的角色（{actor.role}）无权执行。")
+
+
+def score_tiles(scores: pd.DataFrame, grid_code: str, totals: dict[str, int]) -> list[tuple[str, str, str | None]]:
+    """The grid page's tiles as (label, value, help): this month's score, rank, card colour and problems
+    (from `gis.metrics.scores.monthly_scores`, when the grid is scored), then open and overdue problems."""
+    tiles = []
+    mine = scores[scores["code"] == grid_code]
+    if len(mine):
+        row = mine.iloc[0]
+        rank = f"{int(row['rank'])} / {int(scores['ranked'].sum())}" if row["ranked"] else "未排名"
+        tiles += [("本月综合得分", f"{row['score']:.1f}", "见 README：综合得分 / 合规指数"),
+                  ("全市排名", rank, None if row["ranked"] else "本月测评样本不足，不参加排名"),
+                  ("三色牌", f"{row['color']}牌", None), ("本月问题", f"{int(row['problems']):,}", None)]
+    return tiles + [("未结案", f"{totals['open']:,}", None), ("已超期", f"{totals['overdue']:,}", None)]

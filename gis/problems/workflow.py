@@ -22,7 +22,6 @@ overdue when it is open and its deadline has passed (`overdue_clause`, `is_overd
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -32,13 +31,13 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, and_, func, select, update
 
 from gis.people import audit
-from gis.config import DATA_DIR, setting
 from gis.db import limits
 from gis.db.models import (
     OPEN_STATUSES, STATUS_CHECKING, STATUS_CLOSED, STATUS_FIXING, STATUS_NEW, SOURCES, Category, Grid, Problem,
     ProblemEvent, Unit,
 )
 from gis.people.permissions import Actor, allowed, require, require_role
+from gis.problems import photos
 from gis.problems.writes import insert_problems, locate
 
 # ---------------------------------------------------------------------------------------------
@@ -64,9 +63,6 @@ TRANSITIONS: dict[str, Transition] = {
 }
 ACTIONS = tuple(TRANSITIONS)
 
-# Photos of a rectification (整改照片): stored by the app under data/uploads/ (GRIDMAP_UPLOAD_DIR).
-PHOTO_MAX_BYTES = 5 * 1024 * 1024
-PHOTO_TYPES = {".jpg": (b"\xff\xd8\xff",), ".png": (b"\x89PNG\r\n\x1a\n",)}
 NOTE_MAX_CHARS = limits.PROBLEM_TEXT  # description and notes: the one limit, gis.db.limits
 
 
@@ -84,11 +80,6 @@ class StaleProblem(WorkflowError):
 
 class ProblemNotFound(WorkflowError):
     pass
-
-
-def upload_dir() -> Path:
-    """Where rectification photos are stored (GRIDMAP_UPLOAD_DIR, default data/uploads/)."""
-    return Path(setting("GRIDMAP_UPLOAD_DIR", str(DATA_DIR / "uploads")))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,22 +258,26 @@ def submit(engine: Engine, actor: Actor, code: str, note: str, expected_revision
            photo_dir: Path | None = None) -> dict:
     """提交整改: 整改中 → 待核查, with a note and an optional photo (JPEG/PNG, ≤ 5 MB).
 
-    The photo is stored under `photo_dir` (default `upload_dir()`) as ``<code>/<time>-<random>.<ext>``;
+    The photo is re-encoded and stored under `photo_dir` (default `photos.upload_dir()`) as
+    ``<code>/<time>-<random>.jpg`` (gis.problems.photos);
     the event keeps its path relative to that folder. A submission also counts as 签收 when the
     problem had not been acknowledged yet.
     """
     _require_on(engine, actor, code, SUBMIT)
     now = now or datetime.now()
     note = _clean_note(note, True, "整改说明")
-    ext = check_photo(photo, photo_name) if photo else None
-    base = Path(photo_dir) if photo_dir is not None else upload_dir()
-    rel = f"{_safe(code)}/{now:%Y%m%d%H%M%S}-{secrets.token_hex(4)}{ext}" if ext else None
+    try:  # decoded and re-encoded here (gis.problems.photos): nothing hostile is ever stored
+        stored = photos.prepare(photo, photo_name) if photo else None
+    except photos.PhotoError as exc:
+        raise WorkflowError(str(exc)) from None
+    base = Path(photo_dir) if photo_dir is not None else photos.upload_dir()
+    rel = photos.relative_path(code, now) if stored else None
     path = base / rel if rel else None
 
     def check(conn, problem):  # permission and state are confirmed: now the file may be written
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(photo)
+            path.write_bytes(stored.data)
 
     def values(problem):
         return {"rectified_at": now, "acknowledged_at": problem["acknowledged_at"] or now}
@@ -330,20 +325,6 @@ def apply(engine: Engine, actor: Actor, code: str, action: str, expected_revisio
     if action == RETURN:
         return send_back(engine, actor, code, note, expected_revision, now)
     raise WorkflowError(f"未知操作“{action}”。")
-
-
-def check_photo(data: bytes, name: str | None) -> str:
-    """Validate a photo (size, JPEG/PNG by content); returns its extension."""
-    if len(data) > PHOTO_MAX_BYTES:
-        raise WorkflowError(f"照片过大（{len(data) / 1024 / 1024:.1f} MB），最大 {PHOTO_MAX_BYTES // 1024 // 1024} MB。")
-    for ext, magics in PHOTO_TYPES.items():
-        if any(data.startswith(m) for m in magics):
-            return ext
-    raise WorkflowError(f"照片“{name or '（未命名）'}”不是 JPEG 或 PNG 图片。")
-
-
-def _safe(code: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in code)
 
 
 # ---------------------------------------------------------------------------------------------
