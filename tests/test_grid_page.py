@@ -8,6 +8,8 @@ WT01, WT03, WT09. Statuses: WT03/WT06 整改中, WT04 待派遣, WT05 待核查.
 
 from __future__ import annotations
 
+import re
+
 from datetime import datetime
 
 import pytest
@@ -40,7 +42,8 @@ def url_of(engine) -> str:
 
 
 def title(at) -> str:
-    return at.title[0].value
+    """The title as the reader sees it (user text in it is Markdown-escaped: ``T\\-02`` renders as T-02)."""
+    return re.sub(r"\\(.)", r"\1", at.title[0].value)
 
 
 def ledger_codes(at) -> set[str]:
