@@ -7,16 +7,26 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import delete, select
 
+from gis.db import migrate
+from gis.db.engine import get_engine
 from gis.db.models import AuditEntry, SignInGuard, User
 from gis.people import audit, auth
 from gis.people.guard import LOCAL_CLIENT, client_key
 from gis.people.permissions import Actor
+from tests.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    chromium_available,
+    served_app,
+    wait_for_streamlit,
+)
 from tests.test_concurrency import together
 
 T0 = datetime(2026, 11, 20, 9, 0)
@@ -162,3 +172,55 @@ def test_a_made_up_name_gets_the_same_answers_as_a_real_one(site):
                          (_sign(site, "guess", T0, f"10.5.0.{len(answers)}", username=name) for _ in range(11))]
     assert answers["admin"] == answers["no-such-user"]
     assert "再错 1 次" in answers["admin"][8][0] and answers["admin"][9][1] is not None
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not chromium_available(), reason="needs Debian's /usr/bin/chromium")
+def test_locked_out_on_the_attackers_browser_only(tmp_path):
+    """Served app, two browsers behind a local proxy (X-Forwarded-For): three wrong passwords
+    (GRIDMAP_LOCKOUT_ATTEMPTS=3) lock admin in the attacker's browser; the owner still signs in."""
+    from playwright.sync_api import sync_playwright
+
+    url = f"sqlite:///{tmp_path / 'city.sqlite'}"
+    engine = get_engine(url)
+    migrate.upgrade(engine)
+    auth.add_user(engine, ADMIN, "admin", "管理员", "admin-password", now=T0)
+
+    def open_form(b, client):
+        page = b.new_context(locale="zh-CN", extra_http_headers={"X-Forwarded-For": client}).new_page()
+        page.goto(base)
+        page.wait_for_selector("text=创城网格地图 · 登录", timeout=90_000)
+        wait_for_streamlit(page)
+        return page
+
+    def sign_in(page, password, expected):
+        page.get_by_label("用户名", exact=True).fill("admin")
+        page.get_by_label("密码", exact=True).fill(password)
+        page.get_by_role("button", name="登录", exact=True).click()
+        page.wait_for_selector(f'[data-testid="stAlert"] >> text={expected}', timeout=90_000)
+
+    def failures_audited():
+        return len(_details(engine, "auth.login_failed"))
+
+    with served_app(url, env={"GRIDMAP_LOCKOUT_ATTEMPTS": "3"}) as base, sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            attacker = open_form(b, ATTACKER)
+            sign_in(attacker, "guess-1", "再错 2 次")
+            sign_in(attacker, "guess-2", "再错 1 次")
+            sign_in(attacker, "guess-3", "账户已锁定（仅限此设备）")
+            sign_in(attacker, "admin-password", "账户已锁定（仅限此设备）")  # the right password, but not here
+            deadline = time.monotonic() + 60
+            while failures_audited() < 4 and time.monotonic() < deadline:  # that last attempt was answered
+                time.sleep(0.2)
+            assert "admin（管理员）" not in attacker.inner_text("body")
+            owner = open_form(b, OWNER)
+            owner.get_by_label("用户名", exact=True).fill("admin")
+            owner.get_by_label("密码", exact=True).fill("admin-password")
+            owner.get_by_role("button", name="登录", exact=True).click()
+            owner.wait_for_selector("text=admin（管理员）", timeout=90_000)
+        finally:
+            b.close()
+    failed = _details(engine, "auth.login_failed")
+    assert [d["client"] for d in failed] == [ATTACKER] * 4
+    assert [d["client"] for d in _details(engine, "auth.login")] == [OWNER]

@@ -217,7 +217,7 @@ def _refuse(conn, state: _State, refused, username: str, client: str, now: datet
 
 def _fail(conn, state: _State, username: str, client: str, now: datetime) -> SignIn:
     rules = guard.Rules(lockout_attempts(), lockout_minutes())
-    in_a_row, locked, total = guard.record_failure(conn, state.guard, client, now, rules)
+    in_a_row, locked, total = guard.record_failure(conn, state.guard, now, rules)
     if state.user is not None:
         t = User.__table__
         values = {"failed_attempts": total}

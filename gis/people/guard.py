@@ -122,7 +122,7 @@ def decide(rows: dict[str, dict], now: datetime) -> Refusal | None:
     return Refusal("throttled", max(waits)) if waits else None
 
 
-def record_failure(conn: Connection, rows: dict[str, dict], client: str, now: datetime,
+def record_failure(conn: Connection, rows: dict[str, dict], now: datetime,
                    rules: Rules) -> tuple[int, datetime | None, int]:
     """Count a wrong password (rows from `load(..., for_update=True)`).
 
