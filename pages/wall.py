@@ -158,9 +158,9 @@ def ranking_panel(title: str, css: str, df: pd.DataFrame) -> str:
 
 def units_panel(units: pd.DataFrame) -> str:
     shown = units.assign(rate=(units["on_time_rate"] * 100).map(lambda v: "—" if pd.isna(v) else f"{v:.0f}%"))
-    return ('<div class="gm-panel"><h3>十差单位<span class="n">按本月超期问题数</span></h3>'
-            + table(shown, {"unit": "责任单位", "problems": "问题", "overdue": "超期", "rate": "按期率"},
-                    numeric=("problems", "overdue", "rate")) + "</div>")
+    return (f'<div class="gm-panel"><h3>十差单位<span class="n">按期结案率最低（应结案≥{settings.unit_min_cases()}件）</span></h3>'
+            + table(shown, {"unit": "责任单位", "due": "应结案", "overdue": "超期", "rate": "按期率"},
+                    numeric=("due", "overdue", "rate")) + "</div>")
 
 
 def cards_panel(scores: pd.DataFrame) -> str:

@@ -7,12 +7,14 @@ Inspections in November: T-01 12 (DW-0001 on the T-01/T-03 edge, DW-0002, DW-000
 T-02 4 (1 passed), T-03 4 (3), T-04 4 (3); both standards weigh 2 points.
 
 Deductions (Nov): T-01 1+1+1+4+1+1 = 9, T-02 1, T-03 0, T-04 4 → city mean 14/4 = 3.5.
-超期 (deadline passed and not rectified in time): T-01 WT02 (late), WT03, WT04, WT06 = 4 of 6;
-T-04 WT08 = 1 of 1.
-    T-01: 100×9/12 − 10×9/3.5 − 20×4/6 = 75 − 25.714 − 13.333 = 35.952
-    T-02: 100×1/4  − 10×1/3.5 − 0      = 25 − 2.857            = 22.143
+应结案 (Nov, every deadline falls in November and has passed by the 21st): T-01 6, T-02 1, T-04 1.
+按期 (closed by the deadline): only WT01 (verified 3 Nov 09:00 = its deadline). WT02 and WT07 were
+closed after their deadlines (超期结案); WT03–WT06 and WT08 are still open past theirs. So 超期数:
+T-01 5 of 6, T-02 1 of 1, T-04 1 of 1.
+    T-01: 100×9/12 − 10×9/3.5 − 20×5/6 = 75 − 25.714 − 16.667 = 32.619
+    T-02: 100×1/4  − 10×1/3.5 − 20×1/1 = 25 − 2.857 − 20      = 2.143
     T-03: 100×3/4  − 0        − 0      = 75
-    T-04: 100×3/4  − 10×4/3.5 − 20×1/1 = 75 − 11.429 − 20      = 43.571
+    T-04: 100×3/4  − 10×4/3.5 − 20×1/1 = 75 − 11.429 − 20     = 43.571
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from gis.metrics import kpis, scores, settings, units
 
 AS_OF = datetime(2026, 11, 21)
 NOV, OCT = date(2026, 11, 1), date(2026, 10, 1)
-EXPECTED = {"T-01": 75 - 90 / 3.5 - 40 / 3, "T-02": 25 - 10 / 3.5, "T-03": 75.0, "T-04": 75 - 40 / 3.5 - 20}
+EXPECTED = {"T-01": 75 - 90 / 3.5 - 100 / 6, "T-02": 25 - 10 / 3.5 - 20, "T-03": 75.0, "T-04": 75 - 40 / 3.5 - 20}
 
 
 def test_scores_match_hand_computation(city_engine):
@@ -38,7 +40,8 @@ def test_scores_match_hand_computation(city_engine):
     assert df["problems"].to_dict() == {"T-01": 6, "T-02": 1, "T-03": 0, "T-04": 1}
     # open at the 21st: T-01 WT03, WT04, WT05 (待核查), WT06; T-04 WT08
     assert df["open"].to_dict() == {"T-01": 4, "T-02": 0, "T-03": 0, "T-04": 1}
-    assert df["overdue"].to_dict() == {"T-01": 4, "T-02": 0, "T-03": 0, "T-04": 1}
+    assert df["due"].to_dict() == {"T-01": 6, "T-02": 1, "T-03": 0, "T-04": 1}
+    assert df["overdue"].to_dict() == {"T-01": 5, "T-02": 1, "T-03": 0, "T-04": 1}
     assert df.at["T-01", "deduction"] == pytest.approx(90 / 3.5)
     assert df["rank"].to_dict() == {"T-03": 1, "T-04": 2, "T-01": 3, "T-02": 4}
     assert df["ranked"].all()
@@ -93,17 +96,18 @@ def test_score_trend_of_one_grid(city_engine):
 
 def test_kpis_this_month_against_last(city_engine):
     k = kpis.kpis(city_engine, NOV, AS_OF)
-    # November: 8 found, all 8 due; closed WT01, WT02, WT07; on time WT01, WT07; rework WT02.
+    # November: 8 found, all 8 due; closed WT01, WT02, WT07; on time WT01 only; rework WT02.
     assert k.at["problems", "value"] == 8 and k.at["problems", "previous"] == 2
     assert k.at["closure_rate", "value"] == pytest.approx(37.5)
-    assert k.at["on_time_rate", "value"] == pytest.approx(25.0)
+    assert k.at["on_time_rate", "value"] == pytest.approx(12.5)
     assert k.at["rework_rate", "value"] == pytest.approx(12.5)
-    # October: WT09 (late), WT10 (on time), both closed.
+    # October: WT09 (rectified 10 Oct, deadline 9 Oct), WT10 (verified 16:00, deadline 13:00): both late.
     assert k.at["closure_rate", "previous"] == pytest.approx(100.0)
-    assert k.at["on_time_rate", "previous"] == pytest.approx(50.0)
-    assert k.at["on_time_rate", "change"] == pytest.approx(-25.0)
-    # Overdue now: WT03, WT04, WT06, WT08; none at the end of October.
-    assert k.at["overdue_now", "value"] == 4 and k.at["overdue_now", "previous"] == 0
+    assert k.at["on_time_rate", "previous"] == pytest.approx(0.0)
+    assert k.at["on_time_rate", "change"] == pytest.approx(12.5)
+    # 现超期 (open past the deadline): WT03, WT04, WT05 (待核查 since before its deadline, not yet
+    # verified), WT06, WT08; none at the end of October.
+    assert k.at["overdue_now", "value"] == 5 and k.at["overdue_now", "previous"] == 0
     # Hours to rectify: Nov WT01 11, WT02 9, WT05 23, WT07 3 → 11.5; Oct 48 and 2 → 25.
     assert k.at["avg_hours", "value"] == pytest.approx(11.5)
     assert k.at["avg_hours", "previous"] == pytest.approx(25.0)
@@ -114,7 +118,8 @@ def test_as_of_freezes_the_past(city_engine):
     stats = kpis.monthly_stats(city_engine, NOV, NOV, datetime(2026, 11, 6)).iloc[0]
     assert (stats["problems"], stats["due"], stats["closed"], stats["on_time"], stats["rework"]) == (2, 2, 1, 1, 1)
     assert stats["closure_rate"] == pytest.approx(0.5)
-    assert kpis.overdue_now(city_engine, datetime(2026, 11, 6)) == 0
+    assert kpis.overdue_now(city_engine, datetime(2026, 11, 5, 12)) == 0
+    assert kpis.overdue_now(city_engine, datetime(2026, 11, 6)) == 1  # WT02: past 5 Nov 13:00, verified only on the 6th
     assert kpis.overdue_now(city_engine, datetime(2026, 11, 11, 9)) == 1  # WT03 past 11 Nov 08:00
 
 
@@ -122,12 +127,15 @@ def test_trend_has_twelve_months(city_engine):
     df = kpis.trend(city_engine, 12, AS_OF)
     assert len(df) == 12 and df["month"].iloc[-1] == NOV and df["month"].iloc[0] == date(2025, 12, 1)
     assert df["problems"].tolist() == [0] * 10 + [2, 8]
-    assert df["on_time_rate"].iloc[-2:].tolist() == pytest.approx([0.5, 0.25])
+    assert df["on_time_rate"].iloc[-2:].tolist() == pytest.approx([0.0, 0.125])
 
 
-def test_worst_units(city_engine):
-    df = units.worst_units(city_engine, NOV, AS_OF)
-    # 古楼街道办事处: WT01–03, WT05–07 (WT04 not dispatched) → 3 超期 (WT02, WT03, WT06), on time 2 of 6
-    assert df["unit"].tolist() == ["古楼街道办事处", "柳园街道办事处"]
-    assert df["overdue"].tolist() == [3, 1]
-    assert df["on_time_rate"].tolist() == pytest.approx([2 / 6, 0.0])
+def test_worst_units_by_rate_with_a_minimum_of_cases(city_engine):
+    # 古楼街道办事处 (U-002): WT01–03, WT05–07 due (WT04 not dispatched), on time WT01 → 1/6, 超期 5;
+    # 柳园街道办事处 (U-003): WT08 due, 0/1, 超期 1. The lower rate comes first.
+    df = units.worst_units(city_engine, NOV, AS_OF, min_cases=1)
+    assert df["unit"].tolist() == ["柳园街道办事处", "古楼街道办事处"]
+    assert df["due"].tolist() == [1, 6] and df["overdue"].tolist() == [1, 5]
+    assert df["on_time_rate"].tolist() == pytest.approx([0.0, 1 / 6])
+    # a minimum of 2 应结案 cases leaves out the unit with one
+    assert units.worst_units(city_engine, NOV, AS_OF, min_cases=2)["unit"].tolist() == ["古楼街道办事处"]

@@ -23,6 +23,9 @@ DEFAULT_MIN_INSPECTIONS = 30
 DEFAULT_REFRESH_SECONDS = 60
 
 
+DEFAULT_UNIT_MIN_CASES = 10
+
+
 COLORS = ("红", "黄", "绿")
 
 
@@ -52,3 +55,8 @@ def min_inspections() -> int:
 def refresh_seconds() -> int:
     """How often the wall screen refreshes itself (GRIDMAP_WALL_REFRESH, seconds, default 60)."""
     return max(5, int(setting("GRIDMAP_WALL_REFRESH", str(DEFAULT_REFRESH_SECONDS))))
+
+
+def unit_min_cases() -> int:
+    """应结案 cases a unit needs in a month to be ranked among the 十差单位 (GRIDMAP_UNIT_MIN_CASES, default 10)."""
+    return max(1, int(setting("GRIDMAP_UNIT_MIN_CASES", str(DEFAULT_UNIT_MIN_CASES))))

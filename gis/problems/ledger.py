@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, Engine, case, func, select
+from sqlalchemy import Connection, DateTime, Engine, bindparam, case, func, select, text
 
 from gis.geo.areas import current_layer_id, grid_layer
 from gis.geo.assign import points_in_polygons
@@ -24,7 +24,8 @@ from gis.db.models import (
     UrbanVillage,
 )
 from gis.db.store import read_frame
-from gis.problems.workflow import ack_state, is_overdue, overdue_clause
+from gis.problems import states
+from gis.problems.workflow import ack_state
 
 ROLE_ORDER = ("帮包市级领导", "帮包县级领导", "网格长", "网格员", "责任单位")
 AREA_KINDS = {"compound": Compound, "street": Street, "village": UrbanVillage, "point": InspectionPoint}
@@ -67,6 +68,12 @@ def _as_list(value) -> list | None:
 LEDGER_LIMIT = 2000  # rows the page shows (newest first); counts and downloads cover every row
 
 
+def overdue_clause(now: datetime, negate: bool = False):
+    """`states.overdue_sql` on the problems table at `now` (or its negation), as a SQLAlchemy condition."""
+    sql = states.overdue_sql("problems", ":overdue_t")
+    return text(f"NOT {sql}" if negate else sql).bindparams(bindparam("overdue_t", now, type_=DateTime))
+
+
 def _conditions(conn: Connection, grid_code: str, status=None, category=None, source=None,
                 overdue: bool | None = None, date_from: date | None = None, date_to: date | None = None,
                 compound: str | None = None, street: str | None = None, now: datetime | None = None) -> list:
@@ -88,7 +95,7 @@ def _conditions(conn: Connection, grid_code: str, status=None, category=None, so
     if overdue is True:
         where.append(overdue_clause(now))
     elif overdue is False:
-        where.append(~overdue_clause(now))
+        where.append(overdue_clause(now, negate=True))
     if date_from is not None:
         where.append(p.c.reported_at >= datetime.combine(date_from, datetime.min.time()))
     if date_to is not None:
@@ -122,14 +129,15 @@ def ledger(engine: Engine, grid_code: str, status=None, category=None, source=No
     with engine.connect() as conn:
         where = _conditions(conn, grid_code, status, category, source, overdue, date_from, date_to, compound,
                             street, now)
-        stmt = select(*cols).select_from(joined).where(*where).order_by(p.c.reported_at.desc(), p.c.id.desc())
+        stmt = select(*cols, p.c.deferred_at).select_from(joined).where(*where).order_by(p.c.reported_at.desc(), p.c.id.desc())
         if limit:
             stmt = stmt.limit(limit)
         rows = conn.execute(stmt).all()
-    df = pd.DataFrame([tuple(r) for r in rows], columns=LEDGER_COLUMNS)
-    for col in ("reported_at", "deadline", "acknowledged_at", "rectified_at", "verified_at"):
+    df = pd.DataFrame([tuple(r) for r in rows], columns=[*LEDGER_COLUMNS, "deferred_at"])
+    for col in ("reported_at", "deadline", "acknowledged_at", "rectified_at", "verified_at", "deferred_at"):
         df[col] = pd.to_datetime(df[col])
-    df["overdue"] = is_overdue(df["status"], df["deadline"], now) if len(df) else pd.Series(dtype=bool)
+    df["overdue"] = states.is_overdue(df, now) if len(df) else pd.Series(dtype=bool)
+    df = df.drop(columns="deferred_at")
     df["ack"] = ack_state(df["reported_at"], df["acknowledged_at"], now) if len(df) else pd.Series(dtype=object)
     return df
 
@@ -146,7 +154,7 @@ def ledger_counts(engine: Engine, grid_code: str, now: datetime | None = None, *
         n_open = n_overdue = 0
         if open_wanted:  # counted over the open problems only (see `_conditions`)
             n_open, n_overdue = conn.execute(select(
-                func.count(), func.sum(case((p.c.deadline < now, 1), else_=0)),
+                func.count(), func.sum(case((overdue_clause(now), 1), else_=0)),
             ).where(*_conditions(conn, grid_code, status=open_wanted, now=now, **filters))).one()
     return {"total": int(total or 0), "open": int(n_open or 0), "overdue": int(n_overdue or 0)}
 
@@ -169,7 +177,7 @@ def problem_detail(engine: Engine, code: str, now: datetime | None = None) -> di
             return None
         detail = {k: v for k, v in row.items() if k != "geom"}
         detail["history"] = _history(conn, detail["id"])
-    detail["overdue"] = bool(is_overdue(detail["status"], detail["deadline"], now))
+    detail["overdue"] = bool(states.is_overdue(detail, now))
     detail["ack"] = ack_state(detail["reported_at"], detail["acknowledged_at"], now)
     return detail
 
