@@ -15,8 +15,8 @@ writes a `ProblemEvent` row and an audit entry. An illegal transition raises
 `IllegalTransition` with a Chinese message and changes nothing.
 
 Deadlines (整改时限) come from the ``categories`` table (`Category.deadline_hours`): a problem's
-deadline is its report time plus its category's hours. Overdue is never stored: a problem is
-overdue when it is open and its deadline has passed (`overdue_clause`, `is_overdue`).
+deadline is its report time plus its category's hours. Overdue is never stored: 超期 and the
+other states are defined once, in `gis.problems.states`.
 `now` is a parameter everywhere so tests can stand on either side of midnight.
 """
 
@@ -29,15 +29,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, func, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
 from gis.people import audit
 from gis.config import DATA_DIR, setting
 from gis.db.models import (
-    OPEN_STATUSES, STATUS_CHECKING, STATUS_CLOSED, STATUS_FIXING, STATUS_NEW, SOURCES, Category, Grid, Problem,
+    STATUS_CHECKING, STATUS_CLOSED, STATUS_FIXING, STATUS_NEW, SOURCES, Category, Grid, Problem,
     ProblemEvent, Unit,
 )
 from gis.people.permissions import Actor, allowed, require
+from gis.problems import worktime
 from gis.problems.writes import insert_problems, locate
 
 # ---------------------------------------------------------------------------------------------
@@ -91,22 +92,7 @@ def upload_dir() -> Path:
 
 
 # ---------------------------------------------------------------------------------------------
-# Computed state: overdue and the 反馈不过夜 clock (never stored)
-
-def overdue_clause(now: datetime):
-    """SQL condition: the problem is open and its deadline has passed at `now`."""
-    p = Problem.__table__
-    return and_(p.c.status.in_(OPEN_STATUSES), p.c.deadline < now)
-
-
-def is_overdue(status, deadline, now: datetime) -> np.ndarray | bool:
-    """Vectorised: open and deadline < now (scalars or Series)."""
-    if isinstance(status, str):
-        return status in OPEN_STATUSES and deadline is not None and deadline < now
-    s = pd.Series(status)
-    d = pd.to_datetime(pd.Series(deadline, index=s.index))
-    return (s.isin(OPEN_STATUSES) & (d < pd.Timestamp(now))).to_numpy()
-
+# Computed state: the 反馈不过夜 clock (never stored; 超期 and the other states: gis.problems.states)
 
 def ack_deadline(reported_at):
     """反馈不过夜: midnight at the end of the report day (scalar datetime or Series)."""
@@ -334,16 +320,37 @@ def _safe(code: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Creating a problem (上报)
 
+CATEGORY_COLUMNS = ["name", "deadline_hours", "deduction", "standard_code", "time_limit", "time_unit", "urgent_hours"]
+
+
 def category_table(engine_or_conn) -> pd.DataFrame:
-    """The configurable deadline table: name, deadline_hours, deduction, standard_code."""
+    """The configurable deadline table: CATEGORY_COLUMNS. The limit is `time_limit` `time_unit`s
+    (工作时 / 工作日 / 自然时), or `deadline_hours` 自然时 when no unit is set (`category_limit`)."""
     c = Category.__table__
-    stmt = select(c.c.name, c.c.deadline_hours, c.c.deduction, c.c.standard_code).order_by(c.c.name)
+    stmt = select(*[c.c[n] for n in CATEGORY_COLUMNS]).order_by(c.c.name)
     if isinstance(engine_or_conn, Engine):
         with engine_or_conn.connect() as conn:
             rows = conn.execute(stmt).all()
     else:
         rows = engine_or_conn.execute(stmt).all()
-    return pd.DataFrame(rows, columns=["name", "deadline_hours", "deduction", "standard_code"])
+    return pd.DataFrame(rows, columns=CATEGORY_COLUMNS)
+
+
+def category_limit(cat) -> tuple[float, str]:
+    """(amount, unit) of a category row's 整改时限."""
+    if cat.get("time_unit") and cat.get("time_limit") is not None and not pd.isna(cat.get("time_limit")):
+        return float(cat["time_limit"]), str(cat["time_unit"])
+    return float(cat["deadline_hours"]), worktime.NATURAL_HOURS
+
+
+def category_deadline(cat, start: datetime) -> datetime:
+    """The deadline of a problem of category row `cat` starting at `start` (gis.problems.worktime);
+    a year the holiday calendar does not cover is refused with a Chinese message."""
+    amount, unit = category_limit(cat)
+    try:
+        return worktime.deadline(start, amount, unit)
+    except worktime.CalendarNotCovered as exc:
+        raise WorkflowError(str(exc)) from exc
 
 
 def create_problem(engine: Engine, actor: Actor, category: str, description: str, lon: float, lat: float,
@@ -373,7 +380,8 @@ def create_problem(engine: Engine, actor: Actor, category: str, description: str
         last = conn.execute(select(func.max(p.c.code)).where(p.c.code.like(f"{prefix}%"))).scalar()
         seq = int(last[len(prefix):]) + 1 if last and last[len(prefix):].isdigit() else 1
         code = f"{prefix}{seq:07d}"
-        deadline = now + timedelta(hours=float(cat["deadline_hours"]))
+        deadline = category_deadline(cat, now)
+        amount, unit = category_limit(cat)
         insert_problems(conn, pd.DataFrame([{
             "code": code, "category": category, "standard_code": cat["standard_code"], "description": description,
             "source": source, "reporter": reporter or actor.username, "reported_at": now, "deadline": deadline,
@@ -386,5 +394,5 @@ def create_problem(engine: Engine, actor: Actor, category: str, description: str
             problem_id=pid, action=CREATE, from_status=None, to_status=STATUS_NEW, actor=actor.username, at=now,
             note=description))
         audit.record(conn, actor, "problem.create", "problem", code,
-                     {"类型": category, "网格": grid_code, "时限": f"{cat['deadline_hours']:g} 小时"}, at=now)
+                     {"类型": category, "网格": grid_code, "时限": f"{amount:g} {unit}"}, at=now)
     return {"code": code, "grid_code": grid_code, "deadline": deadline, "status": STATUS_NEW, "revision": 1}
