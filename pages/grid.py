@@ -8,7 +8,7 @@ without one the page is read-only.
 from __future__ import annotations
 
 import html
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import folium
 import geopandas as gpd
@@ -23,7 +23,7 @@ from gis.problems import ledger
 
 from gis.problems import workflow
 from gis.config import database_url, setting
-from gis.db.models import SOURCES, STATUSES
+from gis.db.models import ALL_STATUSES, SOURCES
 from gis.people.permissions import PermissionDenied
 from layers import areas as area_layers
 from layers.basemap import make_map
@@ -146,7 +146,7 @@ cols[5].metric("已超期", f"{totals['overdue']:,}")
 # ------------------------------------------------------------------ filters (they drive map and table)
 with st.expander("问题筛选", expanded=True):
     f1, f2, f3, f4 = st.columns(4)
-    status = f1.multiselect("状态", STATUSES, key="f_status", placeholder="全部状态")
+    status = f1.multiselect("状态", ALL_STATUSES, key="f_status", placeholder="全部状态")
     category = f2.multiselect("问题类型", cache.categories(url)["name"].tolist(), key="f_category",
                               placeholder="全部类型")
     source = f3.multiselect("来源", SOURCES, key="f_source", placeholder="全部来源")
@@ -322,6 +322,12 @@ if typed and typed.strip() != st.session_state.get("grid_problem_typed"):
 
 
 # ------------------------------------------------------------------ one problem: location, history, actions
+def _asked_deadline(key: str):
+    """申请延期: the new deadline asked for (date and time widgets of the form)."""
+    day, at = st.session_state.get(f"until_{key}"), st.session_state.get(f"until_time_{key}")
+    return datetime.combine(day, at) if day is not None and at is not None else None
+
+
 def act(problem_code: str, action: str, revision: int) -> None:
     """Form callback: runs with the revision the page showed (optimistic locking)."""
     key = f"{problem_code}_{action}"
@@ -330,7 +336,8 @@ def act(problem_code: str, action: str, revision: int) -> None:
         workflow.apply(cache.engine(), current_actor(), problem_code, action, expected_revision=revision,
                        note=st.session_state.get(f"note_{key}"), unit_code=st.session_state.get(f"unit_{key}"),
                        photo=upload.getvalue() if upload is not None else None,
-                       photo_name=upload.name if upload is not None else None)
+                       photo_name=upload.name if upload is not None else None,
+                       new_deadline=_asked_deadline(key))
     except (workflow.WorkflowError, PermissionDenied) as exc:
         st.session_state["grid_flash"] = ("error", str(exc))
         return
@@ -381,7 +388,8 @@ if open_code:
         with act_col:
             st.markdown("**下一步操作**")
             acked = detail["acknowledged_at"] is not None
-            actions = workflow.allowed_actions(actor, detail["status"], acked, code)
+            actions = workflow.allowed_actions(actor, detail["status"], acked, code, detail["request_kind"],
+                                               detail["deferred_at"] is not None)
             if actor is None:
                 st.info("登录后可处理问题。")
             elif not actions:
@@ -408,6 +416,21 @@ if open_code:
                     elif action == workflow.RETURN:
                         st.text_area("退回原因（返工）", key=f"note_{key}", height=68)
                     elif action == workflow.ACKNOWLEDGE:
-                        st.caption("责任单位确认已接收。反馈不过夜：当天发现的问题须在当天 24 时前签收。")
+                        st.caption("责任单位确认已接收。反馈不过夜：派遣当天须在 24 时前签收。")
+                    elif action == workflow.APPLY_EXTENSION:
+                        st.date_input("延期至", key=f"until_{key}", value=None)
+                        st.time_input("时刻", key=f"until_time_{key}", value=time(17, 30))
+                        st.text_area("延期原因", key=f"note_{key}", height=68)
+                    elif action in (workflow.REJECT, workflow.APPLY_DEFERRAL, workflow.REFUSE):
+                        if action == workflow.REFUSE:
+                            st.caption(f"待审批：{detail['request_kind']}")
+                        st.text_area({workflow.REJECT: "不予立案理由", workflow.APPLY_DEFERRAL: "缓办原因",
+                                      workflow.REFUSE: "驳回理由"}[action], key=f"note_{key}", height=68)
+                    elif action in (workflow.REGISTER, workflow.APPROVE):
+                        if action == workflow.APPROVE:
+                            asked = detail["request_deadline"]
+                            st.caption(f"待审批：{detail['request_kind']}"
+                                       + (f"，延期至 {asked:%Y-%m-%d %H:%M}" if asked is not None else ""))
+                        st.text_area("说明（可选）", key=f"note_{key}", height=68)
                     st.form_submit_button(action, type="primary" if action != workflow.RETURN else "secondary",
                                           on_click=act, args=(open_code, action, int(detail["revision"])))

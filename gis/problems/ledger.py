@@ -129,16 +129,19 @@ def ledger(engine: Engine, grid_code: str, status=None, category=None, source=No
     with engine.connect() as conn:
         where = _conditions(conn, grid_code, status, category, source, overdue, date_from, date_to, compound,
                             street, now)
-        stmt = select(*cols, p.c.deferred_at).select_from(joined).where(*where).order_by(p.c.reported_at.desc(), p.c.id.desc())
+        stmt = select(*cols, p.c.deferred_at, p.c.dispatched_at).select_from(joined).where(*where).order_by(p.c.reported_at.desc(), p.c.id.desc())
         if limit:
             stmt = stmt.limit(limit)
         rows = conn.execute(stmt).all()
-    df = pd.DataFrame([tuple(r) for r in rows], columns=[*LEDGER_COLUMNS, "deferred_at"])
-    for col in ("reported_at", "deadline", "acknowledged_at", "rectified_at", "verified_at", "deferred_at"):
-        df[col] = pd.to_datetime(df[col])
+    df = pd.DataFrame([tuple(r) for r in rows], columns=[*LEDGER_COLUMNS, "deferred_at", "dispatched_at"])
+    for col in ("reported_at", "deadline", "acknowledged_at", "rectified_at", "verified_at", "deferred_at",
+                "dispatched_at"):
+        df[col] = pd.to_datetime(df[col]).astype("datetime64[us]")
     df["overdue"] = states.is_overdue(df, now) if len(df) else pd.Series(dtype=bool)
-    df = df.drop(columns="deferred_at")
-    df["ack"] = ack_state(df["reported_at"], df["acknowledged_at"], now) if len(df) else pd.Series(dtype=object)
+    # 反馈不过夜 runs from the dispatch (派遣) when known, else from the report
+    start = df["dispatched_at"].fillna(df["reported_at"])
+    df["ack"] = ack_state(start, df["acknowledged_at"], now) if len(df) else pd.Series(dtype=object)
+    df = df.drop(columns=["deferred_at", "dispatched_at"])
     return df
 
 
@@ -178,7 +181,7 @@ def problem_detail(engine: Engine, code: str, now: datetime | None = None) -> di
         detail = {k: v for k, v in row.items() if k != "geom"}
         detail["history"] = _history(conn, detail["id"])
     detail["overdue"] = bool(states.is_overdue(detail, now))
-    detail["ack"] = ack_state(detail["reported_at"], detail["acknowledged_at"], now)
+    detail["ack"] = ack_state(detail["dispatched_at"] or detail["reported_at"], detail["acknowledged_at"], now)
     return detail
 
 
