@@ -134,11 +134,11 @@ totals = cache.grid_ledger_counts(url, code, now)
 cols = st.columns(6)
 if len(mine):
     row = mine.iloc[0]
-    cols[0].metric("本月综合得分", f"{row['score']:.1f}", help="见 README：综合得分 / 合规指数")
+    cols[0].metric("本月综合得分", "—" if pd.isna(row["score"]) else f"{row['score']:.1f}", help="见 README：综合得分 / 合规指数")
     ranked = int(scores["ranked"].sum())
     cols[1].metric("全市排名", f"{int(row['rank'])} / {ranked}" if row["ranked"] else "未排名",
                    help=None if row["ranked"] else "本月测评样本不足，不参加排名")
-    cols[2].metric("三色牌", f"{row['color']}牌")
+    cols[2].metric("三色牌", "样本不足" if row["color"] == "灰" else f"{row['color']}牌")
     cols[3].metric("本月问题", f"{int(row['problems']):,}")
 cols[4].metric("未结案", f"{totals['open']:,}")
 cols[5].metric("已超期", f"{totals['overdue']:,}")

@@ -72,7 +72,7 @@ html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
 .gm-table th { text-align:left; color:#94a3b8; font-weight:600; font-size:16px; border-bottom:1px solid #334155; padding:1px 4px; }
 .gm-table td { padding:2px 4px; border-bottom:1px solid #1e293b !important; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; max-width:210px; }
 .gm-table td.num, .gm-table th.num { text-align:right; }
-.gm-red h3 { color:#4ade80; } .gm-black h3 { color:#f87171; }
+.gm-red h3 { color:#f87171; } .gm-black h3 { color:#e2e8f0; background:#020617; padding:0 6px; border-left:6px solid #475569; }
 .gm-cards { display:grid; grid-template-columns:repeat(11, 1fr); gap:4px; }
 .gm-card { border-radius:4px; font-size:15px; font-weight:800; text-align:center; padding:3px 0; color:#0b1220; }
 .gm-tally { font-size:20px; margin:2px 0 4px 0; }
@@ -168,7 +168,8 @@ def cards_panel(scores: pd.DataFrame) -> str:
     fills = scores["color"].map(CARD_FILL)
     cards = ('<div class="gm-card" style="background:' + fills + '" title="' + scores["name"].map(html.escape)
              + '">' + scores["code"].map(html.escape).str.replace("DC-", "", regex=False) + "</div>").str.cat()
-    tally = " ".join(f'<span style="color:{CARD_FILL[c]}">{c}牌 <b>{n}</b></span>' for c, n in counts.items())
+    tally = " ".join(f'<span style="color:{CARD_FILL[c]}">{"样本不足" if c == "灰" else c + "牌"} <b>{n}</b></span>'
+                     for c, n in counts.items())
     return (f'<div class="gm-panel"><h3>三色牌</h3><div class="gm-tally">{tally}</div>'
             f'<div class="gm-cards">{cards}</div></div>')
 
@@ -193,7 +194,7 @@ def score_map(scores: pd.DataFrame, grids, th: settings.Thresholds):
     leaders = cache.grid_leaders(url)
     frame = grids[["code", "geometry"]].merge(scores, on="code", how="inner").merge(leaders, on="code", how="left")
     frame = frame.assign(
-        score_text=frame["score"].map("{:.1f}".format),
+        score_text=frame["score"].map(lambda v: "无测评" if pd.isna(v) else f"{v:.1f}"),
         rank_text=frame["rank"].astype(str).where(frame["ranked"], "样本不足"),
         pass_text=(frame["pass_rate"] * 100).map(lambda v: "无测评" if pd.isna(v) else f"{v:.0f}%"),
     )
@@ -252,7 +253,7 @@ if require_data(counts):
         with mid:
             st.markdown(ranking_panel("红榜 · 前十", "gm-red", lists["best"])
                         + ranking_panel("黑榜 · 后十", "gm-black", lists["worst"])
-                        + f'<div class="gm-note">测评少于 {settings.min_inspections()} 次的网格不排名（样本不足）：'
+                        + f'<div class="gm-note">本月测评少于 {settings.min_inspections()} 次（点位·日）的网格不排名、不着色（样本不足）：'
                           f'{len(lists["insufficient"])} 个</div>', unsafe_allow_html=True)
         with right:
             st.markdown(units_panel(units) + cards_panel(scores)

@@ -13,7 +13,7 @@ rules (tests/test_worktime.py checks gis.problems.worktime gives the same):
 | N04 | T-02 | 私搭乱建 | Mon 12 Oct 09:00 | Mon 9 Nov 17:30, 延期 to 25 Nov 17:30 | verified 24 Nov 16:00 → 按期 (the deadline in force) |
 | N05 | T-01 | 占道经营 (24 自然时) | 3 Nov 09:00 | 4 Nov 09:00 | 缓办 approved 3 Nov 15:00: out of 应结案, never 超期 |
 | N06 | T-01 | 占道经营 | 10 Nov 09:00 | 11 Nov 09:00 | sent back once (返工), verified 11 Nov 08:30 → 按期 |
-| N07 | T-02 | 占道经营 | 20 Nov 09:00 | 21 Nov 09:00 | still 整改中 → 超期 |
+| N07 | T-02 | 占道经营 | 20 Nov 09:00 (网格员巡查) | 21 Nov 09:00 | still 整改中 → 超期 |
 | N08 | T-01 | 占道经营 | 25 Nov 10:00 (市民热线) | – | 待立案: in no figure |
 | N09 | T-01 | 占道经营 | 26 Nov 10:00 (市民热线) | – | 不予立案: in no figure |
 | N10 | T-02 | 占道经营 | 15 Nov 20:00 (市民热线) | 17 Nov 09:00 (24 h from 立案 16 Nov 09:00) | dispatched 10:00, verified 17 Nov 08:00 → 按期 |
@@ -22,7 +22,7 @@ rules (tests/test_worktime.py checks gis.problems.worktime gives the same):
 
 from __future__ import annotations
 
-from datetime import datetime as d
+from datetime import date, datetime as d
 
 import pandas as pd
 
@@ -70,7 +70,7 @@ def problems() -> pd.DataFrame:
         _p("N05", "占道经营", T01, d(2026, 11, 3, 9), d(2026, 11, 4, 9), "整改中", deferred=d(2026, 11, 3, 15)),
         _p("N06", "占道经营", T01, d(2026, 11, 10, 9), d(2026, 11, 11, 9), "已结案", rework=1,
            fixed=d(2026, 11, 11, 8), verified=d(2026, 11, 11, 8, 30)),
-        _p("N07", "占道经营", T02, d(2026, 11, 20, 9), d(2026, 11, 21, 9), "整改中", unit="U-003"),
+        _p("N07", "占道经营", T02, d(2026, 11, 20, 9), d(2026, 11, 21, 9), "整改中", unit="U-003", source="网格员巡查"),
         _p("N08", "占道经营", T01, d(2026, 11, 25, 10), d(2026, 11, 26, 10), "待立案", source="市民热线"),
         _p("N09", "占道经营", T01, d(2026, 11, 26, 10), d(2026, 11, 27, 10), "不予立案", source="市民热线"),
         _p("N10", "占道经营", T02, d(2026, 11, 15, 20), d(2026, 11, 17, 9), "已结案", unit="U-003", source="市民热线",
@@ -80,9 +80,18 @@ def problems() -> pd.DataFrame:
     ])
 
 
+def inspections() -> pd.DataFrame:
+    """The small city's November inspections plus one partial credit: 许营村 (DW-0004, T-02) on 3 Nov
+    is also checked against 1.2.1 and given 1 of its 2 points (not passed). T-02 then has 5 rows
+    but 4 visits (point-days), and earned 2 + 1 of 10 points (30 %)."""
+    extra = pd.DataFrame([{"point_code": "DW-0004", "standard_code": "1.2.1", "inspected_on": date(2026, 11, 3),
+                           "passed": False, "score": 1.0, "inspector": "测评组"}])
+    return pd.concat([smallcity.inspections(), extra], ignore_index=True)
+
+
 def city() -> dict[str, pd.DataFrame]:
     base = smallcity.city()
-    return {**base, "categories": categories(), "problems": problems()}
+    return {**base, "categories": categories(), "problems": problems(), "inspections": inspections()}
 
 
 def load(engine) -> None:

@@ -1,9 +1,10 @@
 """`python -m gis figures --month … --json` on tests/numbers_city.py, against the hand-computed
 November 2026 (see tests/test_numbers.py for the problem figures).
 
-综合得分 in November: deductions T-01 3 (N05, N06, N11), T-02 2 (N07, N10), T-03 0, T-04 0 → mean 1.25.
-    T-01: 100×9/12 − 10×3/1.25 − 20×0/1 = 75 − 24       = 51
-    T-02: 100×1/4  − 10×2/1.25 − 20×1/3 = 25 − 16 − 6.667 = 2.333
+综合得分 in November: deductions T-01 3 (N05, N06, N11), T-02 1.5 (N07 a 网格员巡查 find ×0.5, N10),
+T-03 0, T-04 0 → mean 4.5/4 = 1.125. T-02 earned 3 of 10 inspection points (a partial credit).
+    T-01: 100×9/12 − 10×3/1.125   − 20×0/1 = 75 − 26.667         = 48.333
+    T-02: 100×3/10 − 10×1.5/1.125 − 20×1/3 = 30 − 13.333 − 6.667 = 10
     T-03, T-04: 75
 """
 
@@ -52,7 +53,7 @@ def test_json_figures_of_a_month(numbers_url, capsys):
     t02 = data["grids"]["T-02"]
     assert list(t02)[:len(KEYS)] == KEYS
     assert (t02["应结案数"], t02["按期结案数"], t02["按期结案率"], t02["超期数"]) == (3, 2, 0.6667, 1)
-    assert t02["综合得分"] == pytest.approx(2.33) and data["grids"]["T-01"]["综合得分"] == pytest.approx(51.0)
+    assert t02["综合得分"] == pytest.approx(10.0) and data["grids"]["T-01"]["综合得分"] == pytest.approx(48.33)
     assert t02["排名"] is None and t02["样本不足"] is True  # 4 inspections < 30
     assert data["units"]["U-003"]["应结案数"] == 3 and data["units"]["U-002"]["按期结案率"] == 1.0
     assert data["units"]["U-001"]["应结案数"] == 0 and data["units"]["U-001"]["结案率"] is None

@@ -6,15 +6,16 @@ centre), T-02 WT07, T-04 WT08; October: WT09 (T-01), WT10 (T-04).
 Inspections in November: T-01 12 (DW-0001 on the T-01/T-03 edge, DW-0002, DW-0003) 9 passed,
 T-02 4 (1 passed), T-03 4 (3), T-04 4 (3); both standards weigh 2 points.
 
-Deductions (Nov): T-01 1+1+1+4+1+1 = 9, T-02 1, T-03 0, T-04 4 → city mean 14/4 = 3.5.
+Deductions (Nov), weighted by source (GRIDMAP_SOURCE_WEIGHTS default: 网格员巡查 ×0.5, others ×1):
+T-01 1+1+1+4+1+1 = 9, T-02 1, T-03 0, T-04 WT08 (网格员巡查) 4×0.5 = 2 → city mean 12/4 = 3.
 应结案 (Nov, every deadline falls in November and has passed by the 21st): T-01 6, T-02 1, T-04 1.
 按期 (closed by the deadline): only WT01 (verified 3 Nov 09:00 = its deadline). WT02 and WT07 were
 closed after their deadlines (超期结案); WT03–WT06 and WT08 are still open past theirs. So 超期数:
-T-01 5 of 6, T-02 1 of 1, T-04 1 of 1.
-    T-01: 100×9/12 − 10×9/3.5 − 20×5/6 = 75 − 25.714 − 16.667 = 32.619
-    T-02: 100×1/4  − 10×1/3.5 − 20×1/1 = 25 − 2.857 − 20      = 2.143
-    T-03: 100×3/4  − 0        − 0      = 75
-    T-04: 100×3/4  − 10×4/3.5 − 20×1/1 = 75 − 11.429 − 20     = 43.571
+T-01 5 of 6, T-02 1 of 1, T-04 1 of 1. Inspection visits (point-days) = rows here (one standard a visit).
+    T-01: 100×9/12 − min(30, 10×9/3) − 20×5/6 = 75 − 30 − 16.667     = 28.333
+    T-02: 100×1/4  − 10×1/3          − 20×1/1 = 25 − 3.333 − 20      = 1.667
+    T-03: 100×3/4  − 0               − 0      = 75
+    T-04: 100×3/4  − 10×2/3          − 20×1/1 = 75 − 6.667 − 20      = 48.333
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from gis.metrics import kpis, scores, settings, units
 
 AS_OF = datetime(2026, 11, 21)
 NOV, OCT = date(2026, 11, 1), date(2026, 10, 1)
-EXPECTED = {"T-01": 75 - 90 / 3.5 - 100 / 6, "T-02": 25 - 10 / 3.5 - 20, "T-03": 75.0, "T-04": 75 - 40 / 3.5 - 20}
+EXPECTED = {"T-01": 75 - 30 - 100 / 6, "T-02": 25 - 10 / 3 - 20, "T-03": 75.0, "T-04": 75 - 20 / 3 - 20}
 
 
 def test_scores_match_hand_computation(city_engine):
@@ -42,7 +43,7 @@ def test_scores_match_hand_computation(city_engine):
     assert df["open"].to_dict() == {"T-01": 4, "T-02": 0, "T-03": 0, "T-04": 1}
     assert df["due"].to_dict() == {"T-01": 6, "T-02": 1, "T-03": 0, "T-04": 1}
     assert df["overdue"].to_dict() == {"T-01": 5, "T-02": 1, "T-03": 0, "T-04": 1}
-    assert df.at["T-01", "deduction"] == pytest.approx(90 / 3.5)
+    assert df.at["T-01", "deduction"] == pytest.approx(30.0)  # capped
     assert df["rank"].to_dict() == {"T-03": 1, "T-04": 2, "T-01": 3, "T-02": 4}
     assert df["ranked"].all()
 
@@ -67,7 +68,10 @@ def test_colour_thresholds_come_from_settings(city_engine, monkeypatch):
     monkeypatch.setenv("GRIDMAP_SCORE_YELLOW", "40")
     df = scores.monthly_scores(city_engine, NOV, AS_OF, min_sample=4).set_index("code")
     assert df["color"].to_dict() == {"T-01": "红", "T-02": "红", "T-03": "绿", "T-04": "黄"}
-    assert scores.color_counts(df) == {"绿": 1, "黄": 1, "红": 2}
+    assert scores.color_counts(df) == {"绿": 1, "黄": 1, "红": 2, "灰": 0}
+    # below the minimum sample: no colour (灰, 样本不足), whatever the score
+    few = scores.monthly_scores(city_engine, NOV, AS_OF, min_sample=5).set_index("code")
+    assert few["color"].to_dict() == {"T-01": "红", "T-02": "灰", "T-03": "灰", "T-04": "灰"}
     monkeypatch.setenv("GRIDMAP_SCORE_YELLOW", "75.1")
     with pytest.raises(ValueError):
         settings.thresholds()
@@ -86,9 +90,9 @@ def test_score_filters(city_engine):
 def test_score_trend_of_one_grid(city_engine):
     df = scores.score_trend(city_engine, "T-01", months=3, as_of=AS_OF)
     assert df["month"].tolist() == [date(2026, 9, 1), OCT, NOV]
-    # September: nothing → 100, unranked; October (as of 1 Nov): WT09 late, T-01 and T-04 one point each
-    # → 100 − 10×1/0.5 − 20×1/1 = 60, unranked (no inspections); November as above.
-    assert df["score"].tolist() == pytest.approx([100.0, 60.0, EXPECTED["T-01"]])
+    # September and October: no inspections → no score (not 100 %), unranked; November as above.
+    assert df["score"].isna().tolist() == [True, True, False]
+    assert df["score"].iloc[-1] == pytest.approx(EXPECTED["T-01"])
     assert df["rank"].isna().tolist() == [True, True, True]  # default minimum sample (30) not met
     ranked = scores.score_trend(city_engine, "T-01", months=1, as_of=AS_OF, min_sample=4)
     assert ranked["rank"].tolist() == [3]

@@ -145,3 +145,41 @@ def test_figures_by_grid(numbers_engine):
     df = figures.counts(numbers_engine, months, "grid").set_index("key")
     assert df.loc["T-01", ["reported", "due", "on_time", "overdue", "deferred"]].tolist() == [3, 1, 1, 0, 1]
     assert df.loc["T-02", ["reported", "due", "on_time", "overdue", "extended"]].tolist() == [2, 3, 2, 1, 1]
+
+
+# --- step 5: 综合得分 and rankings -----------------------------------------------------------------
+
+def test_partial_credit_counts_the_same_in_the_score_and_in_who_lost_points(numbers_engine):
+    from gis.metrics import scores
+
+    inputs = scores.score_inputs(numbers_engine, NOV, END_NOV).set_index("code")
+    assert inputs.at["T-02", "ok_points"] == pytest.approx(3.0) and inputs.at["T-02", "all_points"] == pytest.approx(10.0)
+    lost = ledger.lost_points(numbers_engine, "T-02", NOV)["by_standard"].set_index("standard_code")
+    # 1.1.1: two failed visits (2 + 2); 1.2.1: one failed (2) and the partial one (2 − 1)
+    assert lost["inspection_points"].to_dict() == {"1.1.1": 4.0, "1.2.1": 3.0}
+    assert lost["failed"].to_dict() == {"1.1.1": 2, "1.2.1": 2}
+    assert lost["inspection_points"].sum() == inputs.at["T-02", "all_points"] - inputs.at["T-02", "ok_points"]
+
+
+def test_sample_is_counted_in_visits_and_a_thin_sample_gets_no_colour(numbers_engine):
+    from gis.metrics import scores
+
+    df = scores.monthly_scores(numbers_engine, NOV, END_NOV, min_sample=5).set_index("code")
+    assert df.at["T-02", "inspections"] == 4  # 5 rows, 4 point-days
+    assert not df.at["T-02", "ranked"] and df.at["T-02", "color"] == "灰" and pd.isna(df.at["T-02", "rank"])
+    assert df.at["T-01", "ranked"] and df.at["T-01", "rank"] == 1
+
+
+def test_self_reported_problems_weigh_by_source(numbers_engine, monkeypatch):
+    from gis.metrics import scores
+
+    # default: 网格员巡查 ×0.5 → T-02 1.5 of a mean 1.125
+    df = scores.monthly_scores(numbers_engine, NOV, END_NOV, min_sample=4).set_index("code")
+    assert df.at["T-02", "deduction"] == pytest.approx(10 * 1.5 / 1.125)
+    assert df.at["T-02", "score"] == pytest.approx(10.0)
+    monkeypatch.setenv("GRIDMAP_SOURCE_WEIGHTS", "网格员巡查=1")  # every source alike: 2 of a mean 1.25
+    df = scores.monthly_scores(numbers_engine, NOV, END_NOV, min_sample=4).set_index("code")
+    assert df.at["T-02", "deduction"] == pytest.approx(16.0)
+    monkeypatch.setenv("GRIDMAP_SOURCE_WEIGHTS", "自查=0.5")
+    with pytest.raises(ValueError, match="GRIDMAP_SOURCE_WEIGHTS 中的来源“自查”无效"):
+        scores.monthly_scores(numbers_engine, NOV, END_NOV)

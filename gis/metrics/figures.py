@@ -8,7 +8,7 @@ sums of those columns (`counts`), and the impact preview moves the same rows bet
 | column | figure | definition |
 |---|---|---|
 | reported | 问题数 | 立案 problems reported in M |
-| ded | 问题扣分 | their deductions |
+| ded | 问题扣分 | their deductions, weighted by source (GRIDMAP_SOURCE_WEIGHTS) |
 | registered | 立案数 | problems 立案 in M (inspector / grid-worker finds: at their report) |
 | open | 未结案 | problems reported in M still open at t |
 | due | 应结案数 | due in M (deadline in M, or closed early in M), less 缓办 |
@@ -27,12 +27,21 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine
 
+from gis.db.models import SOURCES
+from gis.metrics.settings import source_weights
 from gis.metrics.sql import Sql
 from gis.problems import states
 
 INDICATORS = ("reported", "ded", "registered", "open", "due", "closed", "on_time", "overdue", "rework", "extended",
               "handled", "hours", "hours_n", "deferred")
 INT_INDICATORS = tuple(c for c in INDICATORS if c not in ("ded", "hours"))
+
+
+def _source_weight() -> str:
+    """The 问题扣分 weight of p's source (GRIDMAP_SOURCE_WEIGHTS), as a SQL CASE of literals."""
+    weights = source_weights()
+    cases = " ".join(f"WHEN '{src}' THEN {float(w)!r}" for src, w in weights.items() if src in SOURCES)
+    return f"(CASE p.source {cases} ELSE 1.0 END)"
 
 
 def _flag(cond: str) -> str:
@@ -58,7 +67,7 @@ def problem_rows(q: Sql, months: list[dict], filters: str = "", extra: str = "")
             f"OR (p.registered_at >= {m0} AND p.registered_at < {m1}) OR {deferred})")
     return f"""SELECT m.k, p.id, p.grid_id, p.unit_id, p.lon, p.lat,
   {_flag(rep)} AS reported,
-  CASE WHEN {rep} THEN p.deduction ELSE 0.0 END AS ded,
+  CASE WHEN {rep} THEN p.deduction * {_source_weight()} ELSE 0.0 END AS ded,
   {_flag(registered)} AS registered,
   {_flag(f'{rep} AND {states.open_sql("p", t)}')} AS open,
   {_flag(due)} AS due,

@@ -12,10 +12,12 @@ always evaluated **as of the end of that month, or as of ``as_of`` if that is ea
     score = 100 × 测评通过率 (inspections of the month, weighted by the standard's points)
           − 问题扣分 = min(30, 10 × 本网格本月问题扣分合计 ÷ 全市网格平均)   (the city average costs 10)
           − 超期扣分 = 20 × 超期率 (超期数 ÷ 应结案数 of the month, `gis.metrics.figures`)
-    clamped to 0..100. A grid with no inspection counts as pass rate 100 % but is not ranked.
+    clamped to 0..100. 测评通过率 counts partial credit (`earned_points_sql`, as 谁丢分 does); 问题扣分
+    weighs each problem's deduction by its source (GRIDMAP_SOURCE_WEIGHTS). A grid with no
+    inspection has no score.
 
-A grid with fewer than ``GRIDMAP_MIN_INSPECTIONS`` inspections in the month is "样本不足": it
-keeps its score and colour but gets no rank. Colours (三色牌): 绿 ≥ ``GRIDMAP_SCORE_GREEN``,
+A grid with fewer than ``GRIDMAP_MIN_INSPECTIONS`` inspection visits (distinct point-days) in the
+month is "样本不足": it keeps its score but gets no rank and no colour (灰). Colours (三色牌): 绿 ≥ ``GRIDMAP_SCORE_GREEN``,
 黄 ≥ ``GRIDMAP_SCORE_YELLOW``, else 红 — read by `thresholds()`, the one place they live.
 """
 
@@ -30,9 +32,9 @@ from sqlalchemy import Date, Engine
 from gis.geo.areas import current_layer_id
 from gis.metrics.memo import memo_get, memo_put
 from gis.metrics.periods import add_months, as_of_moment, current_month, month_rows, month_start
-from gis.metrics.settings import min_inspections, thresholds
+from gis.metrics.settings import NO_COLOR, min_inspections, thresholds
 from gis.metrics import figures
-from gis.metrics.sql import Sql
+from gis.metrics.sql import Sql, earned_points_sql, visit_key_sql
 
 
 DEDUCTION_WEIGHT, DEDUCTION_CAP, OVERDUE_WEIGHT = 10.0, 30.0, 20.0
@@ -51,8 +53,10 @@ SUM_COLUMNS = ["inspections", "ok_points", "all_points", "problems", "ded", "ope
 
 
 def inspection_sums() -> str:
-    """The inspection sums of the score (alias i: inspections, s: standards), for any grouping."""
-    return ("COUNT(*) AS n, SUM(CASE WHEN i.passed THEN COALESCE(s.points, 1.0) ELSE 0.0 END) AS ok_points, "
+    """The inspection sums of the score (alias i: inspections, s: standards), for any grouping:
+    n = inspection visits (distinct point-days, the sample the minimum applies to), ok_points = points
+    earned (partial credit included, as in 谁丢分), all_points = points at stake."""
+    return (f"COUNT(DISTINCT {visit_key_sql('i')}) AS n, SUM({earned_points_sql('i', 's')}) AS ok_points, "
             "SUM(COALESCE(s.points, 1.0)) AS all_points")
 
 
@@ -136,20 +140,22 @@ def score_table(inputs: pd.DataFrame, min_sample: int | None = None, mean_ded: f
         deduction = np.where(mean > 0, np.minimum(DEDUCTION_WEIGHT * ded / mean, DEDUCTION_CAP), 0.0)
         overdue_penalty = np.where(due > 0, OVERDUE_WEIGHT * overdue / due, 0.0)
         pass_rate = np.where(allp > 0, ok * 1.0 / allp, np.nan)
-    raw = 100.0 * np.where(np.isnan(pass_rate), 1.0, pass_rate) - deduction - overdue_penalty
+    # A grid without inspections has no 测评通过率, hence no score (not 100 %).
+    raw = 100.0 * pass_rate - deduction - overdue_penalty
     score = np.clip(raw, 0.0, 100.0)
-    ranked = inspections >= min_n
+    ranked = (inspections >= min_n) & (inspections > 0)
     rank = np.full(len(inputs), -1, dtype=np.int64)
     for kk in set(k):
         idx = np.flatnonzero((k == kk) & ranked)
         s = score[idx]
         rank[idx] = 1 + (s[None, :] > s[:, None]).sum(axis=1)  # SQL RANK(): ties share the best rank
     codes = inputs["code"].astype(str).to_numpy(object)
-    order = sorted(range(len(inputs)), key=lambda i: (k[i], not ranked[i], -score[i], codes[i]))
+    order = sorted(range(len(inputs)), key=lambda i: (k[i], not ranked[i], -np.nan_to_num(score[i], nan=-1.0), codes[i]))
     df = pd.DataFrame({
         "k": k, "code": codes, "name": inputs["name"].to_numpy(object),
         "subdistrict": inputs["subdistrict"].to_numpy(object), "score": score,
-        "rank": pd.array(np.where(ranked, rank, 0), dtype="Int64"), "color": [th.color(v) for v in score],
+        "rank": pd.array(np.where(ranked, rank, 0), dtype="Int64"),
+        "color": [th.color(v) if r else NO_COLOR for v, r in zip(score, ranked)],
         "inspections": inspections, "pass_rate": pass_rate, "deduction": deduction,
         "overdue_penalty": overdue_penalty, "problems": problems, "open": inputs["open"].to_numpy(np.int64),
         "due": due, "overdue": overdue, "ranked": ranked})
@@ -234,6 +240,6 @@ def rankings(scores: pd.DataFrame, n: int = 10) -> dict[str, pd.DataFrame]:
 
 
 def color_counts(scores: pd.DataFrame) -> dict[str, int]:
-    """三色牌 totals: how many grids are 绿, 黄, 红."""
+    """三色牌 totals: how many grids are 绿, 黄, 红, and 灰 (样本不足, no colour)."""
     counts = scores["color"].value_counts()
-    return {c: int(counts.get(c, 0)) for c in ("绿", "黄", "红")}
+    return {c: int(counts.get(c, 0)) for c in ("绿", "黄", "红", NO_COLOR)}

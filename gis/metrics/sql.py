@@ -98,3 +98,17 @@ UNION ALL
 SELECT {columns} FROM problems p WHERE p.status > {c} AND {rest}
 UNION ALL
 SELECT {columns} FROM problems p WHERE p.status = {c} AND p.verified_at > {t} AND {rest}"""
+
+
+def earned_points_sql(i: str = "i", s: str = "s") -> str:
+    """Points an inspection earned (测评得分), the same in the 综合得分 and in 谁丢分: its score
+    (partial credit) within [0, the standard's points]; without a score, all points if passed, none
+    otherwise. `i`: inspections, `s`: standards (LEFT JOINed; a standard without points weighs 1)."""
+    pts = f"COALESCE({s}.points, 1.0)"
+    return (f"(CASE WHEN {i}.score IS NULL THEN (CASE WHEN {i}.passed THEN {pts} ELSE 0.0 END) "
+            f"WHEN {i}.score > {pts} THEN {pts} WHEN {i}.score < 0 THEN 0.0 ELSE {i}.score END)")
+
+
+def visit_key_sql(i: str = "i") -> str:
+    """One inspection visit (测评次数): a point on a day, whatever the number of standards checked."""
+    return f"(CAST({i}.point_id AS TEXT) || ':' || CAST({i}.inspected_on AS TEXT))"

@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, DateTime, Engine, bindparam, case, func, select, text
+from sqlalchemy import Connection, DateTime, Engine, bindparam, case, func, literal_column, select, text
 
 from gis.geo.areas import current_layer_id, grid_layer
 from gis.geo.assign import points_in_polygons
@@ -24,6 +24,7 @@ from gis.db.models import (
     UrbanVillage,
 )
 from gis.db.store import read_frame
+from gis.metrics.sql import earned_points_sql
 from gis.problems import states
 from gis.problems.workflow import ack_state
 
@@ -346,7 +347,8 @@ def lost_points(engine: Engine, grid_code: str, month: date | str) -> dict[str, 
     """Points the grid lost in `month`.
 
     Two sources: problems reported that month (their ``deduction``) and failed inspections that
-    month (the standard's points minus the score given). Returns
+    month (the standard's points minus the points earned, partial credit included: the same rule as
+    the 综合得分, `gis.metrics.sql.earned_points_sql`). Returns
     ``{"by_standard": [standard_code, item, content, text, problems, problem_points, failed, inspection_points, total],
     "by_unit": [unit, problems, problem_points, failed, inspection_points, total]}``, biggest loss first.
     A problem counts against the unit it was dispatched to (未派遣 when none yet); a failed
@@ -367,12 +369,13 @@ def lost_points(engine: Engine, grid_code: str, month: date | str) -> dict[str, 
                          .where(a.c.target_kind == "point", a.c.role == "责任单位", a.c.valid_to.is_(None))
                          .group_by(a.c.target_code).subquery())
         insp = pd.DataFrame(conn.execute(
-            select(i.c.standard_code, u.c.name, func.count(), func.sum(func.coalesce(st.c.points, 0) - i.c.score))
+            select(i.c.standard_code, u.c.name, func.count(),
+                   func.sum(func.coalesce(st.c.points, 1.0) - literal_column(earned_points_sql("inspections", "standards"))))
             .select_from(i.join(pt, i.c.point_id == pt.c.id).outerjoin(st, st.c.code == i.c.standard_code)
                          .outerjoin(unit_of_point, unit_of_point.c.target_code == pt.c.code)
                          .outerjoin(u, u.c.id == unit_of_point.c.unit_id))
             .where(i.c.grid_id.in_(ids), i.c.inspected_on >= start.date(), i.c.inspected_on < end.date(),
-                   i.c.passed.is_(False))
+                   literal_column(earned_points_sql("inspections", "standards")) < func.coalesce(st.c.points, 1.0))
             .group_by(i.c.standard_code, u.c.name)).all(),
             columns=["standard_code", "unit", "failed", "inspection_points"])
         stds = pd.DataFrame(conn.execute(select(st.c.code, st.c.item, st.c.content, st.c.text)).all(),
