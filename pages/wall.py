@@ -18,7 +18,7 @@ import streamlit as st
 
 from pages import cache
 
-from gis.metrics import periods, settings
+from gis.metrics import definitions, periods, settings
 from gis.metrics.scores import color_counts, rankings
 from gis.config import database_url
 from gis.people.permissions import KIOSK
@@ -78,6 +78,7 @@ html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
 .gm-tally { font-size:20px; margin:2px 0 4px 0; }
 .gm-tally b { font-size:24px; }
 .gm-note { font-size:15px; color:#94a3b8; margin-top:2px; }
+a.gm-i { font-size:0.7em; color:#64748b; text-decoration:none; margin-left:6px; vertical-align:super; }
 /* 3840×2160 at 100 % scaling: the same layout drawn twice as large. Widths Streamlit measures
    in device pixels (iframes) are pinned to their column so they are not doubled again. */
 @media (min-width: 2600px) { html { zoom:2; } iframe { width:100% !important; } }
@@ -121,6 +122,12 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:.1f}" if unit in ("%", "小时") else f"{value:,.0f}"
 
 
+def info(name: str) -> str:
+    """ⓘ: a link to the figure's definition on the 指标说明 page."""
+    anchor = definitions.anchor(name) or "score"
+    return f'<a class="gm-i" href="/indicators#{anchor}" target="_self" title="指标说明：{html.escape(name)}">ⓘ</a>'
+
+
 def kpi_tiles(k: pd.DataFrame) -> str:
     tiles = []
     for key, row in k.iterrows():  # six fixed tiles
@@ -133,7 +140,7 @@ def kpi_tiles(k: pd.DataFrame) -> str:
             unit = "个百分点" if row["unit"] == "%" else row["unit"]
             delta = (f'较上月 <span class="{"good" if good else "bad"}">{arrow} '
                      f'{_fmt(abs(change), row["unit"])}{unit}</span>')
-        tiles.append(f'<div class="gm-kpi"><div class="l">{html.escape(row["label"])}</div>'
+        tiles.append(f'<div class="gm-kpi"><div class="l">{html.escape(row["label"])}{info(row["label"])}</div>'
                      f'<div class="v">{_fmt(row["value"], row["unit"])}<small>{html.escape(row["unit"])}</small></div>'
                      f'<div class="d">{delta}</div></div>')
     return '<div class="gm-kpis">' + "".join(tiles) + "</div>"
@@ -152,13 +159,13 @@ def table(df: pd.DataFrame, columns: dict[str, str], numeric=()) -> str:
 
 def ranking_panel(title: str, css: str, df: pd.DataFrame) -> str:
     shown = df.assign(r=df["rank"].astype(str), s=df["score"].map("{:.1f}".format))
-    return (f'<div class="gm-panel {css}"><h3>{html.escape(title)}</h3>'
+    return (f'<div class="gm-panel {css}"><h3>{html.escape(title)}{info("综合得分")}</h3>'
             + table(shown, {"r": "名次", "code": "编号", "name": "网格", "s": "得分"}, numeric=("r", "s")) + "</div>")
 
 
 def units_panel(units: pd.DataFrame) -> str:
     shown = units.assign(rate=(units["on_time_rate"] * 100).map(lambda v: "—" if pd.isna(v) else f"{v:.0f}%"))
-    return (f'<div class="gm-panel"><h3>十差单位<span class="n">按期结案率最低（应结案≥{settings.unit_min_cases()}件）</span></h3>'
+    return (f'<div class="gm-panel"><h3>十差单位{info("按期结案率")}<span class="n">按期结案率最低（应结案≥{settings.unit_min_cases()}件）</span></h3>'
             + table(shown, {"unit": "责任单位", "due": "应结案", "overdue": "超期", "rate": "按期率"},
                     numeric=("due", "overdue", "rate")) + "</div>")
 
@@ -170,7 +177,7 @@ def cards_panel(scores: pd.DataFrame) -> str:
              + '">' + scores["code"].map(html.escape).str.replace("DC-", "", regex=False) + "</div>").str.cat()
     tally = " ".join(f'<span style="color:{CARD_FILL[c]}">{"样本不足" if c == "灰" else c + "牌"} <b>{n}</b></span>'
                      for c, n in counts.items())
-    return (f'<div class="gm-panel"><h3>三色牌</h3><div class="gm-tally">{tally}</div>'
+    return (f'<div class="gm-panel"><h3>三色牌{info("综合得分")}</h3><div class="gm-tally">{tally}</div>'
             f'<div class="gm-cards">{cards}</div></div>')
 
 

@@ -53,6 +53,10 @@ def test_kiosk_wall_shows_everything_without_filters(demo_url, monkeypatch, capt
     assert f"{k.at['problems', 'value']:,.0f}" in text
     best = scores.rankings(grids)["best"]
     assert best["name"].iloc[0] in text
+    # every KPI tile and panel links to its definition (ⓘ → 指标说明); 红榜 red, 黑榜 dark
+    for anchor in ("problems", "closure-rate", "on-time-rate", "rework-rate", "overdue-now", "avg-hours", "score"):
+        assert f'href="/indicators#{anchor}"' in text, anchor
+    assert ".gm-red h3 { color:#f87171; }" in text
 
 
 def test_signed_in_wall_has_filters_and_heatmap(demo_url, monkeypatch, captured_maps):

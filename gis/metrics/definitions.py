@@ -46,7 +46,14 @@ FIGURES: tuple[Figure, ...] = (
            "应结案问题中已整改的，从上报到提交整改的平均小时数（自然时）。"),
 )
 
-BY_NAME = {f.name: f for f in FIGURES}
+#: Figures of the wall that are not month figures of the JSON (问题数 is the wall's count of reports).
+WALL_FIGURES: tuple[Figure, ...] = (
+    Figure("问题数", "problems", "本月上报并已立案的问题数", "本月上报的问题中已立案的（不含待立案、不予立案）。"),
+    Figure("现超期", "overdue_now", "统计时点处于超期状态的问题数",
+           "统计时点已立案、未结案、未缓办且已过整改时限（含延期后的时限）的问题，不论上报月份。"),
+)
+
+BY_NAME = {f.name: f for f in (*FIGURES, *WALL_FIGURES)}
 
 #: Words used by several definitions, for the 指标说明 page.
 TERMS: tuple[tuple[str, str], ...] = (
