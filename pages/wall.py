@@ -99,16 +99,21 @@ def months_back(n: int = 12) -> list[date]:
     return [periods.add_months(this, -i) for i in range(n)]
 
 
+# On the first days of a month the wall shows last month, complete (labelled), not a month just begun.
+SHOWN_MONTH, LAST_MONTH_COMPLETE = periods.wall_month(AS_OF or datetime.now())
+
+
 def filters() -> dict:
     """Month, sub-district, category, source and map view: widgets outside kiosk mode."""
     months = months_back()
     view = params.get("view", "score")
     view = view if view in VIEWS else "score"
     if kiosk:
-        return {"month": months[0], "subdistrict": None, "category": None, "source": None, "view": view}
+        return {"month": SHOWN_MONTH, "subdistrict": None, "category": None, "source": None, "view": view}
     options = cache.wall_filter_options(url)
     cols = st.columns([1, 1, 1, 1, 1.3])
-    month = cols[0].selectbox("月份", months, format_func=lambda d: f"{d.year}年{d.month}月", key="wall_month")
+    month = cols[0].selectbox("月份", months, format_func=lambda d: f"{d.year}年{d.month}月", key="wall_month",
+                              index=months.index(SHOWN_MONTH) if SHOWN_MONTH in months else 0)
     sd = cols[1].selectbox("街道", [None] + options["subdistrict"], format_func=lambda v: v or "全部街道", key="wall_sd")
     cat = cols[2].selectbox("问题类型", [None] + options["category"], format_func=lambda v: v or "全部类型", key="wall_cat")
     src = cols[3].selectbox("来源", [None] + options["source"], format_func=lambda v: v or "全部来源", key="wall_src")
@@ -132,13 +137,14 @@ def kpi_tiles(k: pd.DataFrame) -> str:
     tiles = []
     for key, row in k.iterrows():  # six fixed tiles
         change = row["change"]
+        compared = row.get("compared", "上月")
         if pd.isna(change) or abs(change) < 1e-9:
-            delta = "与上月持平" if not pd.isna(change) else "上月无数据"
+            delta = f"与{compared}持平" if not pd.isna(change) else f"{compared}无数据"
         else:
             good = (change > 0) == bool(row["higher_is_better"])
             arrow = "▲" if change > 0 else "▼"
             unit = "个百分点" if row["unit"] == "%" else row["unit"]
-            delta = (f'较上月 <span class="{"good" if good else "bad"}">{arrow} '
+            delta = (f'较{html.escape(compared)} <span class="{"good" if good else "bad"}">{arrow} '
                      f'{_fmt(abs(change), row["unit"])}{unit}</span>')
         tiles.append(f'<div class="gm-kpi"><div class="l">{html.escape(row["label"])}{info(row["label"])}</div>'
                      f'<div class="v">{_fmt(row["value"], row["unit"])}<small>{html.escape(row["unit"])}</small></div>'
@@ -248,7 +254,8 @@ if require_data(counts):
         stamp = (AS_OF - timedelta(minutes=1) if AS_OF else datetime.now()).strftime("%Y-%m-%d %H:%M")
         scope = " · ".join(x for x in (sd, cat, src) if x) or "全区"
         st.markdown(f'<div class="gm-head"><h1>东昌府区创城网格化管理 · 领导大屏</h1>'
-                    f'<span class="sub">{month.year}年{month.month}月 · {html.escape(scope)} · 数据截至 {stamp}</span></div>'
+                    f'<span class="sub">{month.year}年{month.month}月{"（上月完整数据）" if month == SHOWN_MONTH and LAST_MONTH_COMPLETE else ""}'
+                    f' · {html.escape(scope)} · 数据截至 {stamp}</span></div>'
                     + kpi_tiles(k), unsafe_allow_html=True)
         left, mid, right = st.columns([1.12, 0.6, 0.74], gap="medium")
         grids = cache.current_grids(url)

@@ -105,7 +105,9 @@ def test_kpis_this_month_against_last(city_engine):
     assert k.at["closure_rate", "value"] == pytest.approx(37.5)
     assert k.at["on_time_rate", "value"] == pytest.approx(12.5)
     assert k.at["rework_rate", "value"] == pytest.approx(12.5)
-    # October: WT09 (rectified 10 Oct, deadline 9 Oct), WT10 (verified 16:00, deadline 13:00): both late.
+    # compared with the same days of October (1–20, as of 21 Oct 00:00): WT09 (rectified 10 Oct,
+    # deadline 9 Oct), WT10 (20 Oct, verified 16:00, deadline 13:00): both in, both late.
+    assert k.at["problems", "compared"] == "上月同期（1–20日）"
     assert k.at["closure_rate", "previous"] == pytest.approx(100.0)
     assert k.at["on_time_rate", "previous"] == pytest.approx(0.0)
     assert k.at["on_time_rate", "change"] == pytest.approx(12.5)

@@ -183,3 +183,23 @@ def test_self_reported_problems_weigh_by_source(numbers_engine, monkeypatch):
     monkeypatch.setenv("GRIDMAP_SOURCE_WEIGHTS", "自查=0.5")
     with pytest.raises(ValueError, match="GRIDMAP_SOURCE_WEIGHTS 中的来源“自查”无效"):
         scores.monthly_scores(numbers_engine, NOV, END_NOV)
+
+
+def test_month_on_month_compares_the_same_days(numbers_engine):
+    # 18 Nov 00:00: November so far (N05, N06, N10 reported; N06, N10 due, both on time) against
+    # 1–17 October at 18 Oct 00:00 (N02, N04 reported; N01, N02 due, N01 on time) — not all of October.
+    k = kpis.kpis(numbers_engine, NOV, datetime(2026, 11, 18))
+    assert k.at["problems", "value"] == 3 and k.at["problems", "previous"] == 2
+    assert k.at["on_time_rate", "value"] == pytest.approx(100.0)
+    assert k.at["on_time_rate", "previous"] == pytest.approx(50.0)
+    assert k.at["on_time_rate", "change"] == pytest.approx(50.0)
+    assert k.at["problems", "compared"] == "上月同期（1–17日）"
+    # a complete month against the whole month before: October as of its end (3 of 3 due, 2 on time)
+    k = kpis.kpis(numbers_engine, NOV, END_NOV)
+    assert k.at["problems", "compared"] == "上月" and k.at["on_time_rate", "previous"] == pytest.approx(200 / 3)
+
+
+def test_the_wall_shows_last_month_complete_on_the_first_days():
+    assert periods.wall_month(datetime(2026, 12, 1, 8)) == (NOV, True)
+    assert periods.wall_month(datetime(2026, 12, 3, 23, 59)) == (NOV, True)
+    assert periods.wall_month(datetime(2026, 12, 4)) == (DEC, False)

@@ -92,3 +92,12 @@ def test_signed_in_leader_gets_kiosk_display_with_kiosk_1(demo_url, monkeypatch,
     plain = run_app(demo_url, monkeypatch, page="pages/wall.py", query={"as_of": UNTIL.isoformat()},
                     actor=Actor("wang", LEADER))
     assert "stHeader" not in _markdown(plain) and len(plain.selectbox) > 0
+
+
+def test_first_days_of_a_month_show_last_month_complete(demo_url, monkeypatch, captured_maps):
+    monkeypatch.setenv("GRIDMAP_KIOSK_TOKENS", TOKEN)
+    at = run_app(demo_url, monkeypatch, query={"kiosk": TOKEN, "as_of": "2026-12-01"}, actor=None)
+    assert not at.exception
+    text = _markdown(at)
+    assert "2026年11月（上月完整数据）" in text
+    assert "较上月" in text and "上月同期" not in text  # a complete month against the whole month before

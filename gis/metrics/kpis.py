@@ -95,30 +95,59 @@ KPI_HIGHER_IS_BETTER = {"problems": False, "closure_rate": True, "on_time_rate":
 
 def kpis(engine: Engine, month: date, as_of: datetime | None = None, subdistrict=None, category=None,
          source=None) -> pd.DataFrame:
-    """KPI tiles for `month` against the month before.
+    """KPI tiles for `month` against the month before, like with like (同期).
 
-    One row per KPI (index: problems, closure_rate, on_time_rate, rework_rate, overdue_now,
-    avg_hours) with label, unit, value, previous, change (value − previous; rates in
-    percentage points), higher_is_better. Rates are in percent.
+    A month still in progress at t (its first n days) is compared with the same first n days of
+    the month before, evaluated at the same point of that month — never a few days against a
+    whole month; a complete month with the whole month before. One row per KPI (index: problems,
+    closure_rate, on_time_rate, rework_rate, overdue_now, avg_hours) with label, unit, value,
+    previous, change (value − previous; rates in percentage points), higher_is_better and
+    compared (the period `previous` covers, in Chinese). Rates are in percent.
     """
     t = as_of_moment(as_of)
     m = month_start(month)
-    prev = add_months(m, -1)
-    stats = monthly_stats(engine, prev, m, t, subdistrict, category, source).set_index("month")
-    end_of = {mm: min(t, datetime.combine(add_months(mm, 1), datetime.min.time())) for mm in (prev, m)}
+    this = month_rows(m, m, t)[0]
+    prev = same_days_before(this)
+    stats = {"this": _period_figures(engine, this, subdistrict, category, source),
+             "prev": _period_figures(engine, prev, subdistrict, category, source)}
+    moments = {"this": this["t"], "prev": prev["t"]}
     rows = []
     for key, (label, unit) in KPI_LABELS.items():
         vals = []
-        for mm in (m, prev):
+        for which in ("this", "prev"):
             if key == "overdue_now":
-                v = float(overdue_now(engine, end_of[mm], subdistrict, category, source))
+                v = float(overdue_now(engine, moments[which], subdistrict, category, source))
             else:
-                v = stats.at[mm, key] if mm in stats.index else float("nan")
+                v = stats[which][key]
                 v = float(v) * (100.0 if unit == "%" else 1.0) if pd.notna(v) else float("nan")
             vals.append(v)
         rows.append({"key": key, "label": label, "unit": unit, "value": vals[0], "previous": vals[1],
-                     "change": vals[0] - vals[1], "higher_is_better": KPI_HIGHER_IS_BETTER[key]})
+                     "change": vals[0] - vals[1], "higher_is_better": KPI_HIGHER_IS_BETTER[key],
+                     "compared": prev["label"]})
     return pd.DataFrame(rows).set_index("key")
+
+
+def same_days_before(period: dict) -> dict:
+    """The period of the month before `period` (a `month_rows` row) covering the same days (同期):
+    the whole month when `period` is complete, else its first as many days and hours as `period`
+    has run (at most that whole month), evaluated at that moment. Adds a Chinese ``label``."""
+    m0 = period["m0"]
+    p0 = datetime.combine(add_months(m0.date(), -1), datetime.min.time())
+    full_end = m0
+    if period["t"] >= period["m1"]:
+        end, label = full_end, "上月"
+    else:
+        end = min(p0 + (period["t"] - m0), full_end)
+        last = (end - timedelta(microseconds=1)).day
+        label = ("上月同期（1日）" if last == 1 else f"上月同期（1–{last}日）") if end < full_end else "上月"
+    return {"k": p0.strftime("%Y-%m"), "m0": p0, "m1": end, "t": end, "d0": p0.date(), "d1": end.date(),
+            "dt": end.date(), "label": label}
+
+
+def _period_figures(engine: Engine, period: dict, subdistrict=None, category=None, source=None) -> pd.Series:
+    """`figures.counts` with rates for one period (any [m0, m1) evaluated at t), as a Series."""
+    df = figures.with_rates(_counts(engine, [period], subdistrict, category, source))
+    return df.rename(columns={"reported": "problems"}).iloc[0]
 
 
 def trend(engine: Engine, months: int = 12, as_of: datetime | None = None, subdistrict=None, category=None,
