@@ -97,3 +97,22 @@ def test_a_new_problem_gets_its_deadline_in_working_time(numbers_rw):
         workflow.create_problem(numbers_rw, chief, "私搭乱建", "违建", *numbers_city.T01, now=d(2026, 12, 10, 9))
     with numbers_rw.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Problem)).scalar() == before
+
+
+def test_an_imported_problem_without_a_deadline_gets_it_in_working_time(numbers_rw, tmp_path):
+    from gis.io import importer
+
+    csv = tmp_path / "热线.csv"
+    csv.write_text("问题编号,问题类型,问题描述,上报时间,经度,纬度,来源\n"
+                   f"IM01,暴露垃圾,垃圾满溢,2026-10-09 16:30,{numbers_city.T01[0]},{numbers_city.T01[1]},暗访\n"
+                   f"IM02,私搭乱建,违建,2026-12-10 09:00,{numbers_city.T01[0]},{numbers_city.T01[1]},暗访\n",
+                   encoding="utf-8")
+    bad = importer.import_file(numbers_rw, Actor.system(), "problems", csv)
+    assert not bad.ok and not bad.written
+    assert bad.errors.astype(str).apply(lambda c: c.str.contains("2027 年的法定节假日和调休安排尚未收录")).any().any()
+    csv.write_text(csv.read_text(encoding="utf-8").splitlines()[0] + "\n" + csv.read_text(encoding="utf-8").splitlines()[1]
+                   + "\n", encoding="utf-8")
+    importer.import_file(numbers_rw, Actor.system(), "problems", csv)
+    with numbers_rw.connect() as conn:
+        got = conn.execute(select(Problem.deadline).where(Problem.code == "IM01")).scalar_one()
+    assert got == d(2026, 10, 10, 11, 30)  # 4 工作时 over the 调休 Saturday

@@ -441,7 +441,8 @@ def category_table(engine_or_conn) -> pd.DataFrame:
 
 def category_limit(cat) -> tuple[float, str]:
     """(amount, unit) of a category row's 整改时限."""
-    if cat.get("time_unit") and cat.get("time_limit") is not None and not pd.isna(cat.get("time_limit")):
+    unit, amount = cat.get("time_unit"), cat.get("time_limit")
+    if unit is not None and not pd.isna(unit) and amount is not None and not pd.isna(amount):
         return float(cat["time_limit"]), str(cat["time_unit"])
     return float(cat["deadline_hours"]), worktime.NATURAL_HOURS
 
