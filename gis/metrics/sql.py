@@ -79,15 +79,12 @@ class Sql:
         return pd.DataFrame(rows, columns=list(res.keys()))
 
 
-def closed_clause(alias: str = "p", t: str = "m.t") -> str:
-    return f"({alias}.status = '{STATUS_CLOSED}' AND COALESCE({alias}.verified_at, {alias}.reported_at) <= {t})"
-
-
 def open_at(q: Sql, t: str, columns: str, filters: str = "") -> str:
     """Rows of problems open at `t` (reported by t, not closed by t), from index ranges.
 
     Open = status ≠ 已结案, or 已结案 but verified after t (index ix_problems_status_verified). A closed problem with no verified_at counts as closed
-    from its report on (as in `closed_clause`). Exactly ``reported_at <= t AND NOT closed_clause(p, t)``.
+    from its report on (as in `gis.problems.states.closed_sql`). Exactly ``reported_at <= t AND NOT
+    states.closed_sql(p, t)``; callers add `states.overdue_sql` and the like for the state they count.
     """
     c = q.bind("closed_status", STATUS_CLOSED)
     rest = f"{q.no_index('p.reported_at')} <= {t}{filters}"

@@ -30,7 +30,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from gis.db.models import OPEN_STATUSES, STATUS_CLOSED, STATUS_PENDING, STATUS_REJECTED
+from gis.db.models import STATUS_CLOSED, STATUS_PENDING, STATUS_REJECTED
 
 NOT_REGISTERED = (STATUS_PENDING, STATUS_REJECTED)
 STATE_COLUMNS = ("status", "reported_at", "deadline", "verified_at", "deferred_at")
@@ -205,8 +205,3 @@ def due_in_sql(a: str, start: str, end: str, t: str) -> str:
                  f"AND {a}.reported_at < {end}))")
     return (f"({prefilter} AND {registered_sql(a)} AND NOT {deferred_sql(a, t)} AND {key} >= {start} "
             f"AND {key} < {end} AND ({closed_sql(a, t)} OR {a}.deadline < {t}))")
-
-
-def open_statuses() -> tuple[str, ...]:
-    """The statuses a registered, not yet closed case can have (for index-friendly filters)."""
-    return OPEN_STATUSES
