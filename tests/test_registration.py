@@ -28,7 +28,8 @@ def city(backend_name, tmp_path_factory):
     engine = get_engine(url)
     migrate.upgrade(engine)
     numbers_city.load(engine)
-    return engine
+    yield engine
+    engine.dispose()  # the next test recreates this database: no pooled connection may hold it
 
 
 def _october(engine):

@@ -83,7 +83,8 @@ def numbers_rw(backend_name, tmp_path_factory):
     engine = get_engine(url)
     migrate.upgrade(engine)
     numbers_city.load(engine)
-    return engine
+    yield engine
+    engine.dispose()  # the next test recreates this database: no pooled connection may hold it
 
 
 def test_a_new_problem_gets_its_deadline_in_working_time(numbers_rw):
