@@ -236,6 +236,8 @@ class Problem(Base):
         Index("ix_problems_reported", "reported_at"),
         # --- numbers (issue 12): 应结案 cohorts are read by deadline (gis.problems.states).
         Index("ix_problems_deadline", "deadline"),
+        Index("ix_problems_registered", "registered_at"),
+        Index("ix_problems_deferred", "deferred_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)

@@ -52,36 +52,44 @@ def problem_rows(q: Sql, months: list[dict], filters: str = "", extra: str = "")
     """SELECT of one row per (month k, problem) counting in that month, with INDICATORS and
     id, grid_id, unit_id, lon, lat. `months` go in a months CTE named m (see `Sql.months_cte`);
     the caller puts ``WITH {q.months_cte(months)}`` in front. `filters`/`extra`: more conditions
-    on p."""
+    on p.
+
+    The candidates come from index ranges (reported_at, deadline, (status, verified_at),
+    registered_at, deferred_at) — the exact tests below imply one of them — and each state is
+    evaluated once per row (materialised), then combined.
+    """
     m0, m1, t = "m.m0", "m.m1", "m.t"
+    closed = f"'{states.STATUS_CLOSED}'"
+    cand = " UNION ".join(
+        f"SELECT m.k, p.id FROM months m JOIN problems p ON {cond}" for cond in (
+            f"p.reported_at >= {m0} AND p.reported_at < {m1}",
+            f"p.deadline >= {m0} AND p.deadline < {m1}",
+            f"p.status = {closed} AND p.verified_at >= {m0} AND p.verified_at < {m1}",
+            f"p.registered_at >= {m0} AND p.registered_at < {m1}",
+            f"p.deferred_at >= {m0} AND p.deferred_at < {m1}"))
     rep = f"(p.reported_at >= {m0} AND p.reported_at < {m1} AND p.reported_at <= {t} AND {states.registered_sql()})"
     reg_at = "COALESCE(p.registered_at, p.reported_at)"
     registered = f"({states.registered_sql()} AND {reg_at} >= {m0} AND {reg_at} < {m1} AND {reg_at} <= {t})"
-    due = states.due_in_sql("p", m0, m1, t)
     deferred = f"(p.deferred_at >= {m0} AND p.deferred_at < {m1} AND p.deferred_at <= {t})"
-    rectified = f"({states.closed_sql('p', t)} OR (p.rectified_at IS NOT NULL AND p.rectified_at <= {t}))"
     fixed_by_t = f"(p.rectified_at IS NOT NULL AND p.rectified_at <= {t})"
-    # Index ranges the exact tests imply (reported_at, deadline, (status, verified_at), registered_at, deferred_at).
-    near = (f"((p.reported_at >= {m0} AND p.reported_at < {m1}) OR (p.deadline >= {m0} AND p.deadline < {m1}) "
-            f"OR (p.status = '{states.STATUS_CLOSED}' AND p.verified_at >= {m0} AND p.verified_at < {m1}) "
-            f"OR (p.registered_at >= {m0} AND p.registered_at < {m1}) OR {deferred})")
-    return f"""SELECT m.k, p.id, p.grid_id, p.unit_id, p.lon, p.lat,
-  {_flag(rep)} AS reported,
-  CASE WHEN {rep} THEN p.deduction * {_source_weight()} ELSE 0.0 END AS ded,
-  {_flag(registered)} AS registered,
-  {_flag(f'{rep} AND {states.open_sql("p", t)}')} AS open,
-  {_flag(due)} AS due,
-  {_flag(f'{due} AND {states.closed_sql("p", t)}')} AS closed,
-  {_flag(f'{due} AND {states.on_time_sql("p", t)}')} AS on_time,
-  {_flag(f'{due} AND NOT {states.on_time_sql("p", t)}')} AS overdue,
-  {_flag(f'{due} AND p.rework_count > 0')} AS rework,
-  {_flag(f'{due} AND p.original_deadline IS NOT NULL')} AS extended,
-  {_flag(f'{due} AND {rectified}')} AS handled,
-  CASE WHEN {due} AND {fixed_by_t} THEN {q.hours('p.reported_at', 'p.rectified_at')} ELSE 0.0 END AS hours,
-  {_flag(f'{due} AND {fixed_by_t}')} AS hours_n,
-  {_flag(deferred)} AS deferred
-FROM months m JOIN problems p ON {near}
-WHERE ({rep} OR {registered} OR {due} OR {deferred}){filters}{extra}"""
+    return f"""WITH cand AS MATERIALIZED ({cand}),
+base AS MATERIALIZED (
+SELECT m.k, p.id, p.grid_id, p.unit_id, p.lon, p.lat, p.rework_count,
+  {_flag(rep)} AS rep, {_flag(registered)} AS reg, {_flag(states.due_in_sql("p", m0, m1, t))} AS due,
+  {_flag(states.closed_sql("p", t))} AS closed_t, {_flag(states.on_time_sql("p", t))} AS on_time_t,
+  {_flag(states.open_sql("p", t))} AS open_t, {_flag(fixed_by_t)} AS fixed_t, {_flag(deferred)} AS deferred,
+  {_flag("p.original_deadline IS NOT NULL")} AS ext, p.deduction * {_source_weight()} AS dw,
+  {q.hours('p.reported_at', 'p.rectified_at')} AS h
+FROM cand c JOIN months m ON m.k = c.k JOIN problems p ON p.id = c.id
+WHERE 1 = 1{filters}{extra})
+SELECT k, id, grid_id, unit_id, lon, lat,
+  rep AS reported, rep * dw AS ded, reg AS registered, rep * open_t AS open, due,
+  due * closed_t AS closed, due * on_time_t AS on_time, due * (1 - on_time_t) AS overdue,
+  CASE WHEN due = 1 AND rework_count > 0 THEN 1 ELSE 0 END AS rework, due * ext AS extended,
+  CASE WHEN due = 1 AND (closed_t = 1 OR fixed_t = 1) THEN 1 ELSE 0 END AS handled,
+  CASE WHEN due = 1 AND fixed_t = 1 THEN h ELSE 0.0 END AS hours, due * fixed_t AS hours_n, deferred
+FROM base
+WHERE rep = 1 OR reg = 1 OR due = 1 OR deferred = 1"""
 
 
 GROUPS = {

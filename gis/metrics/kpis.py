@@ -6,6 +6,7 @@ force, …) on the states of `gis.problems.states`; 现超期 is `states.overdue
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -52,8 +53,18 @@ def monthly_stats(engine: Engine, first: date, last: date, as_of: datetime | Non
 
 
 def _counts(engine: Engine, months: list[dict], subdistrict=None, category=None, source=None) -> pd.DataFrame:
-    """City `figures.counts` of each month of `months`, a row for every month (zeros when empty)."""
-    df = figures.counts(engine, months, "city", category, source, subdistrict).drop(columns="key")
+    """City `figures.counts` of each month of `months`, a row for every month (zeros when empty).
+
+    On SQLite, which runs one query on one core, several months are split over two connections
+    (WAL lets two readers work at once; the driver releases the GIL while SQLite computes)."""
+    if engine.dialect.name == "sqlite" and len(months) >= 4:
+        half = (len(months) + 1) // 2
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            parts = list(pool.map(lambda ms: figures.counts(engine, ms, "city", category, source, subdistrict),
+                                  (months[:half], months[half:])))
+        df = pd.concat(parts, ignore_index=True).drop(columns="key")
+    else:
+        df = figures.counts(engine, months, "city", category, source, subdistrict).drop(columns="key")
     out = pd.DataFrame({"k": [m["k"] for m in months]}).merge(df, on="k", how="left")
     for c in figures.INDICATORS:
         out[c] = out[c].fillna(0)

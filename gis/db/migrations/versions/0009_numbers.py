@@ -21,6 +21,8 @@ def upgrade() -> None:
         op.add_column("problems", sa.Column(name, sa.DateTime(), nullable=True))
     op.add_column("problems", sa.Column("request_kind", sa.String(length=4), nullable=True))
     op.create_index("ix_problems_deadline", "problems", ["deadline"])
+    op.create_index("ix_problems_registered", "problems", ["registered_at"])
+    op.create_index("ix_problems_deferred", "problems", ["deferred_at"])
     op.add_column("categories", sa.Column("time_limit", sa.Float(), nullable=True))
     op.add_column("categories", sa.Column("time_unit", sa.String(length=4), nullable=True))
     op.add_column("categories", sa.Column("urgent_hours", sa.Float(), nullable=True))
@@ -29,6 +31,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in ("urgent_hours", "time_unit", "time_limit"):
         op.drop_column("categories", name)
-    op.drop_index("ix_problems_deadline", table_name="problems")
+    for name in ("ix_problems_deferred", "ix_problems_registered", "ix_problems_deadline"):
+        op.drop_index(name, table_name="problems")
     for name in ("request_kind", *reversed(PROBLEM_COLUMNS)):
         op.drop_column("problems", name)
