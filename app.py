@@ -12,6 +12,7 @@ PAGES = [
     st.Page("pages/planning.py", title="网格规划", icon=":material/edit_location_alt:", url_path="planning"),
     st.Page("pages/admin.py", title="系统管理", icon=":material/admin_panel_settings:", url_path="admin"),  # 管理员 only (pages/gate.py)
     st.Page("pages/data.py", title="数据管理", icon=":material/database:", url_path="data"),  # import: 管理员 (checked in gis.io)
+    st.Page("pages/indicators.py", title="指标说明", icon=":material/info:", url_path="indicators"),  # numbers (issue 12)
 ]
 
 from gis.config import validate_settings  # noqa: E402

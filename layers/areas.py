@@ -14,7 +14,8 @@ import pandas as pd
 
 from layers.common import escape_text, geojson_layer
 
-STATUS_COLORS = {"待派遣": "#f59e0b", "整改中": "#2563eb", "待核查": "#7c3aed", "已结案": "#16a34a"}
+STATUS_COLORS = {"待立案": "#94a3b8", "待派遣": "#f59e0b", "整改中": "#2563eb", "待核查": "#7c3aed", "已结案": "#16a34a",
+                 "不予立案": "#cbd5e1"}
 OVERDUE_COLOR = "#dc2626"
 
 # Inspection point kind → (Font Awesome icon, awesome-markers colour).

@@ -16,8 +16,8 @@ from jinja2 import Template
 from layers.common import escape_text, geojson_layer
 
 #: Fill per 三色牌 colour, readable on a dark background; NO_DATA for a grid without a score.
-CARD_FILL = {"绿": "#22c55e", "黄": "#facc15", "红": "#ef4444"}
 NO_DATA = "#64748b"
+CARD_FILL = {"绿": "#22c55e", "黄": "#facc15", "红": "#ef4444", "灰": NO_DATA}  # 灰: 样本不足, no colour
 HIGHLIGHT = {"weight": 5, "color": "#ffffff", "fillOpacity": 0.85}
 
 
@@ -86,7 +86,7 @@ def score_legend(green: float, yellow: float, title: str = "综合得分", font_
         return f"{v:g}"
 
     rows = [("绿", CARD_FILL["绿"], f"≥ {fmt(green)}"), ("黄", CARD_FILL["黄"], f"{fmt(yellow)} – {fmt(green)}"),
-            ("红", CARD_FILL["红"], f"&lt; {fmt(yellow)}")]
+            ("红", CARD_FILL["红"], f"&lt; {fmt(yellow)}"), ("灰", NO_DATA, "样本不足")]
     items = "".join(
         f'<div style="display:flex;align-items:center;gap:8px;margin:4px 0">'
         f'<span style="display:inline-block;width:26px;height:18px;background:{fill};border-radius:3px"></span>'

@@ -7,12 +7,14 @@ gis.problems.workflow with the signed-in actor (read-only without one), photos t
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 import pandas as pd
 import streamlit as st
 
 from gis import clock
 from gis.config import database_url
-from gis.db.models import SOURCES, STATUSES
+from gis.db.models import ALL_STATUSES, SOURCES
 from gis.geo.kinds import AREA_LABELS
 from gis.people.permissions import PermissionDenied
 from gis.problems import exports, ledger, photos, workflow
@@ -26,7 +28,9 @@ gate.require()  # first: no page runs without the sign-in gate (pages/gate.py)
 
 MAP_PROBLEMS = 1000  # problems drawn on the map: the newest of the filtered ledger
 NOTE_LABELS = {workflow.DISPATCH: "派遣说明（可选）", workflow.SUBMIT: "整改说明", workflow.VERIFY: "核查意见（可选）",
-               workflow.RETURN: "退回原因（返工）"}
+               workflow.RETURN: "退回原因（返工）", workflow.APPLY_EXTENSION: "延期原因",
+               workflow.REJECT: "不予立案理由", workflow.APPLY_DEFERRAL: "缓办原因", workflow.REFUSE: "驳回理由",
+               workflow.REGISTER: "说明（可选）", workflow.APPROVE: "说明（可选）"}
 
 
 def clicked(result: dict | None, key: str) -> dict | None:
@@ -56,13 +60,20 @@ def open_problem(problem_code: str) -> str:
     return problem_code
 
 
+def asked_deadline(key: str):
+    """申请延期: the new deadline asked for (date and time widgets of the form)."""
+    day, at = st.session_state.get(f"until_{key}"), st.session_state.get(f"until_time_{key}")
+    return datetime.combine(day, at) if day is not None and at is not None else None
+
+
 def act(problem_code: str, action: str, revision: int) -> None:
     """Form callback: runs with the revision the page showed (optimistic locking)."""
     key, upload = f"{problem_code}_{action}", st.session_state.get(f"photo_{problem_code}_{action}")
     try:
         workflow.apply(cache.engine(), ui.current_actor(), problem_code, action, expected_revision=revision,
                        note=st.session_state.get(f"note_{key}"), unit_code=st.session_state.get(f"unit_{key}"),
-                       photo=upload.getvalue() if upload else None, photo_name=upload.name if upload else None)
+                       photo=upload.getvalue() if upload else None, photo_name=upload.name if upload else None,
+                       new_deadline=asked_deadline(key))
     except (workflow.WorkflowError, PermissionDenied) as exc:
         st.session_state["grid_flash"] = ("error", str(exc))
         return
@@ -116,7 +127,7 @@ with st.expander("问题筛选", expanded=True):  # ------------------- filters 
     f = st.columns(4) + st.columns(4)
     names = {k: dict(zip(areas[k]["code"], areas[k]["name"])) for k in ("compound", "street")}
     filters = dict(
-        status=tuple(f[0].multiselect("状态", STATUSES, key="f_status", placeholder="全部状态")),
+        status=tuple(f[0].multiselect("状态", ALL_STATUSES, key="f_status", placeholder="全部状态")),
         category=tuple(f[1].multiselect("问题类型", cache.categories(url)["name"].tolist(), key="f_category",
                                         placeholder="全部类型")),
         source=tuple(f[2].multiselect("来源", SOURCES, key="f_source", placeholder="全部来源")),
@@ -249,6 +260,11 @@ elif open_code:
                 if action == workflow.DISPATCH:
                     st.selectbox("责任单位", unit_codes, format_func=unit_names.get, key=f"unit_{key}",
                                  index=unit_codes.index(first_unit) if first_unit else None)
+                if action == workflow.APPLY_EXTENSION:
+                    st.date_input("延期至", key=f"until_{key}", value=None)
+                    st.time_input("时刻", key=f"until_time_{key}", value=time(17, 30))
+                if action in (workflow.APPROVE, workflow.REFUSE):
+                    st.caption(ui.md_escape(ledger.pending_request(detail)))
                 if action in NOTE_LABELS:
                     st.text_area(NOTE_LABELS[action], key=f"note_{key}", height=68,
                                  placeholder="整改措施与结果" if action == workflow.SUBMIT else None)
@@ -256,6 +272,6 @@ elif open_code:
                     st.file_uploader(f"整改照片（可选，JPEG/PNG，≤{photos.MAX_BYTES // 2**20} MB）",
                                      type=["jpg", "jpeg", "png"], key=f"photo_{key}")
                 if action == workflow.ACKNOWLEDGE:
-                    st.caption("责任单位确认已接收。反馈不过夜：当天发现的问题须在当天 24 时前签收。")
+                    st.caption("责任单位确认已接收。反馈不过夜：派遣当天须在 24 时前签收。")
                 st.form_submit_button(action, type="secondary" if action == workflow.RETURN else "primary",
                                       on_click=act, args=(open_code, action, int(detail["revision"])))

@@ -18,7 +18,7 @@ import streamlit as st
 
 from pages import cache
 
-from gis.metrics import periods, settings
+from gis.metrics import definitions, periods, settings
 from gis.metrics.scores import color_counts, rankings
 from gis.config import database_url
 from gis.people.permissions import KIOSK
@@ -74,12 +74,13 @@ html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
 .gm-table th { text-align:left; color:#94a3b8; font-weight:600; font-size:16px; border-bottom:1px solid #334155; padding:1px 4px; }
 .gm-table td { padding:2px 4px; border-bottom:1px solid #1e293b !important; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; max-width:210px; }
 .gm-table td.num, .gm-table th.num { text-align:right; }
-.gm-red h3 { color:#4ade80; } .gm-black h3 { color:#f87171; }
+.gm-red h3 { color:#f87171; } .gm-black h3 { color:#e2e8f0; background:#020617; padding:0 6px; border-left:6px solid #475569; }
 .gm-cards { display:grid; grid-template-columns:repeat(11, 1fr); gap:4px; }
 .gm-card { border-radius:4px; font-size:15px; font-weight:800; text-align:center; padding:3px 0; color:#0b1220; }
 .gm-tally { font-size:20px; margin:2px 0 4px 0; }
 .gm-tally b { font-size:24px; }
 .gm-note { font-size:15px; color:#94a3b8; margin-top:2px; }
+a.gm-i { font-size:0.7em; color:#64748b; text-decoration:none; margin-left:6px; vertical-align:super; }
 /* 3840×2160 at 100 % scaling: the same layout drawn twice as large. Widths Streamlit measures
    in device pixels (iframes) are pinned to their column so they are not doubled again. */
 @media (min-width: 2600px) { html { zoom:2; } iframe { width:100% !important; } }
@@ -100,16 +101,21 @@ def months_back(n: int = 12) -> list[date]:
     return [periods.add_months(this, -i) for i in range(n)]
 
 
+# On the first days of a month the wall shows last month, complete (labelled), not a month just begun.
+SHOWN_MONTH, LAST_MONTH_COMPLETE = periods.wall_month(AS_OF or datetime.now())
+
+
 def filters() -> dict:
     """Month, sub-district, category, source and map view: widgets outside kiosk mode."""
     months = months_back()
     view = params.get("view", "score")
     view = view if view in VIEWS else "score"
     if kiosk:
-        return {"month": months[0], "subdistrict": None, "category": None, "source": None, "view": view}
+        return {"month": SHOWN_MONTH, "subdistrict": None, "category": None, "source": None, "view": view}
     options = cache.wall_filter_options(url)
     cols = st.columns([1, 1, 1, 1, 1.3])
-    month = cols[0].selectbox("月份", months, format_func=lambda d: f"{d.year}年{d.month}月", key="wall_month")
+    month = cols[0].selectbox("月份", months, format_func=lambda d: f"{d.year}年{d.month}月", key="wall_month",
+                              index=months.index(SHOWN_MONTH) if SHOWN_MONTH in months else 0)
     sd = cols[1].selectbox("街道", [None] + options["subdistrict"], format_func=lambda v: v or "全部街道", key="wall_sd")
     cat = cols[2].selectbox("问题类型", [None] + options["category"], format_func=lambda v: v or "全部类型", key="wall_cat")
     src = cols[3].selectbox("来源", [None] + options["source"], format_func=lambda v: v or "全部来源", key="wall_src")
@@ -123,19 +129,26 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:.1f}" if unit in ("%", "小时") else f"{value:,.0f}"
 
 
+def info(name: str) -> str:
+    """ⓘ: a link to the figure's definition on the 指标说明 page."""
+    anchor = definitions.anchor(name) or "score"
+    return f'<a class="gm-i" href="/indicators#{anchor}" target="_self" title="指标说明：{html.escape(name)}">ⓘ</a>'
+
+
 def kpi_tiles(k: pd.DataFrame) -> str:
     tiles = []
     for key, row in k.iterrows():  # six fixed tiles
         change = row["change"]
+        compared = row.get("compared", "上月")
         if pd.isna(change) or abs(change) < 1e-9:
-            delta = "与上月持平" if not pd.isna(change) else "上月无数据"
+            delta = f"与{compared}持平" if not pd.isna(change) else f"{compared}无数据"
         else:
             good = (change > 0) == bool(row["higher_is_better"])
             arrow = "▲" if change > 0 else "▼"
             unit = "个百分点" if row["unit"] == "%" else row["unit"]
-            delta = (f'较上月 <span class="{"good" if good else "bad"}">{arrow} '
+            delta = (f'较{html.escape(compared)} <span class="{"good" if good else "bad"}">{arrow} '
                      f'{_fmt(abs(change), row["unit"])}{unit}</span>')
-        tiles.append(f'<div class="gm-kpi"><div class="l">{html.escape(row["label"])}</div>'
+        tiles.append(f'<div class="gm-kpi"><div class="l">{html.escape(row["label"])}{info(row["label"])}</div>'
                      f'<div class="v">{_fmt(row["value"], row["unit"])}<small>{html.escape(row["unit"])}</small></div>'
                      f'<div class="d">{delta}</div></div>')
     return '<div class="gm-kpis">' + "".join(tiles) + "</div>"
@@ -154,15 +167,15 @@ def table(df: pd.DataFrame, columns: dict[str, str], numeric=()) -> str:
 
 def ranking_panel(title: str, css: str, df: pd.DataFrame) -> str:
     shown = df.assign(r=df["rank"].astype(str), s=df["score"].map("{:.1f}".format))
-    return (f'<div class="gm-panel {css}"><h3>{html.escape(title)}</h3>'
+    return (f'<div class="gm-panel {css}"><h3>{html.escape(title)}{info("综合得分")}</h3>'
             + table(shown, {"r": "名次", "code": "编号", "name": "网格", "s": "得分"}, numeric=("r", "s")) + "</div>")
 
 
 def units_panel(units: pd.DataFrame) -> str:
     shown = units.assign(rate=(units["on_time_rate"] * 100).map(lambda v: "—" if pd.isna(v) else f"{v:.0f}%"))
-    return ('<div class="gm-panel"><h3>十差单位<span class="n">按本月超期问题数</span></h3>'
-            + table(shown, {"unit": "责任单位", "problems": "问题", "overdue": "超期", "rate": "按期率"},
-                    numeric=("problems", "overdue", "rate")) + "</div>")
+    return (f'<div class="gm-panel"><h3>十差单位{info("按期结案率")}<span class="n">按期结案率最低（应结案≥{settings.unit_min_cases()}件）</span></h3>'
+            + table(shown, {"unit": "责任单位", "due": "应结案", "overdue": "超期", "rate": "按期率"},
+                    numeric=("due", "overdue", "rate")) + "</div>")
 
 
 def cards_panel(scores: pd.DataFrame) -> str:
@@ -170,8 +183,9 @@ def cards_panel(scores: pd.DataFrame) -> str:
     fills = scores["color"].map(CARD_FILL)
     cards = ('<div class="gm-card" style="background:' + fills + '" title="' + scores["name"].map(html.escape)
              + '">' + scores["code"].map(html.escape).str.replace("DC-", "", regex=False) + "</div>").str.cat()
-    tally = " ".join(f'<span style="color:{CARD_FILL[c]}">{c}牌 <b>{n}</b></span>' for c, n in counts.items())
-    return (f'<div class="gm-panel"><h3>三色牌</h3><div class="gm-tally">{tally}</div>'
+    tally = " ".join(f'<span style="color:{CARD_FILL[c]}">{"样本不足" if c == "灰" else c + "牌"} <b>{n}</b></span>'
+                     for c, n in counts.items())
+    return (f'<div class="gm-panel"><h3>三色牌{info("综合得分")}</h3><div class="gm-tally">{tally}</div>'
             f'<div class="gm-cards">{cards}</div></div>')
 
 
@@ -195,7 +209,7 @@ def score_map(scores: pd.DataFrame, grids, th: settings.Thresholds):
     leaders = cache.grid_leaders(url)
     frame = grids[["code", "geometry"]].merge(scores, on="code", how="inner").merge(leaders, on="code", how="left")
     frame = frame.assign(
-        score_text=frame["score"].map("{:.1f}".format),
+        score_text=frame["score"].map(lambda v: "无测评" if pd.isna(v) else f"{v:.1f}"),
         rank_text=frame["rank"].astype(str).where(frame["ranked"], "样本不足"),
         pass_text=(frame["pass_rate"] * 100).map(lambda v: "无测评" if pd.isna(v) else f"{v:.0f}%"),
     )
@@ -242,7 +256,8 @@ if require_data(counts):
         stamp = (AS_OF - timedelta(minutes=1) if AS_OF else datetime.now()).strftime("%Y-%m-%d %H:%M")
         scope = " · ".join(x for x in (sd, cat, src) if x) or "全区"
         st.markdown(f'<div class="gm-head"><h1>东昌府区创城网格化管理 · 领导大屏</h1>'
-                    f'<span class="sub">{month.year}年{month.month}月 · {html.escape(scope)} · 数据截至 {stamp}</span></div>'
+                    f'<span class="sub">{month.year}年{month.month}月{"（上月完整数据）" if month == SHOWN_MONTH and LAST_MONTH_COMPLETE else ""}'
+                    f' · {html.escape(scope)} · 数据截至 {stamp}</span></div>'
                     + kpi_tiles(k), unsafe_allow_html=True)
         left, mid, right = st.columns([1.12, 0.6, 0.74], gap="medium")
         grids = cache.current_grids(url)
@@ -254,7 +269,7 @@ if require_data(counts):
         with mid:
             st.markdown(ranking_panel("红榜 · 前十", "gm-red", lists["best"])
                         + ranking_panel("黑榜 · 后十", "gm-black", lists["worst"])
-                        + f'<div class="gm-note">测评少于 {settings.min_inspections()} 次的网格不排名（样本不足）：'
+                        + f'<div class="gm-note">本月测评少于 {settings.min_inspections()} 次（点位·日）的网格不排名、不着色（样本不足）：'
                           f'{len(lists["insufficient"])} 个</div>', unsafe_allow_html=True)
         with right:
             st.markdown(units_panel(units) + cards_panel(scores)

@@ -161,7 +161,7 @@ def test_status_change_round_trip(city_rw, monkeypatch, captured_maps):
     assert tuple(status_of(city_rw, "WT04")) == ("整改中", 2, 0)
     history = [df.value for df in at.dataframe if "操作" in df.value.columns][0]
     assert list(history["操作"]) == ["派遣"] and history["说明"].iloc[0] == "请今日处理"
-    assert [b.label for b in at.button if b.label in workflow.ACTIONS] == ["签收", "提交整改"]
+    assert [b.label for b in at.button if b.label in workflow.ACTIONS] == ["签收", "提交整改", "申请延期", "申请缓办"]
 
     find_button(at, "签收").click().run()
     at.text_area(key="note_WT04_提交整改").input("已清理")
@@ -220,3 +220,24 @@ def test_user_text_is_escaped(city_rw, monkeypatch, captured_maps):
 def test_problem_of_another_grid_is_not_opened(city_url, monkeypatch, captured_maps, query):
     at = run_app(city_url, monkeypatch, page=PAGE, query=query, actor=CHIEF)
     assert "WT08" in at.warning[0].value and "不在本网格" in at.warning[0].value
+
+
+def test_extension_applied_on_the_page_and_approved_by_the_command_centre(city_rw, monkeypatch, captured_maps):
+    """申请延期 (网格长, with the new deadline and a reason) → 批准 (指挥中心): the new deadline is in force."""
+    from datetime import date, datetime, time
+
+    at = run_app(url_of(city_rw), monkeypatch, page=PAGE, query={"grid": "T-01", "problem": "WT03"}, actor=CHIEF)
+    at.date_input(key="until_WT03_申请延期").set_value(date(2026, 11, 30))
+    at.time_input(key="until_time_WT03_申请延期").set_value(time(17, 30))
+    at.text_area(key="note_WT03_申请延期").input("需协调城管执法")
+    find_button(at, "申请延期").click().run()
+    assert not at.exception and "WT03 已申请延期" in at.success[0].value
+    at.session_state["actor"] = Actor("diaodu", "指挥中心")
+    at.run()
+    assert [b.label for b in at.button if b.label in workflow.ACTIONS] == ["批准", "驳回"]
+    assert any("延期至 2026-11-30 17:30" in c.value for c in at.caption)
+    find_button(at, "批准").click().run()
+    p = Problem.__table__
+    with city_rw.connect() as conn:
+        row = conn.execute(select(p.c.deadline, p.c.original_deadline).where(p.c.code == "WT03")).one()
+    assert row == (datetime(2026, 11, 30, 17, 30), datetime(2026, 11, 11, 8))

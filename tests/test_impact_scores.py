@@ -1,15 +1,16 @@
 """Scores after a boundary change (issue 5, 调整影响), worked out by hand from tests/smallcity.py.
 
 November 2026 as of 21 Nov 00:00 (see tests/test_metrics.py for the before-scores):
-    T-01: 9 of 12 inspections passed, problems WT01–WT06 (deductions 9, 4 overdue) → 35.952
-    T-02: 1 of 4 passed, WT07 (deduction 1, on time)                               → 22.143
-City mean deduction 3.5 (kept as it is after the change).
+    T-01: 9 of 12 inspections passed, WT01–WT06 (deductions 9; 6 应结案, 5 超期)  → 28.333
+    T-02: 1 of 4 passed, WT07 (deduction 1; closed after its deadline: 1 of 1 超期) → 1.667
+City mean deduction 3 (WT08 is a 网格员巡查 find: 4 × 0.5; kept as it is after the change).
 
 The T-01/T-02 edge moved 0.002° west (T-02 grows, T-01 gives way): WT05 (on the old edge) and
 WT06 (at the centre: old owner T-01, the lowest; new owner T-02, the lowest still containing it)
 pass to T-02; no inspection point is in the strip.
-    T-01 after: 75 − 10×7/3.5 − 20×3/4 = 75 − 20 − 15                = 40        (up)
-    T-02 after: 25 − 10×3/3.5 − 20×1/3 (WT06 overdue, WT05 on time)   = 9.762     (down)
+    T-01 after: 75 − 10×7/3 − 20×3/4 (WT02–WT04 超期, WT01 按期)     = 36.667    (up)
+    T-02 after: 25 − 10×3/3 − 20×3/3 (WT05, WT06 open past the deadline, WT07 late)
+              = −5, clamped to 0                                                      (down)
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ from tests.apptools import captured_maps, run_app  # noqa: F401  (fixture)
 
 AS_OF = datetime(2026, 11, 21)
 NOV = date(2026, 11, 1)
-MEAN = 3.5
-BEFORE = {"T-01": 75 - 90 / 3.5 - 40 / 3, "T-02": 25 - 10 / 3.5}
-AFTER = {"T-01": 75 - 10 * 7 / MEAN - 20 * 3 / 4, "T-02": 25 - 10 * 3 / MEAN - 20 * 1 / 3}
+MEAN = 3.0
+BEFORE = {"T-01": 75 - 30 - 100 / 6, "T-02": 25 - 10 / 3 - 20}
+AFTER = {"T-01": 75 - 10 * 7 / MEAN - 20 * 3 / 4, "T-02": max(0.0, 25 - 10 * 3 / MEAN - 20 * 3 / 3)}
 WEST = sc.MX - 0.002
 
 
@@ -91,13 +92,14 @@ def test_assignment_through_the_api_matches_the_impact(city_engine):
     after = reassign.scores_with_assignment(city_engine, NOV, None, pd.Series({point_ids["DW-0002"]: "T-02"}),
                                            AS_OF).set_index("code")
     assert after.at["T-01", "inspections"] == 8 and after.at["T-02", "inspections"] == 8
-    assert after.at["T-01", "score"] == pytest.approx(87.5 - 90 / 3.5 - 40 / 3, abs=1e-9)
-    assert after.at["T-02", "score"] == pytest.approx(37.5 - 10 / 3.5, abs=1e-9)
+    assert after.at["T-01", "score"] == pytest.approx(87.5 - 30 - 100 / 6, abs=1e-9)
+    assert after.at["T-02", "score"] == pytest.approx(37.5 - 10 / 3 - 20, abs=1e-9)
     # a new grid starts from zero and takes what is assigned to it
     after = reassign.scores_with_assignment(city_engine, NOV, pd.Series({ids["WT08"]: "T-05"}), None, AS_OF,
                                            codes=["T-01", "T-02", "T-03", "T-04", "T-05"]).set_index("code")
-    # T-05: no inspection (100 %), deduction 4 → 10×4/3.5, WT08 overdue → 20
-    assert after.at["T-05", "score"] == pytest.approx(100 - 40 / 3.5 - 20, abs=1e-9)
+    # T-05: no inspection → no score (not 100 %), not ranked, no colour; it took WT08 (deduction 2)
+    assert pd.isna(after.at["T-05", "score"]) and not after.at["T-05", "ranked"] and after.at["T-05", "color"] == "灰"
+    assert after.at["T-05", "problems"] == 1 and after.at["T-05", "overdue"] == 1
     assert after.at["T-04", "score"] == pytest.approx(75.0, abs=1e-9)
 
 
@@ -119,7 +121,7 @@ def test_planning_page_shows_before_and_after(city_rw, monkeypatch, captured_map
     table = next(d.value for d in at.dataframe if "调整后得分" in d.value.columns).set_index("网格")
     assert list(table.columns) == ["调整前得分", "调整后得分", "变化", "未结案问题（调整前）", "未结案问题（调整后）"]
     assert table["未结案问题（调整后）"].to_dict() == {"T-01": 2, "T-02": 2}
-    for code in ("T-01", "T-02"):  # T-01: 35.952 → 40.0 (+4.0); T-02: 22.143 → 9.762 (−12.4)
+    for code in ("T-01", "T-02"):  # the hand-computed November figures above
         assert table.at[code, "调整前得分"] == pytest.approx(BEFORE[code], abs=0.051)
         assert table.at[code, "调整后得分"] == pytest.approx(AFTER[code], abs=0.051)
         assert table.at[code, "变化"] == pytest.approx(AFTER[code] - BEFORE[code], abs=0.051)

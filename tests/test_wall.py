@@ -53,6 +53,10 @@ def test_kiosk_wall_shows_everything_without_filters(demo_url, monkeypatch, capt
     assert f"{k.at['problems', 'value']:,.0f}" in text
     best = scores.rankings(grids)["best"]
     assert best["name"].iloc[0] in text
+    # every KPI tile and panel links to its definition (ⓘ → 指标说明); 红榜 red, 黑榜 dark
+    for anchor in ("problems", "closure-rate", "on-time-rate", "rework-rate", "overdue-now", "avg-hours", "score"):
+        assert f'href="/indicators#{anchor}"' in text, anchor
+    assert ".gm-red h3 { color:#f87171; }" in text
 
 
 def test_signed_in_wall_has_filters_and_heatmap(demo_url, monkeypatch, captured_maps):
@@ -88,3 +92,12 @@ def test_signed_in_leader_gets_kiosk_display_with_kiosk_1(demo_url, monkeypatch,
     plain = run_app(demo_url, monkeypatch, page="pages/wall.py", query={"as_of": UNTIL.isoformat()},
                     actor=Actor("wang", LEADER))
     assert "stHeader" not in _markdown(plain) and len(plain.selectbox) > 0
+
+
+def test_first_days_of_a_month_show_last_month_complete(demo_url, monkeypatch, captured_maps):
+    monkeypatch.setenv("GRIDMAP_KIOSK_TOKENS", TOKEN)
+    at = run_app(demo_url, monkeypatch, query={"kiosk": TOKEN, "as_of": "2026-12-01"}, actor=None)
+    assert not at.exception
+    text = _markdown(at)
+    assert "2026年11月（上月完整数据）" in text
+    assert "较上月" in text and "上月同期" not in text  # a complete month against the whole month before

@@ -110,7 +110,8 @@ def test_full_loop_with_rework(city_rw, tmp_path):
 
 LEGAL = [("WT04", DISPATCH, "整改中"), ("WT03", SUBMIT, "待核查"), ("WT05", VERIFY, "已结案"), ("WT05", RETURN, "整改中")]
 SAMPLES = {"待派遣": "WT04", "整改中": "WT03", "待核查": "WT05", "已结案": "WT01"}
-ILLEGAL = [(code, action) for status, code in SAMPLES.items() for action in workflow.ACTIONS
+LOOP = (DISPATCH, ACKNOWLEDGE, SUBMIT, VERIFY, RETURN)  # 立案 / 延期 / 缓办: tests/test_registration.py
+ILLEGAL = [(code, action) for status, code in SAMPLES.items() for action in LOOP
            if (code, action) not in {(c, a) for c, a, _ in LEGAL}]
 
 
@@ -255,8 +256,12 @@ def test_ack_state_scalar_and_vector_agree():
 
 def test_allowed_actions_follow_status_and_role():
     assert workflow.allowed_actions(CHIEF, "待派遣", False, "T-01") == [DISPATCH]
-    assert workflow.allowed_actions(CHIEF, "整改中", False, "T-01") == [ACKNOWLEDGE, SUBMIT]
-    assert workflow.allowed_actions(CHIEF, "整改中", True, "T-01") == [SUBMIT]
+    ext, dfr = workflow.APPLY_EXTENSION, workflow.APPLY_DEFERRAL
+    assert workflow.allowed_actions(CHIEF, "整改中", False, "T-01") == [ACKNOWLEDGE, SUBMIT, ext, dfr]
+    assert workflow.allowed_actions(CHIEF, "整改中", True, "T-01") == [SUBMIT, ext, dfr]
+    assert workflow.allowed_actions(CHIEF, "整改中", True, "T-01", request_kind="延期") == [SUBMIT]
+    assert workflow.allowed_actions(Actor("diaodu", "指挥中心"), "待立案", False, "T-01") == [workflow.REGISTER,
+                                                                                           workflow.REJECT]
     assert workflow.allowed_actions(CHIEF, "整改中", True, "T-02") == []
     assert workflow.allowed_actions(VERIFIER, "待核查", True, "T-02") == [VERIFY, RETURN]
     assert workflow.allowed_actions(CHIEF, "已结案", True, "T-01") == []

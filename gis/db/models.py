@@ -38,6 +38,13 @@ STATUS_CHECKING = "待核查"
 STATUS_CLOSED = "已结案"
 STATUSES = (STATUS_NEW, STATUS_FIXING, STATUS_CHECKING, STATUS_CLOSED)
 OPEN_STATUSES = (STATUS_NEW, STATUS_FIXING, STATUS_CHECKING)
+# --- numbers (issue 12): 立案 before the loop. A citizen / hotline report waits for the command
+# centre's 立案 (待立案) or is turned down (不予立案); neither counts in any figure.
+STATUS_PENDING = "待立案"
+STATUS_REJECTED = "不予立案"
+ALL_STATUSES = (STATUS_PENDING, *STATUSES, STATUS_REJECTED)
+# Time units of a category's 整改时限 (gis.problems.worktime).
+TIME_UNITS = ("工作时", "工作日", "自然时")
 
 SOURCES = ("暗访", "督查", "市民热线", "网格员巡查")
 ROAD_CLASSES = ("主干道", "次干道", "背街小巷")
@@ -202,6 +209,11 @@ class Category(Base):
     deadline_hours: Mapped[float] = mapped_column(Float)
     deduction: Mapped[float] = mapped_column(Float)
     standard_code: Mapped[str | None] = mapped_column(String(16))
+    # --- numbers (issue 12): the limit in its own unit (工作时 / 工作日 / 自然时); when unset,
+    # deadline_hours 自然时. urgent_hours: a first limit for urgent measures (井盖缺失: warning in 1 h).
+    time_limit: Mapped[float | None] = mapped_column(Float)
+    time_unit: Mapped[str | None] = mapped_column(String(4))
+    urgent_hours: Mapped[float | None] = mapped_column(Float)
 
 
 class Problem(Base):
@@ -222,6 +234,10 @@ class Problem(Base):
         # Problems open at a past moment t: 已结案 but verified after t (gis.metrics.sql.open_at).
         Index("ix_problems_status_verified", "status", "verified_at"),
         Index("ix_problems_reported", "reported_at"),
+        # --- numbers (issue 12): 应结案 cohorts are read by deadline (gis.problems.states).
+        Index("ix_problems_deadline", "deadline"),
+        Index("ix_problems_registered", "registered_at"),
+        Index("ix_problems_deferred", "deferred_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -249,6 +265,14 @@ class Problem(Base):
     street_id: Mapped[int | None] = mapped_column(Integer, index=True)
     village_id: Mapped[int | None] = mapped_column(Integer, index=True)
     geom = mapped_column(_geom("POINT", index=False), nullable=False)
+    # --- numbers (issue 12): 立案, 派遣 (反馈不过夜 runs from it), 延期 (the first deadline kept,
+    # ``deadline`` is the one in force), 缓办 (approved: out of 应结案), a pending 延期/缓办 request.
+    registered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    original_deadline: Mapped[datetime | None] = mapped_column(DateTime)
+    deferred_at: Mapped[datetime | None] = mapped_column(DateTime)
+    request_kind: Mapped[str | None] = mapped_column(String(4))
+    request_deadline: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class ProblemEvent(Base):

@@ -180,6 +180,18 @@ _CATEGORIES: list[tuple[str, float, float, str]] = [
     ("乱堆乱放", 24, 0.5, "3.7.2"),
 ]
 
+# --- numbers (issue 12): each category's 整改时限 in its own unit (gis.problems.worktime) and,
+# where the standard has one, the urgent first limit in hours (井盖缺失: a warning sign within 1 h).
+# deadline_hours above stays the natural-hours equivalent the demo's history was generated with.
+_TIME_LIMITS: dict[str, tuple[float, str, float | None]] = {
+    "占道经营": (8, "工作时", None), "乱停乱放": (2, "工作时", None), "露天烧烤": (2, "自然时", None),
+    "小广告": (8, "工作时", None), "暴露垃圾": (4, "工作时", None), "违章建筑": (20, "工作日", 4),
+    "乱搭乱建": (20, "工作日", 4), "道路破损": (5, "工作日", None), "公厕脏乱": (4, "工作时", None),
+    "公益广告缺失": (5, "工作日", None), "乱扔垃圾": (2, "工作时", None), "绿化带破坏": (5, "工作日", None),
+    "乱拉乱挂": (8, "工作时", None), "井盖缺失": (16, "工作时", 1), "噪音扰民": (2, "自然时", None),
+    "不文明养犬": (8, "工作时", None), "乱堆乱放": (8, "工作时", None),
+}
+
 # Description templates per category: they follow a location phrase, e.g.
 # "柳园南路与兴华路交叉口西侧" + "有商贩占道经营水果摊". "kind,kind|text" limits a template to
 # those 点位 kinds (e.g. 广场舞 only at 广场公园/小区); every category keeps untagged ones.
@@ -233,10 +245,11 @@ def standards() -> pd.DataFrame:
 
 
 def categories() -> pd.DataFrame:
-    """Problem categories (问题类型): name, deadline_hours, deduction, standard_code."""
+    """Problem categories (问题类型): name, deadline_hours, deduction, standard_code, time_limit,
+    time_unit, urgent_hours."""
     return pd.DataFrame(
-        [(n, float(h), float(d), s) for n, h, d, s in _CATEGORIES],
-        columns=["name", "deadline_hours", "deduction", "standard_code"],
+        [(n, float(h), float(d), s, *_TIME_LIMITS[n]) for n, h, d, s in _CATEGORIES],
+        columns=["name", "deadline_hours", "deduction", "standard_code", "time_limit", "time_unit", "urgent_hours"],
     )
 
 

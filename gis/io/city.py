@@ -96,7 +96,9 @@ def write_city(conn: Connection, city: dict[str, pd.DataFrame], layer_start: dat
         "valid_from": a["valid_from"], "valid_to": a["valid_to"],
     }))
     _insert_plain(conn, Standard, city["standards"][["code", "item", "content", "text", "points", "negative", "category"]], key=None)
-    _insert_plain(conn, Category, city["categories"][["name", "deadline_hours", "deduction", "standard_code"]], key=None)
+    cats = city["categories"]
+    _insert_plain(conn, Category, cats[[c for c in ("name", "deadline_hours", "deduction", "standard_code", "time_limit",
+                                                    "time_unit", "urgent_hours") if c in cats]], key=None)
     insert_problems(conn, city["problems"])
     insert_inspections(conn, city["inspections"], points)
     return {key: len(city[key]) for key in city}

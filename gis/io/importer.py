@@ -32,6 +32,8 @@ from gis.db.models import (
     SRID, Assignment, Category, Compound, Grid, GridLayer, InspectionPoint, Person, Problem, Street, Unit, UrbanVillage,
 )
 from gis.people.permissions import Actor, require
+from gis.problems import worktime
+from gis.problems.workflow import category_limit, category_table
 from gis.problems.writes import insert_problems, locate
 
 MODELS = {"grids": Grid, "streets": Street, "compounds": Compound, "villages": UrbanVillage, "points": InspectionPoint,
@@ -175,14 +177,19 @@ def _resolve(conn: Connection, p: validate.Prepared, errors: validate.Errors) ->
     """Kind-specific lookups in the database; adds bad rows to `errors`; returns the frame to write."""
     df = p.frame.copy()
     if p.kind == "problems":
-        cats = pd.DataFrame(conn.execute(select(Category.__table__)).all(),
-                            columns=["name", "deadline_hours", "deduction", "standard_code"]).set_index("name")
+        cats = category_table(conn).set_index("name")
         known = df["category"].isin(cats.index)
         errors.add(df["category"].notna() & ~known, "问题类型", "问题类型不在问题类型表中（请先配置该类型及其整改时限）",
                    df["category"])
-        hours = df["category"].map(cats["deadline_hours"]).astype("Float64")
-        default_deadline = df["reported_at"] + pd.to_timedelta(hours.fillna(0).to_numpy(dtype=float), unit="h")
-        df["deadline"] = df["deadline"].fillna(default_deadline)
+        # missing deadlines: the category's limit in its unit (gis.problems.worktime), vectorised
+        todo = df["deadline"].isna() & known & df["reported_at"].notna()
+        if todo.any():
+            limits = [category_limit(cats.loc[c]) for c in df.loc[todo, "category"]]
+            try:
+                found = worktime.deadlines(df.loc[todo, "reported_at"], [a for a, _ in limits], [u for _, u in limits])
+                df.loc[todo, "deadline"] = found.to_numpy()
+            except worktime.CalendarNotCovered as exc:
+                errors.add(todo, "整改时限", str(exc), df["category"])
         df["deduction"] = df["deduction"].fillna(df["category"].map(cats["deduction"]).astype("Float64")).fillna(0.0)
         df["standard_code"] = df["standard_code"].fillna(df["category"].map(cats["standard_code"]))
         df["rework_count"] = df["rework_count"].fillna(0)

@@ -50,3 +50,17 @@ def month_rows(first: date, last: date, as_of: datetime) -> list[dict]:
                      "d0": m, "d1": nxt, "dt": t.date()})
         m = nxt
     return rows
+
+
+#: The first days of a month on which the wall shows last month, complete, instead of a month
+#: that has barely begun.
+FULL_MONTH_DAYS = 3
+
+
+def wall_month(t: datetime) -> tuple[date, bool]:
+    """The month the wall shows at t, and whether it is last month shown complete (on the first
+    FULL_MONTH_DAYS days of a month)."""
+    this = current_month(t)
+    if (t - datetime.combine(this, datetime.min.time())) < timedelta(days=FULL_MONTH_DAYS):
+        return add_months(this, -1), True
+    return this, False

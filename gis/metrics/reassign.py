@@ -13,7 +13,8 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from gis.metrics.periods import as_of_moment, month_rows, month_start
-from gis.metrics.scores import INPUT_COLUMNS, SUM_COLUMNS, inspection_sums, mean_deduction, problem_sums, score_inputs, score_table
+from gis.metrics.figures import problem_rows
+from gis.metrics.scores import INPUT_COLUMNS, SUM_COLUMNS, inspection_sums, mean_deduction, score_inputs, score_table
 from gis.metrics.sql import Sql
 
 
@@ -21,8 +22,8 @@ def item_inputs(engine: Engine, month: date, as_of: datetime | None = None, code
                 bbox: tuple[float, float, float, float] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The same sums as `score_inputs`, one level finer, for re-assigning items to other grids:
 
-    - problems of the month, one row each: id, code (its stored grid's), lon, lat, problems (1),
-      ded, open, overdue;
+    - problems counting in the month (`gis.metrics.figures.problem_rows`), one row each: id, code
+      (its stored grid's), lon, lat, problems, ded, open, due, overdue;
     - inspections of the month per inspection point: point_id, code (stored grid's),
       inspections, ok_points, all_points.
 
@@ -31,7 +32,7 @@ def item_inputs(engine: Engine, month: date, as_of: datetime | None = None, code
     """
     months = month_rows(month_start(month), month_start(month), as_of_moment(as_of))
     if codes is not None and not len(codes):
-        return (pd.DataFrame(columns=["id", "code", "lon", "lat", "problems", "ded", "open", "overdue"]),
+        return (pd.DataFrame(columns=["id", "code", "lon", "lat", "problems", "ded", "open", "due", "overdue"]),
                 pd.DataFrame(columns=["point_id", "code", "inspections", "ok_points", "all_points"]))
 
     def code_filter(q: Sql) -> str:
@@ -44,15 +45,14 @@ def item_inputs(engine: Engine, month: date, as_of: datetime | None = None, code
     if bbox is not None:
         box = (f" AND p.lon BETWEEN {q.bind('minx', float(bbox[0]))} AND {q.bind('maxx', float(bbox[2]))}"
                f" AND p.lat BETWEEN {q.bind('miny', float(bbox[1]))} AND {q.bind('maxy', float(bbox[3]))}")
+    codes_in = (" AND p.grid_id IN (SELECT id FROM grids gc WHERE gc.code IN ("
+                + ", ".join(q.bind(f"pc{i}", c) for i, c in enumerate(codes)) + "))") if codes is not None else ""
     sql = f"""
 WITH {q.months_cte(months)}
-SELECT p.id, g.code, p.lon, p.lat, {problem_sums()}
-FROM grids g CROSS JOIN months m CROSS JOIN problems p
-WHERE p.grid_id = g.id AND p.reported_at >= m.m0 AND p.reported_at < m.m1 AND p.reported_at <= m.t
-  AND {q.reported_between(months)}{code_filter(q)}{box}
-GROUP BY p.id, g.code, p.lon, p.lat
-ORDER BY p.id"""
-    problems = q.run(engine, sql, many=True).rename(columns={"n": "problems", "open_n": "open"})
+SELECT x.id, g.code, x.lon, x.lat, x.reported AS problems, x.ded, x.open, x.due, x.overdue
+FROM ({problem_rows(q, months, extra=codes_in + box)}) x JOIN grids g ON g.id = x.grid_id
+ORDER BY x.id"""
+    problems = q.run(engine, sql, many=True)
     q = Sql(engine)
     sql = f"""
 WITH {q.months_cte(months)}
@@ -63,7 +63,7 @@ WHERE i.grid_id = g.id AND i.inspected_on >= m.d0 AND i.inspected_on < m.d1 AND 
 GROUP BY i.point_id, g.code
 ORDER BY i.point_id, g.code"""
     inspections = q.run(engine, sql).rename(columns={"n": "inspections"})
-    for frame, ints, floats in ((problems, ("problems", "open", "overdue"), ("ded", "lon", "lat")),
+    for frame, ints, floats in ((problems, ("problems", "open", "due", "overdue"), ("ded", "lon", "lat")),
                                 (inspections, ("inspections",), ("ok_points", "all_points"))):
         for col in ints:
             frame[col] = frame[col].astype("int64")

@@ -11,11 +11,13 @@ always evaluated **as of the end of that month, or as of ``as_of`` if that is ea
 
     score = 100 × 测评通过率 (inspections of the month, weighted by the standard's points)
           − 问题扣分 = min(30, 10 × 本网格本月问题扣分合计 ÷ 全市网格平均)   (the city average costs 10)
-          − 超期扣分 = 20 × 超期率 (share of the month's problems rectified late or still overdue)
-    clamped to 0..100. A grid with no inspection counts as pass rate 100 % but is not ranked.
+          − 超期扣分 = 20 × 超期率 (超期数 ÷ 应结案数 of the month, `gis.metrics.figures`)
+    clamped to 0..100. 测评通过率 counts partial credit (`earned_points_sql`, as 谁丢分 does); 问题扣分
+    weighs each problem's deduction by its source (GRIDMAP_SOURCE_WEIGHTS). A grid with no
+    inspection has no score.
 
-A grid with fewer than ``GRIDMAP_MIN_INSPECTIONS`` inspections in the month is "样本不足": it
-keeps its score and colour but gets no rank. Colours (三色牌): 绿 ≥ ``GRIDMAP_SCORE_GREEN``,
+A grid with fewer than ``GRIDMAP_MIN_INSPECTIONS`` inspection visits (distinct point-days) in the
+month is "样本不足": it keeps its score but gets no rank and no colour (灰). Colours (三色牌): 绿 ≥ ``GRIDMAP_SCORE_GREEN``,
 黄 ≥ ``GRIDMAP_SCORE_YELLOW``, else 红 — read by `thresholds()`, the one place they live.
 """
 
@@ -30,55 +32,39 @@ from sqlalchemy import Date, Engine
 from gis.geo.areas import current_layer_id
 from gis.metrics.memo import memo_get, memo_put
 from gis.metrics.periods import add_months, as_of_moment, current_month, month_rows, month_start
-from gis.metrics.settings import min_inspections, thresholds
-from gis.metrics.sql import Sql, closed_clause
+from gis.metrics.settings import NO_COLOR, min_inspections, thresholds
+from gis.metrics import figures
+from gis.metrics.sql import Sql, earned_points_sql, visit_key_sql
 
 
 DEDUCTION_WEIGHT, DEDUCTION_CAP, OVERDUE_WEIGHT = 10.0, 30.0, 20.0
 
 
 SCORE_COLUMNS = ["code", "name", "subdistrict", "score", "rank", "color", "inspections", "pass_rate",
-                 "deduction", "overdue_penalty", "problems", "open", "overdue", "ranked"]
+                 "deduction", "overdue_penalty", "problems", "open", "due", "overdue", "ranked"]
 
 
 #: The per-grid sums a 综合得分 is computed from (see `score_table`).
 INPUT_COLUMNS = ["code", "name", "subdistrict", "inspections", "ok_points", "all_points", "problems", "ded",
-                 "open", "overdue"]
+                 "open", "due", "overdue"]
 
 
-SUM_COLUMNS = ["inspections", "ok_points", "all_points", "problems", "ded", "open", "overdue"]
+SUM_COLUMNS = ["inspections", "ok_points", "all_points", "problems", "ded", "open", "due", "overdue"]
 
 
 def inspection_sums() -> str:
-    """The inspection sums of the score (alias i: inspections, s: standards), for any grouping."""
-    return ("COUNT(*) AS n, SUM(CASE WHEN i.passed THEN COALESCE(s.points, 1.0) ELSE 0.0 END) AS ok_points, "
+    """The inspection sums of the score (alias i: inspections, s: standards), for any grouping:
+    n = inspection visits (distinct point-days, the sample the minimum applies to), ok_points = points
+    earned (partial credit included, as in 谁丢分), all_points = points at stake."""
+    return (f"COUNT(DISTINCT {visit_key_sql('i')}) AS n, SUM({earned_points_sql('i', 's')}) AS ok_points, "
             "SUM(COALESCE(s.points, 1.0)) AS all_points")
-
-
-def problem_sums(t: str = "m.t") -> str:
-    """The problem sums of the score (alias p) as of `t`, for any grouping."""
-    return f"""COUNT(*) AS n, SUM(p.deduction) AS ded,
-           SUM(CASE WHEN p.deadline < {t} AND (p.rectified_at IS NULL OR p.rectified_at > p.deadline)
-                    THEN 1 ELSE 0 END) AS overdue,
-           SUM(CASE WHEN {closed_clause('p', t)} THEN 0 ELSE 1 END) AS open_n"""
 
 
 def _score_inputs(engine: Engine, months: list[dict], category=None, source=None) -> pd.DataFrame:
     """Column k plus INPUT_COLUMNS: for each month of `months` and each current grid, the sums
-    of its inspections and problems (grouped by the stored grid ids' codes).
-
-    SQLite runs one statement per month and reads problems grid by grid (outer loop over
-    `grids`, inner range on the covering index ix_problems_grid_month), so it aggregates in
-    index order instead of sorting the rows; PostgreSQL hash-aggregates all months at once.
-    """
+    of its inspections and problems (grouped by the stored grid ids' codes; the problem sums are
+    `gis.metrics.figures.counts` by grid)."""
     q = Sql(engine)
-    if len(months) != 1 and not q.pg:
-        return pd.concat([_score_inputs(engine, [m], category, source) for m in months], ignore_index=True)
-    if q.pg:  # hash aggregate by month and grid
-        month_col, month_rows, month_group = "m.k", "months m CROSS JOIN problems p CROSS JOIN grids gg", "m.k, "
-    else:  # grids outermost: SQLite groups in index order, no sort
-        month_col = f"CAST({q.bind('k_only', months[0]['k'])} AS TEXT)"
-        month_rows, month_group = "grids gg CROSS JOIN months m CROSS JOIN problems p", ""
     with engine.connect() as conn:
         layer = current_layer_id(conn)
         ins_filter = ""
@@ -96,31 +82,23 @@ ins AS (
   LEFT JOIN standards s ON s.code = i.standard_code
   WHERE i.inspected_on >= {q.bind('first_d', months[0]['d0'], Date)}
     AND i.inspected_on < {q.bind('last_d', months[-1]['d1'], Date)}{ins_filter}
-  GROUP BY m.k, g.code),
-prob AS (
-  SELECT x.k, g.code, SUM(x.n) AS n, SUM(x.ded) AS ded, SUM(x.overdue) AS overdue, SUM(x.open_n) AS open_n
-  FROM (
-    SELECT {month_col} AS k, gg.id AS grid_id, {problem_sums()}
-    FROM {month_rows}
-    WHERE p.grid_id = gg.id AND p.reported_at >= m.m0 AND p.reported_at < m.m1 AND p.reported_at <= m.t
-      AND {q.reported_between(months)}{q.problem_filters('p', category, source)}
-    GROUP BY {month_group}gg.id) x
-  JOIN grids g ON g.id = x.grid_id
-  GROUP BY x.k, g.code)
+  GROUP BY m.k, g.code)
 SELECT m.k, c.code, c.name, c.subdistrict, COALESCE(i.n, 0) AS inspections,
-       COALESCE(i.ok_points, 0.0) AS ok_points, COALESCE(i.all_points, 0.0) AS all_points,
-       COALESCE(pr.n, 0) AS problems, COALESCE(pr.ded, 0.0) AS ded,
-       COALESCE(pr.open_n, 0) AS open_n, COALESCE(pr.overdue, 0) AS overdue
+       COALESCE(i.ok_points, 0.0) AS ok_points, COALESCE(i.all_points, 0.0) AS all_points
 FROM months m CROSS JOIN cur c
 LEFT JOIN ins i ON i.k = m.k AND i.code = c.code
-LEFT JOIN prob pr ON pr.k = m.k AND pr.code = c.code
 ORDER BY m.k, c.code"""
         df = q.run(engine, sql, conn)
-    return _typed_inputs(df.rename(columns={"open_n": "open"}))
+    prob = figures.counts(engine, months, "grid", category, source).rename(
+        columns={"key": "code", "reported": "problems"})[["k", "code", "problems", "ded", "open", "due", "overdue"]]
+    df = df.merge(prob, on=["k", "code"], how="left")
+    for col in ("problems", "ded", "open", "due", "overdue"):
+        df[col] = df[col].fillna(0)
+    return _typed_inputs(df)
 
 
 def _typed_inputs(df: pd.DataFrame) -> pd.DataFrame:
-    for col in ("inspections", "problems", "open", "overdue"):
+    for col in ("inspections", "problems", "open", "due", "overdue"):
         df[col] = df[col].astype("int64")
     for col in ("ok_points", "all_points", "ded"):
         df[col] = df[col].astype("float64")
@@ -153,31 +131,34 @@ def score_table(inputs: pd.DataFrame, min_sample: int | None = None, mean_ded: f
     else:
         mean = np.full(len(inputs), float(mean_ded))
     ded = inputs["ded"].to_numpy(np.float64)
+    due = inputs["due"].to_numpy(np.int64)
     problems = inputs["problems"].to_numpy(np.int64)
     overdue = inputs["overdue"].to_numpy(np.int64)
     ok, allp = inputs["ok_points"].to_numpy(np.float64), inputs["all_points"].to_numpy(np.float64)
     inspections = inputs["inspections"].to_numpy(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         deduction = np.where(mean > 0, np.minimum(DEDUCTION_WEIGHT * ded / mean, DEDUCTION_CAP), 0.0)
-        overdue_penalty = np.where(problems > 0, OVERDUE_WEIGHT * overdue / problems, 0.0)
+        overdue_penalty = np.where(due > 0, OVERDUE_WEIGHT * overdue / due, 0.0)
         pass_rate = np.where(allp > 0, ok * 1.0 / allp, np.nan)
-    raw = 100.0 * np.where(np.isnan(pass_rate), 1.0, pass_rate) - deduction - overdue_penalty
+    # A grid without inspections has no 测评通过率, hence no score (not 100 %).
+    raw = 100.0 * pass_rate - deduction - overdue_penalty
     score = np.clip(raw, 0.0, 100.0)
-    ranked = inspections >= min_n
+    ranked = (inspections >= min_n) & (inspections > 0)
     rank = np.full(len(inputs), -1, dtype=np.int64)
     for kk in set(k):
         idx = np.flatnonzero((k == kk) & ranked)
         s = score[idx]
         rank[idx] = 1 + (s[None, :] > s[:, None]).sum(axis=1)  # SQL RANK(): ties share the best rank
     codes = inputs["code"].astype(str).to_numpy(object)
-    order = sorted(range(len(inputs)), key=lambda i: (k[i], not ranked[i], -score[i], codes[i]))
+    order = sorted(range(len(inputs)), key=lambda i: (k[i], not ranked[i], -np.nan_to_num(score[i], nan=-1.0), codes[i]))
     df = pd.DataFrame({
         "k": k, "code": codes, "name": inputs["name"].to_numpy(object),
         "subdistrict": inputs["subdistrict"].to_numpy(object), "score": score,
-        "rank": pd.array(np.where(ranked, rank, 0), dtype="Int64"), "color": [th.color(v) for v in score],
+        "rank": pd.array(np.where(ranked, rank, 0), dtype="Int64"),
+        "color": [th.color(v) if r else NO_COLOR for v, r in zip(score, ranked)],
         "inspections": inspections, "pass_rate": pass_rate, "deduction": deduction,
         "overdue_penalty": overdue_penalty, "problems": problems, "open": inputs["open"].to_numpy(np.int64),
-        "overdue": overdue, "ranked": ranked})
+        "due": due, "overdue": overdue, "ranked": ranked})
     df.loc[~ranked, "rank"] = pd.NA
     df = df.iloc[order].reset_index(drop=True)
     for col in ("k", "code", "name", "subdistrict", "color"):
@@ -210,7 +191,8 @@ def monthly_scores(engine: Engine, month: date, as_of: datetime | None = None, s
 
     Columns: code, name, subdistrict, score (0–100), rank (Int64, NA when 样本不足), color
     ('红'|'黄'|'绿'), inspections, pass_rate (0–1, NaN without inspections), deduction (问题扣分),
-    overdue_penalty (超期扣分), problems, open, overdue, ranked (bool). Ranks are city-wide;
+    overdue_penalty (超期扣分), problems (问题数), open (of those, 未结案), due (应结案数),
+    overdue (超期数), ranked (bool). Ranks are city-wide;
     `subdistrict` only selects rows. `category` restricts problems (and inspections to the
     standards of that category), `source` restricts problems.
     """
@@ -258,6 +240,6 @@ def rankings(scores: pd.DataFrame, n: int = 10) -> dict[str, pd.DataFrame]:
 
 
 def color_counts(scores: pd.DataFrame) -> dict[str, int]:
-    """三色牌 totals: how many grids are 绿, 黄, 红."""
+    """三色牌 totals: how many grids are 绿, 黄, 红, and 灰 (样本不足, no colour)."""
     counts = scores["color"].value_counts()
-    return {c: int(counts.get(c, 0)) for c in ("绿", "黄", "红")}
+    return {c: int(counts.get(c, 0)) for c in ("绿", "黄", "红", NO_COLOR)}

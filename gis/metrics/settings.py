@@ -23,7 +23,14 @@ DEFAULT_MIN_INSPECTIONS = 30
 DEFAULT_REFRESH_SECONDS = 60
 
 
+DEFAULT_UNIT_MIN_CASES = 10
+
+
 COLORS = ("红", "黄", "绿")
+
+
+#: The card of a grid with too few inspection visits (样本不足): no colour.
+NO_COLOR = "灰"
 
 
 @dataclass(frozen=True)
@@ -52,3 +59,34 @@ def min_inspections() -> int:
 def refresh_seconds() -> int:
     """How often the wall screen refreshes itself (GRIDMAP_WALL_REFRESH, seconds, default 60)."""
     return max(5, int(setting("GRIDMAP_WALL_REFRESH", str(DEFAULT_REFRESH_SECONDS))))
+
+
+def unit_min_cases() -> int:
+    """应结案 cases a unit needs in a month to be ranked among the 十差单位 (GRIDMAP_UNIT_MIN_CASES, default 10)."""
+    return max(1, int(setting("GRIDMAP_UNIT_MIN_CASES", str(DEFAULT_UNIT_MIN_CASES))))
+
+
+#: 问题扣分 weight of each problem source (问题来源): a grid's own finds (网格员巡查) weigh less, so
+#: reporting its own problems does not push it down the table the way 暗访 / 督查 finds do.
+DEFAULT_SOURCE_WEIGHTS = "暗访=1,督查=1,市民热线=1,网格员巡查=0.5"
+
+
+def source_weights() -> dict[str, float]:
+    """GRIDMAP_SOURCE_WEIGHTS, e.g. ``网格员巡查=0.5`` (sources not named weigh 1)."""
+    from gis.db.models import SOURCES
+
+    raw = setting("GRIDMAP_SOURCE_WEIGHTS", DEFAULT_SOURCE_WEIGHTS)
+    out = {s: 1.0 for s in SOURCES}
+    for part in filter(None, (x.strip() for x in str(raw).split(","))):
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if name not in out:
+            raise ValueError(f"GRIDMAP_SOURCE_WEIGHTS 中的来源“{name}”无效，应为：{'、'.join(SOURCES)}。")
+        try:
+            weight = float(value)
+        except ValueError:
+            raise ValueError(f"GRIDMAP_SOURCE_WEIGHTS 中“{part}”的权重不是数字。") from None
+        if not 0 <= weight <= 10:
+            raise ValueError(f"GRIDMAP_SOURCE_WEIGHTS 中“{part}”的权重须在 0 到 10 之间。")
+        out[name] = weight
+    return out

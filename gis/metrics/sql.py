@@ -79,15 +79,12 @@ class Sql:
         return pd.DataFrame(rows, columns=list(res.keys()))
 
 
-def closed_clause(alias: str = "p", t: str = "m.t") -> str:
-    return f"({alias}.status = '{STATUS_CLOSED}' AND COALESCE({alias}.verified_at, {alias}.reported_at) <= {t})"
-
-
 def open_at(q: Sql, t: str, columns: str, filters: str = "") -> str:
     """Rows of problems open at `t` (reported by t, not closed by t), from index ranges.
 
     Open = status ≠ 已结案, or 已结案 but verified after t (index ix_problems_status_verified). A closed problem with no verified_at counts as closed
-    from its report on (as in `closed_clause`). Exactly ``reported_at <= t AND NOT closed_clause(p, t)``.
+    from its report on (as in `gis.problems.states.closed_sql`). Exactly ``reported_at <= t AND NOT
+    states.closed_sql(p, t)``; callers add `states.overdue_sql` and the like for the state they count.
     """
     c = q.bind("closed_status", STATUS_CLOSED)
     rest = f"{q.no_index('p.reported_at')} <= {t}{filters}"
@@ -98,3 +95,17 @@ UNION ALL
 SELECT {columns} FROM problems p WHERE p.status > {c} AND {rest}
 UNION ALL
 SELECT {columns} FROM problems p WHERE p.status = {c} AND p.verified_at > {t} AND {rest}"""
+
+
+def earned_points_sql(i: str = "i", s: str = "s") -> str:
+    """Points an inspection earned (测评得分), the same in the 综合得分 and in 谁丢分: its score
+    (partial credit) within [0, the standard's points]; without a score, all points if passed, none
+    otherwise. `i`: inspections, `s`: standards (LEFT JOINed; a standard without points weighs 1)."""
+    pts = f"COALESCE({s}.points, 1.0)"
+    return (f"(CASE WHEN {i}.score IS NULL THEN (CASE WHEN {i}.passed THEN {pts} ELSE 0.0 END) "
+            f"WHEN {i}.score > {pts} THEN {pts} WHEN {i}.score < 0 THEN 0.0 ELSE {i}.score END)")
+
+
+def visit_key_sql(i: str = "i") -> str:
+    """One inspection visit (测评次数): a point on a day, whatever the number of standards checked."""
+    return f"(CAST({i}.point_id AS TEXT) || ':' || CAST({i}.inspected_on AS TEXT))"

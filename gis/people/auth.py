@@ -35,7 +35,7 @@ from gis.people.guard import LOCAL_CLIENT, client_key  # noqa: F401  (pages pass
 from gis.config import DATA_DIR, setting
 from gis.db.engine import DatabaseBusy
 from gis.db.models import Grid, User
-from gis.people.permissions import ADMIN, GRID_CHIEF, GRID_WORKER, LEADER, OWN_GRID_ROLES, PLANNER, ROLES, VERIFIER, Actor, require
+from gis.people.permissions import ADMIN, COMMAND, GRID_CHIEF, GRID_WORKER, LEADER, OWN_GRID_ROLES, PLANNER, ROLES, VERIFIER, Actor, require
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("gridmap-timing-equaliser")
@@ -386,6 +386,7 @@ DEMO_USERS = (  # username, role, grid, display name
     ("gridchief", GRID_CHIEF, "DC-01", "DC-01 网格长"),
     ("verifier", VERIFIER, None, "核查员"),
     ("planner", PLANNER, None, "规划员"),
+    ("command", COMMAND, None, "指挥中心调度员"),  # numbers (issue 12)
 )
 GRID_WORKER_DEMO = ("gridworker", GRID_WORKER, "DC-01", "DC-01 网格员")
 

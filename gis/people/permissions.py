@@ -10,6 +10,7 @@ database, so calling it directly for another grid fails the same way. Permission
 | 领导            | view everything, including the wall screen                 |
 | 网格长 / 网格员 | view everything; change only their own grid's problems     |
 | 核查员          | verify or return problems (核查通过 / 退回)                 |
+| 指挥中心        | 立案 / 不予立案 public reports; approve or refuse 延期 / 缓办 |
 | 规划员          | edit grid boundaries (drafts, publish, restore)            |
 | 管理员          | manage users and imports, read the audit log               |
 """
@@ -19,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 LEADER, GRID_CHIEF, GRID_WORKER, VERIFIER, PLANNER, ADMIN = "领导", "网格长", "网格员", "核查员", "规划员", "管理员"
-ROLES = (LEADER, GRID_CHIEF, GRID_WORKER, VERIFIER, PLANNER, ADMIN)
+COMMAND = "指挥中心"  # numbers (issue 12): the command centre's dispatchers (调度员)
+ROLES = (LEADER, GRID_CHIEF, GRID_WORKER, VERIFIER, PLANNER, ADMIN, COMMAND)
 KIOSK = "大屏"  # not a user role: a read-only wall-screen token
 
 # Actions that write, and the roles allowed to do them. Grid-scoped actions are further
@@ -31,13 +33,17 @@ ACTIONS: dict[str, frozenset[str]] = {
     "problem.submit": frozenset({GRID_CHIEF, GRID_WORKER}),
     "problem.verify": frozenset({VERIFIER}),
     "problem.return": frozenset({VERIFIER}),
+    "problem.register": frozenset({COMMAND}),
+    "problem.request": frozenset({GRID_CHIEF, GRID_WORKER}),
+    "problem.approve": frozenset({COMMAND}),
     "grid.edit": frozenset({PLANNER}),
     "grid.publish": frozenset({PLANNER}),
     "data.import": frozenset({ADMIN}),
     "user.manage": frozenset({ADMIN}),
     "audit.view": frozenset({ADMIN}),
 }
-GRID_SCOPED = frozenset({"problem.create", "problem.dispatch", "problem.acknowledge", "problem.submit"})
+GRID_SCOPED = frozenset({"problem.create", "problem.dispatch", "problem.acknowledge", "problem.submit",
+                         "problem.request"})
 OWN_GRID_ROLES = frozenset({GRID_CHIEF, GRID_WORKER})
 
 
@@ -103,6 +109,7 @@ def require_role(actor: Actor, action: str) -> None:
 ACTION_LABELS = {
     "problem.create": "上报问题", "problem.dispatch": "派遣", "problem.acknowledge": "签收",
     "problem.submit": "提交整改", "problem.verify": "核查通过", "problem.return": "退回",
+    "problem.register": "立案", "problem.request": "申请延期/缓办", "problem.approve": "审批延期/缓办",
     "grid.edit": "编辑网格边界", "grid.publish": "发布网格版本", "data.import": "导入数据",
     "user.manage": "管理用户", "audit.view": "查看审计日志",
 }

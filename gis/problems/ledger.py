@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, Engine, case, func, select
+from sqlalchemy import Connection, DateTime, Engine, bindparam, case, func, literal_column, select, text
 
 from gis import clock
 from gis.geo.areas import current_layer_id, grid_layer
@@ -26,7 +26,9 @@ from gis.db.models import (
     UrbanVillage,
 )
 from gis.db.store import read_frame
-from gis.problems.workflow import ack_state, allowed_actions, is_overdue, legal_actions, overdue_clause
+from gis.metrics.sql import earned_points_sql
+from gis.problems import states
+from gis.problems.workflow import ack_state, allowed_actions, legal_actions
 
 ROLE_ORDER = ("帮包市级领导", "帮包县级领导", "网格长", "网格员", "责任单位")
 AREA_MODELS = {COMPOUND: Compound, STREET: Street, VILLAGE: UrbanVillage, POINT: InspectionPoint}  # area kind → table
@@ -68,6 +70,12 @@ def _as_list(value) -> list | None:
 LEDGER_LIMIT = 2000  # rows the page shows (newest first); counts and downloads cover every row
 
 
+def overdue_clause(now: datetime, negate: bool = False):
+    """`states.overdue_sql` on the problems table at `now` (or its negation), as a SQLAlchemy condition."""
+    sql = states.overdue_sql("problems", ":overdue_t")
+    return text(f"NOT {sql}" if negate else sql).bindparams(bindparam("overdue_t", now, type_=DateTime))
+
+
 def _conditions(conn: Connection, grid_code: str, status=None, category=None, source=None,
                 overdue: bool | None = None, date_from: date | None = None, date_to: date | None = None,
                 compound: str | None = None, street: str | None = None, now: datetime | None = None) -> list:
@@ -89,7 +97,7 @@ def _conditions(conn: Connection, grid_code: str, status=None, category=None, so
     if overdue is True:
         where.append(overdue_clause(now))
     elif overdue is False:
-        where.append(~overdue_clause(now))
+        where.append(overdue_clause(now, negate=True))
     if date_from is not None:
         where.append(p.c.reported_at >= datetime.combine(date_from, datetime.min.time()))
     if date_to is not None:
@@ -123,15 +131,19 @@ def ledger(engine: Engine, grid_code: str, status=None, category=None, source=No
     with engine.connect() as conn:
         where = _conditions(conn, grid_code, status, category, source, overdue, date_from, date_to, compound,
                             street, now)
-        stmt = select(*cols).select_from(joined).where(*where).order_by(p.c.reported_at.desc(), p.c.id.desc())
+        stmt = select(*cols, p.c.deferred_at, p.c.dispatched_at).select_from(joined).where(*where).order_by(p.c.reported_at.desc(), p.c.id.desc())
         if limit:
             stmt = stmt.limit(limit)
         rows = conn.execute(stmt).all()
-    df = pd.DataFrame([tuple(r) for r in rows], columns=LEDGER_COLUMNS)
-    for col in ("reported_at", "deadline", "acknowledged_at", "rectified_at", "verified_at"):
-        df[col] = pd.to_datetime(df[col])
-    df["overdue"] = is_overdue(df["status"], df["deadline"], now) if len(df) else pd.Series(dtype=bool)
-    df["ack"] = ack_state(df["reported_at"], df["acknowledged_at"], now) if len(df) else pd.Series(dtype=object)
+    df = pd.DataFrame([tuple(r) for r in rows], columns=[*LEDGER_COLUMNS, "deferred_at", "dispatched_at"])
+    for col in ("reported_at", "deadline", "acknowledged_at", "rectified_at", "verified_at", "deferred_at",
+                "dispatched_at"):
+        df[col] = pd.to_datetime(df[col]).astype("datetime64[us]")
+    df["overdue"] = states.is_overdue(df, now) if len(df) else pd.Series(dtype=bool)
+    # 反馈不过夜 runs from the dispatch (派遣) when known, else from the report
+    start = df["dispatched_at"].fillna(df["reported_at"])
+    df["ack"] = ack_state(start, df["acknowledged_at"], now) if len(df) else pd.Series(dtype=object)
+    df = df.drop(columns=["deferred_at", "dispatched_at"])
     return df
 
 
@@ -147,7 +159,7 @@ def ledger_counts(engine: Engine, grid_code: str, now: datetime | None = None, *
         n_open = n_overdue = 0
         if open_wanted:  # counted over the open problems only (see `_conditions`)
             n_open, n_overdue = conn.execute(select(
-                func.count(), func.sum(case((p.c.deadline < now, 1), else_=0)),
+                func.count(), func.sum(case((overdue_clause(now), 1), else_=0)),
             ).where(*_conditions(conn, grid_code, status=open_wanted, now=now, **filters))).one()
     return {"total": int(total or 0), "open": int(n_open or 0), "overdue": int(n_overdue or 0)}
 
@@ -170,8 +182,8 @@ def problem_detail(engine: Engine, code: str, now: datetime | None = None) -> di
             return None
         detail = {k: v for k, v in row.items() if k != "geom"}
         detail["history"] = _history(conn, detail["id"])
-    detail["overdue"] = bool(is_overdue(detail["status"], detail["deadline"], now))
-    detail["ack"] = ack_state(detail["reported_at"], detail["acknowledged_at"], now)
+    detail["overdue"] = bool(states.is_overdue(detail, now))
+    detail["ack"] = ack_state(detail["dispatched_at"] or detail["reported_at"], detail["acknowledged_at"], now)
     return detail
 
 
@@ -336,7 +348,8 @@ def lost_points(engine: Engine, grid_code: str, month: date | str) -> dict[str, 
     """Points the grid lost in `month`.
 
     Two sources: problems reported that month (their ``deduction``) and failed inspections that
-    month (the standard's points minus the score given). Returns
+    month (the standard's points minus the points earned, partial credit included: the same rule as
+    the 综合得分, `gis.metrics.sql.earned_points_sql`). Returns
     ``{"by_standard": [standard_code, item, content, text, problems, problem_points, failed, inspection_points, total],
     "by_unit": [unit, problems, problem_points, failed, inspection_points, total]}``, biggest loss first.
     A problem counts against the unit it was dispatched to (未派遣 when none yet); a failed
@@ -357,12 +370,13 @@ def lost_points(engine: Engine, grid_code: str, month: date | str) -> dict[str, 
                          .where(a.c.target_kind == "point", a.c.role == "责任单位", a.c.valid_to.is_(None))
                          .group_by(a.c.target_code).subquery())
         insp = pd.DataFrame(conn.execute(
-            select(i.c.standard_code, u.c.name, func.count(), func.sum(func.coalesce(st.c.points, 0) - i.c.score))
+            select(i.c.standard_code, u.c.name, func.count(),
+                   func.sum(func.coalesce(st.c.points, 1.0) - literal_column(earned_points_sql("inspections", "standards"))))
             .select_from(i.join(pt, i.c.point_id == pt.c.id).outerjoin(st, st.c.code == i.c.standard_code)
                          .outerjoin(unit_of_point, unit_of_point.c.target_code == pt.c.code)
                          .outerjoin(u, u.c.id == unit_of_point.c.unit_id))
             .where(i.c.grid_id.in_(ids), i.c.inspected_on >= start.date(), i.c.inspected_on < end.date(),
-                   i.c.passed.is_(False))
+                   literal_column(earned_points_sql("inspections", "standards")) < func.coalesce(st.c.points, 1.0))
             .group_by(i.c.standard_code, u.c.name)).all(),
             columns=["standard_code", "unit", "failed", "inspection_points"])
         stds = pd.DataFrame(conn.execute(select(st.c.code, st.c.item, st.c.content, st.c.text)).all(),
@@ -448,15 +462,21 @@ def detail_fields(detail: dict) -> list[tuple[str, str]]:
 
 def next_steps(actor, detail: dict, grid_code: str) -> tuple[list[str], str | None]:
     """The actions `actor` may take on a problem now, and a note when there are none (Chinese)."""
-    acked = detail["acknowledged_at"] is not None
-    actions = allowed_actions(actor, detail["status"], acked, grid_code)
+    acked, kind, deferred = detail["acknowledged_at"] is not None, detail["request_kind"], detail["deferred_at"] is not None
+    actions = allowed_actions(actor, detail["status"], acked, grid_code, kind, deferred)
     if actor is None:
         return [], "登录后可处理问题。"
     if actions:
         return actions, None
-    legal = legal_actions(detail["status"], acked)
+    legal = legal_actions(detail["status"], acked, kind, deferred)
     return [], ("该问题已结案。" if not legal else
                 f"当前状态可进行：{'、'.join(legal)}；您的角色（{actor.role}）无权执行。")
+
+
+def pending_request(detail: dict) -> str:
+    """The request awaiting approval (延期 with the deadline asked for, or 缓办), in Chinese."""
+    asked = detail["request_deadline"]
+    return f"待审批：{detail['request_kind']}" + (f"，延期至 {asked:%Y-%m-%d %H:%M}" if asked is not None else "")
 
 
 def score_tiles(scores: pd.DataFrame, grid_code: str, totals: dict[str, int]) -> list[tuple[str, str, str | None]]:
@@ -467,7 +487,8 @@ def score_tiles(scores: pd.DataFrame, grid_code: str, totals: dict[str, int]) ->
     if len(mine):
         row = mine.iloc[0]
         rank = f"{int(row['rank'])} / {int(scores['ranked'].sum())}" if row["ranked"] else "未排名"
-        tiles += [("本月综合得分", f"{row['score']:.1f}", "见 README：综合得分 / 合规指数"),
+        score = "—" if pd.isna(row["score"]) else f"{row['score']:.1f}"
+        tiles += [("本月综合得分", score, "见 README：综合得分 / 合规指数"),
                   ("全市排名", rank, None if row["ranked"] else "本月测评样本不足，不参加排名"),
-                  ("三色牌", f"{row['color']}牌", None), ("本月问题", f"{int(row['problems']):,}", None)]
+                  ("三色牌", "样本不足" if row["color"] == "灰" else f"{row['color']}牌", None), ("本月问题", f"{int(row['problems']):,}", None)]
     return tiles + [("未结案", f"{totals['open']:,}", None), ("已超期", f"{totals['overdue']:,}", None)]

@@ -15,8 +15,8 @@ writes a `ProblemEvent` row and an audit entry. An illegal transition raises
 `IllegalTransition` with a Chinese message and changes nothing.
 
 Deadlines (整改时限) come from the ``categories`` table (`Category.deadline_hours`): a problem's
-deadline is its report time plus its category's hours. Overdue is never stored: a problem is
-overdue when it is open and its deadline has passed (`overdue_clause`, `is_overdue`).
+deadline is its report time plus its category's hours. Overdue is never stored: 超期 and the
+other states are defined once, in `gis.problems.states`.
 `now` is a parameter everywhere so tests can stand on either side of midnight.
 """
 
@@ -28,22 +28,28 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, func, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
 from gis.people import audit
 from gis.db import limits
 from gis.db.models import (
-    OPEN_STATUSES, STATUS_CHECKING, STATUS_CLOSED, STATUS_FIXING, STATUS_NEW, SOURCES, Category, Grid, Problem,
+    STATUS_CHECKING, STATUS_CLOSED, STATUS_FIXING, STATUS_NEW, STATUS_PENDING, STATUS_REJECTED, SOURCES, Category, Grid, Problem,
     ProblemEvent, Unit,
 )
 from gis.people.permissions import Actor, allowed, require, require_role
-from gis.problems import photos
+from gis.problems import photos, worktime
 from gis.problems.writes import insert_problems, locate
 
 # ---------------------------------------------------------------------------------------------
 # The state machine
 
 DISPATCH, ACKNOWLEDGE, SUBMIT, VERIFY, RETURN, CREATE = "派遣", "签收", "提交整改", "核查通过", "退回", "上报"
+# --- numbers (issue 12): 立案 before the loop; 延期 / 缓办 requested by the unit, decided by the command centre.
+REGISTER, REJECT = "立案", "不予立案"
+APPLY_EXTENSION, APPLY_DEFERRAL, APPROVE, REFUSE = "申请延期", "申请缓办", "批准", "驳回"
+REQUEST_KINDS = {APPLY_EXTENSION: "延期", APPLY_DEFERRAL: "缓办"}
+#: Sources reported by the public: they wait for the command centre's 立案 (待立案).
+PUBLIC_SOURCES = ("市民热线",)
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,12 @@ TRANSITIONS: dict[str, Transition] = {
     SUBMIT: Transition(SUBMIT, "problem.submit", STATUS_FIXING, STATUS_CHECKING),
     VERIFY: Transition(VERIFY, "problem.verify", STATUS_CHECKING, STATUS_CLOSED),
     RETURN: Transition(RETURN, "problem.return", STATUS_CHECKING, STATUS_FIXING),
+    REGISTER: Transition(REGISTER, "problem.register", STATUS_PENDING, STATUS_NEW),
+    REJECT: Transition(REJECT, "problem.register", STATUS_PENDING, STATUS_REJECTED),
+    APPLY_EXTENSION: Transition(APPLY_EXTENSION, "problem.request", STATUS_FIXING, STATUS_FIXING),
+    APPLY_DEFERRAL: Transition(APPLY_DEFERRAL, "problem.request", STATUS_FIXING, STATUS_FIXING),
+    APPROVE: Transition(APPROVE, "problem.approve", STATUS_FIXING, STATUS_FIXING),
+    REFUSE: Transition(REFUSE, "problem.approve", STATUS_FIXING, STATUS_FIXING),
 }
 ACTIONS = tuple(TRANSITIONS)
 
@@ -83,25 +95,11 @@ class ProblemNotFound(WorkflowError):
 
 
 # ---------------------------------------------------------------------------------------------
-# Computed state: overdue and the 反馈不过夜 clock (never stored)
-
-def overdue_clause(now: datetime):
-    """SQL condition: the problem is open and its deadline has passed at `now`."""
-    p = Problem.__table__
-    return and_(p.c.status.in_(OPEN_STATUSES), p.c.deadline < now)
-
-
-def is_overdue(status, deadline, now: datetime) -> np.ndarray | bool:
-    """Vectorised: open and deadline < now (scalars or Series)."""
-    if isinstance(status, str):
-        return status in OPEN_STATUSES and deadline is not None and deadline < now
-    s = pd.Series(status)
-    d = pd.to_datetime(pd.Series(deadline, index=s.index))
-    return (s.isin(OPEN_STATUSES) & (d < pd.Timestamp(now))).to_numpy()
-
+# Computed state: the 反馈不过夜 clock (never stored; 超期 and the other states: gis.problems.states)
 
 def ack_deadline(reported_at):
-    """反馈不过夜: midnight at the end of the report day (scalar datetime or Series)."""
+    """反馈不过夜: midnight at the end of the day the clock starts — the dispatch (派遣) when known,
+    else the report; pass that moment (scalar datetime or Series)."""
     if isinstance(reported_at, datetime):
         return datetime.combine(reported_at.date() + timedelta(days=1), time(0))
     return pd.to_datetime(reported_at).dt.normalize() + pd.Timedelta(days=1)
@@ -131,7 +129,9 @@ def ack_state(reported_at, acknowledged_at, now: datetime):
 # ---------------------------------------------------------------------------------------------
 # Reading one problem for a change
 
-_COLUMNS = ("id", "code", "status", "revision", "unit_id", "acknowledged_at", "rework_count", "reported_at")
+_COLUMNS = ("id", "code", "status", "revision", "unit_id", "acknowledged_at", "rework_count", "reported_at",
+            "category", "deadline", "original_deadline", "dispatched_at", "deferred_at", "request_kind",
+            "request_deadline")
 
 
 def _load(conn: Connection, code: str) -> dict:
@@ -144,19 +144,25 @@ def _load(conn: Connection, code: str) -> dict:
     return dict(row)
 
 
-def legal_actions(status: str, acknowledged: bool) -> list[str]:
-    """The actions the state machine allows from `status` (ignoring who acts)."""
+def legal_actions(status: str, acknowledged: bool, request_kind: str | None = None,
+                  deferred: bool = False) -> list[str]:
+    """The actions the state machine allows from `status` (ignoring who acts): 签收 once; 申请延期 /
+    申请缓办 while no request is pending (缓办 once); 批准 / 驳回 while one is."""
     out = [a for a, t in TRANSITIONS.items() if t.from_status == status]
     if acknowledged and ACKNOWLEDGE in out:
         out.remove(ACKNOWLEDGE)
-    return out
+    drop = {APPROVE, REFUSE} if not request_kind else {APPLY_EXTENSION, APPLY_DEFERRAL}
+    if deferred:
+        drop.add(APPLY_DEFERRAL)
+    return [a for a in out if a not in drop]
 
 
-def allowed_actions(actor: Actor | None, status: str, acknowledged: bool, grid_code: str | None) -> list[str]:
+def allowed_actions(actor: Actor | None, status: str, acknowledged: bool, grid_code: str | None,
+                    request_kind: str | None = None, deferred: bool = False) -> list[str]:
     """The actions `actor` may take on a problem now: legal for its status AND permitted for the actor."""
     if actor is None:
         return []
-    return [a for a in legal_actions(status, acknowledged)
+    return [a for a in legal_actions(status, acknowledged, request_kind, deferred)
             if allowed(actor, TRANSITIONS[a].permission, grid_code)]
 
 
@@ -166,7 +172,8 @@ def _illegal(problem: dict, t: Transition) -> IllegalTransition:
         return IllegalTransition(f"问题 {code} 已于 {problem['acknowledged_at']:%Y-%m-%d %H:%M} 签收，不能重复签收。")
     if status == STATUS_CLOSED:
         return IllegalTransition(f"问题 {code} 已结案，不能再“{t.action}”。")
-    possible = "、".join(legal_actions(status, problem["acknowledged_at"] is not None)) or "无"
+    possible = "、".join(legal_actions(status, problem["acknowledged_at"] is not None, problem.get("request_kind"),
+                                      problem.get("deferred_at") is not None)) or "无"
     return IllegalTransition(f"问题 {code} 当前状态为“{status}”，不能“{t.action}”"
                              f"（“{t.action}”只适用于“{t.from_status}”的问题；当前可进行：{possible}）。")
 
@@ -185,7 +192,8 @@ def _transition(engine: Engine, actor: Actor, code: str, action: str, expected_r
         if expected_revision is not None and problem["revision"] != expected_revision:
             raise StaleProblem(f"问题 {code} 已被他人修改（版本 {expected_revision} → {problem['revision']}），"
                                "请刷新后重试。本次操作未保存。")
-        if problem["status"] != t.from_status or (action == ACKNOWLEDGE and problem["acknowledged_at"] is not None):
+        if action not in legal_actions(problem["status"], problem["acknowledged_at"] is not None,
+                                       problem["request_kind"], problem["deferred_at"] is not None):
             raise _illegal(problem, t)
         if check is not None:
             check(conn, problem)
@@ -237,7 +245,8 @@ def dispatch(engine: Engine, actor: Actor, code: str, unit_code: str, expected_r
         unit = conn.execute(select(u.c.id, u.c.name).where(u.c.code == unit_code)).first()
     if unit is None:
         raise WorkflowError(f"责任单位 {unit_code or '（未选择）'} 不存在，请选择责任单位。")
-    return _transition(engine, actor, code, DISPATCH, expected_revision, now, {"unit_id": unit.id},
+    now = now or datetime.now()
+    return _transition(engine, actor, code, DISPATCH, expected_revision, now, {"unit_id": unit.id, "dispatched_at": now},
                        note=note, unit_id=unit.id, detail={"责任单位": unit.name})
 
 
@@ -250,7 +259,8 @@ def acknowledge(engine: Engine, actor: Actor, code: str, expected_revision: int 
     """
     now = now or datetime.now()
     return _transition(engine, actor, code, ACKNOWLEDGE, expected_revision, now, {"acknowledged_at": now},
-                       detail=lambda problem: {"反馈不过夜": ack_state(problem["reported_at"], now, now)})
+                       detail=lambda problem: {"反馈不过夜": ack_state(problem["dispatched_at"] or problem["reported_at"],
+                                                                   now, now)})
 
 
 def submit(engine: Engine, actor: Actor, code: str, note: str, expected_revision: int | None = None,
@@ -279,8 +289,9 @@ def submit(engine: Engine, actor: Actor, code: str, note: str, expected_revision
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(stored.data)
 
-    def values(problem):
-        return {"rectified_at": now, "acknowledged_at": problem["acknowledged_at"] or now}
+    def values(problem):  # a pending 延期 / 缓办 request lapses with the rectification
+        return {"rectified_at": now, "acknowledged_at": problem["acknowledged_at"] or now,
+                "request_kind": None, "request_deadline": None}
 
     try:
         return _transition(engine, actor, code, SUBMIT, expected_revision, now, values, note=note,
@@ -310,10 +321,87 @@ def send_back(engine: Engine, actor: Actor, code: str, note: str, expected_revis
                        note=_clean_note(note, True, "退回原因"), detail={"返工": True})
 
 
+def register(engine: Engine, actor: Actor, code: str, expected_revision: int | None = None,
+             note: str | None = None, now: datetime | None = None) -> dict:
+    """立案: 待立案 → 待派遣 (指挥中心). The deadline runs from now, by the category's limit."""
+    now = now or datetime.now()
+    c = Category.__table__
+    found = {}
+
+    def check(conn, problem):
+        cat = conn.execute(select(*[c.c[n] for n in CATEGORY_COLUMNS]).where(c.c.name == problem["category"])
+                           ).mappings().first()
+        found["deadline"] = category_deadline(dict(cat), now) if cat is not None else problem["deadline"]
+
+    return _transition(engine, actor, code, REGISTER, expected_revision, now,
+                       lambda problem: {"registered_at": now, "deadline": found["deadline"]},
+                       note=_clean_note(note, False, "立案说明"), check=check)
+
+
+def reject(engine: Engine, actor: Actor, code: str, note: str, expected_revision: int | None = None,
+           now: datetime | None = None) -> dict:
+    """不予立案: 待立案 → 不予立案 (指挥中心), with a reason. The problem then counts in no figure."""
+    return _transition(engine, actor, code, REJECT, expected_revision, now, {},
+                       note=_clean_note(note, True, "不予立案理由"))
+
+
+def request(engine: Engine, actor: Actor, code: str, action: str, note: str, new_deadline: datetime | None = None,
+            expected_revision: int | None = None, now: datetime | None = None) -> dict:
+    """申请延期 (with the new deadline asked for) or 申请缓办, by the unit (the grid's 网格长 / 网格员),
+    with a reason; the command centre then 批准 or 驳回 it."""
+    if action not in REQUEST_KINDS:
+        raise WorkflowError(f"未知申请“{action}”。")
+    now = now or datetime.now()
+    note = _clean_note(note, True, f"{REQUEST_KINDS[action]}原因")
+    if action == APPLY_EXTENSION and not isinstance(new_deadline, datetime):
+        raise WorkflowError("请填写申请延期后的整改时限。")
+
+    def check(conn, problem):
+        if action == APPLY_EXTENSION and new_deadline <= problem["deadline"]:
+            raise WorkflowError(f"申请的新时限 {new_deadline:%Y-%m-%d %H:%M} 须晚于现时限 {problem['deadline']:%Y-%m-%d %H:%M}。")
+
+    extra = {"申请": REQUEST_KINDS[action], **({"新时限": f"{new_deadline:%Y-%m-%d %H:%M}"} if new_deadline else {})}
+    return _transition(engine, actor, code, action, expected_revision, now,
+                       {"request_kind": REQUEST_KINDS[action],
+                        "request_deadline": new_deadline if action == APPLY_EXTENSION else None},
+                       note=note, check=check, detail=extra)
+
+
+def decide(engine: Engine, actor: Actor, code: str, approve: bool, note: str | None = None,
+           expected_revision: int | None = None, now: datetime | None = None) -> dict:
+    """批准 / 驳回 the pending 延期 or 缓办 request (指挥中心). 批准延期: the new deadline is in force,
+    the first one is kept (original_deadline). 批准缓办: the problem leaves 应结案 (deferred_at).
+    驳回 needs a reason and changes nothing but the request."""
+    now = now or datetime.now()
+    note = _clean_note(note, not approve, "驳回理由" if not approve else "审批意见")
+
+    def values(problem):
+        out = {"request_kind": None, "request_deadline": None}
+        if approve and problem["request_kind"] == "延期":
+            out.update(deadline=problem["request_deadline"],
+                       original_deadline=problem["original_deadline"] or problem["deadline"])
+        elif approve and problem["request_kind"] == "缓办":
+            out.update(deferred_at=now)
+        return out
+
+    return _transition(engine, actor, code, APPROVE if approve else REFUSE, expected_revision, now, values,
+                       note=note, detail=lambda problem: {"申请": problem["request_kind"]})
+
+
 def apply(engine: Engine, actor: Actor, code: str, action: str, expected_revision: int | None = None,
           note: str | None = None, unit_code: str | None = None, photo: bytes | None = None,
-          photo_name: str | None = None, now: datetime | None = None, photo_dir: Path | None = None) -> dict:
-    """One entry point for pages: run `action` (派遣/签收/提交整改/核查通过/退回)."""
+          photo_name: str | None = None, now: datetime | None = None, photo_dir: Path | None = None,
+          new_deadline: datetime | None = None) -> dict:
+    """One entry point for pages: run `action` (派遣/签收/提交整改/核查通过/退回/立案/不予立案/申请延期/
+    申请缓办/批准/驳回)."""
+    if action == REGISTER:
+        return register(engine, actor, code, expected_revision, note, now)
+    if action == REJECT:
+        return reject(engine, actor, code, note, expected_revision, now)
+    if action in REQUEST_KINDS:
+        return request(engine, actor, code, action, note, new_deadline, expected_revision, now)
+    if action in (APPROVE, REFUSE):
+        return decide(engine, actor, code, action == APPROVE, note, expected_revision, now)
     if action == DISPATCH:
         return dispatch(engine, actor, code, unit_code, expected_revision, note, now)
     if action == ACKNOWLEDGE:
@@ -330,21 +418,45 @@ def apply(engine: Engine, actor: Actor, code: str, action: str, expected_revisio
 # ---------------------------------------------------------------------------------------------
 # Creating a problem (上报)
 
+CATEGORY_COLUMNS = ["name", "deadline_hours", "deduction", "standard_code", "time_limit", "time_unit", "urgent_hours"]
+
+
 def category_table(engine_or_conn) -> pd.DataFrame:
-    """The configurable deadline table: name, deadline_hours, deduction, standard_code."""
+    """The configurable deadline table: CATEGORY_COLUMNS. The limit is `time_limit` `time_unit`s
+    (工作时 / 工作日 / 自然时), or `deadline_hours` 自然时 when no unit is set (`category_limit`)."""
     c = Category.__table__
-    stmt = select(c.c.name, c.c.deadline_hours, c.c.deduction, c.c.standard_code).order_by(c.c.name)
+    stmt = select(*[c.c[n] for n in CATEGORY_COLUMNS]).order_by(c.c.name)
     if isinstance(engine_or_conn, Engine):
         with engine_or_conn.connect() as conn:
             rows = conn.execute(stmt).all()
     else:
         rows = engine_or_conn.execute(stmt).all()
-    return pd.DataFrame(rows, columns=["name", "deadline_hours", "deduction", "standard_code"])
+    return pd.DataFrame(rows, columns=CATEGORY_COLUMNS)
+
+
+def category_limit(cat) -> tuple[float, str]:
+    """(amount, unit) of a category row's 整改时限."""
+    unit, amount = cat.get("time_unit"), cat.get("time_limit")
+    if unit is not None and not pd.isna(unit) and amount is not None and not pd.isna(amount):
+        return float(cat["time_limit"]), str(cat["time_unit"])
+    return float(cat["deadline_hours"]), worktime.NATURAL_HOURS
+
+
+def category_deadline(cat, start: datetime) -> datetime:
+    """The deadline of a problem of category row `cat` starting at `start` (gis.problems.worktime);
+    a year the holiday calendar does not cover is refused with a Chinese message."""
+    amount, unit = category_limit(cat)
+    try:
+        return worktime.deadline(start, amount, unit)
+    except worktime.CalendarNotCovered as exc:
+        raise WorkflowError(str(exc)) from exc
 
 
 def create_problem(engine: Engine, actor: Actor, category: str, description: str, lon: float, lat: float,
                    source: str = "网格员巡查", reporter: str | None = None, now: datetime | None = None) -> dict:
-    """上报: a new problem at (lon, lat) in status 待派遣; its deadline = now + the category's hours.
+    """上报: a new problem at (lon, lat). Inspector and grid-worker finds are 立案 at once (待派遣);
+    a public report (市民热线) waits for the command centre's 立案 (待立案). Its deadline runs from now
+    by the category's limit (recomputed at 立案 for a public report).
 
     The permission is checked against the grid the point falls in. Returns code, grid_code,
     deadline, status and revision.
@@ -370,18 +482,20 @@ def create_problem(engine: Engine, actor: Actor, category: str, description: str
         last = conn.execute(select(func.max(p.c.code)).where(p.c.code.like(f"{prefix}%"))).scalar()
         seq = int(last[len(prefix):]) + 1 if last and last[len(prefix):].isdigit() else 1
         code = f"{prefix}{seq:07d}"
-        deadline = now + timedelta(hours=float(cat["deadline_hours"]))
+        deadline = category_deadline(cat, now)
+        amount, unit = category_limit(cat)
+        status = STATUS_PENDING if source in PUBLIC_SOURCES else STATUS_NEW
         insert_problems(conn, pd.DataFrame([{
             "code": code, "category": category, "standard_code": cat["standard_code"], "description": description,
             "source": source, "reporter": reporter or actor.username, "reported_at": now, "deadline": deadline,
-            "status": STATUS_NEW, "unit_id": None, "acknowledged_at": None, "rectified_at": None,
+            "status": status, "registered_at": None if status == STATUS_PENDING else now, "unit_id": None, "acknowledged_at": None, "rectified_at": None,
             "verified_at": None, "rework_count": 0, "deduction": float(cat["deduction"]), "lon": lon, "lat": lat,
             "revision": 1,
         }]))
         pid = conn.execute(select(p.c.id).where(p.c.code == code)).scalar_one()
         conn.execute(ProblemEvent.__table__.insert().values(
-            problem_id=pid, action=CREATE, from_status=None, to_status=STATUS_NEW, actor=actor.username, at=now,
+            problem_id=pid, action=CREATE, from_status=None, to_status=status, actor=actor.username, at=now,
             note=description))
         audit.record(conn, actor, "problem.create", "problem", code,
-                     {"类型": category, "网格": grid_code, "时限": f"{cat['deadline_hours']:g} 小时"}, at=now)
-    return {"code": code, "grid_code": grid_code, "deadline": deadline, "status": STATUS_NEW, "revision": 1}
+                     {"类型": category, "网格": grid_code, "时限": f"{amount:g} {unit}"}, at=now)
+    return {"code": code, "grid_code": grid_code, "deadline": deadline, "status": status, "revision": 1}

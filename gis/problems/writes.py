@@ -21,6 +21,8 @@ PROBLEM_COLUMNS = (
     "code", "category", "standard_code", "description", "source", "reporter", "reported_at",
     "deadline", "status", "unit_id", "acknowledged_at", "rectified_at", "verified_at",
     "rework_count", "deduction", "lon", "lat",
+    # numbers (issue 12): optional
+    "registered_at", "dispatched_at", "original_deadline", "deferred_at",
 )
 
 
