@@ -264,7 +264,7 @@ elif open_code:
                     st.date_input("延期至", key=f"until_{key}", value=None)
                     st.time_input("时刻", key=f"until_time_{key}", value=time(17, 30))
                 if action in (workflow.APPROVE, workflow.REFUSE):
-                    st.caption(ui.md_escape(ledger.pending_request(detail)))
+                    st.caption(ledger.pending_request(detail))
                 if action in NOTE_LABELS:
                     st.text_area(NOTE_LABELS[action], key=f"note_{key}", height=68,
                                  placeholder="整改措施与结果" if action == workflow.SUBMIT else None)
