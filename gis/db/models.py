@@ -52,7 +52,8 @@ POINT_KINDS = (
     "主次干道", "背街小巷", "商业大街", "农贸市场", "学校", "医院", "公共厕所",
     "广场公园", "车站", "九小门店", "小区", "城中村", "机关单位", "建筑工地",
 )
-ROLES = ("帮包市级领导", "帮包县级领导", "网格长", "网格员", "责任单位")
+# --- accountability (issue 14): 点长, the person answering for one inspection point (点长责任制).
+ROLES = ("帮包市级领导", "帮包县级领导", "网格长", "网格员", "责任单位", "点长")
 TARGET_KINDS = ("grid", "street", "compound", "village", "point")
 
 

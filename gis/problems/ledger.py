@@ -27,7 +27,7 @@ from gis.db.store import read_frame
 from gis.problems import states
 from gis.problems.workflow import ack_state
 
-ROLE_ORDER = ("帮包市级领导", "帮包县级领导", "网格长", "网格员", "责任单位")
+ROLE_ORDER = ("帮包市级领导", "帮包县级领导", "网格长", "网格员", "点长", "责任单位")
 AREA_KINDS = {"compound": Compound, "street": Street, "village": UrbanVillage, "point": InspectionPoint}
 KIND_LABELS = {"grid": "网格", "compound": "小区", "street": "街巷", "village": "城中村", "point": "点位"}
 
