@@ -138,7 +138,7 @@ if len(mine):
     ranked = int(scores["ranked"].sum())
     cols[1].metric("全市排名", f"{int(row['rank'])} / {ranked}" if row["ranked"] else "未排名",
                    help=None if row["ranked"] else "本月测评样本不足，不参加排名")
-    cols[2].metric("三色牌", f"{row['color']}牌")
+    cols[2].metric("得分等级", row["color"])
     cols[3].metric("本月问题", f"{int(row['problems']):,}")
 cols[4].metric("未结案", f"{totals['open']:,}")
 cols[5].metric("已超期", f"{totals['overdue']:,}")

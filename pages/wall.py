@@ -1,4 +1,4 @@
-"""领导大屏: the command centre's wall screen — compliance map, KPI tiles, 红黑榜, 十差单位, 三色牌, trend.
+"""领导大屏: the command centre's wall screen — compliance map, KPI tiles, 红黑榜, 十差单位, 得分等级 (score band), trend.
 
 Dark, large type, one screen without scrolling at 1920×1080 (and 3840×2160, zoomed ×2). Kiosk
 mode (``?kiosk=<token>``, see pages/gate.py) hides Streamlit's header, menu and sidebar and the
@@ -168,8 +168,8 @@ def cards_panel(scores: pd.DataFrame) -> str:
     fills = scores["color"].map(CARD_FILL)
     cards = ('<div class="gm-card" style="background:' + fills + '" title="' + scores["name"].map(html.escape)
              + '">' + scores["code"].map(html.escape).str.replace("DC-", "", regex=False) + "</div>").str.cat()
-    tally = " ".join(f'<span style="color:{CARD_FILL[c]}">{c}牌 <b>{n}</b></span>' for c, n in counts.items())
-    return (f'<div class="gm-panel"><h3>三色牌</h3><div class="gm-tally">{tally}</div>'
+    tally = " ".join(f'<span style="color:{CARD_FILL[c]}">{c} <b>{n}</b></span>' for c, n in counts.items())
+    return (f'<div class="gm-panel"><h3>得分等级</h3><div class="gm-tally">{tally}</div>'
             f'<div class="gm-cards">{cards}</div></div>')
 
 
