@@ -27,6 +27,7 @@ from gis.people.permissions import ADMIN, KIOSK
 
 ADMIN_PAGES = frozenset({"admin"})  # url_path of pages only 管理员 may open
 WALL_PAGE = "wall"
+KIOSK_PAGES = (WALL_PAGE, "exposure")  # accountability (issue 14): the 曝光台 is safe for a public screen too
 _SESSION_KEYS = ("actor", "last_seen", "auth_source", "kiosk_token")
 
 
@@ -62,7 +63,7 @@ def _kiosk(pages: list, token: str | None) -> None:
         return _signed_out(pages)
     st.session_state["actor"] = kiosk.KIOSK_ACTOR
     st.session_state["kiosk_token"] = token
-    wall = [p for p in pages if p.url_path == WALL_PAGE]
+    wall = [p for p in pages if p.url_path in KIOSK_PAGES]
     if not wall:
         st.error("大屏页面尚未安装。")
         st.stop()
