@@ -23,7 +23,7 @@ from gis.people import auth
 
 from gis.people import kiosk
 from pages.cache import engine
-from gis.people.permissions import ADMIN, KIOSK
+from gis.people.permissions import ADMIN, KIOSK, allowed
 
 ADMIN_PAGES = frozenset({"admin"})  # url_path of pages only 管理员 may open
 WALL_PAGE = "wall"
@@ -119,7 +119,8 @@ def run(pages: list) -> None:
         if fresh != actor:  # role or grid changed by an administrator
             st.session_state["actor"] = actor = fresh
 
-    visible = [p for p in pages if p.url_path not in ADMIN_PAGES or actor.role == ADMIN]
+    visible = [p for p in pages if (p.url_path not in ADMIN_PAGES or actor.role == ADMIN)
+               and (p.url_path != "bulletin" or allowed(actor, "bulletin.export"))]  # issue 14
     _sidebar(actor)
     st.navigation(visible).run()
 

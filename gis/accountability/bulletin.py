@@ -14,6 +14,7 @@ The model: a header (发文机关, 文号, title, date) and sections, each a lis
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -174,7 +175,9 @@ def collect(engine: Engine, month: date, number: int | None = None, requirements
         blocks.append(("p", f"{r.code}（{r.category}）{r.description}。责任单位：{r.unit or '未派遣'}；"
                             f"整改时限：{r.deadline:%Y-%m-%d %H:%M}；状态：{r.state}；"
                             f"曝光决定：{r.decided_by}，{r.decided_at:%Y-%m-%d}。"))
-        blocks.append(("photos", [("整改前", _photo(r.before_photo)), ("整改后", _photo(r.after_photo))]))
+        pair = [("整改前", _photo(r.before_photo)), ("整改后", _photo(r.after_photo))]
+        if any(path is not None for _, path in pair):
+            blocks.append(("photos", pair))
     b.sections.append(("六、曝光问题", blocks))
     # 七、约谈问责
     talks = interviews.records(engine, m, add_months(m, 1))
@@ -207,7 +210,14 @@ def build(engine: Engine, actor: Actor, month: date, out_dir: Path, formats=FORM
     start = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    doc = collect(engine, month, number, requirements, subdistrict, issued_on, as_of, work_dir=out_dir)
+    with tempfile.TemporaryDirectory(prefix="bulletin-map-") as tmp:  # the map picture lives only while writing
+        doc = collect(engine, month, number, requirements, subdistrict, issued_on, as_of, work_dir=Path(tmp))
+        out = _write(doc, out_dir, formats, subdistrict)
+    out["seconds"] = time.perf_counter() - start
+    return out
+
+
+def _write(doc: Bulletin, out_dir: Path, formats, subdistrict: str | None) -> dict:
     stem = f"督查通报-{doc.month:%Y-%m}" + (f"-{subdistrict}" if subdistrict else "")
     out: dict = {}
     if "docx" in formats:
@@ -216,5 +226,4 @@ def build(engine: Engine, actor: Actor, month: date, out_dir: Path, formats=FORM
     if "pdf" in formats:
         from gis.accountability.bulletin_pdf import write_pdf
         out["pdf"] = write_pdf(doc, out_dir / f"{stem}.pdf")
-    out["seconds"] = time.perf_counter() - start
     return out

@@ -39,7 +39,7 @@ def grid_score_map(engine: Engine, scores: pd.DataFrame, out_dir: Path, title: s
         for geom, code, score in zip(metric.geometry, metric["code"], metric["score"]):
             p = geom.representative_point()
             label = code.replace("DC-", "") + ("" if pd.isna(score) else f"\n{score:.0f}")
-            ax.annotate(label, (p.x, p.y), ha="center", va="center", fontsize=5.5 if small else 9, color="#0f172a")
+            ax.annotate(label, (p.x, p.y), ha="center", va="center", fontsize=7 if small else 9, color="#0f172a")
         t = thresholds()
         ax.legend(handles=[Patch(color=FILL["绿"], label=f"绿 ≥ {t.green:g}"),
                            Patch(color=FILL["黄"], label=f"黄 {t.yellow:g}–{t.green:g}"),
