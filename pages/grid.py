@@ -142,6 +142,11 @@ if len(mine):
     cols[3].metric("本月问题", f"{int(row['problems']):,}")
 cols[4].metric("未结案", f"{totals['open']:,}")
 cols[5].metric("已超期", f"{totals['overdue']:,}")
+held = cache.active_cards(url)  # accountability (issue 14): the grid's 三色牌 in force
+held = held[(held["target_kind"] == "网格") & (held["target_code"] == code)]
+if len(held):
+    st.warning("在册三色牌：" + "；".join(f"{r.color}牌 {r.code}（{ui.md_escape(r.reason)}，{r.step}）"
+                                      for r in held.itertuples()))
 
 # ------------------------------------------------------------------ filters (they drive map and table)
 with st.expander("问题筛选", expanded=True):

@@ -163,6 +163,15 @@ def units_panel(units: pd.DataFrame) -> str:
                     numeric=("due", "overdue", "rate")) + "</div>")
 
 
+def accountability_panel(cards: pd.DataFrame, ranking: dict) -> str:
+    """三色牌 in force and the month's lowest 点位达标率 (issue 14), one compact line each."""
+    n = cards["color"].value_counts()
+    worst = "、".join(f"{html.escape(str(r.name))} {r.rate * 100:.0f}%" for r in ranking["worst"].itertuples()) or "—"
+    return (f'<div class="gm-note">在册三色牌：<span style="color:{CARD_FILL["黄"]}">黄 {int(n.get("黄", 0))}</span> · '
+            f'<span style="color:{CARD_FILL["红"]}">红 {int(n.get("红", 0))}</span> · '
+            f'<span style="color:{CARD_FILL["绿"]}">绿 {int(n.get("绿", 0))}</span>　点位达标最低：{worst}</div>')
+
+
 def cards_panel(scores: pd.DataFrame) -> str:
     counts = color_counts(scores)
     fills = scores["color"].map(CARD_FILL)
@@ -253,7 +262,9 @@ if require_data(counts):
             st.markdown(ranking_panel("红榜 · 前十", "gm-red", lists["best"])
                         + ranking_panel("黑榜 · 后十", "gm-black", lists["worst"])
                         + f'<div class="gm-note">测评少于 {settings.min_inspections()} 次的网格不排名（样本不足）：'
-                          f'{len(lists["insufficient"])} 个</div>', unsafe_allow_html=True)
+                          f'{len(lists["insufficient"])} 个</div>'
+                        + accountability_panel(cache.active_cards(url), cache.point_ranking(url, month, AS_OF)),
+                        unsafe_allow_html=True)
         with right:
             st.markdown(units_panel(units) + cards_panel(scores)
                         + '<div class="gm-panel" style="margin-top:10px"><h3>近12个月趋势'
