@@ -89,3 +89,15 @@ def test_exposure_page_shows_no_personal_data(exposed_city, monkeypatch, capture
     for secret in (SECRET_PHONE, "0635-8211002", "13906350011", "李娜", "0635-8211001"):
         assert secret not in page and not html_has(maps, secret), secret
     assert not at.get("form")  # display mode: no form on a public screen
+
+
+def test_kiosk_token_opens_the_exposure_screen(exposed_city, monkeypatch, captured_maps):
+    token = "exposure-screen-token-2026"
+    monkeypatch.setenv("GRIDMAP_KIOSK_TOKENS", token)
+    url = exposed_city.url.render_as_string(hide_password=False)
+    at = run_app(url, monkeypatch, query={"kiosk": token}, actor=None)
+    at.switch_page("pages/exposure.py").run()
+    assert not at.exception
+    assert "曝光台" in [t.value for t in at.title] and not at.get("form")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/cards.py")  # a kiosk opens the wall and the 曝光台, nothing else
