@@ -17,7 +17,7 @@ from __future__ import annotations
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -88,6 +88,14 @@ def _change(name: str, now, before) -> str:
     return f"{d:+.1f}" if name == "平均整改用时" else f"{d:+g}"
 
 
+def _stamp(t: datetime) -> str:
+    """'数据截至2026年11月30日24时' for a month evaluated at its end, else the moment itself."""
+    if t.time() == datetime.min.time():
+        d = t.date() - timedelta(days=1)
+        return f"数据截至{d.year}年{d.month}月{d.day}日24时"
+    return f"数据截至{t:%Y-%m-%d %H:%M}"
+
+
 def _registered_by(engine: Engine, months: list[dict], subdistrict, **filt) -> int:
     df = figures.counts(engine, months, "city", subdistrict=subdistrict, **filt)
     return int(df["registered"].sum()) if len(df) else 0
@@ -118,7 +126,7 @@ def collect(engine: Engine, month: date, number: int | None = None, requirements
     b.sections.append(("一、主要指标", [
         ("p", f"{m.year}年{m.month}月，{place}立案问题 {fmt('立案数', c['立案数'])} 件，应结案 {fmt('应结案数', c['应结案数'])} 件，"
               f"结案率 {fmt('结案率', c['结案率'])}，按期结案率 {fmt('按期结案率', c['按期结案率'])}，"
-              f"超期 {fmt('超期数', c['超期数'])} 件（统计时点 {this['as_of'].replace('T', ' ')}）。"),
+              f"超期 {fmt('超期数', c['超期数'])} 件（{_stamp(t)}）。"),
         ("table", ["指标", f"{m.month}月", f"{prev.month}月", "环比"], rows)]))
     # 二、问题来源与类别
     months = month_rows(m, m, t)
