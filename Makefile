@@ -56,10 +56,10 @@ define apt_install
 endef
 
 system-run:
-	$(call apt_install,libsqlite3-mod-spatialite)
+	$(call apt_install,libsqlite3-mod-spatialite fonts-noto-cjk)
 
 system-test:
-	$(call apt_install,libsqlite3-mod-spatialite chromium fonts-noto-cjk)
+	$(call apt_install,libsqlite3-mod-spatialite chromium fonts-noto-cjk poppler-utils)
 
 # PostgreSQL + PostGIS for the tests: use the server on 127.0.0.1:5432 if one runs, else install
 # and start Debian's, with trust authentication on the loopback (a test machine only).

@@ -1,4 +1,4 @@
-"""Grids coloured by their compliance score (三色牌 colours), with an HTML legend and big labels.
+"""Grids coloured by their compliance score (得分等级 colours), with an HTML legend and big labels.
 
 Pure: GeoDataFrame (+ thresholds) → folium elements. The legend is a Leaflet control drawn with
 HTML/CSS (a branca ColorMap would pull d3 from a CDN). Every text is escaped.
@@ -15,7 +15,7 @@ from jinja2 import Template
 
 from layers.common import escape_text, geojson_layer
 
-#: Fill per 三色牌 colour, readable on a dark background; NO_DATA for a grid without a score.
+#: Fill per 得分等级 colour, readable on a dark background; NO_DATA for a grid without a score.
 NO_DATA = "#64748b"
 CARD_FILL = {"绿": "#22c55e", "黄": "#facc15", "红": "#ef4444", "灰": NO_DATA}  # 灰: 样本不足, no colour
 HIGHLIGHT = {"weight": 5, "color": "#ffffff", "fillOpacity": 0.85}
@@ -30,7 +30,7 @@ def score_style(color_column: str = "color", line_color: str = "#0f172a"):
 
 def score_choropleth(gdf: gpd.GeoDataFrame, tooltip: Mapping[str, str], name: str = "综合得分",
                      color_column: str = "color", font_size: str = "22px") -> folium.GeoJson:
-    """Grids filled by their 三色牌 colour (column `color_column`: 红/黄/绿), with a big tooltip."""
+    """Grids filled by their 得分等级 colour (column `color_column`: 红/黄/绿), with a big tooltip."""
     return geojson_layer(gdf, name, score_style(color_column), tooltip=tooltip, highlight=HIGHLIGHT,
                          properties=["code", color_column], font_size=font_size)
 
@@ -81,7 +81,7 @@ class HtmlLegend(MacroElement):
 
 def score_legend(green: float, yellow: float, title: str = "综合得分", font_size: int = 20,
                  position: str = "bottomleft") -> HtmlLegend:
-    """The 三色牌 legend: 绿 ≥ green, 黄 ≥ yellow, 红 below; grey for no data."""
+    """The 得分等级 legend: 绿 ≥ green, 黄 ≥ yellow, 红 below; grey for no data."""
     def fmt(v: float) -> str:
         return f"{v:g}"
 

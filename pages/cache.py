@@ -169,3 +169,16 @@ def clear() -> None:
     st.cache_data.clear()
     from gis.metrics import memo
     memo.clear_memo()  # past months' wall figures (gis.metrics.scores keeps them for an hour)
+
+
+# --- accountability (issue 14): current cards and the 点位达标 ranking for the wall and the grid page
+@st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
+def active_cards(url: str):
+    from gis.accountability import cards
+    return cards.active(get_engine(url))
+
+
+@st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
+def point_ranking(url: str, month, as_of=None, n: int = 3):
+    from gis.accountability import points
+    return points.monthly_ranking(get_engine(url), month, as_of, n=n)

@@ -39,10 +39,11 @@ from gis.people import auth
 from gis.people import kiosk
 from pages.cache import engine
 from pages.ui import md_escape
-from gis.people.permissions import ADMIN, KIOSK
+from gis.people.permissions import ADMIN, KIOSK, allowed
 
 ADMIN_PAGES = frozenset({"admin"})  # url_path of pages only 管理员 may open
 WALL_PAGE = "wall"
+KIOSK_PAGES = (WALL_PAGE, "exposure")  # the 曝光台 is safe for a public screen too (issue 14)
 WALL_SCRIPT = "pages/wall.py"
 DB_DOWN = "数据库暂时不可用，请稍后刷新页面重试。"
 SIGN_IN_FIRST = "请先登录。"
@@ -130,11 +131,12 @@ def oidc_configured() -> bool:
 
 
 def _kiosk_pages(pages: list) -> list:
-    """The app's URLs, each opening the wall: /wall?kiosk=…, /grid?kiosk=… and /?kiosk=… all resolve
-    (no "page not found") and keep their address, so a reload keeps the token."""
+    """The app's URLs, each opening the wall (the 曝光台's its own page): /wall?kiosk=…, /grid?kiosk=… and
+    /?kiosk=… all resolve (no "page not found") and keep their address, so a reload keeps the token."""
     paths = [getattr(p, "_url_path", "") or p.url_path for p in pages]  # the default page's own path too
+    own = {p.url_path: (p._page, p.title) for p in pages if p.url_path in KIOSK_PAGES and p.url_path != WALL_PAGE}
     return [st.Page(WALL_SCRIPT, title="领导大屏", url_path="kiosk", default=True)] + [
-        st.Page(WALL_SCRIPT, title="领导大屏", url_path=path) for path in paths if path and path != "kiosk"]
+        st.Page(*own.get(path, (WALL_SCRIPT, "领导大屏")), url_path=path) for path in paths if path and path != "kiosk"]
 
 
 def _kiosk(pages: list, token: str | None) -> None:
@@ -213,7 +215,8 @@ def _run(pages: list) -> None:
         if fresh != actor:  # role or grid changed by an administrator
             st.session_state["actor"] = actor = fresh
 
-    visible = [p for p in pages if p.url_path not in ADMIN_PAGES or actor.role == ADMIN]
+    visible = [p for p in pages if (p.url_path not in ADMIN_PAGES or actor.role == ADMIN)
+               and (p.url_path != "bulletin" or allowed(actor, "bulletin.export"))]  # 督查通报: 领导, 管理员
     _sidebar(actor)
     _run_page(st.navigation(visible))
 

@@ -122,6 +122,11 @@ month = now.date().replace(day=1)
 tiles = ledger.score_tiles(cache.grid_scores(url, month, now), code, cache.grid_ledger_counts(url, code, now))
 for col, (label, value, help_text) in zip(st.columns(6)[6 - len(tiles):], tiles):
     col.metric(label, value, help=help_text)
+held = cache.active_cards(url)  # the grid's 三色牌 in force (gis.accountability)
+held = held[(held["target_kind"] == "网格") & (held["target_code"] == code)]
+if len(held):
+    st.warning("在册三色牌：" + "；".join(f"{r.color}牌 {r.code}（{ui.md_escape(r.reason)}，{r.step}）"
+                                      for r in held.itertuples()))
 
 with st.expander("问题筛选", expanded=True):  # ------------------- filters (they drive map and table)
     f = st.columns(4) + st.columns(4)

@@ -9,6 +9,9 @@ import streamlit as st
 
 from gis.metrics import definitions, settings
 from gis.problems import worktime
+from pages import gate
+
+gate.require()  # first: no page runs without the sign-in gate (pages/gate.py)
 
 st.title("指标说明")
 st.caption("各项指标的口径与计算公式。领导大屏、网格详情、`python -m gis figures` 导出的数字均按此计算。")

@@ -1,4 +1,4 @@
-"""领导大屏: the command centre's wall screen — compliance map, KPI tiles, 红黑榜, 十差单位, 三色牌, trend.
+"""领导大屏: the command centre's wall screen — compliance map, KPI tiles, 红黑榜, 十差单位, 得分等级 (score band), trend.
 
 Dark, large type, one screen without scrolling at 1920×1080 (and 3840×2160, zoomed ×2). Kiosk
 mode (``?kiosk=<token>``, see pages/gate.py) hides Streamlit's header, menu and sidebar and the
@@ -178,6 +178,15 @@ def units_panel(units: pd.DataFrame) -> str:
                     numeric=("due", "overdue", "rate")) + "</div>")
 
 
+def accountability_panel(cards: pd.DataFrame, ranking: dict) -> str:
+    """三色牌 in force and the month's lowest 点位达标率 (issue 14), one compact line each."""
+    n = cards["color"].value_counts()
+    worst = "、".join(f"{html.escape(str(r.name))} {r.rate * 100:.0f}%" for r in ranking["worst"].itertuples()) or "—"
+    return (f'<div class="gm-note">在册三色牌：<span style="color:{CARD_FILL["黄"]}">黄 {int(n.get("黄", 0))}</span> · '
+            f'<span style="color:{CARD_FILL["红"]}">红 {int(n.get("红", 0))}</span> · '
+            f'<span style="color:{CARD_FILL["绿"]}">绿 {int(n.get("绿", 0))}</span>　点位达标最低：{worst}</div>')
+
+
 def cards_panel(scores: pd.DataFrame) -> str:
     counts = color_counts(scores)
     fills = scores["color"].map(CARD_FILL)
@@ -185,7 +194,7 @@ def cards_panel(scores: pd.DataFrame) -> str:
              + '">' + scores["code"].map(html.escape).str.replace("DC-", "", regex=False) + "</div>").str.cat()
     tally = " ".join(f'<span style="color:{CARD_FILL[c]}">{"样本不足" if c == "灰" else c + "牌"} <b>{n}</b></span>'
                      for c, n in counts.items())
-    return (f'<div class="gm-panel"><h3>三色牌{info("综合得分")}</h3><div class="gm-tally">{tally}</div>'
+    return (f'<div class="gm-panel"><h3>得分等级{info("综合得分")}</h3><div class="gm-tally">{tally}</div>'
             f'<div class="gm-cards">{cards}</div></div>')
 
 
@@ -270,7 +279,9 @@ if require_data(counts):
             st.markdown(ranking_panel("红榜 · 前十", "gm-red", lists["best"])
                         + ranking_panel("黑榜 · 后十", "gm-black", lists["worst"])
                         + f'<div class="gm-note">本月测评少于 {settings.min_inspections()} 次（点位·日）的网格不排名、不着色（样本不足）：'
-                          f'{len(lists["insufficient"])} 个</div>', unsafe_allow_html=True)
+                          f'{len(lists["insufficient"])} 个</div>'
+                        + accountability_panel(cache.active_cards(url), cache.point_ranking(url, month, AS_OF)),
+                        unsafe_allow_html=True)
         with right:
             st.markdown(units_panel(units) + cards_panel(scores)
                         + '<div class="gm-panel" style="margin-top:10px"><h3>近12个月趋势'

@@ -36,7 +36,7 @@ def test_kiosk_wall_shows_everything_without_filters(demo_url, monkeypatch, capt
     assert not at.exception
     text = _markdown(at)
     for label in ("领导大屏", "问题数", "结案率", "按期结案率", "返工率", "现超期", "平均整改用时",
-                  "红榜", "黑榜", "十差单位", "三色牌", "近12个月趋势"):
+                  "红榜", "黑榜", "十差单位", "得分等级", "近12个月趋势"):
         assert label in text, label
     assert 'data-testid="stHeader"' in text or "stHeader" in text  # kiosk CSS hides the chrome
     assert len(at.selectbox) == 0  # no filters in kiosk mode
@@ -65,7 +65,7 @@ def test_signed_in_wall_has_filters_and_heatmap(demo_url, monkeypatch, captured_
     assert not at.exception
     labels = [s.label for s in at.selectbox]
     assert labels == ["月份", "街道", "问题类型", "来源"]
-    # filter on one sub-district: the 三色牌 only lists its grids
+    # filter on one sub-district: the 得分等级 only lists its grids
     sd = at.selectbox[1].options[1]
     at.selectbox[1].select(sd).run()
     assert not at.exception

@@ -63,5 +63,5 @@ def test_kiosk_wall_draws_61_grids_offline(demo_sqlite):
     assert visit.external_requests == []
     assert hidden  # kiosk: no Streamlit header, toolbar or sidebar
     assert height <= 1080  # one screen, no scrolling
-    for label in ("领导大屏", "结案率", "红榜", "十差单位", "三色牌"):
+    for label in ("领导大屏", "结案率", "红榜", "十差单位", "得分等级"):
         assert label in text

@@ -52,7 +52,8 @@ POINT_KINDS = (
     "主次干道", "背街小巷", "商业大街", "农贸市场", "学校", "医院", "公共厕所",
     "广场公园", "车站", "九小门店", "小区", "城中村", "机关单位", "建筑工地",
 )
-ROLES = ("帮包市级领导", "帮包县级领导", "网格长", "网格员", "责任单位")
+# --- accountability (issue 14): 点长, the person answering for one inspection point (点长责任制).
+ROLES = ("帮包市级领导", "帮包县级领导", "网格长", "网格员", "责任单位", "点长")
 TARGET_KINDS = ("grid", "street", "compound", "village", "point")
 
 
@@ -367,3 +368,75 @@ class SignInGuard(Base):
     last_failure_at: Mapped[datetime | None] = mapped_column(DateTime)
     blocked_until: Mapped[datetime | None] = mapped_column(DateTime)
     last_success_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# --- accountability (issue 14): the 三色牌 register, its escalation ladder, the 曝光台 and 约谈 / 问责.
+class Card(Base):
+    """三色牌: a warning card (黄 / 红) or a commendation (绿) to a unit, a point or a grid, with its
+    reason, evidence, response deadline and the step of the escalation ladder it has reached."""
+
+    __tablename__ = "cards"
+    __table_args__ = (Index("ix_cards_target", "target_kind", "target_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    target_kind: Mapped[str] = mapped_column(String(8))
+    target_code: Mapped[str] = mapped_column(String(32))
+    color: Mapped[str] = mapped_column(String(2))
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)  # JSON: problems, inspections, photos
+    issued_by: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    deadline: Mapped[datetime] = mapped_column(DateTime)
+    rule: Mapped[str | None] = mapped_column(String(16))
+    rule_key: Mapped[str | None] = mapped_column(String(80), unique=True)  # one card per rule, target and month
+    step: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(8))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"))
+    lifted_by: Mapped[str | None] = mapped_column(String(64))
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default=sql_text("1"))
+
+
+class CardAction(Base):
+    """One step of a card's history: 签发, 限期整改, 书面说明 (with the uploaded file), 曝光台, 约谈, 问责,
+    升级, 摘牌 — who, when, note."""
+
+    __tablename__ = "card_actions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
+    action: Mapped[str] = mapped_column(String(8))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+    file_path: Mapped[str | None] = mapped_column(String(300))
+
+
+class Exposure(Base):
+    """曝光台: a problem put on public display — who decided it, when, why (and under which card)."""
+
+    __tablename__ = "exposures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), unique=True)
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"))
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Interview(Base):
+    """约谈 / 问责: a unit's interview or accountability decision — people, date, reason (cards and
+    problems linked), outcome, follow-up deadline."""
+
+    __tablename__ = "interviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(4))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    people: Mapped[str] = mapped_column(Text)
+    held_on: Mapped[date] = mapped_column(Date, index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    card_codes: Mapped[str | None] = mapped_column(Text)
+    problem_codes: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    follow_up: Mapped[date | None] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)

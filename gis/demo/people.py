@@ -275,7 +275,7 @@ def build_people(layers: dict, seed: int) -> dict[str, pd.DataFrame]:
         first = ([own] if own else []) + ref if r["kind"] not in ("小区", "城中村", "背街小巷") else ref
         return first + [grid_subd[g]] if first else [comm_of[g], grid_subd[g]]
 
-    children("point", layers.get("points"), point_rule)
+    p_units = children("point", layers.get("points"), point_rule)
 
     names = chinese_names(rng, len(persons), exclude=set(units["contact"]))
     people = pd.DataFrame(persons, columns=["title", "level", "unit_code"])
@@ -283,6 +283,16 @@ def build_people(layers: dict, seed: int) -> dict[str, pd.DataFrame]:
     people.insert(0, "code", [pcode(i) for i in range(len(people))])
     people["phone"] = _phones(rng, len(people), mobile=True)
     people = people[["code", "name", "title", "level", "unit_code", "phone"]]
+    # accountability (issue 14): a 点长 per point, from its first 责任单位; drawn from their own
+    # generator so that every other name and phone of the demo stays as it was.
+    lead_rng = np.random.default_rng(14)
+    p_codes = list(p_units)
+    leads = pd.DataFrame({"code": [pcode(len(people) + i) for i in range(len(p_codes))],
+                          "name": chinese_names(lead_rng, len(p_codes), exclude=set(people["name"]) | set(units["contact"])),
+                          "title": [uname[p_units[c][0]] + "点长" for c in p_codes], "level": "点位",
+                          "unit_code": [p_units[c][0] for c in p_codes], "phone": _phones(lead_rng, len(p_codes), mobile=True)})
+    asg += [("point", c, "点长", len(people) + i, p_units[c][0], START, None) for i, c in enumerate(p_codes)]
+    people = pd.concat([people, leads], ignore_index=True)
 
     a = pd.DataFrame(asg, columns=["target_kind", "target_code", "role", "person_code", "unit_code",
                                    "valid_from", "valid_to"])

@@ -13,6 +13,9 @@ database, so calling it directly for another grid fails the same way. Permission
 | 指挥中心        | 立案 / 不予立案 public reports; approve or refuse 延期 / 缓办 |
 | 规划员          | edit grid boundaries (drafts, publish, restore)            |
 | 管理员          | manage users and imports, read the audit log               |
+| (issue 14)      | 三色牌: 核查员 / 指挥中心 / 领导 issue; 指挥中心 / 领导 escalate; |
+|                 | 领导 exposes, records 约谈/问责, lifts; 指挥中心 / 管理员 run the |
+|                 | monthly rules; 领导 / 管理员 export the 督查通报              |
 """
 
 from __future__ import annotations
@@ -41,6 +44,14 @@ ACTIONS: dict[str, frozenset[str]] = {
     "data.import": frozenset({ADMIN}),
     "user.manage": frozenset({ADMIN}),
     "audit.view": frozenset({ADMIN}),
+    # accountability (issue 14): 三色牌, 曝光台, 约谈 / 问责, 督查通报
+    "card.issue": frozenset({VERIFIER, COMMAND, LEADER}),
+    "card.escalate": frozenset({COMMAND, LEADER}),
+    "card.expose": frozenset({LEADER}),
+    "card.interview": frozenset({LEADER}),
+    "card.lift": frozenset({LEADER}),
+    "card.rules": frozenset({COMMAND, ADMIN}),
+    "bulletin.export": frozenset({LEADER, ADMIN}),
 }
 GRID_SCOPED = frozenset({"problem.create", "problem.dispatch", "problem.acknowledge", "problem.submit",
                          "problem.request"})
@@ -112,4 +123,6 @@ ACTION_LABELS = {
     "problem.register": "立案", "problem.request": "申请延期/缓办", "problem.approve": "审批延期/缓办",
     "grid.edit": "编辑网格边界", "grid.publish": "发布网格版本", "data.import": "导入数据",
     "user.manage": "管理用户", "audit.view": "查看审计日志",
+    "card.issue": "签发三色牌", "card.escalate": "升级处置", "card.expose": "曝光", "card.interview": "约谈/问责",
+    "card.lift": "摘牌", "card.rules": "执行月度亮牌规则", "bulletin.export": "导出督查通报",
 }

@@ -30,7 +30,7 @@ from gis.metrics.sql import earned_points_sql
 from gis.problems import states
 from gis.problems.workflow import ack_state, allowed_actions, legal_actions
 
-ROLE_ORDER = ("帮包市级领导", "帮包县级领导", "网格长", "网格员", "责任单位")
+ROLE_ORDER = ("帮包市级领导", "帮包县级领导", "网格长", "网格员", "点长", "责任单位")
 AREA_MODELS = {COMPOUND: Compound, STREET: Street, VILLAGE: UrbanVillage, POINT: InspectionPoint}  # area kind → table
 
 LEDGER_COLUMNS = [
@@ -490,5 +490,5 @@ def score_tiles(scores: pd.DataFrame, grid_code: str, totals: dict[str, int]) ->
         score = "—" if pd.isna(row["score"]) else f"{row['score']:.1f}"
         tiles += [("本月综合得分", score, "见 README：综合得分 / 合规指数"),
                   ("全市排名", rank, None if row["ranked"] else "本月测评样本不足，不参加排名"),
-                  ("三色牌", "样本不足" if row["color"] == "灰" else f"{row['color']}牌", None), ("本月问题", f"{int(row['problems']):,}", None)]
+                  ("得分等级", "样本不足" if row["color"] == "灰" else row["color"], None), ("本月问题", f"{int(row['problems']):,}", None)]
     return tiles + [("未结案", f"{totals['open']:,}", None), ("已超期", f"{totals['overdue']:,}", None)]

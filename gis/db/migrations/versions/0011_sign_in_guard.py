@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_sign_in_guard"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

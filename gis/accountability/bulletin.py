@@ -1,0 +1,237 @@
+"""督查通报: the monthly bulletin, gathered once (`collect`) as a plain document model and written
+as Word (`gis.accountability.bulletin_docx`) and PDF (`gis.accountability.bulletin_pdf`) from the
+same model, so both say the same thing.
+
+Every number is read from the figures' own functions — `gis.metrics.monthly.month_figures` (as
+`python -m gis figures`), `gis.metrics.figures.counts` (立案数 by source and category),
+`gis.metrics.scores` (红榜 / 黑榜), `gis.metrics.units` (十差单位), `gis.accountability.points`
+(点位达标) — never recomputed here. Rates are shown as percentages of the rounded fractions that
+`gis figures --json` prints (0.6667 → 66.67%).
+
+The model: a header (发文机关, 文号, title, date) and sections, each a list of blocks:
+``("p", text)``, ``("table", header, rows)``, ``("image", path)``, ``("photos", [(caption, path|None), …])``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from gis.accountability import cards, exposure, interviews, points
+from gis.config import setting
+from gis.db.models import SOURCES, Category
+from gis.metrics import figures, scores, units
+from gis.metrics.monthly import month_figures
+from gis.metrics.periods import add_months, month_end_as_of, month_rows, month_start
+from gis.people.permissions import Actor, require
+from gis.problems.photos import upload_dir
+
+FORMATS = ("docx", "pdf")
+HEADLINE = ("立案数", "应结案数", "结案数", "结案率", "按期结案率", "超期数", "返工率", "平均整改用时")
+DEFAULT_REQUIREMENTS = ("一、各责任单位要对照本通报逐项整改，黄牌、红牌单位于反馈期限前书面报告整改情况。\n"
+                        "二、列入黑榜、十差单位的网格和单位，分管负责同志要亲自研究、限期销号。\n"
+                        "三、曝光问题整改到位后，由核查员现场复核、拍照留档，方可摘牌。")
+
+
+class BulletinError(ValueError):
+    """Bad input for a bulletin (Chinese message)."""
+
+
+@dataclass
+class Bulletin:
+    month: date
+    issuer: str
+    number: str
+    title: str
+    issued_on: date
+    sections: list[tuple[str, list]] = field(default_factory=list)
+    figures: dict = field(default_factory=dict)  # the month_figures of the month (for checks)
+
+
+def issuer() -> str:
+    """发文机关 (GRIDMAP_BULLETIN_ISSUER)."""
+    return setting("GRIDMAP_BULLETIN_ISSUER", "东昌府区创建全国文明城市工作指挥部办公室")
+
+
+def number_prefix() -> str:
+    """The 文号's agency abbreviation (GRIDMAP_BULLETIN_PREFIX): 东创城办 → 东创城办〔2026〕12号."""
+    return setting("GRIDMAP_BULLETIN_PREFIX", "东创城办")
+
+
+def header_size(issuer: str) -> float:
+    """The 发文机关's size in points: 26 pt (一号), smaller for a long name so it stays on one line of A4."""
+    return min(26.0, 15.6 / 2.54 * 72 * 0.95 / max(1, len(issuer)))
+
+
+def fmt(name: str, value) -> str:
+    """A figure as printed: rates as percentages, hours with one decimal, counts as integers."""
+    if value is None:
+        return "—"
+    if name.endswith("率"):
+        return f"{value * 100:.2f}%"
+    if name == "平均整改用时":
+        return f"{value:.1f}小时"
+    return f"{value:g}"
+
+
+def _change(name: str, now, before) -> str:
+    if now is None or before is None:
+        return "—"
+    d = now - before
+    if name.endswith("率"):
+        return f"{d * 100:+.2f}个百分点"
+    return f"{d:+.1f}" if name == "平均整改用时" else f"{d:+g}"
+
+
+def _stamp(t: datetime) -> str:
+    """'数据截至2026年11月30日24时' for a month evaluated at its end, else the moment itself."""
+    if t.time() == datetime.min.time():
+        d = t.date() - timedelta(days=1)
+        return f"数据截至{d.year}年{d.month}月{d.day}日24时"
+    return f"数据截至{t:%Y-%m-%d %H:%M}"
+
+
+def _registered_by(engine: Engine, months: list[dict], subdistrict, **filt) -> int:
+    df = figures.counts(engine, months, "city", subdistrict=subdistrict, **filt)
+    return int(df["registered"].sum()) if len(df) else 0
+
+
+def collect(engine: Engine, month: date, number: int | None = None, requirements: str | None = None,
+            subdistrict: str | None = None, issued_on: date | None = None, as_of: datetime | None = None,
+            work_dir: Path | None = None) -> Bulletin:
+    """The bulletin of `month` (evaluated at its end, or `as_of`), its map picture written to `work_dir`."""
+    from gis.accountability.bulletin_map import grid_score_map
+
+    m = month_start(month)
+    t = month_end_as_of(m, as_of)
+    prev = add_months(m, -1)
+    this = month_figures(engine, m, as_of, subdistrict)
+    last = month_figures(engine, prev, as_of, subdistrict)
+    num = number if number is not None else m.month
+    if num < 1:
+        raise BulletinError(f"文号序号应为正整数，现为 {num}。")
+    place = f"{subdistrict}" if subdistrict else "全区"
+    b = Bulletin(month=m, issuer=issuer(), number=f"{number_prefix()}〔{m.year}〕{num}号",
+                 title=f"关于{m.year}年{m.month}月{place}创城网格化管理工作情况的督查通报",
+                 issued_on=issued_on or t.date(), figures=this)
+    # 一、主要指标
+    rows = [[n, fmt(n, this["city"].get(n)), fmt(n, last["city"].get(n)),
+             _change(n, this["city"].get(n), last["city"].get(n))] for n in HEADLINE]
+    c = this["city"]
+    b.sections.append(("一、主要指标", [
+        ("p", f"{m.year}年{m.month}月，{place}立案问题 {fmt('立案数', c['立案数'])} 件，应结案 {fmt('应结案数', c['应结案数'])} 件，"
+              f"结案率 {fmt('结案率', c['结案率'])}，按期结案率 {fmt('按期结案率', c['按期结案率'])}，"
+              f"超期 {fmt('超期数', c['超期数'])} 件（{_stamp(t)}）。"),
+        ("table", ["指标", f"{m.month}月", f"{prev.month}月", "环比"], rows)]))
+    # 二、问题来源与类别
+    months = month_rows(m, m, t)
+    by_source = [[s, str(_registered_by(engine, months, subdistrict, source=s))] for s in SOURCES]
+    with engine.connect() as conn:
+        cats = [n for (n,) in conn.execute(select(Category.name).order_by(Category.name))]
+    by_cat = sorted(([cat, _registered_by(engine, months, subdistrict, category=cat)] for cat in cats),
+                    key=lambda r: (-r[1], r[0]))
+    b.sections.append(("二、问题来源与类别", [
+        ("table", ["问题来源", "立案数"], by_source),
+        ("p", "高发问题（按立案数）："),
+        ("table", ["问题类型", "立案数"], [[n, str(v)] for n, v in by_cat if v > 0][:10])]))
+    # 三、红黑榜与十差单位
+    table = scores.monthly_scores(engine, m, t, subdistrict=subdistrict)
+    ranks = scores.rankings(table)
+    def grid_rows(df):
+        return [[str(int(r.rank)), r.code, r.name, f"{r.score:.2f}"] for r in df.itertuples()]
+    worst_units = units.worst_units(engine, m, t, subdistrict=subdistrict)
+    b.sections.append(("三、红黑榜与十差单位", [
+        ("p", "红榜（综合得分前十）："), ("table", ["名次", "网格", "名称", "综合得分"], grid_rows(ranks["best"])),
+        ("p", "黑榜（综合得分后十）："), ("table", ["名次", "网格", "名称", "综合得分"], grid_rows(ranks["worst"])),
+        ("p", "十差单位（按期结案率最低）：" + ("无" if worst_units.empty else "")),
+        ("table", ["单位", "应结案数", "超期数", "按期结案率"],
+         [[r.unit, str(r.due), str(r.overdue), fmt("按期结案率", round(float(r.on_time_rate), 4))]
+          for r in worst_units.itertuples()]),
+        ("image", grid_score_map(engine, table, work_dir or Path("."), f"{m:%Y年%m月}网格综合得分"))]))
+    # 四、点位达标月评排名
+    rank = points.monthly_ranking(engine, m, as_of)
+    def pt_rows(df):
+        return [[r.code, r.name, r.leader or "—", fmt("达标率", round(float(r.rate), 4))] for r in df.itertuples()]
+    b.sections.append(("四、点位达标月评排名", [
+        ("p", "达标率最高的点位："), ("table", ["点位", "名称", "点长", "达标率"], pt_rows(rank["best"])),
+        ("p", "达标率最低的点位："), ("table", ["点位", "名称", "点长", "达标率"], pt_rows(rank["worst"])),
+        ("p", "点长排名（后十）："),
+        ("table", ["点长", "点位数", "达标率"], [[r.name, str(r.points), fmt("达标率", round(float(r.rate), 4))]
+                                          for r in rank["leaders"].tail(10).iloc[::-1].itertuples()])]))
+    # 五、三色牌
+    m0 = datetime.combine(m, datetime.min.time())
+    m1 = datetime.combine(add_months(m, 1), datetime.min.time())
+    issued = cards.register(engine, since=m0, until=m1)
+    every = cards.register(engine)
+    lifted = every[every["lifted_at"].notna() & (every["lifted_at"] >= m0) & (every["lifted_at"] < m1)]
+    b.sections.append(("五、三色牌", [
+        ("p", f"本月签发三色牌 {len(issued)} 张（黄牌 {int((issued['color'] == '黄').sum())} 张、红牌 "
+              f"{int((issued['color'] == '红').sum())} 张、绿牌 {int((issued['color'] == '绿').sum())} 张），摘牌 {len(lifted)} 张。"),
+        ("table", ["编号", "牌色", "对象", "事由", "处置阶段", "状态"],
+         [[r.code, r.color, r.target, r.reason, r.step, r.status] for r in issued.itertuples()]),
+        ("table", ["摘牌编号", "牌色", "对象", "摘牌时间"],
+         [[r.code, r.color, r.target, f"{r.lifted_at:%Y-%m-%d}"] for r in lifted.itertuples()])]))
+    # 六、曝光问题
+    shown = exposure.exposed(engine, m0, m1, now=t)
+    blocks: list = [("p", f"本月曝光问题 {len(shown)} 个。" if len(shown) else "本月无曝光问题。")]
+    for r in shown.itertuples():
+        blocks.append(("p", f"{r.code}（{r.category}）{r.description}。责任单位：{r.unit or '未派遣'}；"
+                            f"整改时限：{r.deadline:%Y-%m-%d %H:%M}；状态：{r.state}；"
+                            f"曝光决定：{r.decided_by}，{r.decided_at:%Y-%m-%d}。"))
+        pair = [("整改前", _photo(r.before_photo)), ("整改后", _photo(r.after_photo))]
+        if any(path is not None for _, path in pair):
+            blocks.append(("photos", pair))
+    b.sections.append(("六、曝光问题", blocks))
+    # 七、约谈问责
+    talks = interviews.records(engine, m, add_months(m, 1))
+    talk_blocks: list = [("p", f"本月约谈 {int((talks['kind'] == '约谈').sum())} 次、问责 {int((talks['kind'] == '问责').sum())} 次。")]
+    for i, r in enumerate(talks.itertuples(), 1):
+        links = "；".join(x for x in (f"三色牌 {r.cards}" if r.cards else "", f"问题 {r.problems}" if r.problems else "") if x)
+        talk_blocks.append(("p", f"{i}. {r.kind}{r.unit}（{r.people}），{r.held_on:%Y-%m-%d}。事由：{r.reason}"
+                                 + (f"（{links}）" if links else "") + f"。结果：{r.outcome or '—'}。"
+                                 + (f"跟踪整改期限：{r.follow_up:%Y-%m-%d}。" if r.follow_up else "")))
+    b.sections.append(("七、约谈问责", talk_blocks))
+    # 八、整改要求
+    text = (requirements if requirements is not None else DEFAULT_REQUIREMENTS).strip()
+    b.sections.append(("八、整改要求", [("p", line) for line in text.splitlines() if line.strip()]))
+    return b
+
+
+def _photo(rel) -> Path | None:
+    path = upload_dir() / rel if rel else None
+    return path if path is not None and path.is_file() else None
+
+
+def build(engine: Engine, actor: Actor, month: date, out_dir: Path, formats=FORMATS, number: int | None = None,
+          requirements: str | None = None, subdistrict: str | None = None, issued_on: date | None = None,
+          as_of: datetime | None = None) -> dict:
+    """Write the bulletin of `month` into `out_dir` in `formats`; returns {format: path, "seconds": s}."""
+    require(actor, "bulletin.export")
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise BulletinError(f"格式“{','.join(bad) or '（空）'}”不支持，应为 docx、pdf 或 docx,pdf。")
+    start = time.perf_counter()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bulletin-map-") as tmp:  # the map picture lives only while writing
+        doc = collect(engine, month, number, requirements, subdistrict, issued_on, as_of, work_dir=Path(tmp))
+        out = _write(doc, out_dir, formats, subdistrict)
+    out["seconds"] = time.perf_counter() - start
+    return out
+
+
+def _write(doc: Bulletin, out_dir: Path, formats, subdistrict: str | None) -> dict:
+    stem = f"督查通报-{doc.month:%Y-%m}" + (f"-{subdistrict}" if subdistrict else "")
+    out: dict = {}
+    if "docx" in formats:
+        from gis.accountability.bulletin_docx import write_docx
+        out["docx"] = write_docx(doc, out_dir / f"{stem}.docx")
+    if "pdf" in formats:
+        from gis.accountability.bulletin_pdf import write_pdf
+        out["pdf"] = write_pdf(doc, out_dir / f"{stem}.pdf")
+    return out

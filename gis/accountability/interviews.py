@@ -1,0 +1,83 @@
+"""约谈 / 问责 records: a unit's interview (约谈) or accountability decision (问责) — the people,
+the date, the reason with the cards and problems it rests on, the outcome and a follow-up
+deadline. Recorded by 领导 (`card.interview`), audited in the same transaction; the month's
+records are listed in the 督查通报."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from gis.accountability.cards import CardError, _check_problems
+from gis.db.models import Card, Interview, Unit
+from gis.people.audit import record as audit
+from gis.people.permissions import Actor, require
+
+KINDS = ("约谈", "问责")
+COLUMNS = ["id", "kind", "unit_code", "unit", "people", "held_on", "reason", "cards", "problems", "outcome",
+           "follow_up", "recorded_by", "recorded_at"]
+
+
+def _codes(values) -> list[str]:
+    if isinstance(values, str):
+        values = values.replace("，", ",").split(",")
+    return [v.strip() for v in (values or []) if v and v.strip()]
+
+
+def record(engine: Engine, actor: Actor, kind: str, unit_code: str, people: str, held_on: date, reason: str,
+           cards: list[str] | str | None = None, problems: list[str] | str | None = None, outcome: str | None = None,
+           follow_up: date | None = None, now: datetime | None = None) -> int:
+    """Record a 约谈 or 问责; returns its id. Cards and problems are codes that must exist."""
+    require(actor, "card.interview")
+    now = now or datetime.now().replace(microsecond=0)
+    if kind not in KINDS:
+        raise CardError(f"类型“{kind}”不对，应为 约谈 或 问责。")
+    people, reason = (people or "").strip(), (reason or "").strip()
+    if not people:
+        raise CardError(f"请填写{kind}对象（人员）。")
+    if not reason:
+        raise CardError(f"请填写{kind}事由。")
+    if not isinstance(held_on, date):
+        raise CardError(f"请填写{kind}日期。")
+    if follow_up is not None and follow_up < held_on:
+        raise CardError(f"跟踪整改期限 {follow_up} 不能早于{kind}日期 {held_on}。")
+    card_codes, problem_codes = _codes(cards), _codes(problems)
+    u, c = Unit.__table__, Card.__table__
+    with engine.begin() as conn:
+        unit_id = conn.execute(select(u.c.id).where(u.c.code == unit_code)).scalar()
+        if unit_id is None:
+            raise CardError(f"责任单位“{unit_code}”不存在。")
+        found = set(conn.execute(select(c.c.code).where(c.c.code.in_(card_codes))).scalars())
+        missing = [x for x in card_codes if x not in found]
+        if missing:
+            raise CardError(f"三色牌编号不存在：{'、'.join(missing)}。")
+        _check_problems(conn, problem_codes)
+        res = conn.execute(Interview.__table__.insert().values(
+            kind=kind, unit_id=unit_id, people=people, held_on=held_on, reason=reason,
+            card_codes=",".join(card_codes) or None, problem_codes=",".join(problem_codes) or None,
+            outcome=(outcome or "").strip() or None, follow_up=follow_up, recorded_by=actor.username, recorded_at=now))
+        new_id = int(res.inserted_primary_key[0])
+        audit(conn, actor, f"interview.{'talk' if kind == '约谈' else 'accountability'}", "unit", unit_code,
+              {"id": new_id, "people": people, "held_on": held_on, "reason": reason, "cards": card_codes,
+               "problems": problem_codes, "outcome": outcome, "follow_up": follow_up}, at=now)
+    return new_id
+
+
+def records(engine: Engine, since: date | None = None, until: date | None = None,
+            unit_code: str | None = None) -> pd.DataFrame:
+    """约谈 / 问责 held in [since, until), newest first: COLUMNS."""
+    i, u = Interview.__table__, Unit.__table__
+    stmt = select(i.c.id, i.c.kind, u.c.code.label("unit_code"), u.c.name.label("unit"), i.c.people, i.c.held_on,
+                  i.c.reason, i.c.card_codes.label("cards"), i.c.problem_codes.label("problems"), i.c.outcome,
+                  i.c.follow_up, i.c.recorded_by, i.c.recorded_at).join(u, u.c.id == i.c.unit_id)
+    if since:
+        stmt = stmt.where(i.c.held_on >= since)
+    if until:
+        stmt = stmt.where(i.c.held_on < until)
+    if unit_code:
+        stmt = stmt.where(u.c.code == unit_code)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt.order_by(i.c.held_on.desc(), i.c.id.desc())).all()
+    return pd.DataFrame(rows, columns=COLUMNS)
