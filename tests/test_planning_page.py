@@ -65,6 +65,9 @@ def _signed_in(url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", url)
     from streamlit.testing.v1 import AppTest
 
+    from tests.apptools import navigation_mode_only
+
+    navigation_mode_only(monkeypatch)  # as the server: app.py's gate runs every page (see pages.gate.require)
     at = AppTest.from_file("../app.py", default_timeout=90)
     at.session_state["actor"] = PLANNER
     at.run()
