@@ -100,6 +100,8 @@ def shielded(where: str = "page"):
         else:
             log.exception("unexpected error [%s] in %s", ref, where)
             st.error(f"页面出错了，请稍后重试；如仍出错请联系管理员并告知参考编号 {ref}。", icon=":material/error:")
+
+
 _SESSION_KEYS = ("actor", "last_seen", "auth_source", "kiosk_token")
 
 
