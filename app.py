@@ -21,6 +21,7 @@ PAGES = [
 from gis.config import validate_settings  # noqa: E402
 from pages import gate  # noqa: E402  sign-in, kiosk token, role-filtered pages, sidebar user box
 
+gate.guard_media()  # /media/<id> only for connected, signed-in sessions; unguessable ids
 problems = validate_settings()  # every GRIDMAP_* setting and DATABASE_URL, checked before any page runs
 if problems:
     gate.settings_page(PAGES, problems)

@@ -101,6 +101,8 @@ def shielded(where: str = "page"):
         else:
             log.exception("unexpected error [%s] in %s", ref, where)
             st.error(f"页面出错了，请稍后重试；如仍出错请联系管理员并告知参考编号 {ref}。", icon=":material/error:")
+
+
 _SESSION_KEYS = ("actor", "last_seen", "auth_source", "kiosk_token")
 
 
@@ -253,3 +255,121 @@ def recheck() -> None:
         _clear(refusal)
         st.rerun(scope="app")
 
+
+
+# --- /media/<id>: photos and downloads only for a connected, signed-in session that was shown them -------
+#
+# Streamlit serves st.image / st.download_button data at /media/<id> to anyone with the URL, for as long
+# as any session (even a closed one, kept for reconnection) refers to it, and <id> is a plain content hash.
+# `guard_media()` changes both: ids are keyed with a secret drawn at each server start (unguessable even
+# for someone holding the same file), and the endpoint answers 404 unless a session that is still
+# connected and signed in was sent that file in its current or previous run (or clicked the download
+# that produced it). Streamlit internals are wrapped here, in one place; if they change, files are refused.
+
+_media_lock = threading.Lock()
+_media_recent: dict[str, set[str]] = {}  # session id → file ids of its previous run (downloads in flight)
+_media_deferred: dict[str, set[str]] = {}  # file id made by a deferred download → session ids holding its button
+
+
+def _session_signed_in(runtime, session_id: str) -> bool:
+    info = runtime._session_mgr.get_active_session_info(session_id)  # None once the browser disconnected
+    if info is None:
+        return False
+    state = info.session.session_state
+    return "actor" in state and state["actor"] is not None
+
+
+def media_allowed(file_name: str) -> bool:
+    """True when a connected, signed-in session holds the media file `file_name` ("<id>.<ext>")."""
+    from streamlit import runtime as st_runtime
+
+    file_id = file_name.split(".", 1)[0]
+    try:
+        rt = st_runtime.get_instance()
+        mgr = rt.media_file_mgr
+        with mgr._lock:
+            refs = list(mgr._files_by_session_and_coord.items())
+            if any(files.get("favicon") == file_id for _, files in refs):  # st.set_page_config's icon: public
+                return True
+            holders = {sid for sid, files in refs if file_id in files.values()}
+        with _media_lock:
+            holders |= {sid for sid, ids in _media_recent.items() if file_id in ids}
+            holders |= _media_deferred.get(file_id, set())
+        return any(_session_signed_in(rt, sid) for sid in holders)
+    except Exception:  # noqa: BLE001  internals changed: refuse rather than serve
+        log.exception("media check failed for %s", file_id)
+        return False
+
+
+def guard_media() -> None:
+    """Install the /media guard (idempotent; app.py calls it on every run)."""
+    import hashlib
+    import hmac
+
+    from streamlit.runtime import media_file_manager, memory_media_file_storage
+    from streamlit.runtime.media_file_storage import MediaFileStorageError
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    storage_cls = memory_media_file_storage.MemoryMediaFileStorage
+    if getattr(storage_cls, "_gridmap_guarded", False):
+        return
+    key = secrets.token_bytes(32)
+    plain_id = memory_media_file_storage._calculate_file_id
+
+    def keyed_id(data, mimetype, filename=None):
+        return hmac.new(key, plain_id(data, mimetype, filename).encode(), hashlib.sha224).hexdigest()
+
+    get_file, get_url = storage_cls.get_file, storage_cls.get_url
+    internal = threading.local()  # set while Streamlit itself builds a URL (get_url reads the file)
+
+    def guarded_get_file(self, filename):
+        # Script threads and URL building pass; the HTTP endpoint runs without a script context.
+        if (not getattr(internal, "active", False) and get_script_run_ctx(suppress_warning=True) is None
+                and not media_allowed(filename)):
+            raise MediaFileStorageError(f"{filename} is not available to this request")
+        return get_file(self, filename)
+
+    def internal_get_url(self, file_id):
+        internal.active = True
+        try:
+            return get_url(self, file_id)
+        finally:
+            internal.active = False
+
+    manager_cls = media_file_manager.MediaFileManager
+    clear_refs = manager_cls.clear_session_refs
+
+    def clear_session_refs(self, session_id=None):
+        sid = session_id or media_file_manager._get_session_id()
+        with self._lock:
+            previous = set(self._files_by_session_and_coord.get(sid, {}).values())
+        with _media_lock:
+            if session_id is None:  # a new run of a live session: its last run's files stay valid one run more
+                _media_recent[sid] = previous
+            else:  # the session ended
+                _media_recent.pop(sid, None)
+                for made in list(_media_deferred):
+                    _media_deferred[made].discard(sid)
+                    if not _media_deferred[made]:
+                        del _media_deferred[made]
+        clear_refs(self, session_id)
+
+    execute_deferred = manager_cls.execute_deferred
+
+    def guarded_execute_deferred(self, file_id):
+        url = execute_deferred(self, file_id)
+        with self._lock:
+            holders = {sid for sid, files in self._files_by_session_and_coord.items() if file_id in files.values()}
+            owner = self._deferred_callables.get(file_id, {}).get("session_id")
+        holders |= {owner} if owner else set()
+        made = url.rsplit("/", 1)[-1].split(".", 1)[0]
+        with _media_lock:
+            _media_deferred.setdefault(made, set()).update(holders)
+        return url
+
+    memory_media_file_storage._calculate_file_id = keyed_id
+    storage_cls.get_file = guarded_get_file
+    storage_cls.get_url = internal_get_url
+    manager_cls.clear_session_refs = clear_session_refs
+    manager_cls.execute_deferred = guarded_execute_deferred
+    storage_cls._gridmap_guarded = True

@@ -52,9 +52,12 @@ def current_actor():
 
 def md_escape(text) -> str:
     """User text made literal for st.markdown / st.success / st.caption (which render Markdown):
-    every ASCII punctuation mark is backslash-escaped, so no link, image, HTML, LaTeX or
-    :directive: can come out of it. For HTML (unsafe_allow_html) use html.escape instead."""
+    every ASCII punctuation mark is backslash-escaped (a hyphen only at the start of a line), so no
+    link, image, list, HTML, LaTeX or :directive: can come out of it. For HTML (unsafe_allow_html) use html.escape instead."""
     import string
 
-    return "".join("\\" + c if c in string.punctuation else c for c in str(text))
+    text = str(text)
+    # "-" only starts a list or a rule at the beginning of a line: elsewhere (grid codes like T-02) it stays.
+    return "".join("\\" + c if c in string.punctuation and (c != "-" or i == 0 or text[i - 1] == "\n") else c
+                   for i, c in enumerate(text))
 

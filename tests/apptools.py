@@ -51,7 +51,7 @@ def navigation_mode_only(monkeypatch) -> None:
 
     With a folder named pages/ next to app.py, AppTest re-enters Streamlit's old multipage
     mode on each run and would run the requested page file directly, past app.py. The server
-    leaves that mode for good on the first request (app.py's st.navigation; guard in pages/ui.py).
+    leaves that mode for good on the first request (app.py's st.navigation; `pages.gate.require`).
     """
     from streamlit.runtime.pages_manager import PagesManager
 

@@ -67,7 +67,7 @@ def _signed_in(url, monkeypatch):
 
     from tests.apptools import navigation_mode_only
 
-    navigation_mode_only(monkeypatch)  # through app.py and its gate, as the server runs pages
+    navigation_mode_only(monkeypatch)  # as the server: app.py's gate runs every page (see pages.gate.require)
     at = AppTest.from_file("../app.py", default_timeout=90)
     at.session_state["actor"] = PLANNER
     at.run()
