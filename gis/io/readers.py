@@ -287,10 +287,7 @@ def _arrow_csv(path: Path, codec: str, names: list[str]) -> pd.DataFrame:
         path, read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, encoding=arrow_codec),
         convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                              strings_can_be_null=False, quoted_strings_can_be_null=False))
-    try:
-        return table.to_pandas()
-    finally:
-        del table
+    return table.to_pandas(split_blocks=True, self_destruct=True)  # frees each arrow column as it converts
 
 
 def _read_csv(path: Path, encoding: str | None) -> Source:

@@ -50,12 +50,13 @@ def escape_csv(value):
 
 def unescape_csv(values: pd.Series) -> pd.Series:
     """Undo `escape_csv` on a text column read from a CSV (only an apostrophe before a formula start)."""
-    s = values.astype("string[pyarrow]")
-    hit = s.str.match("^'[=+\\-@\t\r]", na=False).to_numpy(dtype=bool)
+    if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+        return values
+    hit = values.str.match("'[=+\\-@\t\r]", na=False).to_numpy(dtype=bool)
     if not hit.any():
         return values
     out = values.copy()
-    out[hit] = s[hit].str.slice(1).astype(object).to_numpy()
+    out[hit] = values[hit].str.slice(1)
     return out
 
 

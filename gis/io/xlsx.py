@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import pickle
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -89,11 +88,6 @@ def inspect(path: Path, name: str | None = None) -> None:
                         raise _too_big(name, f"的工作表声明有 {rows:,} 行 × {cols:,} 列")
 
 
-def _limits() -> None:  # runs in the worker, before exec
-    limit = MEMORY_MB << 20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
 def read_sheet(path: Path, sheet: str | None, name: str | None = None) -> pd.DataFrame:
     """The sheet (`sheet`, else the first) as strings, header row as the columns; see the module doc."""
     name = name or path.name
@@ -101,10 +95,10 @@ def read_sheet(path: Path, sheet: str | None, name: str | None = None) -> pd.Dat
     with tempfile.TemporaryDirectory(prefix="gridmap-xlsx-") as tmp:
         out = Path(tmp) / "sheet.pickle"
         cmd = [sys.executable, "-m", "gis.io.xlsx_worker", str(path), str(out), sheet or "", str(MAX_CELLS),
-               str(MAX_COLUMNS)]
+               str(MAX_COLUMNS), str(MEMORY_MB)]
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
         try:
-            run = subprocess.run(cmd, capture_output=True, timeout=TIMEOUT_S, preexec_fn=_limits, env=env, cwd=_ROOT)
+            run = subprocess.run(cmd, capture_output=True, timeout=TIMEOUT_S, env=env, cwd=_ROOT)
         except subprocess.TimeoutExpired:
             raise InputError(f"{name} 过于复杂，{TIMEOUT_S:g} 秒内未能读完，已停止。请另存为 CSV（UTF-8）后导入。") from None
         if run.returncode != 0 or not out.exists():

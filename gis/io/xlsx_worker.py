@@ -1,7 +1,8 @@
 """The worker process of `gis.io.xlsx.read_sheet`: stream one sheet into columns of strings.
 
-``python -m gis.io.xlsx_worker FILE OUT SHEET MAX_CELLS MAX_COLUMNS`` — run with memory and time
-limits by the parent. Reads with openpyxl in read-only mode (rows streamed from the XML), turns
+``python -m gis.io.xlsx_worker FILE OUT SHEET MAX_CELLS MAX_COLUMNS MEMORY_MB`` — limits its own
+address space to MEMORY_MB first (not through preexec_fn: the server forking from a threaded process);
+the parent kills it after its time limit. Reads with openpyxl in read-only mode (rows streamed from the XML), turns
 every value into text the way ``pandas.read_excel(dtype=str)`` does (integral floats without
 ``.0``, empty cells as ""), stops at MAX_CELLS cells, and pickles (header, columns) to OUT.
 A refusal is printed as ``InputError: <Chinese message>`` (``{name}`` stands for the file name)
@@ -11,6 +12,7 @@ on the last line of stderr, exit code 3.
 from __future__ import annotations
 
 import pickle
+import resource
 import sys
 
 
@@ -91,7 +93,9 @@ def read(path: str, sheet: str, max_cells: int, max_columns: int) -> tuple[list[
 
 
 def main(argv: list[str]) -> int:
-    path, out, sheet, max_cells, max_columns = argv
+    path, out, sheet, max_cells, max_columns, memory_mb = argv
+    limit = int(memory_mb) << 20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
         result = read(path, sheet, int(max_cells), int(max_columns))
     except Refused as exc:
