@@ -90,6 +90,17 @@ def _tokens(raw: str) -> str | None:
     return f"有 {len(short)} 个令牌短于 16 个字符" if short else None
 
 
+def _parsed(raw: str, module: str, function: str) -> str | None:
+    """Check `raw` with the parser that will read it (imported when checked: no import cycle)."""
+    import importlib
+
+    try:
+        getattr(importlib.import_module(module), function)(raw)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 
 
@@ -122,6 +133,17 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("GRIDMAP_WALL_REFRESH", "整数", "60", _number(5, integer=True)),
     Setting("GRIDMAP_OIDC_PROVIDER", "文本", None),
     Setting("GRIDMAP_MAX_IMPORT_MB", "数字", "300", _number(0.001)),
+    Setting("GRIDMAP_SOURCE_WEIGHTS", "文本", "暗访=1,督查=1,市民热线=1,网格员巡查=0.5",
+            lambda raw: _parsed(raw, "gis.metrics.settings", "source_weights")),
+    Setting("GRIDMAP_UNIT_MIN_CASES", "整数", "10", _number(1, integer=True)),
+    Setting("GRIDMAP_WORK_HOURS", "文本", "08:30-12:00,13:30-17:30",
+            lambda raw: _parsed(raw, "gis.problems.worktime", "work_hours")),
+    Setting("GRIDMAP_CARD_BLACKLIST_MONTHS", "整数", "2", _number(0, integer=True)),
+    Setting("GRIDMAP_CARD_ESCALATE_DAYS", "整数", "30", _number(0, integer=True)),
+    Setting("GRIDMAP_CARD_GREEN_MONTHS", "整数", "0", _number(0, integer=True)),
+    Setting("GRIDMAP_CARD_RESPONSE_DAYS", "整数", "7", _number(1, integer=True)),
+    Setting("GRIDMAP_BULLETIN_ISSUER", "文本", "东昌府区创建全国文明城市工作指挥部办公室"),
+    Setting("GRIDMAP_BULLETIN_PREFIX", "文本", "东创城办"),
 )}
 
 

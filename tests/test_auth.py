@@ -197,13 +197,14 @@ def test_user_input_is_validated_and_nothing_written_on_error(users):
 
 # Written out by hand from the issue's table (not derived from ACTIONS): role -> actions allowed.
 EXPECTED = {
-    "领导": set(),
+    # accountability (issue 14): leaders issue, escalate, expose, interview and lift cards, and export the bulletin
+    "领导": {"card.issue", "card.escalate", "card.expose", "card.interview", "card.lift", "bulletin.export"},
     "网格长": {"problem.create", "problem.dispatch", "problem.acknowledge", "problem.submit", "problem.request"},
     "网格员": {"problem.create", "problem.dispatch", "problem.acknowledge", "problem.submit", "problem.request"},
-    "核查员": {"problem.verify", "problem.return"},
+    "核查员": {"problem.verify", "problem.return", "card.issue"},  # a 督查 issues a card after an inspection
     "规划员": {"grid.edit", "grid.publish"},
-    "管理员": {"data.import", "user.manage", "audit.view"},
-    "指挥中心": {"problem.register", "problem.approve"},  # numbers (issue 12)
+    "管理员": {"data.import", "user.manage", "audit.view", "card.rules", "bulletin.export"},
+    "指挥中心": {"problem.register", "problem.approve", "card.issue", "card.escalate", "card.rules"},
     KIOSK: set(),
 }
 

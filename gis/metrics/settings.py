@@ -71,11 +71,11 @@ def unit_min_cases() -> int:
 DEFAULT_SOURCE_WEIGHTS = "暗访=1,督查=1,市民热线=1,网格员巡查=0.5"
 
 
-def source_weights() -> dict[str, float]:
-    """GRIDMAP_SOURCE_WEIGHTS, e.g. ``网格员巡查=0.5`` (sources not named weigh 1)."""
+def source_weights(text: str | None = None) -> dict[str, float]:
+    """The weights in `text` (default: GRIDMAP_SOURCE_WEIGHTS), e.g. ``网格员巡查=0.5`` (sources not named weigh 1)."""
     from gis.db.models import SOURCES
 
-    raw = setting("GRIDMAP_SOURCE_WEIGHTS", DEFAULT_SOURCE_WEIGHTS)
+    raw = setting("GRIDMAP_SOURCE_WEIGHTS", DEFAULT_SOURCE_WEIGHTS) if text is None else text
     out = {s: 1.0 for s in SOURCES}
     for part in filter(None, (x.strip() for x in str(raw).split(","))):
         name, _, value = part.partition("=")
