@@ -138,7 +138,11 @@ def _kiosk_pages(pages: list) -> list:
     paths = [getattr(p, "_url_path", "") or p.url_path for p in pages]  # the default page's own path too
     own = {p.url_path: (p._page, p.title) for p in pages if p.url_path in KIOSK_PAGES and p.url_path != WALL_PAGE}
     return [st.Page(WALL_SCRIPT, title="领导大屏", url_path="kiosk", default=True)] + [
-        st.Page(*own.get(path, (WALL_SCRIPT, "领导大屏")), url_path=path) for path in paths if path and path != "kiosk"]
+        _kiosk_page(*own.get(path, (WALL_SCRIPT, "领导大屏")), path) for path in paths if path and path != "kiosk"]
+
+
+def _kiosk_page(script, title: str, url_path: str):
+    return st.Page(script, title=title, url_path=url_path)
 
 
 def _kiosk(pages: list, token: str | None) -> None:
