@@ -20,6 +20,7 @@ sums of those columns (`counts`), and the impact preview moves the same rows bet
 | handled | 处置数 | of due, rectified (or closed) by t |
 | hours, hours_n | 平均整改用时 | hours from report to rectification, over due cases rectified by t |
 | deferred | 缓办数 | 缓办 approved in M |
+| followed, satisfied | 回访数, 满意率 | 12345 回访 made in M; of them 满意 or 基本满意 (street, issue 15) |
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from sqlalchemy import Engine
 
 from gis.metrics.sql import Sql
 from gis.problems import states
+from gis.problems.intake import SATISFIED
 
 INDICATORS = ("reported", "ded", "registered", "open", "due", "closed", "on_time", "overdue", "rework", "extended",
-              "handled", "hours", "hours_n", "deferred")
+              "handled", "hours", "hours_n", "deferred", "followed", "satisfied")
 INT_INDICATORS = tuple(c for c in INDICATORS if c not in ("ded", "hours"))
 
 
@@ -52,10 +54,11 @@ def problem_rows(q: Sql, months: list[dict], filters: str = "", extra: str = "")
     deferred = f"(p.deferred_at >= {m0} AND p.deferred_at < {m1} AND p.deferred_at <= {t})"
     rectified = f"({states.closed_sql('p', t)} OR (p.rectified_at IS NOT NULL AND p.rectified_at <= {t}))"
     fixed_by_t = f"(p.rectified_at IS NOT NULL AND p.rectified_at <= {t})"
+    followed = f"(p.followed_up_at >= {m0} AND p.followed_up_at < {m1} AND p.followed_up_at <= {t})"
     # Index ranges the exact tests imply (reported_at, deadline, (status, verified_at), registered_at, deferred_at).
     near = (f"((p.reported_at >= {m0} AND p.reported_at < {m1}) OR (p.deadline >= {m0} AND p.deadline < {m1}) "
             f"OR (p.status = '{states.STATUS_CLOSED}' AND p.verified_at >= {m0} AND p.verified_at < {m1}) "
-            f"OR (p.registered_at >= {m0} AND p.registered_at < {m1}) OR {deferred})")
+            f"OR (p.registered_at >= {m0} AND p.registered_at < {m1}) OR {deferred} OR {followed})")
     return f"""SELECT m.k, p.id, p.grid_id, p.unit_id, p.lon, p.lat,
   {_flag(rep)} AS reported,
   CASE WHEN {rep} THEN p.deduction ELSE 0.0 END AS ded,
@@ -70,9 +73,11 @@ def problem_rows(q: Sql, months: list[dict], filters: str = "", extra: str = "")
   {_flag(f'{due} AND {rectified}')} AS handled,
   CASE WHEN {due} AND {fixed_by_t} THEN {q.hours('p.reported_at', 'p.rectified_at')} ELSE 0.0 END AS hours,
   {_flag(f'{due} AND {fixed_by_t}')} AS hours_n,
-  {_flag(deferred)} AS deferred
+  {_flag(deferred)} AS deferred,
+  {_flag(followed)} AS followed,
+  {_flag(f"{followed} AND p.satisfaction IN ({', '.join(repr(s) for s in SATISFIED)})")} AS satisfied
 FROM months m JOIN problems p ON {near}
-WHERE ({rep} OR {registered} OR {due} OR {deferred}){filters}{extra}"""
+WHERE ({rep} OR {registered} OR {due} OR {deferred} OR {followed}){filters}{extra}"""
 
 
 GROUPS = {
@@ -110,6 +115,7 @@ ORDER BY x.k{group}"""
 RATES = {  # rate column: (numerator, denominator); NaN when the denominator is 0
     "closure_rate": ("closed", "due"), "on_time_rate": ("on_time", "due"), "rework_rate": ("rework", "due"),
     "extension_rate": ("extended", "due"), "overdue_rate": ("overdue", "due"), "handling_rate": ("handled", "due"),
+    "satisfaction_rate": ("satisfied", "followed"),  # street (issue 15): 满意率 of the 12345 回访
 }
 
 

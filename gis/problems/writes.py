@@ -23,6 +23,8 @@ PROBLEM_COLUMNS = (
     "rework_count", "deduction", "lon", "lat",
     # numbers (issue 12): optional
     "registered_at", "dispatched_at", "original_deadline", "deferred_at",
+    # street (issue 15): optional, from an Open311 client
+    "address", "media_url",
 )
 
 
