@@ -477,7 +477,8 @@ def create_problem(engine: Engine, actor: Actor, category: str, description: str
         if category not in cats.index:
             raise WorkflowError(f"问题类型“{category}”不在问题类型表中。")
         cat = cats.loc[category]
-        grid_id = locate(conn, [lon], [lat], [now])["grid_id"].iloc[0]
+        areas = locate(conn, [lon], [lat], [now])
+        grid_id = areas["grid_id"].iloc[0]
         grid_code = None if pd.isna(grid_id) else conn.execute(select(g.c.code).where(g.c.id == int(grid_id))).scalar()
         if grid_code is None:
             raise WorkflowError("该位置不在任何网格内，无法上报。")
@@ -496,6 +497,7 @@ def create_problem(engine: Engine, actor: Actor, category: str, description: str
             "status": status, "registered_at": None if status == STATUS_PENDING else now, "unit_id": None, "acknowledged_at": None, "rectified_at": None,
             "verified_at": None, "rework_count": 0, "deduction": float(cat["deduction"]), "lon": lon, "lat": lat,
             "revision": 1, "address": address, "media_url": media_url,
+            **{k: areas[k].iloc[0] for k in areas.columns},
         }]))
         pid = conn.execute(select(p.c.id).where(p.c.code == code)).scalar_one()
         conn.execute(ProblemEvent.__table__.insert().values(
