@@ -11,6 +11,7 @@ PAGES = [
     st.Page("pages/wall.py", title="领导大屏", icon=":material/monitor:", url_path="wall"),
     st.Page("pages/planning.py", title="网格规划", icon=":material/edit_location_alt:", url_path="planning"),
     st.Page("pages/admin.py", title="系统管理", icon=":material/admin_panel_settings:", url_path="admin"),  # 管理员 only (pages/gate.py)
+    st.Page("pages/mobile.py", title="移动巡查", icon=":material/smartphone:", url_path="mobile"),  # 网格员/网格长/核查员 act
     st.Page("pages/data.py", title="数据管理", icon=":material/database:", url_path="data"),  # import: 管理员 (checked in gis.io)
 ]
 

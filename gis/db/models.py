@@ -308,6 +308,8 @@ class Inspection(Base):
     score: Mapped[float] = mapped_column(Float)
     inspector: Mapped[str | None] = mapped_column(String(50))
     grid_id: Mapped[int | None] = mapped_column(Integer)  # derived from the point, like Problem.grid_id
+    # --- street (issue 15): the photo of a 不达标 recorded on the phone (under GRIDMAP_UPLOAD_DIR)
+    photo_path: Mapped[str | None] = mapped_column(String(300))
 
 
 class User(Base):

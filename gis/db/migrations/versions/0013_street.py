@@ -1,4 +1,4 @@
-"""Street (issue 15): Open311 API keys; address, media_url and the 12345 回访 on problems
+"""Street (issue 15): Open311 API keys; address, media_url and the 12345 回访 on problems; inspection photos
 
 Revision ID: 0013
 Revises: 0009
@@ -32,9 +32,11 @@ def upgrade() -> None:
     op.add_column("problems", sa.Column("satisfaction", sa.String(length=4), nullable=True))
     op.add_column("problems", sa.Column("followed_up_at", sa.DateTime(), nullable=True))
     op.create_index("ix_problems_followed_up_at", "problems", ["followed_up_at"])
+    op.add_column("inspections", sa.Column("photo_path", sa.String(length=300), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("inspections", "photo_path")
     op.drop_index("ix_problems_followed_up_at", table_name="problems")
     for name in ("followed_up_at", "satisfaction", "media_url", "address"):
         op.drop_column("problems", name)
