@@ -32,7 +32,9 @@ st.markdown("""<style>
 [data-testid="stFileUploaderDropzoneInstructions"] > div::after {content:"拍照或从相册选择（JPEG / PNG，≤ 10 MB）";
   font-size:0.9rem}
 [data-testid="stFileUploaderDropzone"] button {font-size:0 !important}
-[data-testid="stFileUploaderDropzone"] button::after {content:"选择照片"; font-size:1rem}
+[data-testid="stFileUploaderDropzone"] button::after {content:"选择照片"; font-size:1rem; white-space:nowrap}
+[data-testid="stFileUploaderDeleteBtn"] button {font-size:inherit !important}
+[data-testid="stFileUploaderDeleteBtn"] button::after {content:none}
 .stMainBlockContainer {padding-left:0.8rem; padding-right:0.8rem; padding-top:2.5rem}
 div.stButton > button, div.stFormSubmitButton > button {min-height:3rem; width:100%}
 </style>""", unsafe_allow_html=True)
@@ -227,4 +229,4 @@ with round_tab:
                              if before is not None and after is not None else "")
                     remember("inspect", True, f"已保存 {pick} 的 {n} 项测评。{moved}")
                     st.rerun()
-            flash("inspect")
+        flash("inspect")  # after a save the point has left the list: the message stays here
