@@ -31,10 +31,10 @@ st.markdown("""<style>
 [data-testid="stFileUploaderDropzoneInstructions"] > div > small {display:none}
 [data-testid="stFileUploaderDropzoneInstructions"] > div::after {content:"拍照或从相册选择（JPEG / PNG，≤ 10 MB）";
   font-size:0.9rem}
-[data-testid="stFileUploaderDropzone"] button {font-size:0 !important}
-[data-testid="stFileUploaderDropzone"] button::after {content:"选择照片"; font-size:1rem; white-space:nowrap}
-[data-testid="stFileUploaderDeleteBtn"] button {font-size:inherit !important}
-[data-testid="stFileUploaderDeleteBtn"] button::after {content:none}
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"],
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] * {font-size:0 !important}
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"]::after {content:"选择照片";
+  font-size:1rem; white-space:nowrap}
 .stMainBlockContainer {padding-left:0.8rem; padding-right:0.8rem; padding-top:2.5rem}
 div.stButton > button, div.stFormSubmitButton > button {min-height:3rem; width:100%}
 </style>""", unsafe_allow_html=True)

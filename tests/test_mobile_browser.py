@@ -35,7 +35,7 @@ def no_english(page) -> None:
     for text in ("Drag and drop file here", "Limit 10MB per file • JPG, JPEG, PNG, WEBP"):
         loc = page.get_by_text(text)
         assert all(not loc.nth(i).is_visible() for i in range(loc.count())), text
-    for button in page.locator('[data-testid="stFileUploaderDropzone"] button:not([data-testid="stFileUploaderDeleteBtn"] button)').all():
+    for button in page.locator('[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"]').all():
         assert button.evaluate("b => getComputedStyle(b).fontSize") == "0px"
         assert button.evaluate("b => getComputedStyle(b, '::after').content") == '"选择照片"'
     shown = page.locator('[data-testid="stMain"]').evaluate(
@@ -45,8 +45,19 @@ def no_english(page) -> None:
 
 
 def choose(page, label: str, option: str) -> None:
-    page.get_by_label(label).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Pick `option` of select box `label`; a rerun landing while the list is open closes it: open it again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(5):
+        wait_for_streamlit(page)
+        page.get_by_label(label).click()
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    else:
+        raise AssertionError(f"could not choose {option} in {label}")
     wait_for_streamlit(page)
 
 
@@ -79,6 +90,7 @@ def test_grid_worker_reports_with_exif_gps(city_rw, backend_name, tmp_path):
         page.get_by_role("tab", name="我的待办").click()
         page.get_by_text(re.compile(rf"{code} · 暴露垃圾 · 待派遣")).wait_for(timeout=30_000)
         page.locator(f".st-key-m_do_{code} button").get_by_text("派遣", exact=True).wait_for(timeout=30_000)
+        no_english(page)  # the 整改照片 uploaders of this tab, empty
         screenshot(page, f"mobile_todo_{backend_name}")
         assert visit.external_requests == []
     with city_rw.connect() as conn:
