@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from gis.db.models import Problem
@@ -86,7 +87,9 @@ def test_grid_worker_reports_with_exif_gps(city_rw, backend_name, tmp_path):
         done = page.get_by_text(re.compile(r"已上报 WT202611\d+（网格 T-01，待派遣）"))
         done.wait_for(timeout=30_000)
         code = re.search(r"WT202611\d+", done.inner_text()).group(0)
-        assert page.get_by_label("问题描述").input_value() == ""  # a fresh form for the next one
+        wait_for_streamlit(page)
+        expect(page.get_by_label("问题描述")).to_have_count(1)  # the old form goes once the rerun lands
+        expect(page.get_by_label("问题描述")).to_have_value("")  # a fresh form for the next one
         page.get_by_role("tab", name="我的待办").click()
         page.get_by_text(re.compile(rf"{code} · 暴露垃圾 · 待派遣")).wait_for(timeout=30_000)
         page.locator(f".st-key-m_do_{code} button").get_by_text("派遣", exact=True).wait_for(timeout=30_000)

@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.skipif(not chromium_available(), 
 PASSWORD = "Pages-Browser-2026!"
 # Sidebar title → something each page shows once it has rendered.
 PAGES = {"总览": "创城网格地图", "网格详情": "网格详情", "领导大屏": "领导大屏", "网格规划": "网格规划",
-         "系统管理": "系统管理", "数据管理": "数据管理"}
+         "系统管理": "系统管理", "数据管理": "数据管理", "移动巡查": "移动巡查"}
 
 
 def test_every_page_renders_offline(city_rw, backend_name):
