@@ -1,5 +1,6 @@
 # 创城网格地图 gridmap — the two commands of the README:
 #   make run    install, build the demo city if the database is empty, serve http://127.0.0.1:8501
+#               (and the Open311 API on http://127.0.0.1:8502, stopped with the dashboard)
 #   make test   install (plus the test tools, PostGIS and Chromium), run the whole test suite on SpatiaLite
 #               and PostGIS, on 2 workers (pytest.ini); PYTEST_ARGS="-n 0" runs it in one process
 #   make docs-screenshots   refresh docs/screenshots/wall.png from the wall's browser test
@@ -18,6 +19,7 @@ PG_VERSION ?= 15
 
 run: system-run $(STAMP)
 	$(PY) -m gis demo --if-empty
+	$(PY) -m gis api --port 8502 & api=$$!; trap 'kill $$api' EXIT; \
 	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port 8501
 
 test: system-test $(TEST_STAMP) postgres

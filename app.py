@@ -10,12 +10,13 @@ PAGES = [
     st.Page("pages/grid.py", title="网格详情", icon=":material/grid_view:", url_path="grid"),
     st.Page("pages/wall.py", title="领导大屏", icon=":material/monitor:", url_path="wall"),
     st.Page("pages/planning.py", title="网格规划", icon=":material/edit_location_alt:", url_path="planning"),
-    st.Page("pages/admin.py", title="系统管理", icon=":material/admin_panel_settings:", url_path="admin"),  # 管理员 only (pages/gate.py)
-    st.Page("pages/cards.py", title="三色牌", icon=":material/style:", url_path="cards"),
-    st.Page("pages/bulletin.py", title="督查通报", icon=":material/description:", url_path="bulletin"),  # 领导, 管理员
-    st.Page("pages/exposure.py", title="曝光台", icon=":material/campaign:", url_path="exposure"),  # kiosk-able (pages/gate.py)
+    st.Page("pages/mobile.py", title="移动巡查", icon=":material/smartphone:", url_path="mobile"),  # 网格员/网格长/核查员 act
     st.Page("pages/data.py", title="数据管理", icon=":material/database:", url_path="data"),  # import: 管理员 (checked in gis.io)
     st.Page("pages/indicators.py", title="指标说明", icon=":material/info:", url_path="indicators"),  # numbers (issue 12)
+    st.Page("pages/admin.py", title="系统管理", icon=":material/admin_panel_settings:", url_path="admin"),  # 管理员 only (pages/gate.py)
+    st.Page("pages/cards.py", title="三色牌", icon=":material/style:", url_path="cards"),
+    st.Page("pages/exposure.py", title="曝光台", icon=":material/campaign:", url_path="exposure"),  # kiosk-able (pages/gate.py)
+    st.Page("pages/bulletin.py", title="督查通报", icon=":material/description:", url_path="bulletin"),  # 领导, 管理员
 ]
 
 from gis.config import validate_settings  # noqa: E402

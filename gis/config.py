@@ -144,6 +144,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("GRIDMAP_CARD_RESPONSE_DAYS", "整数", "7", _number(1, integer=True)),
     Setting("GRIDMAP_BULLETIN_ISSUER", "文本", "东昌府区创建全国文明城市工作指挥部办公室"),
     Setting("GRIDMAP_BULLETIN_PREFIX", "文本", "东创城办"),
+    Setting("GRIDMAP_API_RATE", "整数", "120", _number(1, integer=True)),
+    Setting("GRIDMAP_API_MAX_BODY_MB", "数字", "8", _number(0.01)),
+    Setting("GRIDMAP_API_CORS_ORIGINS", "文本", ""),
 )}
 
 

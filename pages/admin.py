@@ -14,6 +14,7 @@ from gis.people import auth
 
 from gis.people import kiosk
 from gis.io import sheets
+from gis.people import apikeys
 from pages.cache import engine
 from gis.people.permissions import OWN_GRID_ROLES, ROLES, PermissionDenied, allowed
 from pages.ui import current_actor, md_escape
@@ -50,7 +51,7 @@ if notice:
     if notice[1]:
         st.code(notice[1], language=None)
         st.caption("密码 / 令牌只显示这一次，请立即转交本人。")
-users_tab, audit_tab, kiosk_tab = st.tabs(["用户", "审计日志", "大屏令牌"])
+users_tab, audit_tab, kiosk_tab, api_tab = st.tabs(["用户", "审计日志", "大屏令牌", "接口密钥"])
 
 with users_tab:
     users = auth.list_users(eng)
@@ -84,7 +85,7 @@ with audit_tab:
     f1, f2, f3 = st.columns([1, 1, 2])
     who = f1.selectbox("操作人", ["全部", *audit.actors(eng)], key="audit_actor")
     kinds = {"全部": None, "登录": "auth.", "用户": "user.", "问题": "problem.", "网格版本": "grid.",
-             "导入": "import.", "大屏令牌": "kiosk."}
+             "导入": "import.", "大屏令牌": "kiosk.", "接口密钥": "apikey."}
     kind = f2.selectbox("操作类型", list(kinds), key="audit_kind")
     today = date.today()
     span = f3.date_input("日期范围", (today - timedelta(days=30), today), key="audit_dates")
@@ -121,3 +122,20 @@ with kiosk_tab:
         pick = st.selectbox("撤销令牌", active, index=None, placeholder="选择令牌", key="admin_kiosk_pick")
         if pick and st.button("撤销", key="admin_kiosk_revoke"):
             _act(kiosk.revoke, pick, ok=f"已撤销大屏令牌 {md_escape(pick)}。")
+
+with api_tab:  # street (issue 15): Open311 API keys, one per client system (gis.people.apikeys)
+    st.caption("Open311 问题受理接口（`http://<服务器>:8502/docs`）的密钥：每个对接系统一个（如 12345热线、微信小程序），"
+               "只显示一次，撤销后立即失效。")
+    keys = apikeys.list_keys(eng)
+    st.dataframe(keys.rename(columns={"name": "对接系统", "created_at": "创建时间", "created_by": "创建人",
+                                      "revoked_at": "撤销时间"}), hide_index=True, width="stretch")
+    a1, a2 = st.columns(2)
+    with a1.form("admin_apikey_create", clear_on_submit=True):
+        client = st.text_input("对接系统名称", max_chars=apikeys.MAX_NAME_LENGTH, placeholder="如：12345热线")
+        if st.form_submit_button("生成接口密钥"):
+            _act(apikeys.create, client, ok=f"已生成接口密钥 {md_escape(client)}。", show_secret=True)
+    live = keys.loc[keys["revoked_at"].isna(), "name"].tolist()
+    with a2:
+        gone = st.selectbox("撤销接口密钥", live, index=None, placeholder="选择对接系统", key="admin_apikey_pick")
+        if gone and st.button("撤销", key="admin_apikey_revoke"):
+            _act(apikeys.revoke, gone, ok=f"已撤销接口密钥 {md_escape(gone)}。")

@@ -21,7 +21,7 @@ from tests import numbers_city
 from tests.conftest import new_database_url
 
 KEYS = ["立案数", "应结案数", "结案数", "结案率", "按期结案数", "按期结案率", "返工数", "返工率", "延期数", "延期率",
-        "缓办数", "超期数", "超期率", "处置率", "平均整改用时"]
+        "缓办数", "超期数", "超期率", "处置率", "平均整改用时", "回访数", "满意率"]
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,8 @@ def test_json_figures_of_a_month(numbers_url, capsys):
     assert list(data["city"]) == KEYS
     assert data["city"] == {"立案数": 5, "应结案数": 4, "结案数": 3, "结案率": 0.75, "按期结案数": 3, "按期结案率": 0.75,
                             "返工数": 1, "返工率": 0.25, "延期数": 1, "延期率": 0.25, "缓办数": 1, "超期数": 1,
-                            "超期率": 0.25, "处置率": 0.75, "平均整改用时": 363.7}
+                            "超期率": 0.25, "处置率": 0.75, "平均整改用时": 363.7,
+                            "回访数": 0, "满意率": None}
     assert set(data["grids"]) == {"T-01", "T-02", "T-03", "T-04"}
     t02 = data["grids"]["T-02"]
     assert list(t02)[:len(KEYS)] == KEYS

@@ -28,7 +28,8 @@ PASSWORD = "Pages-Browser-2026!"
 # Sidebar title → the page's own heading, shown once it has rendered.
 PAGES = {"总览": "创城网格地图 · 东昌府区", "网格详情": "网格详情", "领导大屏": "东昌府区创城网格化管理 · 领导大屏",
          "网格规划": "网格规划", "系统管理": "系统管理", "数据管理": "数据管理", "指标说明": "指标说明",
-         "三色牌": "三色牌", "曝光台": "曝光台", "督查通报": "督查通报"}
+         "三色牌": "三色牌", "曝光台": "曝光台", "督查通报": "督查通报",
+         "移动巡查": "移动巡查"}
 
 
 def test_every_page_renders_offline(city_rw, backend_name):

@@ -274,6 +274,12 @@ class Problem(Base):
     deferred_at: Mapped[datetime | None] = mapped_column(DateTime)
     request_kind: Mapped[str | None] = mapped_column(String(4))
     request_deadline: Mapped[datetime | None] = mapped_column(DateTime)
+    # --- street (issue 15): what an Open311 client sent (address, media_url), and the 12345
+    # follow-up call (回访): 满意 / 基本满意 / 不满意 and when (满意率, gis.metrics.figures).
+    address: Mapped[str | None] = mapped_column(String(200))
+    media_url: Mapped[str | None] = mapped_column(String(500))
+    satisfaction: Mapped[str | None] = mapped_column(String(4))
+    followed_up_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
 
 
 class ProblemEvent(Base):
@@ -305,6 +311,8 @@ class Inspection(Base):
     score: Mapped[float] = mapped_column(Float)
     inspector: Mapped[str | None] = mapped_column(String(50))
     grid_id: Mapped[int | None] = mapped_column(Integer)  # derived from the point, like Problem.grid_id
+    # --- street (issue 15): the photo of a 不达标 recorded on the phone (under GRIDMAP_UPLOAD_DIR)
+    photo_path: Mapped[str | None] = mapped_column(String(300))
 
 
 class User(Base):
@@ -440,3 +448,17 @@ class Interview(Base):
     follow_up: Mapped[date | None] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# --- street (issue 15): API keys of the Open311 intake (gis/api), one per client system
+# (12345 热线, a WeChat mini-program), stored as SHA-256 like the kiosk tokens.
+class ApiKey(Base):
+    """An Open311 API key (接口密钥) of one client system; only its SHA-256 is kept."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)

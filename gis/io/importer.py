@@ -29,7 +29,7 @@ from gis.geo.assign import NONE, points_in_polygons
 from gis.io import InputError, readers, validate
 from gis.io.fields import DATASET_LABELS
 from gis.db.models import (
-    SRID, Assignment, Category, Compound, Grid, GridLayer, InspectionPoint, Person, Problem, Street, Unit, UrbanVillage,
+    SRID, Assignment, Compound, Grid, GridLayer, InspectionPoint, Person, Problem, Street, Unit, UrbanVillage,
 )
 from gis.people.permissions import Actor, require
 from gis.problems import worktime

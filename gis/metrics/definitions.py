@@ -44,6 +44,9 @@ FIGURES: tuple[Figure, ...] = (
            "应结案问题中，到统计时点责任单位已整改完毕（提交整改或已结案）的比例。", rate=True),
     Figure("平均整改用时", "avg_hours", "应结案且已整改问题的（整改时间 − 上报时间）平均值，单位小时",
            "应结案问题中已整改的，从上报到提交整改的平均小时数（自然时）。"),
+    Figure("回访数", "followed", "本月完成的 12345 回访数", "本月 12345 热线对已结案诉求回访、记录了满意度的问题数。"),
+    Figure("满意率", "satisfaction_rate", "（满意 + 基本满意）÷ 回访数",
+           "本月回访中，市民答复“满意”或“基本满意”的比例；“不满意”计入分母。", rate=True),
 )
 
 #: Figures of the wall that are not month figures of the JSON (问题数 is the wall's count of reports).

@@ -20,6 +20,7 @@ sums of those columns (`counts`), and the impact preview moves the same rows bet
 | handled | 处置数 | of due, rectified (or closed) by t |
 | hours, hours_n | 平均整改用时 | hours from report to rectification, over due cases rectified by t |
 | deferred | 缓办数 | 缓办 approved in M |
+| followed, satisfied | 回访数, 满意率 | 12345 回访 made in M; of them 满意 or 基本满意 (street, issue 15) |
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ from gis.db.models import SOURCES
 from gis.metrics.settings import source_weights
 from gis.metrics.sql import Sql
 from gis.problems import states
+from gis.problems.intake import SATISFIED
 
 INDICATORS = ("reported", "ded", "registered", "open", "due", "closed", "on_time", "overdue", "rework", "extended",
-              "handled", "hours", "hours_n", "deferred")
+              "handled", "hours", "hours_n", "deferred", "followed", "satisfied")
 INT_INDICATORS = tuple(c for c in INDICATORS if c not in ("ded", "hours"))
 
 
@@ -66,12 +68,15 @@ def problem_rows(q: Sql, months: list[dict], filters: str = "", extra: str = "")
             f"p.deadline >= {m0} AND p.deadline < {m1}",
             f"p.status = {closed} AND p.verified_at >= {m0} AND p.verified_at < {m1}",
             f"p.registered_at >= {m0} AND p.registered_at < {m1}",
-            f"p.deferred_at >= {m0} AND p.deferred_at < {m1}"))
+            f"p.deferred_at >= {m0} AND p.deferred_at < {m1}",
+            f"p.followed_up_at >= {m0} AND p.followed_up_at < {m1}"))
     rep = f"(p.reported_at >= {m0} AND p.reported_at < {m1} AND p.reported_at <= {t} AND {states.registered_sql()})"
     reg_at = "COALESCE(p.registered_at, p.reported_at)"
     registered = f"({states.registered_sql()} AND {reg_at} >= {m0} AND {reg_at} < {m1} AND {reg_at} <= {t})"
     deferred = f"(p.deferred_at >= {m0} AND p.deferred_at < {m1} AND p.deferred_at <= {t})"
     fixed_by_t = f"(p.rectified_at IS NOT NULL AND p.rectified_at <= {t})"
+    followed = f"(p.followed_up_at >= {m0} AND p.followed_up_at < {m1} AND p.followed_up_at <= {t})"
+    satisfied = f"({followed} AND p.satisfaction IN ({', '.join(repr(s) for s in SATISFIED)}))"  # 12345 回访
     return f"""WITH cand AS MATERIALIZED ({cand}),
 base AS MATERIALIZED (
 SELECT m.k, p.id, p.grid_id, p.unit_id, p.lon, p.lat, p.rework_count,
@@ -79,7 +84,7 @@ SELECT m.k, p.id, p.grid_id, p.unit_id, p.lon, p.lat, p.rework_count,
   {_flag(states.closed_sql("p", t))} AS closed_t, {_flag(states.on_time_sql("p", t))} AS on_time_t,
   {_flag(states.open_sql("p", t))} AS open_t, {_flag(fixed_by_t)} AS fixed_t, {_flag(deferred)} AS deferred,
   {_flag("p.original_deadline IS NOT NULL")} AS ext, p.deduction * {_source_weight()} AS dw,
-  {q.hours('p.reported_at', 'p.rectified_at')} AS h
+  {q.hours('p.reported_at', 'p.rectified_at')} AS h, {_flag(followed)} AS followed, {_flag(satisfied)} AS satisfied
 FROM cand c JOIN months m ON m.k = c.k JOIN problems p ON p.id = c.id
 WHERE 1 = 1{filters}{extra})
 SELECT k, id, grid_id, unit_id, lon, lat,
@@ -87,9 +92,10 @@ SELECT k, id, grid_id, unit_id, lon, lat,
   due * closed_t AS closed, due * on_time_t AS on_time, due * (1 - on_time_t) AS overdue,
   CASE WHEN due = 1 AND rework_count > 0 THEN 1 ELSE 0 END AS rework, due * ext AS extended,
   CASE WHEN due = 1 AND (closed_t = 1 OR fixed_t = 1) THEN 1 ELSE 0 END AS handled,
-  CASE WHEN due = 1 AND fixed_t = 1 THEN h ELSE 0.0 END AS hours, due * fixed_t AS hours_n, deferred
+  CASE WHEN due = 1 AND fixed_t = 1 THEN h ELSE 0.0 END AS hours, due * fixed_t AS hours_n, deferred,
+  followed, satisfied
 FROM base
-WHERE rep = 1 OR reg = 1 OR due = 1 OR deferred = 1"""
+WHERE rep = 1 OR reg = 1 OR due = 1 OR deferred = 1 OR followed = 1"""
 
 
 GROUPS = {
@@ -127,6 +133,7 @@ ORDER BY x.k{group}"""
 RATES = {  # rate column: (numerator, denominator); NaN when the denominator is 0
     "closure_rate": ("closed", "due"), "on_time_rate": ("on_time", "due"), "rework_rate": ("rework", "due"),
     "extension_rate": ("extended", "due"), "overdue_rate": ("overdue", "due"), "handling_rate": ("handled", "due"),
+    "satisfaction_rate": ("satisfied", "followed"),  # street (issue 15): 满意率 of the 12345 回访
 }
 
 

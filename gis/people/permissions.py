@@ -26,11 +26,14 @@ LEADER, GRID_CHIEF, GRID_WORKER, VERIFIER, PLANNER, ADMIN = "领导", "网格长
 COMMAND = "指挥中心"  # numbers (issue 12): the command centre's dispatchers (调度员)
 ROLES = (LEADER, GRID_CHIEF, GRID_WORKER, VERIFIER, PLANNER, ADMIN, COMMAND)
 KIOSK = "大屏"  # not a user role: a read-only wall-screen token
+API_CLIENT = "外部系统"  # street (issue 15): not a user role: an Open311 client by its API key (gis.people.apikeys)
 
 # Actions that write, and the roles allowed to do them. Grid-scoped actions are further
 # limited to the actor's own grid for 网格长 / 网格员.
 ACTIONS: dict[str, frozenset[str]] = {
-    "problem.create": frozenset({GRID_CHIEF, GRID_WORKER}),
+    "problem.create": frozenset({GRID_CHIEF, GRID_WORKER, VERIFIER, API_CLIENT}),  # 核查员: 督查/暗访 finds (issue 15)
+    "problem.followup": frozenset({API_CLIENT, COMMAND}),  # street (issue 15): the 12345 回访
+    "inspection.record": frozenset({VERIFIER}),  # street (issue 15): 测评录入 by inspectors on the phone
     "problem.dispatch": frozenset({GRID_CHIEF, GRID_WORKER}),
     "problem.acknowledge": frozenset({GRID_CHIEF, GRID_WORKER}),
     "problem.submit": frozenset({GRID_CHIEF, GRID_WORKER}),
@@ -120,7 +123,7 @@ def require_role(actor: Actor, action: str) -> None:
 ACTION_LABELS = {
     "problem.create": "上报问题", "problem.dispatch": "派遣", "problem.acknowledge": "签收",
     "problem.submit": "提交整改", "problem.verify": "核查通过", "problem.return": "退回",
-    "problem.register": "立案", "problem.request": "申请延期/缓办", "problem.approve": "审批延期/缓办",
+    "problem.register": "立案", "problem.followup": "回访", "inspection.record": "测评录入", "problem.request": "申请延期/缓办", "problem.approve": "审批延期/缓办",
     "grid.edit": "编辑网格边界", "grid.publish": "发布网格版本", "data.import": "导入数据",
     "user.manage": "管理用户", "audit.view": "查看审计日志",
     "card.issue": "签发三色牌", "card.escalate": "升级处置", "card.expose": "曝光", "card.interview": "约谈/问责",

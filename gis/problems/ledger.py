@@ -150,7 +150,6 @@ def ledger(engine: Engine, grid_code: str, status=None, category=None, source=No
 def ledger_counts(engine: Engine, grid_code: str, now: datetime | None = None, **filters) -> dict[str, int]:
     """Counted in SQL over every matching problem (filters as for `ledger`): total, open, overdue."""
     now = now or clock.now()
-    p = Problem.__table__
     wanted = _as_list(filters.pop("status", None))
     open_wanted = [s_ for s_ in (wanted or OPEN_STATUSES) if s_ in OPEN_STATUSES]
     with engine.connect() as conn:

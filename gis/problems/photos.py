@@ -29,7 +29,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gis.config import DATA_DIR, setting
 
-MAX_BYTES = 5 * 1024 * 1024  # an upload larger than this is refused before it is read
+MAX_BYTES = 10 * 1024 * 1024  # an upload larger than this is refused before it is read (a phone's 12 MP JPEG: 3–6 MB)
 MAX_PIXELS = 40_000_000  # 40 MP: more than any phone camera; a larger header is refused before decoding
 MAX_SIDE = 2560  # stored photos are scaled down to this long side
 DISPLAY_SIDE = 1024  # what pages show
@@ -140,3 +140,34 @@ def for_display(relative: str | None, base: Path | None = None) -> bytes | None:
             return _jpeg(_decode(image, "照片"), DISPLAY_SIDE)[0]
     except (PhotoError, OSError):
         return None
+
+
+def _degrees(value, ref: str) -> float:
+    d, m, s = (float(x) for x in value)
+    deg = d + m / 60 + s / 3600
+    return -deg if ref in ("S", "W") else deg
+
+
+def gps(data: bytes) -> tuple[float, float] | None:
+    """(lon, lat) in WGS84 from the photo's EXIF GPS, or None when it has none (or is unreadable)."""
+    try:
+        exif = Image.open(io.BytesIO(data)).getexif()
+        info = exif.get_ifd(0x8825)  # GPSInfo
+        if not info or 2 not in info or 4 not in info:
+            return None
+        lat = _degrees(info[2], info.get(1, "N"))
+        lon = _degrees(info[4], info.get(3, "E"))
+    except Exception:  # noqa: BLE001  (any broken EXIF means: no location from the photo)
+        return None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90) or (lon == 0 and lat == 0):
+        return None
+    return lon, lat
+
+
+def save(stored: bytes, folder: Path, kind: str, now: datetime) -> str:
+    """A field photo (现场照片 of a report or an inspection): write prepared bytes under `folder` as ``<kind>/<yyyymm>/<time>-<random>.jpg``; returns that relative path."""
+    rel = f"{kind}/{now:%Y%m}/{now:%Y%m%d%H%M%S}-{secrets.token_hex(6)}.jpg"
+    path = Path(folder) / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(stored)
+    return rel

@@ -453,13 +453,15 @@ def category_deadline(cat, start: datetime) -> datetime:
 
 
 def create_problem(engine: Engine, actor: Actor, category: str, description: str, lon: float, lat: float,
-                   source: str = "网格员巡查", reporter: str | None = None, now: datetime | None = None) -> dict:
+                   source: str = "网格员巡查", reporter: str | None = None, now: datetime | None = None,
+                   address: str | None = None, media_url: str | None = None, photo_path: str | None = None) -> dict:
     """上报: a new problem at (lon, lat). Inspector and grid-worker finds are 立案 at once (待派遣);
     a public report (市民热线) waits for the command centre's 立案 (待立案). Its deadline runs from now
     by the category's limit (recomputed at 立案 for a public report).
 
     The permission is checked against the grid the point falls in. Returns code, grid_code,
-    deadline, status and revision.
+    deadline, status and revision. `address`, `media_url` (an Open311 client's) and `photo_path`
+    (a stored 现场照片, on the 上报 event) are optional.
     """
     require_role(actor, "problem.create")
     now = now or datetime.now()
@@ -468,7 +470,8 @@ def create_problem(engine: Engine, actor: Actor, category: str, description: str
         raise WorkflowError(f"问题来源“{source}”无效，应为：{'、'.join(SOURCES)}。")
     g = Grid.__table__
     with engine.begin() as conn:
-        grid_id = locate(conn, [lon], [lat], [now])["grid_id"].iloc[0]
+        areas = locate(conn, [lon], [lat], [now])
+        grid_id = areas["grid_id"].iloc[0]
         grid_code = None if pd.isna(grid_id) else conn.execute(select(g.c.code).where(g.c.id == int(grid_id))).scalar()
         if grid_code is None:
             raise WorkflowError("该位置不在任何网格内，无法上报。")
@@ -490,12 +493,13 @@ def create_problem(engine: Engine, actor: Actor, category: str, description: str
             "source": source, "reporter": reporter or actor.username, "reported_at": now, "deadline": deadline,
             "status": status, "registered_at": None if status == STATUS_PENDING else now, "unit_id": None, "acknowledged_at": None, "rectified_at": None,
             "verified_at": None, "rework_count": 0, "deduction": float(cat["deduction"]), "lon": lon, "lat": lat,
-            "revision": 1,
+            "revision": 1, "address": address, "media_url": media_url,
+            **{k: areas[k].iloc[0] for k in areas.columns},
         }]))
         pid = conn.execute(select(p.c.id).where(p.c.code == code)).scalar_one()
         conn.execute(ProblemEvent.__table__.insert().values(
             problem_id=pid, action=CREATE, from_status=None, to_status=status, actor=actor.username, at=now,
-            note=description))
+            note=description, photo_path=photo_path))
         audit.record(conn, actor, "problem.create", "problem", code,
                      {"类型": category, "网格": grid_code, "时限": f"{amount:g} {unit}"}, at=now)
     return {"code": code, "grid_code": grid_code, "deadline": deadline, "status": status, "revision": 1}

@@ -23,7 +23,12 @@ PROBLEM_COLUMNS = (
     "rework_count", "deduction", "lon", "lat",
     # numbers (issue 12): optional
     "registered_at", "dispatched_at", "original_deadline", "deferred_at",
+    # street (issue 15): optional, from an Open311 client
+    "address", "media_url",
 )
+
+
+AREA_COLUMNS = ("grid_id", "compound_id", "village_id", "street_id")
 
 
 def locate(conn: Connection, lon, lat, reported_at) -> pd.DataFrame:
@@ -62,8 +67,10 @@ def insert_problems(conn: Connection, problems: pd.DataFrame) -> int:
     if "unit_id" not in df and "unit_code" in df:
         df["unit_id"] = unit_ids(conn, df["unit_code"])
     df["rework_count"] = df.get("rework_count", 0)
+    given = df[list(AREA_COLUMNS)].astype("Int64").reset_index(drop=True) if set(AREA_COLUMNS) <= set(df.columns) else None
     df = df[[c for c in PROBLEM_COLUMNS if c in df.columns]].reset_index(drop=True)
-    located = locate(conn, df["lon"], df["lat"], df["reported_at"])
+    # street (issue 15): a caller that has just located the rows (create_problem) passes the ids along.
+    located = given if given is not None else locate(conn, df["lon"], df["lat"], df["reported_at"])
     df = pd.concat([df, located], axis=1)
     geoms = shapely.points(df["lon"].to_numpy(np.float64), df["lat"].to_numpy(np.float64))
     return bulk_insert(conn, Problem.__table__, df, geoms)
