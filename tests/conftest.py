@@ -1,4 +1,5 @@
-"""Fixtures: the small city on each backend (SpatiaLite and PostGIS), fresh per test module.
+"""Fixtures: the small city on each backend (SpatiaLite and PostGIS), a pinned clock, fresh caches;
+the units of work of the two pytest-xdist workers.
 
 Backends come from GRIDMAP_TEST_BACKENDS (default "spatialite,postgis"); the PostgreSQL server
 from GRIDMAP_TEST_PG (default postgresql+psycopg://postgres@127.0.0.1:5432). Each run uses
@@ -53,7 +54,7 @@ def _unit(nodeid: str) -> str:
     return path
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """pytest-xdist's loadscope, with the units above (its own loadgroup marks do not work on pytest 9)."""
     from xdist.scheduler import LoadScopeScheduling
