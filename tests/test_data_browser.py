@@ -6,6 +6,7 @@ tests/test_data_page.py."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from gis.db import migrate
 from gis.db.engine import get_engine
@@ -14,6 +15,7 @@ from gis.people import auth
 from gis.people.permissions import Actor
 from tests import io_files as f
 from tests.browser import (
+    WAIT_MS,
     browser,
     chromium_available,
     click_and_rerun,
@@ -42,8 +44,10 @@ def test_shapefile_upload_in_chromium(tmp_path_factory, tmp_path):
         sign_in(page, "datamgr", "data-pass-123")
         page.wait_for_selector('input[type="file"]', state="attached")
         wait_for_streamlit(page)
-        page.locator('[data-testid="stSelectbox"]').filter(has_text="导入为").locator("input").first.click()
+        kind = page.locator('[data-testid="stSelectbox"]').filter(has_text="导入为").locator("input").first
+        kind.click()
         click_and_rerun(page, page.get_by_role("option", name="网格（grids）", exact=True))
+        expect(kind).to_have_value("网格（grids）", timeout=WAIT_MS)  # the choice is shown, the rerun is over
         files = [str(p) for p in sorted(tmp_path.glob("规划网格.*"))]
         click_and_rerun(page, lambda: page.locator('input[type="file"]').set_input_files(files))
         page.get_by_text("没有 .cpg 文件：检测到属性表字符编码为 GB18030", exact=False).wait_for()
