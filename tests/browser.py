@@ -33,6 +33,9 @@ CHROMIUM = os.environ.get("GRIDMAP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update"]
 SCREENSHOTS = ROOT / "tests" / "screenshots"  # gitignored: tests never write tracked files
+# How long any wait may take before it fails. Waits end as soon as their condition holds, so a generous
+# bound costs nothing on a quiet machine and keeps a loaded one (CI on two busy cores) green.
+WAIT_MS = 180_000
 # The clock the served app runs at (GRIDMAP_NOW); the same moment as tests/conftest.py's CLOCK.
 SERVER_NOW = "2026-11-21T09:00:00"
 
@@ -48,7 +51,7 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def served_app(database_url: str, env: dict[str, str] | None = None, timeout: float = 120):
+def served_app(database_url: str, env: dict[str, str] | None = None, timeout: float = 180):
     """Run the dashboard on 127.0.0.1:<free port>; yields its base URL."""
     port = _free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
@@ -116,7 +119,7 @@ def browser(width: int = 1600, height: int = 1000):
         try:
             context = b.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
             context.add_init_script(_RUN_COUNTER)
-            context.set_default_timeout(60_000)
+            context.set_default_timeout(WAIT_MS)
             yield context.new_page()
         finally:
             b.close()
@@ -147,7 +150,7 @@ def watch_requests(page) -> PageVisit:
     return visit
 
 
-def wait_for_streamlit(page, timeout_ms: int = 90_000) -> None:
+def wait_for_streamlit(page, timeout_ms: int = WAIT_MS) -> None:
     """Wait until the app is idle: connected, no script running, no stale element (see `_IDLE`)."""
     page.evaluate("() => { window.__gmIdlePolls = 0; }")
     page.wait_for_function(_IDLE, polling=100, timeout=timeout_ms)
@@ -157,7 +160,7 @@ def _script_state_changes(page) -> int:
     return page.evaluate("() => window.__gmScriptStateChanges || 0")
 
 
-def click_and_rerun(page, target, timeout_ms: int = 90_000, **click_args) -> None:
+def click_and_rerun(page, target, timeout_ms: int = WAIT_MS, **click_args) -> None:
     """Click `target` (a Locator, or a callable doing the action), then wait for the rerun it starts to end."""
     before = _script_state_changes(page)
     if callable(target):
@@ -169,7 +172,7 @@ def click_and_rerun(page, target, timeout_ms: int = 90_000, **click_args) -> Non
     wait_for_streamlit(page, timeout_ms)
 
 
-def open_app(page, url: str, timeout_ms: int = 90_000) -> None:
+def open_app(page, url: str, timeout_ms: int = WAIT_MS) -> None:
     """Load `url` and wait for the first run (and the rerun it may ask for) to end."""
     page.goto(url)
     wait_for_streamlit(page, timeout_ms)
@@ -187,7 +190,7 @@ def sign_in(page, username: str, password: str) -> None:
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 
 
-def map_frame(page, timeout_ms: int = 60_000):
+def map_frame(page, timeout_ms: int = WAIT_MS):
     """The st_folium iframe's Frame, once loaded (scripts, styles) and Leaflet has drawn an interactive path."""
     handle = page.wait_for_selector(MAP_IFRAME, timeout=timeout_ms)
     frame = handle.content_frame()

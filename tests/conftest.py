@@ -1,4 +1,5 @@
-"""Fixtures: the small city on each backend (SpatiaLite and PostGIS), fresh per test module.
+"""Fixtures: the small city on each backend (SpatiaLite and PostGIS), a pinned clock, fresh caches;
+the units of work of the two pytest-xdist workers.
 
 Backends come from GRIDMAP_TEST_BACKENDS (default "spatialite,postgis"); the PostgreSQL server
 from GRIDMAP_TEST_PG (default postgresql+psycopg://postgres@127.0.0.1:5432). Each run uses
@@ -36,25 +37,40 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives headless Chromium")
 
 
-# Units of work for pytest-xdist (--dist loadgroup, pytest.ini): the longest two first, one per worker.
+# Units of work for pytest-xdist (pytest.ini: -n 2 --dist loadscope): every browser test in one unit
+# (one Chromium at a time), the demo builds in another, each other module one unit (its module
+# fixtures built once). The two long units go first, one to each worker.
 BROWSER_GROUP, DEMO_GROUP = "browser", "demo"
-DEMO_MODULES = {"test_demo.py"}  # full demo city and its determinism: the slowest tests but the browser's
+DEMO_MODULES = {"test_demo.py"}  # the full demo city and its determinism
 
 
-def pytest_collection_modifyitems(config, items):
-    """Group tests for the two workers: browser tests together (one Chromium at a time), the demo builds
-    together, every other module as one unit (its module fixtures built once); longest units first."""
-    def group(item) -> str:
-        if item.get_closest_marker("browser"):
-            return BROWSER_GROUP
-        if item.path.name in DEMO_MODULES:
-            return DEMO_GROUP
-        return item.path.name
+def _unit(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    name = path.rsplit("/", 1)[-1]
+    if name.endswith("_browser.py"):
+        return BROWSER_GROUP
+    if name in DEMO_MODULES:
+        return DEMO_GROUP
+    return path
 
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's loadscope, with the units above (its own loadgroup marks do not work on pytest 9)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SuiteScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid)
+
+    return SuiteScheduling(config, log) if config.getvalue("dist") == "loadscope" else None
+
+
+@pytest.hookimpl(tryfirst=True)  # after every modifyitems hook, before pytest-xdist sends the list
+def pytest_collection_finish(session):
+    """The two longest units first (--no-loadscope-reorder keeps this order); stable within each rank."""
     order = {BROWSER_GROUP: 0, DEMO_GROUP: 1}
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(group(item)))
-    items.sort(key=lambda item: order.get(group(item), 2))  # stable: file order within each rank
+    session.items.sort(key=lambda item: order.get(_unit(item.nodeid), 2))
 
 
 def _pg_admin():
