@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import text
 
 from bench.common import UNTIL, demo_engine, report, timed
+from gis.metrics import losses
 from gis.problems import ledger
 from gis.db.models import OPEN_STATUSES
 
@@ -29,7 +30,7 @@ def open_grid(engine, code: str) -> int:
     totals = ledger.ledger_counts(engine, code, NOW)
     ledger.ledger(engine, code, now=NOW, limit=ledger.LEDGER_LIMIT)
     ledger.ledger_counts(engine, code, NOW, status=list(OPEN_STATUSES))
-    ledger.lost_points(engine, code, NOW.date())
+    losses.lost_points(engine, code, NOW.date())
     return totals["total"]
 
 

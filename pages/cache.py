@@ -81,8 +81,8 @@ def grid_ledger_counts(url: str, code: str, now, status=(), category=(), source=
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def grid_lost_points(url: str, code: str, month):
-    from gis.problems import ledger
-    return ledger.lost_points(get_engine(url), code, month)
+    from gis.metrics import losses
+    return losses.lost_points(get_engine(url), code, month)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)

@@ -130,7 +130,7 @@ with report_tab:
             except (field.FieldError, photos.PhotoError, workflow.WorkflowError, PermissionDenied) as exc:
                 st.error(md_escape(str(exc)))  # the form keeps what was filled in
             else:
-                st.cache_data.clear()
+                cache.clear()
                 st.session_state["m_form"] = v + 1
                 remember("send", True, f"已上报 {made['code']}（网格 {made['grid_code']}，{made['status']}），"
                                        f"整改时限 {made['deadline']:%m-%d %H:%M}。")
@@ -226,7 +226,7 @@ with round_tab:
                 except (field.FieldError, photos.PhotoError, PermissionDenied) as exc:
                     st.error(md_escape(str(exc)))
                 else:
-                    st.cache_data.clear()
+                    cache.clear()
                     after = grid_score(grid_code)
                     moved = (f"网格 {grid_code} 本月综合得分 {before['score']:.1f} → {after['score']:.1f}"
                              if before is not None and after is not None else "")

@@ -24,6 +24,7 @@ from gis.geo import china
 from gis.people import apikeys
 from gis.people.permissions import COMMAND, VERIFIER, Actor
 from gis.problems import workflow
+from gis.problems import photos
 from tests.browser import ROOT, _free_port
 from tests.conftest import load_small_city, new_database_url
 from tests.photo_files import jpeg_with_gps
@@ -150,7 +151,8 @@ def test_gcj02_declared_and_photo_upload(api):
     served = client.get(req["media_url"].replace(str(client.base_url), ""))
     assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
     img = Image.open(io.BytesIO(served.content))
-    assert img.size == (1365, 2048)  # turned upright (orientation 6) and scaled to 2048 px
+    # turned upright (orientation 6: the 3:2 landscape pixels become portrait) and scaled to the long side
+    assert img.size[1] == photos.MAX_SIDE and abs(img.size[0] - photos.MAX_SIDE * 2 / 3) <= 1
     assert dict(img.getexif()) == {}  # no EXIF served (no GPS, no camera)
     assert client.get("/media/../secrets.toml").status_code == 404
 

@@ -201,10 +201,11 @@ EXPECTED = {
     "领导": {"card.issue", "card.escalate", "card.expose", "card.interview", "card.lift", "bulletin.export"},
     "网格长": {"problem.create", "problem.dispatch", "problem.acknowledge", "problem.submit", "problem.request"},
     "网格员": {"problem.create", "problem.dispatch", "problem.acknowledge", "problem.submit", "problem.request"},
-    "核查员": {"problem.verify", "problem.return", "card.issue"},  # a 督查 issues a card after an inspection
+    # a 督查 / 暗访 inspector reports what is found, records inspections on the phone, issues a card (issues 14, 15)
+    "核查员": {"problem.verify", "problem.return", "card.issue", "problem.create", "inspection.record"},
     "规划员": {"grid.edit", "grid.publish"},
     "管理员": {"data.import", "user.manage", "audit.view", "card.rules", "bulletin.export"},
-    "指挥中心": {"problem.register", "problem.approve", "card.issue", "card.escalate", "card.rules"},
+    "指挥中心": {"problem.register", "problem.approve", "card.issue", "card.escalate", "card.rules", "problem.followup"},
     KIOSK: set(),
 }
 

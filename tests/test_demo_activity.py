@@ -145,7 +145,7 @@ def test_people_tables(people):
     assert u["phone"].str.fullmatch(r"0635-8\d{6}").all()
     assert p["code"].str.fullmatch(r"P-\d{3}").all() and p["code"].is_unique and p["name"].is_unique
     assert p["phone"].str.fullmatch(r"1[358]\d{9}").all() and p["phone"].is_unique
-    assert set(p["level"]) == {"市级", "县级", "街道", "社区"}
+    assert set(p["level"]) == {"市级", "县级", "街道", "社区", "点位"}  # 点位: the 点长 of each inspection point
     assert set(p["unit_code"]) <= set(u["code"]) and set(a["unit_code"]) <= set(u["code"])
     assert set(a["person_code"].dropna()) <= set(p["code"])
     assert (a.loc[a["role"] == "责任单位", "person_code"].isna()).all()

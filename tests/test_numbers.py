@@ -23,7 +23,7 @@ from sqlalchemy import DateTime, bindparam, text
 
 from gis.db import migrate
 from gis.db.engine import get_engine
-from gis.metrics import figures, kpis, periods
+from gis.metrics import figures, kpis, losses, periods
 from gis.problems import ledger, states
 from tests import numbers_city
 from tests.conftest import new_database_url
@@ -154,7 +154,7 @@ def test_partial_credit_counts_the_same_in_the_score_and_in_who_lost_points(numb
 
     inputs = scores.score_inputs(numbers_engine, NOV, END_NOV).set_index("code")
     assert inputs.at["T-02", "ok_points"] == pytest.approx(3.0) and inputs.at["T-02", "all_points"] == pytest.approx(10.0)
-    lost = ledger.lost_points(numbers_engine, "T-02", NOV)["by_standard"].set_index("standard_code")
+    lost = losses.lost_points(numbers_engine, "T-02", NOV)["by_standard"].set_index("standard_code")
     # 1.1.1: two failed visits (2 + 2); 1.2.1: one failed (2) and the partial one (2 − 1)
     assert lost["inspection_points"].to_dict() == {"1.1.1": 4.0, "1.2.1": 3.0}
     assert lost["failed"].to_dict() == {"1.1.1": 2, "1.2.1": 2}

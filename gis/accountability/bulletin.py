@@ -63,11 +63,6 @@ def number_prefix() -> str:
     return setting("GRIDMAP_BULLETIN_PREFIX", "东创城办")
 
 
-def header_size(issuer: str) -> float:
-    """The 发文机关's size in points: 26 pt (一号), smaller for a long name so it stays on one line of A4."""
-    return min(26.0, 15.6 / 2.54 * 72 * 0.95 / max(1, len(issuer)))
-
-
 def fmt(name: str, value) -> str:
     """A figure as printed: rates as percentages, hours with one decimal, counts as integers."""
     if value is None:

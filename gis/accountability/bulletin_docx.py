@@ -11,8 +11,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from gis.accountability.fonts import header_size
 
-from gis.accountability.bulletin import header_size
 
 RED = RGBColor(0xC0, 0x00, 0x00)
 BODY_FONT, TITLE_FONT = "仿宋", "方正小标宋简体"  # the usual government fonts; Word substitutes if absent

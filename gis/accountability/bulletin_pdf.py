@@ -11,8 +11,7 @@ from pathlib import Path
 
 import typst
 
-from gis.accountability.bulletin import header_size
-from gis.accountability.fonts import font_dir
+from gis.accountability.fonts import font_dir, header_size
 
 
 def s(text) -> str:

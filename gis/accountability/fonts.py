@@ -27,3 +27,8 @@ def font_file(name: str = SANS) -> Path:
 def font_dir() -> Path:
     """The folder holding the Noto CJK fonts (for typst's font path)."""
     return font_file(SANS).parent
+
+
+def header_size(issuer: str) -> float:
+    """The 发文机关's size in points: 26 pt (一号), smaller for a long name so it stays on one line of A4."""
+    return min(26.0, 15.6 / 2.54 * 72 * 0.95 / max(1, len(issuer)))

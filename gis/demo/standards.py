@@ -8,6 +8,7 @@ a real 创城 dashboard. Nothing here is random; every function returns a fresh 
 from __future__ import annotations
 
 import pandas as pd
+from gis.assessment import KIND_ITEMS
 
 # (item 测评项目, content 测评内容, text 测评标准, points, negative 负面清单, category)
 # Codes are assigned as "3.<item no>.<standard no>" (3 = 实地考察) in this order.
@@ -141,23 +142,6 @@ _ITEMS: list[tuple[str, list[tuple[str, str, float, bool, str | None]]]] = [
     ]),
 ]
 
-# Which 测评项目 an inspector checks at each kind of 点位 (inspection point).
-KIND_ITEMS: dict[str, tuple[str, ...]] = {
-    "主次干道": ("市容环境", "环境卫生", "交通秩序", "公共设施", "公益广告"),
-    "背街小巷": ("背街小巷", "环境卫生", "公共设施"),
-    "商业大街": ("市容环境", "环境卫生", "公益广告", "文明行为"),
-    "农贸市场": ("农贸市场",),
-    "学校": ("学校周边",),
-    "医院": ("医院", "文明行为"),
-    "公共厕所": ("公共厕所",),
-    "广场公园": ("广场公园", "文明行为"),
-    "车站": ("公共交通站点", "文明行为"),
-    "九小门店": ("九小门店",),
-    "小区": ("居民小区",),
-    "城中村": ("城中村",),
-    "机关单位": ("文明行为", "公益广告"),
-    "建筑工地": ("建筑工地", "公益广告"),
-}
 
 # name, deadline_hours (整改时限), deduction (扣分), default standard code
 _CATEGORIES: list[tuple[str, float, float, str]] = [

@@ -32,7 +32,7 @@ from gis.db.models import SOURCES
 from gis.metrics.settings import source_weights
 from gis.metrics.sql import Sql
 from gis.problems import states
-from gis.problems.intake import SATISFIED
+from gis.problems.states import SATISFIED
 
 INDICATORS = ("reported", "ded", "registered", "open", "due", "closed", "on_time", "overdue", "rework", "extended",
               "handled", "hours", "hours_n", "deferred", "followed", "satisfied")

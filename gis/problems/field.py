@@ -25,7 +25,7 @@ from gis.db.models import (
     STATUS_CHECKING, STATUS_FIXING, STATUS_NEW, Assignment, Compound, Grid, Inspection, InspectionPoint, Problem,
     Standard, Street, Unit, UrbanVillage,
 )
-from gis.demo.standards import KIND_ITEMS
+from gis.assessment import KIND_ITEMS
 from gis.people import audit
 from gis.people.permissions import OWN_GRID_ROLES, VERIFIER, Actor, require
 from gis.problems import photos, workflow, worktime
@@ -176,7 +176,7 @@ def due_points(engine: Engine, actor: Actor, today: date, days: int = 7, limit: 
 
 
 def point_standards(engine: Engine, point_code: str) -> pd.DataFrame:
-    """The standards that apply at a point: those of its kind's 测评项目 (gis.demo.standards.KIND_ITEMS)
+    """The standards that apply at a point: those of its kind's 测评项目 (gis.assessment.KIND_ITEMS)
     plus the 负面清单; columns code, item, content, text, points."""
     pt, s = InspectionPoint.__table__, Standard.__table__
     with engine.connect() as conn:

@@ -39,7 +39,6 @@ CHINA_TZ = timezone(timedelta(hours=8))
 CLOSED = (STATUS_CLOSED, STATUS_REJECTED)
 COORD_SYSTEMS = ("wgs84", "gcj02")
 SATISFACTION = ("满意", "基本满意", "不满意")
-SATISFIED = ("满意", "基本满意")  # 满意率 = (满意 + 基本满意) ÷ 回访数
 DEFAULT_DAYS = 90   # Open311: without ids or dates, the last 90 days
 MAX_RESULTS = 1000  # Open311: a server may cap the number of requests returned
 MAX_IDS = 100

@@ -205,3 +205,7 @@ def due_in_sql(a: str, start: str, end: str, t: str) -> str:
                  f"AND {a}.reported_at < {end}))")
     return (f"({prefilter} AND {registered_sql(a)} AND NOT {deferred_sql(a, t)} AND {key} >= {start} "
             f"AND {key} < {end} AND ({closed_sql(a, t)} OR {a}.deadline < {t}))")
+
+
+#: 12345 回访 answers that count as satisfied: 满意率 = (满意 + 基本满意) ÷ 回访数.
+SATISFIED = ("满意", "基本满意")

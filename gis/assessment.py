@@ -1,0 +1,25 @@
+"""The 测评体系 (assessment system) rule of which 测评项目 (items) apply at each kind of inspection point.
+
+A point of a kind is inspected against the standards of these items, plus the 负面清单. The demo
+city's standards use these items; the field page (移动巡查) and the demo's inspections read them here.
+"""
+
+from __future__ import annotations
+
+# Which 测评项目 an inspector checks at each kind of 点位 (inspection point).
+KIND_ITEMS: dict[str, tuple[str, ...]] = {
+    "主次干道": ("市容环境", "环境卫生", "交通秩序", "公共设施", "公益广告"),
+    "背街小巷": ("背街小巷", "环境卫生", "公共设施"),
+    "商业大街": ("市容环境", "环境卫生", "公益广告", "文明行为"),
+    "农贸市场": ("农贸市场",),
+    "学校": ("学校周边",),
+    "医院": ("医院", "文明行为"),
+    "公共厕所": ("公共厕所",),
+    "广场公园": ("广场公园", "文明行为"),
+    "车站": ("公共交通站点", "文明行为"),
+    "九小门店": ("九小门店",),
+    "小区": ("居民小区",),
+    "城中村": ("城中村",),
+    "机关单位": ("文明行为", "公益广告"),
+    "建筑工地": ("建筑工地", "公益广告"),
+}
