@@ -45,8 +45,11 @@ def test_shapefile_upload_in_chromium(tmp_path_factory, tmp_path):
         page.wait_for_selector('input[type="file"]', state="attached")
         wait_for_streamlit(page)
         kind = page.locator('[data-testid="stSelectbox"]').filter(has_text="导入为").locator("input").first
+        # by keyboard, as a user may: a mouse click on the open list was lost now and then on a loaded machine
         kind.click()
-        click_and_rerun(page, page.get_by_role("option", name="网格（grids）", exact=True))
+        kind.fill("grids")  # the list narrows to 网格（grids）
+        page.get_by_role("option", name="网格（grids）", exact=True).wait_for()
+        click_and_rerun(page, lambda: kind.press("Enter"))
         expect(kind).to_have_value("网格（grids）", timeout=WAIT_MS)  # the choice is shown, the rerun is over
         files = [str(p) for p in sorted(tmp_path.glob("规划网格.*"))]
         click_and_rerun(page, lambda: page.locator('input[type="file"]').set_input_files(files))
