@@ -36,6 +36,45 @@ READY_FOR_VERTEX = """n => {
 }"""
 
 
+def _draw_square(page, attempts: int = 3) -> tuple[float, float]:
+    """Four vertices of a square with leaflet.draw's polygon tool, each confirmed by the tool itself;
+    returns the first vertex (clicking it again closes the polygon).
+
+    On a loaded machine a click can be swallowed (the tool is still busy with the last vertex, or the
+    map was redrawn under it): the vertex is clicked again, and after a second miss the drawing is
+    cancelled (Escape) and started over — each step waits for a condition, never for a fixed time.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(attempts):
+        frame = map_frame(page)
+        frame.wait_for_selector(".leaflet-draw-draw-polygon")
+        box = page.locator(MAP_IFRAME).bounding_box()  # measured once the map is drawn: its final place
+        # the map fits the four grids (2 × 2 km); a square around the centre, across all four
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        d = min(box["width"], box["height"]) * 0.18
+        corners = ((-d, -d), (d, -d), (d, d), (-d, d))
+        frame.click(".leaflet-draw-draw-polygon")
+        try:
+            frame.wait_for_function(READY_FOR_VERTEX, arg=0, timeout=60_000)
+            for n, (dx, dy) in enumerate(corners, start=1):
+                for _ in range(2):
+                    page.mouse.click(cx + dx, cy + dy)
+                    try:
+                        frame.wait_for_function(READY_FOR_VERTEX, arg=n, timeout=30_000)
+                        break
+                    except PlaywrightTimeout:
+                        continue
+                else:
+                    raise PlaywrightTimeout(f"vertex {n} not taken")
+            return cx - d, cy - d
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+            page.keyboard.press("Escape")  # leaflet.draw cancels the unfinished polygon
+            wait_for_streamlit(page)
+
+
 @pytest.fixture(scope="module")
 def small_sqlite(tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('planbrowser') / 'city.sqlite'}"
@@ -53,19 +92,9 @@ def test_draw_a_polygon_with_the_mouse_and_see_the_check_report(small_sqlite):
         sign_in(page, "planner1", PASSWORD)
         page.get_by_role("heading", name="网格规划", exact=True).wait_for()
         wait_for_streamlit(page)
-        frame = map_frame(page)
-        frame.wait_for_selector(".leaflet-draw-draw-polygon")
-        box = page.locator(MAP_IFRAME).bounding_box()
-        # the map fits the four grids (2 × 2 km); draw a square around the centre, across all four
-        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        d = min(box["width"], box["height"]) * 0.18
-        frame.click(".leaflet-draw-draw-polygon")
-        frame.wait_for_function(READY_FOR_VERTEX, arg=0)
-        for n, (dx, dy) in enumerate(((-d, -d), (d, -d), (d, d), (-d, d)), start=1):
-            page.mouse.click(cx + dx, cy + dy)
-            frame.wait_for_function(READY_FOR_VERTEX, arg=n)
+        first = _draw_square(page)
         # back on the first vertex closes the polygon; st_folium sends it and the page reruns
-        click_and_rerun(page, lambda: page.mouse.click(cx - d, cy - d))
+        click_and_rerun(page, lambda: page.mouse.click(*first))
         page.get_by_text("已新增网格 T-05", exact=False).wait_for()
         page.get_by_text("拓扑检查", exact=True).wait_for()
         wait_for_streamlit(page)
