@@ -17,7 +17,8 @@ from gis.config import database_url
 from gis.db.models import ALL_STATUSES, SOURCES
 from gis.geo.kinds import AREA_LABELS
 from gis.people.permissions import PermissionDenied
-from gis.problems import exports, ledger, photos, workflow
+from gis.io import downloads
+from gis.problems import ledger, photos, workflow
 from layers import areas as area_layers
 from layers.basemap import make_map
 from layers.detail import add_grid_detail
@@ -216,10 +217,10 @@ if picked and ledger_df["code"].iloc[picked[0]] != st.session_state.get("ledger_
     open_code = open_problem(st.session_state["ledger_picked"])
 d1, d2, d3 = st.columns([1, 1, 2])
 full = lambda: ledger.ledger(cache.engine(), code, now=now, **filters)  # noqa: E731  (every row, on download)
-d1.download_button("下载台账（Excel）", lambda: exports.ledger_xlsx(full(), code, grid.iloc[0]["name"], now),
+d1.download_button("下载台账（Excel）", lambda: downloads.ledger_xlsx(full(), code, grid.iloc[0]["name"], now),
                    file_name=f"{code}_问题台账_{now:%Y%m%d}.xlsx", key="dl_xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-d2.download_button("下载图层（GeoPackage）", lambda: exports.grid_geopackage(grid, areas, full()),
+d2.download_button("下载图层（GeoPackage）", lambda: downloads.grid_geopackage(grid, areas, full()),
                    file_name=f"{code}_图层_{now:%Y%m%d}.gpkg", key="dl_gpkg", mime="application/geopackage+sqlite3")
 typed = (d3.text_input("打开问题", key="grid_problem_code", placeholder="输入问题编号，如 WT2026110000001",
                        label_visibility="collapsed") or "").strip()

@@ -1,4 +1,4 @@
-"""Exports of a grid (gis.problems.exports): the ledger as .xlsx and the layers as a GeoPackage both open
+"""Exports of a grid (gis.io.downloads): the ledger as .xlsx and the layers as a GeoPackage both open
 with the usual readers (openpyxl, pyogrio) and match the ledger they came from."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import openpyxl
 import pyogrio
 
-from gis.problems import exports
+from gis.io import downloads
 
 from gis.problems import ledger
 
@@ -22,12 +22,12 @@ NOW = datetime(2026, 11, 20, 12)
 
 def test_xlsx_matches_the_ledger(city_engine):
     df = ledger.ledger(city_engine, "T-01", now=NOW)
-    data = exports.ledger_xlsx(df, "T-01", "古楼街道1号网格", now=NOW)
+    data = downloads.ledger_xlsx(df, "T-01", "古楼街道1号网格", now=NOW)
     wb = openpyxl.load_workbook(io.BytesIO(data))
     ws = wb["问题台账"]
     rows = list(ws.iter_rows(values_only=True))
     header, body = rows[0], rows[1:]
-    assert list(header) == list(exports.LEDGER_HEADERS.values())
+    assert list(header) == list(downloads.LEDGER_HEADERS.values())
     assert len(body) == len(df) == 7
     col = {name: i for i, name in enumerate(header)}
     assert [r[col["问题编号"]] for r in body] == list(df["code"])
@@ -43,7 +43,7 @@ def test_xlsx_text_never_becomes_a_formula(city_rw):
     chief = Actor("zhoujie", "网格长", "T-01")
     workflow.create_problem(city_rw, chief, "暴露垃圾", '=HYPERLINK("http://evil","x")', 115.983, 36.447, now=NOW)
     df = ledger.ledger(city_rw, "T-01", now=NOW)
-    ws = openpyxl.load_workbook(io.BytesIO(exports.ledger_xlsx(df, "T-01", now=NOW)))["问题台账"]
+    ws = openpyxl.load_workbook(io.BytesIO(downloads.ledger_xlsx(df, "T-01", now=NOW)))["问题台账"]
     cells = [c for c in ws["E"][1:] if isinstance(c.value, str) and c.value.startswith("=")]
     assert len(cells) == 1 and cells[0].data_type == "s"
 
@@ -53,7 +53,7 @@ def test_geopackage_matches_the_ledger(city_engine, tmp_path):
     grid = ledger.grid_info(city_engine, "T-01")
     areas = ledger.grid_areas(city_engine, "T-01")
     path = tmp_path / "t01.gpkg"
-    path.write_bytes(exports.grid_geopackage(grid, areas, df))
+    path.write_bytes(downloads.grid_geopackage(grid, areas, df))
     layers = {name: kind for name, kind in pyogrio.list_layers(path)}
     assert layers == {"grid": "MultiPolygon", "compounds": "Polygon", "streets": "LineString", "points": "Point",
                       "problems": "Point"}  # T-01 has no urban village

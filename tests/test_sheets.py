@@ -19,7 +19,8 @@ from gis.cli.main import main
 from gis.io import exporter, importer, sheets
 from gis.people import audit, auth
 from gis.people.permissions import Actor
-from gis.problems import exports, ledger, workflow
+from gis.io import downloads
+from gis.problems import ledger, workflow
 from pages.ui import md_escape
 from tests.apptools import captured_maps, run_app  # noqa: F401  (fixture)
 
@@ -97,7 +98,7 @@ def test_gis_export_problems_is_formula_safe_and_round_trips(city_rw, tmp_path, 
 def test_grid_ledger_download_is_formula_safe(city_rw):
     codes = _hostile_problems(city_rw)
     df = ledger.ledger(city_rw, "T-01", now=NOW)
-    data = exports.ledger_xlsx(df, "T-01", "=cmd|' /C calc'!A0", now=NOW)
+    data = downloads.ledger_xlsx(df, "T-01", "=cmd|' /C calc'!A0", now=NOW)
     assert _formulas(data) == []
     wb = openpyxl.load_workbook(io.BytesIO(data))
     ws = wb["问题台账"]
