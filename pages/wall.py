@@ -252,7 +252,7 @@ counts = cache.city_counts(url)
 if require_data(counts):
     chosen = filters()
 
-    @st.fragment(run_every=settings.refresh_seconds())
+    @st.fragment(run_every=st.session_state.setdefault("wall_refresh_every", settings.refresh_interval()))
     def wall(f: dict) -> None:
         gate.recheck()  # the timed refresh skips app.py: end a wall whose kiosk token was revoked
         month, sd, cat, src = f["month"], f["subdistrict"], f["category"], f["source"]

@@ -101,3 +101,16 @@ def test_first_days_of_a_month_show_last_month_complete(demo_url, monkeypatch, c
     text = _markdown(at)
     assert "2026年11月（上月完整数据）" in text
     assert "较上月" in text and "上月同期" not in text  # a complete month against the whole month before
+
+
+def test_walls_refresh_at_jittered_intervals(monkeypatch):
+    """Walls opened together drift apart: each draws its interval once, within 60–66 s for 60 s."""
+    import random
+
+    from gis.metrics import settings
+
+    monkeypatch.setenv("GRIDMAP_WALL_REFRESH", "60")
+    rng = random.Random(7)
+    intervals = [settings.refresh_interval(rng) for _ in range(20)]
+    assert all(60.0 <= v <= 66.0 for v in intervals)
+    assert max(intervals) - min(intervals) > 2.0  # spread, not 20 walls in step

@@ -61,6 +61,18 @@ def refresh_seconds() -> int:
     return max(5, int(setting("GRIDMAP_WALL_REFRESH", str(DEFAULT_REFRESH_SECONDS))))
 
 
+REFRESH_JITTER = 0.1  # each wall waits up to 10 % longer than GRIDMAP_WALL_REFRESH
+
+
+def refresh_interval(rng=None) -> float:
+    """Seconds between one wall's refreshes: GRIDMAP_WALL_REFRESH plus a random share of up to
+    REFRESH_JITTER, drawn once per wall session, so that walls opened together (a restart, a
+    morning) drift apart instead of all asking the server at the same second."""
+    import random
+
+    return refresh_seconds() * (1.0 + (rng or random).uniform(0.0, REFRESH_JITTER))
+
+
 def unit_min_cases() -> int:
     """应结案 cases a unit needs in a month to be ranked among the 十差单位 (GRIDMAP_UNIT_MIN_CASES, default 10)."""
     return max(1, int(setting("GRIDMAP_UNIT_MIN_CASES", str(DEFAULT_UNIT_MIN_CASES))))
