@@ -90,7 +90,7 @@ def score_legend(green: float, yellow: float, title: str = "综合得分", font_
     items = "".join(
         f'<div style="display:flex;align-items:center;gap:8px;margin:4px 0">'
         f'<span style="display:inline-block;width:26px;height:18px;background:{fill};border-radius:3px"></span>'
-        f'<span>{label}牌 {text}</span></div>' for label, fill, text in rows)
+        f'<span>{label} {text}</span></div>' for label, fill, text in rows)
     html = (f'<div style="background:rgba(11,18,32,.88);color:#e2e8f0;padding:10px 14px;border-radius:8px;'
             f'font-size:{font_size}px;line-height:1.2;border:1px solid #334155">'
             f'<div style="font-weight:700;margin-bottom:4px">{escape_text(title)}</div>{items}</div>')

@@ -192,7 +192,7 @@ def cards_panel(scores: pd.DataFrame) -> str:
     fills = scores["color"].map(CARD_FILL)
     cards = ('<div class="gm-card" style="background:' + fills + '" title="' + scores["name"].map(html.escape)
              + '">' + scores["code"].map(html.escape).str.replace("DC-", "", regex=False) + "</div>").str.cat()
-    tally = " ".join(f'<span style="color:{CARD_FILL[c]}">{"样本不足" if c == "灰" else c + "牌"} <b>{n}</b></span>'
+    tally = " ".join(f'<span style="color:{CARD_FILL[c]}">{"样本不足" if c == "灰" else c} <b>{n}</b></span>'
                      for c, n in counts.items())
     return (f'<div class="gm-panel"><h3>得分等级{info("综合得分")}</h3><div class="gm-tally">{tally}</div>'
             f'<div class="gm-cards">{cards}</div></div>')
