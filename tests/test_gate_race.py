@@ -91,8 +91,10 @@ def test_racing_chromium_tabs_after_a_restart_see_only_the_sign_in_form(small_sq
             tab.goto(f"{base}/{path}", wait_until="commit")
         for tab, path in zip(tabs, paths):
             tab.get_by_text(SIGN_IN, exact=True).wait_for(timeout=90_000)
+            # the form itself, once the run that draws it (after the gate's rerun, on a busy machine) is over
+            tab.get_by_label("用户名", exact=True).wait_for(timeout=90_000)
             wait_for_streamlit(tab, timeout_ms=90_000)
             body = tab.inner_text("body")
             assert not _leaks(body), f"/{path} leaked {_leaks(body)}"
             assert tab.locator("iframe").count() == 0, f"/{path} drew a map or chart"
-            assert tab.get_by_label("用户名").count() == 1
+            assert tab.get_by_label("用户名", exact=True).count() == 1
