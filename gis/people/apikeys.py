@@ -10,54 +10,29 @@ else. Creating and revoking are audited; so is every request the client makes th
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import Engine, select
 
 from gis.db.models import ApiKey
-from gis.people.audit import record
-from gis.people.auth import AuthError
-from gis.people.permissions import API_CLIENT, Actor, require
+from gis.people import stored_secrets
+from gis.people.permissions import API_CLIENT, Actor
 
 MAX_KEY_LENGTH = 256
 MAX_NAME_LENGTH = 40  # "接口:" + name is the actor: fits problems.reporter (50)
 
 
-def _digest(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
 def create(engine: Engine, actor: Actor, name: str, now: datetime | None = None) -> str:
     """A new key for client `name`; returns it (shown once: only its hash is kept)."""
-    require(actor, "user.manage")
-    name = (name or "").strip()
-    if not name or len(name) > MAX_NAME_LENGTH:
-        raise AuthError(f"接口客户端名称须为 1–{MAX_NAME_LENGTH} 个字符。")
-    key = secrets.token_urlsafe(32)
-    now = now or datetime.now()
-    t = ApiKey.__table__
-    with engine.begin() as conn:
-        if conn.execute(select(t.c.id).where(t.c.name == name)).first() is not None:
-            raise AuthError(f"接口客户端“{name}”已存在（撤销后可换用新名称）。")
-        conn.execute(t.insert().values(name=name, key_hash=_digest(key), created_at=now, created_by=actor.username))
-        record(conn, actor, "apikey.create", "apikey", name, None, at=now)
-    return key
+    return stored_secrets.create(engine, actor, ApiKey.__table__, "key_hash", "apikey", name, 32, MAX_NAME_LENGTH,
+                                 f"接口客户端名称须为 1–{MAX_NAME_LENGTH} 个字符。",
+                                 "接口客户端“{name}”已存在（撤销后可换用新名称）。", now)
 
 
 def revoke(engine: Engine, actor: Actor, name: str, now: datetime | None = None) -> None:
     """Revoke client `name`'s key: its next request gets 403."""
-    require(actor, "user.manage")
-    now = now or datetime.now()
-    t = ApiKey.__table__
-    with engine.begin() as conn:
-        row = conn.execute(select(t.c.id).where(t.c.name == name, t.c.revoked_at.is_(None))).first()
-        if row is None:
-            raise AuthError(f"没有名为“{name}”的有效接口密钥。")
-        conn.execute(t.update().where(t.c.id == row.id).values(revoked_at=now))
-        record(conn, actor, "apikey.revoke", "apikey", name, None, at=now)
+    stored_secrets.revoke(engine, actor, ApiKey.__table__, "apikey", name, "没有名为“{name}”的有效接口密钥。", now)
 
 
 def client(engine: Engine, key: str | None) -> Actor | None:
@@ -66,7 +41,7 @@ def client(engine: Engine, key: str | None) -> Actor | None:
         return None
     t = ApiKey.__table__
     with engine.connect() as conn:
-        name = conn.execute(select(t.c.name).where(t.c.key_hash == _digest(key), t.c.revoked_at.is_(None))).scalar()
+        name = conn.execute(select(t.c.name).where(t.c.key_hash == stored_secrets.digest(key), t.c.revoked_at.is_(None))).scalar()
     return None if name is None else Actor(username=f"接口:{name}", role=API_CLIENT)
 
 

@@ -13,26 +13,19 @@ Tokens come from two places:
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from gis.people.audit import record
-from gis.people.auth import AuthError
+from gis.people import stored_secrets
 from gis.config import setting
 from gis.db.models import KioskToken
-from gis.people.permissions import KIOSK, Actor, require
+from gis.people.permissions import KIOSK, Actor
 
 KIOSK_ACTOR = Actor(username="大屏", role=KIOSK)
 MIN_TOKEN_LENGTH = 16
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def configured_tokens() -> list[str]:
@@ -49,39 +42,19 @@ def valid(engine: Engine, token: str | None) -> bool:
         return True
     t = KioskToken.__table__
     with engine.connect() as conn:
-        row = conn.execute(select(t.c.id).where(t.c.token_hash == _digest(token), t.c.revoked_at.is_(None))).first()
+        row = conn.execute(select(t.c.id).where(t.c.token_hash == stored_secrets.digest(token), t.c.revoked_at.is_(None))).first()
     return row is not None
 
 
 def create(engine: Engine, actor: Actor, name: str, now: datetime | None = None) -> str:
     """A new token named `name`; returns it (shown once: only its hash is kept)."""
-    require(actor, "user.manage")
-    name = (name or "").strip()
-    if not name or len(name) > 64:
-        raise AuthError("令牌名称须为 1–64 个字符。")
-    token = secrets.token_urlsafe(24)
-    now = now or datetime.now()
-    t = KioskToken.__table__
-    with engine.begin() as conn:
-        if conn.execute(select(t.c.id).where(t.c.name == name)).first() is not None:
-            raise AuthError(f"令牌“{name}”已存在。")
-        conn.execute(t.insert().values(name=name, token_hash=_digest(token), created_at=now,
-                                       created_by=actor.username))
-        record(conn, actor, "kiosk.create", "kiosk", name, None, at=now)
-    return token
+    return stored_secrets.create(engine, actor, KioskToken.__table__, "token_hash", "kiosk", name, 24, 64,
+                                 "令牌名称须为 1–64 个字符。", "令牌“{name}”已存在。", now)
 
 
 def revoke(engine: Engine, actor: Actor, name: str, now: datetime | None = None) -> None:
     """Revoke the token named `name`: wall screens using it drop to the sign-in page."""
-    require(actor, "user.manage")
-    now = now or datetime.now()
-    t = KioskToken.__table__
-    with engine.begin() as conn:
-        row = conn.execute(select(t.c.id).where(t.c.name == name, t.c.revoked_at.is_(None))).first()
-        if row is None:
-            raise AuthError(f"没有名为“{name}”的有效令牌。")
-        conn.execute(t.update().where(t.c.id == row.id).values(revoked_at=now))
-        record(conn, actor, "kiosk.revoke", "kiosk", name, None, at=now)
+    stored_secrets.revoke(engine, actor, KioskToken.__table__, "kiosk", name, "没有名为“{name}”的有效令牌。", now)
 
 
 def list_tokens(engine: Engine) -> pd.DataFrame:
