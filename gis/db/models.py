@@ -200,6 +200,11 @@ class Standard(Base):
     points: Mapped[float] = mapped_column(Float)
     negative: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
     category: Mapped[str | None] = mapped_column(String(20))
+    # --- registry (0014): 测评方式 (实地考察 / 问卷调查 / 材料审核); the point kinds it applies to (comma-separated
+    # kind codes, empty = by item, see gis.assessment); for 负面清单 rows, 否决 (veto) or 扣分 (deduct `points`).
+    method: Mapped[str | None] = mapped_column(String(8))
+    point_kinds: Mapped[str | None] = mapped_column(String(200))
+    negative_effect: Mapped[str | None] = mapped_column(String(4))
 
 
 class Category(Base):
@@ -215,6 +220,18 @@ class Category(Base):
     time_limit: Mapped[float | None] = mapped_column(Float)
     time_unit: Mapped[str | None] = mapped_column(String(4))
     urgent_hours: Mapped[float | None] = mapped_column(Float)
+    # --- registry (0014): 数字城管 code, kind (部件 / 事件) and major class (大类, e.g. 市容环境).
+    code: Mapped[str | None] = mapped_column(String(16))
+    kind: Mapped[str | None] = mapped_column(String(4))
+    major: Mapped[str | None] = mapped_column(String(20))
+
+
+class CategoryAlias(Base):
+    """Another name of a 问题类型 (违章建筑 = 私搭乱建 → 违法建设): imports map an alias to its category."""
+
+    __tablename__ = "category_aliases"
+    alias: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(ForeignKey("categories.name"))
 
 
 class Problem(Base):
