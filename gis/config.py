@@ -126,6 +126,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("GRIDMAP_KIOSK_TOKENS", "文本", "", _tokens),
     Setting("GRIDMAP_DEMO_USERS_FILE", "路径", str(DATA_DIR / "demo_users.txt")),
     Setting("GRIDMAP_UPLOAD_DIR", "路径", str(DATA_DIR / "uploads")),
+    Setting("GRIDMAP_DISTRICT_FILE", "路径", str(DATA_DIR / "district.geojson")),  # written by `gis init` (issue 13)
     Setting("GRIDMAP_NOW", "时间", None, _iso_time),
     Setting("GRIDMAP_SCORE_GREEN", "数字", "80", _number(0, 100)),
     Setting("GRIDMAP_SCORE_YELLOW", "数字", "60", _number(0, 100)),

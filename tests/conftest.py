@@ -172,6 +172,13 @@ def _demo_users_file(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _district_file(tmp_path_factory, monkeypatch):
+    """`gis init` writes the district to GRIDMAP_DISTRICT_FILE: never the developer's data/district.geojson.
+    The file does not exist unless a test writes it, so tests run on the demo city's boundary."""
+    monkeypatch.setenv("GRIDMAP_DISTRICT_FILE", str(tmp_path_factory.mktemp("district") / "district.geojson"))
+
+
+@pytest.fixture(autouse=True)
 def fixed_clock():
     """Pin `datetime.now()`, `date.today()` and `time.time()` to CLOCK (ticking): no test depends on today."""
     with time_machine.travel(CLOCK.astimezone(), tick=True) as traveller:

@@ -25,7 +25,15 @@ def register(sub) -> None:
                      help="经纬度的来源：wgs84（默认）、gcj02（高德/腾讯）、bd09（百度）")
     imp.add_argument("--dry-run", action="store_true", help="只校验，不写入")
     imp.add_argument("--repair", action="store_true", help="用 make_valid 修复无效几何（并报告）")
+    imp.add_argument("--map", action="append", metavar="旧名=新名", dest="renames",
+                     help="问题类型名称对应，仅用于本次导入（可重复），如 --map 违建=违法建设")
     imp.set_defaults(func=cmd_import)
+
+    tpl = sub.add_parser("template", help="写出导入模板（中文表头与一行示例）",
+                         description="模板下载：每种导入数据一份，填写后可直接 gis import。")
+    tpl.add_argument("kind", choices=KINDS, help="数据类型：" + "、".join(f"{k}（{DATASET_LABELS[k]}）" for k in KINDS))
+    tpl.add_argument("file", help=".xlsx 或 .csv")
+    tpl.set_defaults(func=cmd_template)
 
     exp = sub.add_parser("export", help="导出数据（格式由扩展名决定：.gpkg .shp .geojson .xlsx .csv）")
     exp.add_argument("kind", choices=EXPORT_KINDS)
@@ -45,11 +53,17 @@ def _engine(args):
 def cmd_import(args: argparse.Namespace) -> int:
     from gis.io.importer import import_file
     from gis.people.permissions import Actor
+    from gis.problems.categories import parse_renames
 
+    try:
+        renames = parse_renames(args.renames)
+    except ValueError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
     try:
         result = import_file(_engine(args), Actor.system(), args.kind, args.file, dry_run=args.dry_run,
                              layer=args.layer, crs=args.crs, encoding=args.encoding, coords=args.coords,
-                             repair=args.repair)
+                             repair=args.repair, renames=renames or None)
     except InputError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         print("未写入任何数据。", file=sys.stderr)
@@ -61,6 +75,18 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
     print(result.summary(), file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else 1
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from gis.io.templates import write_template
+
+    try:
+        path = write_template(args.kind, args.file)
+    except InputError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
+    print(f"已写出{DATASET_LABELS[args.kind]}导入模板：{path}（带 * 的列为必填；示例行请替换为实际数据）")
+    return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ import sys
 from datetime import date
 
 import gis.db.engine  # noqa: F401  (load order, see gis.db.engine)
-from gis.cli import accountability, api, data, figures, grids, users
+from gis.cli import accountability, api, data, figures, first_run, grids, users
 from gis.cli.users import demo_users
 from gis.db import migrate
 from gis.db.engine import get_engine
@@ -38,8 +38,19 @@ def _cmd_demo(args) -> int:
     print(f"用时：{times}")
     for path in report.files:
         print(f"  写出 {path}")
+    _demo_aliases(engine)
     demo_users(engine)  # demo accounts when the users table is empty (gis.cli.users)
     return 0
+
+
+def _demo_aliases(engine) -> None:
+    """The default categories' other names as aliases of the demo's own (违法建设 → 违章建筑): alias rows only."""
+    from gis.problems.categories import link_aliases
+
+    with engine.begin() as conn:
+        n = link_aliases(conn)
+    if n:
+        print(f"已为示范问题类型添加 {n} 个别名（如 违法建设 → 违章建筑）。")
 
 
 def _cmd_db(args) -> int:
@@ -82,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     figures.register(sub)  # figures --month YYYY-MM [--json]
     accountability.register(sub)  # bulletin YYYY-MM [...], cards rules --month YYYY-MM
     api.register(sub)  # api [--port 8502], apikey create|revoke|list NAME (street, issue 15)
+    first_run.register(sub)  # init --boundary FILE --name 区名 [...] (issue 13)
     return parser
 
 

@@ -13,14 +13,17 @@ from dataclasses import dataclass
 
 from gis.geo.kinds import AREA_LABELS
 
-KINDS = ("grids", "streets", "compounds", "villages", "points", "leaders", "assignments", "problems")
+KINDS = ("grids", "streets", "compounds", "villages", "points", "categories", "units", "leaders", "assignments",
+         "problems")
 EXPORT_KINDS = ("grids", "streets", "compounds", "villages", "points", "problems")
 # the Chinese name of each data set: the area layers take theirs from gis.geo.kinds
 DATASET_LABELS = {**{f"{kind}s": label for kind, label in AREA_LABELS.items()},
-                  "leaders": "责任人", "assignments": "帮包关系", "problems": "问题"}
+                  "categories": "问题类型", "units": "责任单位", "leaders": "责任人", "assignments": "帮包关系",
+                  "problems": "问题"}
 # geometry each kind needs: None for plain tables
 GEOMETRY = {"grids": "MultiPolygon", "streets": "LineString", "compounds": "Polygon", "villages": "Polygon",
-            "points": "Point", "problems": "Point", "leaders": None, "assignments": None}
+            "points": "Point", "problems": "Point", "categories": None, "units": None, "leaders": None,
+            "assignments": None}
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,26 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         _f("name", "点位名称", "名称", "name", required=True),
         _f("kind", "点位类型", "类型", "类别", "kind", required=True),
         _f("ref_code", "关联编号", "对象编号", "ref_code", "ref"),
+    ),
+    # the headers of gis/problems/default_categories.csv (gis.problems.categories.HEADERS)
+    "categories": (
+        _f("code", "分类编码", "编码", "类型编码", "code"),
+        _f("name", "问题类型", "类型名称", "问题类别", "名称", "name", required=True),
+        _f("kind", "部件事件", "部件/事件", "类别", "kind"),
+        _f("major", "大类", "所属大类", "major"),
+        _f("time_limit", "整改时限", "时限", "处置时限", "time_limit", required=True, type="float"),
+        _f("time_unit", "时限单位", "单位", "time_unit", required=True),
+        _f("urgent_hours", "紧急处置时限（小时）", "紧急处置时限", "紧急时限", "urgent_hours", type="float"),
+        _f("deduction", "扣分", "扣分值", "deduction", required=True, type="float"),
+        _f("standard_code", "测评标准编号", "标准编号", "standard_code"),
+        _f("aliases", "别名", "其他名称", "aliases"),
+    ),
+    "units": (
+        _f("code", "单位编号", "编号", "单位代码", "code", required=True),
+        _f("name", "单位名称", "责任单位", "名称", "name", required=True),
+        _f("kind", "单位类型", "类型", "kind"),
+        _f("contact", "联系人", "负责人", "contact"),
+        _f("phone", "联系电话", "电话", "手机", "phone", "tel"),
     ),
     "leaders": (
         _f("code", "人员编号", "编号", "责任人编号", "code", required=True),
@@ -117,7 +140,7 @@ WKT = ("wkt", "geometry", "geom", "几何", "坐标串", "shape", "the_geom")
 
 
 def _key(text) -> str:
-    return re.sub(r"[\s_\-（）()【】\[\]：:]", "", str(text)).lower()
+    return re.sub(r"[\s_\-（）()【】\[\]：:*＊]", "", str(text)).lower()  # 网格编号* (a template's required mark)
 
 
 def fields(kind: str) -> tuple[Field, ...]:

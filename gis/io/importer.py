@@ -29,15 +29,16 @@ from gis.geo.assign import NONE, points_in_polygons
 from gis.io import InputError, readers, validate
 from gis.io.fields import DATASET_LABELS
 from gis.db.models import (
-    SRID, Assignment, Compound, Grid, GridLayer, InspectionPoint, Person, Problem, Street, Unit, UrbanVillage,
+    SRID, Assignment, Category, Compound, Grid, GridLayer, InspectionPoint, Person, Problem, Street, Unit, UrbanVillage,
 )
 from gis.people.permissions import Actor, require
+from gis.problems import categories as category_registry
 from gis.problems import worktime
 from gis.problems.workflow import category_limit, category_table
 from gis.problems.writes import insert_problems, locate
 
 MODELS = {"grids": Grid, "streets": Street, "compounds": Compound, "villages": UrbanVillage, "points": InspectionPoint,
-          "leaders": Person, "assignments": Assignment, "problems": Problem}
+          "categories": Category, "units": Unit, "leaders": Person, "assignments": Assignment, "problems": Problem}
 TARGET_MODELS = {"grid": Grid, "street": Street, "compound": Compound, "village": UrbanVillage, "point": InspectionPoint}
 Progress = Callable[[float, str], None]
 BULK_ROWS = 100_000  # SQLite: batches from this size are written with indexes rebuilt afterwards
@@ -87,21 +88,24 @@ def import_file(engine: Engine, actor: Actor, kind: str, path: str | Path, dry_r
     report(0.05, "读取文件…")
     mapping, crs, coords = options.pop("mapping", None), options.pop("crs", None), options.pop("coords", "wgs84")
     repair, check = options.pop("repair", False), options.pop("check_district", True)
+    renames = options.pop("renames", None)
     src = readers.read(path, **options)
     report(0.2, "校验与坐标转换…")
     prepared = validate.prepare(src, kind, mapping=mapping, crs=crs, coords=coords, repair=repair, check_district=check)
-    return import_prepared(engine, actor, prepared, dry_run=dry_run, progress=progress)
+    return import_prepared(engine, actor, prepared, dry_run=dry_run, progress=progress, renames=renames)
 
 
 def import_prepared(engine: Engine, actor: Actor, prepared: validate.Prepared, dry_run: bool = False,
-                    progress: Progress | None = None) -> ImportResult:
+                    progress: Progress | None = None, renames: dict[str, str] | None = None) -> ImportResult:
+    """Check references and write (see module doc). `renames` (问题类型 旧名 → 新名, `--map`) maps a
+    ledger's own category names for this import only; aliases (gis.problems.categories) apply after it."""
     require(actor, "data.import")
     result = ImportResult(prepared, dry_run=dry_run)
     report = progress or (lambda _f, _t: None)
     report(0.4, "核对编号与引用…")
     with engine.begin() as conn:
         extra = validate.Errors(prepared.source.first_row)
-        frame = _resolve(conn, prepared, extra)
+        frame = _resolve(conn, prepared, extra, renames)
         more = extra.frame()
         if not more.empty:
             prepared.errors = (pd.concat([prepared.errors, more], ignore_index=True)
@@ -114,7 +118,7 @@ def import_prepared(engine: Engine, actor: Actor, prepared: validate.Prepared, d
         audit.record(conn, actor, f"import.{prepared.kind}", prepared.kind, prepared.source.name[:64], {
             "file": prepared.source.name, "rows": prepared.rows, "inserted": result.inserted, "updated": result.updated,
             "encoding": prepared.source.encoding, "crs": prepared.crs, "coords": prepared.coords,
-            "repaired": len(prepared.repairs)})
+            "repaired": len(prepared.repairs), **({"renames": renames} if renames else {})})
         result.written = True
     report(1.0, "完成")
     return result
@@ -160,14 +164,16 @@ def _codes(conn: Connection, model, where=None) -> dict[str, int]:
     return dict(conn.execute(stmt).all())
 
 
-def _resolve(conn: Connection, p: validate.Prepared, errors: validate.Errors) -> pd.DataFrame:
+def _resolve(conn: Connection, p: validate.Prepared, errors: validate.Errors,
+             renames: dict[str, str] | None = None) -> pd.DataFrame:
     """Kind-specific lookups in the database; adds bad rows to `errors`; returns the frame to write."""
     df = p.frame.copy()
     if p.kind == "problems":
         cats = category_table(conn).set_index("name")
+        original = df["category"]
+        df["category"], why = category_registry.canonical(conn, original, renames)
         known = df["category"].isin(cats.index)
-        errors.add(df["category"].notna() & ~known, "问题类型", "问题类型不在问题类型表中（请先配置该类型及其整改时限）",
-                   df["category"])
+        errors.add(why.notna(), "问题类型", why, original)
         # missing deadlines: the category's limit in its unit (gis.problems.worktime), vectorised
         todo = df["deadline"].isna() & known & df["reported_at"].notna()
         if todo.any():
@@ -183,6 +189,9 @@ def _resolve(conn: Connection, p: validate.Prepared, errors: validate.Errors) ->
         units = _codes(conn, Unit)
         errors.add(df["unit_code"].notna() & ~df["unit_code"].isin(units), "责任单位编号", "责任单位编号不存在", df["unit_code"])
         df["unit_id"] = df["unit_code"].map(units).astype("Int64")
+    elif p.kind == "categories":
+        why = category_registry.alias_conflicts(conn, df)
+        errors.add(why.notna(), "别名", why, df["aliases"])
     elif p.kind == "leaders":
         units = _codes(conn, Unit)
         bad = df["unit_code"].notna() & ~df["unit_code"].isin(units) & df["unit_name"].isna()
@@ -357,8 +366,16 @@ def _upsert_problems(conn, df, _geoms):
     return inserted, int(old.sum())
 
 
+def _write_categories(conn, df, _geoms):
+    return category_registry.write_categories(conn, df[category_registry.COLUMNS])
+
+
+def _write_units(conn, df, _geoms):
+    return _upsert(conn, Unit, df[["code", "name", "kind", "contact", "phone"]], None, _codes(conn, Unit))
+
+
 WRITERS = {
-    "grids": _write_grids, "streets": _write_streets,
+    "grids": _write_grids, "categories": _write_categories, "units": _write_units, "streets": _write_streets,
     "compounds": _write_areas(Compound, ["code", "name", "households", "property_company"]),
     "villages": _write_areas(UrbanVillage, ["code", "name", "households"]),
     "points": _write_points, "leaders": _write_leaders, "assignments": _write_assignments, "problems": _upsert_problems,

@@ -21,12 +21,13 @@ from gis.io import fields as fl
 from gis.io.readers import Source
 from gis.db import limits
 from gis.db.models import (
-    POINT_KINDS, ROAD_CLASSES, ROLES, SOURCES, STATUSES, Assignment, Compound, Grid, InspectionPoint, Person, Problem,
-    Street, UrbanVillage,
+    POINT_KINDS, ROAD_CLASSES, ROLES, SOURCES, STATUSES, TIME_UNITS, Assignment, Category, Compound, Grid,
+    InspectionPoint, Person, Problem, Street, Unit, UrbanVillage,
 )
 
 MODELS = {"grids": Grid, "streets": Street, "compounds": Compound, "villages": UrbanVillage, "points": InspectionPoint,
-          "leaders": Person, "assignments": Assignment, "problems": Problem}
+          "categories": Category, "units": Unit, "leaders": Person, "assignments": Assignment, "problems": Problem}
+CATEGORY_KINDS = ("部件", "事件")
 TARGET_KINDS = {"网格": "grid", "grid": "grid", "街巷": "street", "道路": "street", "street": "street",
                 "小区": "compound", "compound": "compound", "城中村": "village", "village": "village",
                 "点位": "point", "point": "point"}
@@ -386,5 +387,16 @@ def _check_values(kind: str, out: pd.DataFrame, errors: Errors) -> None:
         allowed("role", ROLES, "帮包角色")
         errors.add(out["person_code"].isna() & out["person_name"].isna() & out["unit_code"].isna(), "责任人",
                    "缺少责任人（人员编号或姓名）或责任单位编号")
+    elif kind == "categories":
+        allowed("time_unit", TIME_UNITS, "时限单位")
+        allowed("kind", CATEGORY_KINDS, "部件事件")
+        dup = out["name"].notna() & out["name"].duplicated()
+        errors.add(dup, "问题类型", "问题类型名称重复（同一文件中出现两次）", out["name"])
+        for col, label in (("time_limit", "整改时限"), ("deduction", "扣分"), ("urgent_hours", "紧急处置时限（小时）")):
+            errors.add(out[col].notna() & (out[col] < 0), label, "不能为负数", out[col])
+        errors.add(out["time_limit"].notna() & (out["time_limit"] == 0), "整改时限", "必须大于 0", out["time_limit"])
+        alias_len = out["aliases"].fillna("").str.split(r"[、,，;；/|\s]+", regex=True).map(
+            lambda xs: max((len(x) for x in xs), default=0))
+        errors.add(alias_len > 20, "别名", "每个别名最多 20 字", out["aliases"])
     if kind in ("grids",) and "subdistrict" in out:
         out["subdistrict"] = out["subdistrict"].fillna("")

@@ -109,6 +109,9 @@ def _check_password(password: str) -> None:
         raise AuthError(f"密码至少 {MIN_PASSWORD_LENGTH} 个字符。")
 
 
+check_password = _check_password  # the password rule, for callers that check before they write
+
+
 # --- sign-in -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -322,6 +325,31 @@ def add_user(engine: Engine, actor: Actor, username: str, role: str, password: s
                                        password_hash=password_hash, role=role, grid_code=grid_code,
                                        disabled=False, failed_attempts=0, created_at=now))
         record(conn, actor, "user.add", "user", username, {"role": role, "grid": grid_code}, at=now)
+    return password
+
+
+def add_first_admin(engine: Engine, username: str, password: str | None = None, via: str = "命令行",
+                    now: datetime | None = None) -> str:
+    """The first 管理员 of a new deployment (`gis init`, or the sign-in page's 初始化): created only while
+    the users table is empty — checked inside the write transaction, with the table locked, so two
+    people initialising at once get one administrator. Returns the password (generated when not given);
+    AuthError when a user exists already or the input is bad."""
+    username = (username or "").strip()
+    if not username or len(username) > MAX_USERNAME_LENGTH or any(c.isspace() for c in username):
+        raise AuthError(f"用户名须为 1–{MAX_USERNAME_LENGTH} 个字符，且不含空格。")
+    password = password or generate_password()
+    _check_password(password)
+    now = now or datetime.now()
+    password_hash = hash_password(password)
+    t = User.__table__
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+        if conn.execute(select(t.c.id).limit(1)).first() is not None:
+            raise AuthError("系统中已有用户：首个管理员只能在没有任何用户时创建。")
+        conn.execute(t.insert().values(username=username, display_name="系统管理员", password_hash=password_hash,
+                                       role=ADMIN, grid_code=None, disabled=False, failed_attempts=0, created_at=now))
+        record(conn, Actor.system(via), "user.add", "user", username, {"role": ADMIN, "first_admin": True}, at=now)
     return password
 
 

@@ -42,7 +42,7 @@ import pandas as pd
 import shapely
 
 from gis.geo.crs import WGS84_CRS, as_wgs84, areas_m2, polygonal, to_metric
-from gis.geo.district import DISTRICT_NAME, district_boundary
+from gis.geo.district import district_boundary, district_name
 
 
 GAP_MIN_M2 = 1.0  # gaps up to this area are drawing noise
@@ -365,8 +365,8 @@ def check_grids(candidate: gpd.GeoDataFrame, context: CheckContext | None = None
             hit = out_area > OUTSIDE_MIN_M2
             lon, lat = _point_of(outside[hit])
             for k, (gi_, ar, g) in enumerate(zip(out_idx[hit], out_area[hit], outside[hit])):
-                issues.add("outside", codes[gi_], DISTRICT_NAME, ar, lon[k], lat[k],
-                           f"网格 {codes[gi_]} 有 {ar:,.1f} m² 位于{DISTRICT_NAME}区界之外", g)
+                issues.add("outside", codes[gi_], district_name(), ar, lon[k], lat[k],
+                           f"网格 {codes[gi_]} 有 {ar:,.1f} m² 位于{district_name()}区界之外", g)
 
     # 5. grids in several separate pieces
     for i_ in np.flatnonzero(shapely.get_num_geometries(geoms) > 1):

@@ -29,7 +29,7 @@ from gis.db.models import (
     STATUS_CLOSED, STATUS_REJECTED, Problem, ProblemEvent, Unit,
 )
 from gis.geo import china
-from gis.geo.district import DISTRICT_NAME, district_boundary
+from gis.geo.district import district_boundary, district_name
 from gis.people import audit
 from gis.people.permissions import Actor, PermissionDenied, require
 from gis import clock
@@ -57,12 +57,12 @@ class IntakeError(ValueError):
 
 def jurisdiction() -> str:
     """The jurisdiction_id this server answers for: the district's name."""
-    return DISTRICT_NAME
+    return district_name()
 
 
 def check_jurisdiction(value: str | None) -> None:
-    if value not in (None, "") and value.strip() != DISTRICT_NAME:
-        raise IntakeError(404, f"jurisdiction_id“{value}”不存在：本系统只受理{DISTRICT_NAME}的诉求。")
+    if value not in (None, "") and value.strip() != district_name():
+        raise IntakeError(404, f"jurisdiction_id“{value}”不存在：本系统只受理{district_name()}的诉求。")
 
 
 def iso(value) -> str | None:
@@ -157,7 +157,7 @@ def submit(engine: Engine, actor: Actor, form: dict, photo: bytes | None = None,
     lon = _number(form.get("long"), "long（经度）")
     lon, lat = to_wgs84(lon, lat, form.get("coords"))
     if not shapely.contains_xy(district_boundary(), lon, lat):
-        raise IntakeError(400, f"坐标 long={lon:.6f}, lat={lat:.6f}（WGS84）不在{DISTRICT_NAME}内，不予受理。")
+        raise IntakeError(400, f"坐标 long={lon:.6f}, lat={lat:.6f}（WGS84）不在{district_name()}内，不予受理。")
     description = _text(form.get("description"), "description（问题描述）", DESCRIPTION_MAX, True)
     address = _text(form.get("address_string"), "address_string（地址）", ADDRESS_MAX, False)
     media_url = _text(form.get("media_url"), "media_url（照片地址）", MEDIA_URL_MAX, False)
