@@ -23,6 +23,8 @@ from gis.io.crs import COORD_LABELS
 from gis.io.exporter import FORMATS, export
 from gis.io.fields import EXPORT_KINDS, DATASET_LABELS, KINDS, fields
 from gis.io.importer import import_prepared
+from gis.io.templates import file_name, template_bytes
+from gis.problems.categories import parse_renames
 from gis.people.permissions import PermissionDenied, allowed
 from layers.basemap import make_map
 from layers.common import geojson_layer
@@ -115,7 +117,7 @@ def _preview_map(prepared: validate.Prepared) -> None:
     show_map(m, key="data_preview", height=460)
 
 
-def _review(prepared: validate.Prepared, kind: str) -> None:
+def _review(prepared: validate.Prepared, kind: str, renames: dict[str, str] | None = None) -> None:
     """Preview map, sample rows, bad rows, and the import buttons (管理员)."""
     _preview_map(prepared)
     with st.expander(f"数据预览（前 20 行，共 {prepared.rows:,} 行）"):
@@ -131,7 +133,7 @@ def _review(prepared: validate.Prepared, kind: str) -> None:
         go = b2.button(f"导入 {prepared.rows:,} 条{DATASET_LABELS[kind]}", type="primary", key="data_go", width="stretch")
         if dry or go:
             bar = st.progress(0.0, text="准备导入…")
-            result = import_prepared(cache.engine(), actor, prepared, dry_run=dry,
+            result = import_prepared(cache.engine(), actor, prepared, dry_run=dry, renames=renames,
                                      progress=lambda frac, text: bar.progress(frac, text=text))
             bar.progress(1.0, text="完成")
             if not result.ok:
@@ -152,6 +154,20 @@ with tab_import:
     crs_text = c4.text_input("坐标系（可选）", placeholder="如 EPSG:4548；留空则读取 .prj 或按坐标范围推断")
     layer = c5.text_input("图层 / 工作表（可选）", placeholder="GeoPackage 图层或 Excel 工作表名")
     repair = c6.checkbox("修复无效几何（make_valid）", help="自相交等无效几何将被修复，并在报告中列出。")
+    t1, t2 = st.columns([1, 2])
+    t1.download_button(f"下载模板：{DATASET_LABELS[kind]}", template_bytes(kind), file_name(kind), mime=sheets.XLSX_MIME,
+                       key=f"data_template_{kind}", icon=":material/download:", width="stretch")
+    t2.caption("模板为中文表头加一行示例（带 * 的列为必填），填写后即可在此导入；示例行请替换为实际数据。")
+    renames, renames_problem = None, None
+    if kind == "problems":
+        renames_text = st.text_area("问题类型对应（可选，仅用于本次导入）", key="data_renames", height=80,
+                                    placeholder="每行一个 旧名=新名，如：垃圾乱倒=暴露垃圾",
+                                    help="台账中的问题类型名称与系统不同时在此对应；系统已有的别名（如 违章建筑 → 违法建设）无需填写。")
+        try:
+            renames = parse_renames([renames_text]) or None
+        except ValueError as exc:
+            renames_problem = str(exc)
+            st.error(md_escape(renames_problem))
     limit_mb = readers.max_bytes() // (1 << 20)
     uploads = st.file_uploader(
         f"选择文件（Shapefile 请同时选 .shp、.dbf、.shx、.prj、.cpg，或上传 .zip；单次不超过 {limit_mb} MB）",
@@ -203,8 +219,8 @@ with tab_import:
                                           key=f"{mapping_key}_{f.name}")
             if prepared is None:
                 st.error(md_escape(problem))
-            else:
-                _review(prepared, kind)
+            elif renames_problem is None:
+                _review(prepared, kind, renames)
         except (InputError, PermissionDenied) as exc:
             st.error(md_escape(exc))
 

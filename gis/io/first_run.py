@@ -62,9 +62,16 @@ def read_boundary(path: str | Path, coords: str = "wgs84", layer: str | None = N
 
 
 def init_city(engine: Engine, name: str, boundary: str | Path | None = None, coords: str = "wgs84",
-              admin: str = "admin", password: str | None = None, via: str = "命令行") -> InitResult:
-    """Set the district, create the first 管理员, load the default categories (see the module doc)."""
+              admin: str = "admin", password: str | None = None, via: str = "命令行",
+              only_without_users: bool = False) -> InitResult:
+    """Set the district, create the first 管理员, load the default categories (see the module doc).
+
+    `only_without_users` (the sign-in page's 初始化, reachable signed out): refuse everything unless there
+    is no user at all — and create the administrator first, so a second person racing the first changes
+    nothing either."""
     out = InitResult()
+    if only_without_users and auth.user_count(engine) > 0:
+        raise InputError("系统中已有用户：初始化只能在没有任何用户时进行，请登录。")
     name = (name or "").strip()
     have_district = district.custom_district()
     geom = None
@@ -87,7 +94,7 @@ def init_city(engine: Engine, name: str, boundary: str | Path | None = None, coo
             out.changed = True
             out.lines.append(f"已创建管理员“{admin}”。")
         except auth.AuthError as exc:
-            if auth.user_count(engine) == 0:
+            if auth.user_count(engine) == 0 or only_without_users:
                 raise InputError(str(exc)) from exc
             out.lines.append("已有用户（刚由他人创建），未创建管理员。")
     else:
