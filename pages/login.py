@@ -31,7 +31,8 @@ def render(engine, oidc: bool = False, message: str | None = None) -> None:
             st.warning(md_escape(message))
         if auth.user_count(engine) == 0:
             st.info("系统中还没有用户。请在下方“初始化”设置辖区并创建首个管理员（或在服务器上运行 "
-                    "`python -m gis init`），或运行 `python -m gis demo` 生成示范城区与示范账户。")
+                    "`python -m gis init`，或 `python -m gis user add admin --role 管理员`），或运行 `python -m gis demo` "
+                    "生成示范城区与示范账户（密码见 `data/demo_users.txt`）。")
             _first_run(engine)
         with st.form("login_form"):
             username = st.text_input("用户名", max_chars=auth.MAX_USERNAME_LENGTH, key="login_username")

@@ -9,6 +9,7 @@ problems get their grid/compound/street/village ids from `gis.problems.writes` i
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -107,9 +108,10 @@ def import_prepared(engine: Engine, actor: Actor, prepared: validate.Prepared, d
         extra = validate.Errors(prepared.source.first_row)
         frame = _resolve(conn, prepared, extra, renames)
         more = extra.frame()
-        if not more.empty:
-            prepared.errors = (pd.concat([prepared.errors, more], ignore_index=True)
-                               .sort_values("row", kind="stable").reset_index(drop=True))
+        if not more.empty:  # a copy: the caller's Prepared (kept by 数据管理 between runs) stays as it was read
+            prepared = dataclasses.replace(prepared, errors=pd.concat([prepared.errors, more], ignore_index=True)
+                                           .sort_values("row", kind="stable").reset_index(drop=True))
+            result.prepared = prepared
         if not prepared.ok or dry_run:
             return result
         report(0.6, "写入数据库…")
