@@ -115,6 +115,13 @@ def test_day_one_from_an_empty_database(fresh_url, tmp_path, capsys, monkeypatch
     with engine.connect() as conn:
         assert conn.execute(select(User.username)).scalars().all() == ["wangchuang"]
 
+    # `make run` (gis demo --if-empty) leaves the new city alone; a plain `gis demo` refuses
+    code, out, _ = _run(capsys, url, "demo", "--if-empty")
+    assert code == 0 and "不构建示范城区" in out
+    code, _, err = _run(capsys, url, "demo", "--no-files")
+    assert code == 1 and "不构建示范城区" in err
+    assert importer.counts(engine)["problems"] == 0
+
     # 2. grids from the city's shapefile (GCJ-02, no .prj, GBK)
     cells = grid_cells()
     assert 20 <= len(cells) <= 27

@@ -22,7 +22,12 @@ def _cmd_demo(args) -> int:
     from gis.demo.build import DEMO_DIR, build_demo
     from gis.io.city import is_empty
 
+    from gis.geo.district import custom_district, district_name
+
     engine = get_engine(args.database)
+    if custom_district():  # `gis init` made this a real city: the demo would wipe it (and needs its own boundary)
+        print(f"本系统已用 gis init 设置为新城市（{district_name()}），不构建示范城区。", file=sys.stdout if args.if_empty else sys.stderr)
+        return 0 if args.if_empty else 1
     if args.if_empty:
         migrate.upgrade(engine)
         with engine.connect() as conn:
