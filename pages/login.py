@@ -66,6 +66,17 @@ def _first_run(engine) -> None:
     import tempfile
     from pathlib import Path
 
+    # Streamlit's uploader speaks English ("Upload", "… per file"): said in Chinese with CSS (as pages/mobile.py)
+    st.markdown("""<style>
+[data-testid="stFileUploaderDropzoneInstructions"] > div > span,
+[data-testid="stFileUploaderDropzoneInstructions"] > div > small {display:none}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {content:"边界文件（GeoJSON、GeoPackage、Shapefile 或其 .zip）";
+  font-size:0.9rem}
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"],
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] * {font-size:0 !important}
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"]::after {content:"选择文件";
+  font-size:1rem; white-space:nowrap}
+</style>""", unsafe_allow_html=True)
     with st.expander("初始化（新城市上线）", expanded=True):
         with st.form("first_run_form"):
             files = st.file_uploader("辖区边界（GeoJSON、GeoPackage，或 Shapefile 的 .shp/.dbf/.shx/.prj 或 .zip）",
