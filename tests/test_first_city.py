@@ -10,6 +10,7 @@ wall's figures (`gis figures --json`) and the grid page (AppTest) show the numbe
 
 from __future__ import annotations
 
+import uuid
 import json
 import warnings
 from pathlib import Path
@@ -84,7 +85,7 @@ def filled(kind: str, rows: list[dict]) -> pd.DataFrame:
 
 @pytest.fixture
 def fresh_url(backend_name, tmp_path_factory) -> str:
-    url = new_database_url(backend_name, tmp_path_factory, "firstcity")
+    url = new_database_url(backend_name, tmp_path_factory, f"firstcity{uuid.uuid4().hex[:6]}")
     migrate.upgrade(get_engine(url))
     return url
 

@@ -3,6 +3,7 @@ it sets the district, creates the first 管理员 and loads the default categori
 
 from __future__ import annotations
 
+import uuid
 import pytest
 from sqlalchemy import select
 
@@ -20,7 +21,7 @@ BOUNDARY = district.BOUNDARY_FILE  # the real published boundary, GCJ-02
 
 @pytest.fixture
 def no_users_url(backend_name, tmp_path_factory) -> str:
-    url = new_database_url(backend_name, tmp_path_factory, "firstrun")
+    url = new_database_url(backend_name, tmp_path_factory, f"firstrun{uuid.uuid4().hex[:6]}")
     migrate.upgrade(get_engine(url))
     return url
 
