@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, delete, select
 
-from gis.db.models import TIME_UNITS, Category, CategoryAlias
+from gis.db.models import Category, CategoryAlias
 
 DEFAULTS_FILE = Path(__file__).with_name("default_categories.csv")
 KINDS = ("部件", "事件")
@@ -189,6 +189,6 @@ def parse_renames(items: list[str] | None) -> dict[str, str]:
     return out
 
 
-__all__ = ["COLUMNS", "DEFAULTS_FILE", "KINDS", "TIME_UNITS", "alias_conflicts", "canonical", "default_categories",
+__all__ = ["COLUMNS", "DEFAULTS_FILE", "KINDS", "alias_conflicts", "canonical", "default_categories",
            "link_aliases", "load_defaults", "natural_hours", "parse_renames", "split_aliases", "suggest",
            "write_categories"]
