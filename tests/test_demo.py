@@ -50,6 +50,11 @@ def test_cli_builds_into_the_database_and_writes_files(backend_name, tmp_path_fa
     assert "示范城区已构建" in capsys.readouterr().out
     with get_engine(url).connect() as conn:
         assert conn.execute(select(func.count()).select_from(Problem.__table__)).scalar() == 2000
+        # the default categories' other names become aliases of the demo's own (issue 13): 违法建设 → 违章建筑
+        from gis.db.models import CategoryAlias
+
+        aliases = dict(conn.execute(select(CategoryAlias.alias, CategoryAlias.name)).all())
+        assert aliases["违法建设"] == "违章建筑" and aliases["非法小广告"] == "小广告"
     for layer in ("grids", "streets", "compounds", "villages", "points", "problems"):
         shp = tmp_path / f"{layer}.shp"
         assert shp.with_suffix(".prj").is_file() and shp.with_suffix(".cpg").read_text().strip().upper() in ("UTF-8", "UTF8")
