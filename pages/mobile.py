@@ -20,15 +20,17 @@ from gis.metrics import scores
 from gis.people.permissions import PermissionDenied, allowed
 from gis.problems import field, photos, workflow
 from gis import clock
+from gis.geo.china import gcj02_to_wgs84, wgs84_to_gcj02
+from layers.areas import grid_outline
 from layers.basemap import make_map
 from pages import cache, field_capture, ui
-from pages.ui import CITY_CENTER, basemap, current_actor, md_escape
+from pages.ui import CITY_CENTER, basemap, current_actor, for_display, md_escape
 from pages import gate
 
 gate.require()  # first: no page runs without the sign-in gate (pages/gate.py)
 
-# Streamlit's uploader speaks English ("Drag and drop file here", "Limit 200MB per file", "Browse
-# files"): hidden, and said in Chinese with CSS. The page is laid out for a 390 px phone.
+# Streamlit's uploader (整改照片, 不达标照片; the report form uses pages/field_capture.py) speaks English
+# ("Drag and drop file here", "Limit 200MB per file", "Browse files"): hidden, and said in Chinese with CSS. The page is laid out for a 390 px phone.
 st.markdown("""<style>
 [data-testid="stFileUploaderDropzoneInstructions"] > div > span,
 [data-testid="stFileUploaderDropzoneInstructions"] > div > small {display:none}
@@ -52,6 +54,10 @@ eng = cache.engine()
 now = clock.now().replace(second=0)
 can_report = allowed(actor, "problem.create", actor.grid_code)
 can_inspect = allowed(actor, "inspection.record")
+
+
+POINT_COLOR = "#d32f2f"  # the report's location on the small map
+ACCURACY_COLOR = "#1976d2"  # the circle of the phone's stated accuracy around 我的位置
 
 
 def flash(key: str) -> None:
@@ -109,19 +115,30 @@ with report_tab:
                 st.error(md_escape(bad))  # said now, before 上报; the rest of the form stays
             else:
                 st.image(preview, width=120, caption=f"现场照片：{got.photo.name}")
+        where = field.place(eng, *point, now) if point else None
         config = basemap()
-        m = make_map(point[::-1] if point else CITY_CENTER, zoom=16 if point else 13, basemap=config)
-        if point and how == "我的位置" and got.location.accuracy:
-            folium.Circle(point[::-1], radius=min(got.location.accuracy, 2000), color="#1976d2", weight=1,
+        gcj = config.crs_note == "gcj02"  # GCJ-02 tiles: what is drawn is shifted onto them, and taps back
+        shown = tuple(float(c) for c in wgs84_to_gcj02(*point)) if point and gcj else point
+        m = make_map(shown[::-1] if shown else CITY_CENTER, zoom=16 if shown else 13, basemap=config)
+        if where:  # the grid the point falls in, to confirm at a glance
+            grids = cache.current_grids(url)
+            grid = for_display(grids[grids["code"] == where["grid_code"]], config)
+            grid_outline(grid).add_to(m)
+            b = grid.total_bounds
+            m.fit_bounds([[min(b[1], shown[1]), min(b[0], shown[0])], [max(b[3], shown[1]), max(b[2], shown[0])]],
+                         padding=(10, 10))
+        if shown and how == "我的位置" and got.location.accuracy:
+            folium.Circle(shown[::-1], radius=min(got.location.accuracy, 2000), color=ACCURACY_COLOR, weight=1,
                           fill=True, fill_opacity=0.12).add_to(m)  # how far off the phone may be
-        if point:
-            folium.CircleMarker(point[::-1], radius=8, color="#d32f2f", fill=True, fill_opacity=0.9).add_to(m)
+        if shown:
+            folium.CircleMarker(shown[::-1], radius=8, color=POINT_COLOR, fill=True, fill_opacity=0.9).add_to(m)
         result = ui.show_map(m, key=f"m_map_{v}", height=260, returned_objects=["last_clicked"])
         click = (result or {}).get("last_clicked")
-        if click and (click["lng"], click["lat"]) != tapped and (click["lng"], click["lat"]) != st.session_state.get(f"m_tap_used_{v}"):
-            st.session_state[f"m_tap_{v}"] = st.session_state[f"m_tap_used_{v}"] = (click["lng"], click["lat"])
+        if click and (click["lng"], click["lat"]) != st.session_state.get(f"m_tap_used_{v}"):
+            st.session_state[f"m_tap_used_{v}"] = (click["lng"], click["lat"])  # st_folium repeats its last click
+            lon, lat = gcj02_to_wgs84(click["lng"], click["lat"]) if gcj else (click["lng"], click["lat"])
+            st.session_state[f"m_tap_{v}"] = (float(lon), float(lat))
             st.rerun()
-        where = field.place(eng, *point, now) if point else None
         if point and where:
             st.caption(f"位置（{how}）：{point[0]:.6f}, {point[1]:.6f} · 网格 {where['grid_code']} {md_escape(where['grid_name'])}"
                        f" · 小区 {md_escape(where['compound'] or '—')} · 街巷 {md_escape(where['street'] or '—')}"

@@ -36,6 +36,9 @@ PHONE = (390, 844)
 ENV = {"GRIDMAP_NOW": "2026-11-25T10:00:00"}  # every point of the small city is then 10 days unvisited
 ENGLISH = re.compile(r"Drag and drop|Browse files|per file|Limit|Upload|Take Photo")
 CAPTURE = 'iframe[title$="field_capture"]'  # pages/field_capture.py: 我的位置 / 拍照 / 相册
+# The small map shows one shape of each stroke colour given (and no other): the point, the accuracy circle, the grid.
+ON_MAP = """colors => { const drawn = [...document.querySelectorAll('path.leaflet-interactive')].map(p => p.getAttribute('stroke'));
+  return drawn.length === colors.length && colors.every(c => drawn.filter(d => d === c).length === 1); }"""
 KIOSK_TOKEN = "mobile-wall-token-0123456789abcdef"
 
 
@@ -64,7 +67,7 @@ def no_english(page) -> None:
 def capture_frame(page):
     """The 我的位置 / 拍照 / 相册 component's frame, once its buttons are drawn."""
     frame = page.wait_for_selector(CAPTURE).content_frame()
-    frame.get_by_role("button", name="📍 我的位置", exact=True).wait_for()
+    frame.get_by_role("button", name="我的位置", exact=True).wait_for()
     return frame
 
 
@@ -131,7 +134,7 @@ def test_grid_worker_reports_with_exif_gps_and_the_wall_counts_it(city_rw, backe
         page.get_by_text(re.compile(r"位置（照片自带定位）.*网格 T-01.*阳光小区.*古楼街道办事处")).wait_for()
         page.get_by_text("现场照片：现场.jpg", exact=True).wait_for()  # the photo as it will be stored
         wait_for_streamlit(page)
-        assert map_frame(page).locator("path.leaflet-interactive").count() >= 1  # the location on the map
+        map_frame(page).wait_for_function(ON_MAP, arg=["#d32f2f", "#1e293b"])  # the point, in grid T-01's outline
         choose(page, "问题类型（整改时限）", "暴露垃圾（4 自然时）")
         no_english(page)
         no_english_in(frame, "现场.jpg")
@@ -173,7 +176,7 @@ def test_my_location_denied_then_granted(city_rw, backend_name, tmp_path):
         wait_for_streamlit(page)
         sign_in(page, "wk02")
         frame = capture_frame(page)
-        locate = frame.get_by_role("button", name="📍 我的位置", exact=True)
+        locate = frame.get_by_role("button", name="我的位置", exact=True)
         locate.click()  # no permission given: the browser refuses
         frame.get_by_text(re.compile(r"^未获得定位权限：请在浏览器或手机设置中允许本网站使用位置信息")).wait_for()
         no_english_in(frame)
@@ -186,8 +189,8 @@ def test_my_location_denied_then_granted(city_rw, backend_name, tmp_path):
                                             r"· 街巷 双井街 · 城中村 — · 责任单位 古楼街道办事处$"))
         shown.wait_for()
         wait_for_streamlit(page)
-        # on the map: the accuracy circle and the point
-        map_frame(page).wait_for_function("() => document.querySelectorAll('path.leaflet-interactive').length === 2")
+        # on the map: the point, the circle of the phone's accuracy, the outline of grid T-01
+        map_frame(page).wait_for_function(ON_MAP, arg=["#d32f2f", "#1976d2", "#1e293b"])
         no_english(page)
         no_english_in(frame)
         screenshot(page, f"mobile_locate_{backend_name}")
