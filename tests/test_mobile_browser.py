@@ -167,7 +167,7 @@ def test_grid_worker_reports_with_exif_gps_and_the_wall_counts_it(city_rw, backe
     assert len(shots) == 1 and (tmp_path / shots[0]).is_file()  # the photo came through the component, stored
 
 
-def test_my_location_denied_then_granted(city_rw, backend_name, tmp_path):
+def test_my_location_denied_then_granted_and_photos_refused(city_rw, backend_name, tmp_path):
     auth.add_user(city_rw, Actor.system(), "wk02", "网格员", PASSWORD, grid_code="T-01")
     url = city_rw.url.render_as_string(hide_password=False)
     with served_app(url, {**ENV, "GRIDMAP_UPLOAD_DIR": str(tmp_path)}) as base, browser(*PHONE) as page:
@@ -176,6 +176,21 @@ def test_my_location_denied_then_granted(city_rw, backend_name, tmp_path):
         wait_for_streamlit(page)
         sign_in(page, "wk02")
         frame = capture_frame(page)
+        page.get_by_label("问题描述").fill("双井街路面垃圾")
+        # photos refused on the phone (too large, not an image) and on the server (not decodable), in Chinese
+        gallery = frame.locator("#gallery")
+        gallery.set_input_files(files=[{"name": "大.jpg", "mimeType": "image/jpeg", "buffer": b"\xff" * (11 << 20)}])
+        frame.get_by_text("照片“大.jpg”有 11.0 MB，超过上限 10.0 MB：请重新拍摄或选择较小的照片。", exact=True).wait_for()
+        gallery.set_input_files(files=[{"name": "说明.txt", "mimeType": "text/plain", "buffer": "巡查记录".encode()}])
+        frame.get_by_text("“说明.txt”不是图片：请拍照或选择 JPEG / PNG 照片。", exact=True).wait_for()
+        no_english_in(frame, "大.jpg", "说明.txt")
+        gallery.set_input_files(files=[{"name": "坏.jpg", "mimeType": "image/jpeg", "buffer": b"not a photo"}])
+        page.get_by_text("照片“坏.jpg”不是 JPEG 或 PNG 图片，无法识别。", exact=True).wait_for()
+        wait_for_streamlit(page)
+        assert page.get_by_label("问题描述").input_value() == "双井街路面垃圾"  # the form keeps what was filled in
+        frame.get_by_role("button", name="移除照片", exact=True).click()
+        expect(page.get_by_text("照片“坏.jpg”不是 JPEG 或 PNG 图片，无法识别。", exact=True)).to_have_count(0)
+        expect(frame.get_by_role("button", name="移除照片", exact=True)).to_be_hidden()
         locate = frame.get_by_role("button", name="我的位置", exact=True)
         locate.click()  # no permission given: the browser refuses
         frame.get_by_text(re.compile(r"^未获得定位权限：请在浏览器或手机设置中允许本网站使用位置信息")).wait_for()
@@ -195,7 +210,7 @@ def test_my_location_denied_then_granted(city_rw, backend_name, tmp_path):
         no_english_in(frame)
         screenshot(page, f"mobile_locate_{backend_name}")
         choose(page, "问题类型（整改时限）", "暴露垃圾（4 自然时）")
-        page.get_by_label("问题描述").fill("双井街路面垃圾")
+        assert page.get_by_label("问题描述").input_value() == "双井街路面垃圾"
         page.get_by_role("button", name="上报", exact=True).click()
         done = page.get_by_text(re.compile(r"已上报 WT202611\d+（网格 T-01，待派遣）"))
         done.wait_for()
