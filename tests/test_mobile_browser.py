@@ -22,6 +22,7 @@ from tests.browser import (
     _RUN_COUNTER,
     browser,
     chromium_available,
+    click_and_rerun,
     map_frame,
     screenshot,
     served_app,
@@ -209,6 +210,13 @@ def test_my_location_denied_then_granted_and_photos_refused(city_rw, backend_nam
         no_english(page)
         no_english_in(frame)
         screenshot(page, f"mobile_locate_{backend_name}")
+        # a tap on the map overrides the fix; a new fix overrides the tap (and the old tap does not come back)
+        click_and_rerun(page, map_frame(page).locator(".leaflet-container"), position={"x": 300, "y": 60})
+        page.get_by_text(re.compile(r"位置（地图点选）")).wait_for()
+        click_and_rerun(page, locate)
+        shown.wait_for()
+        wait_for_streamlit(page)
+        map_frame(page).wait_for_function(ON_MAP, arg=["#d32f2f", "#1976d2", "#1e293b"])
         choose(page, "问题类型（整改时限）", "暴露垃圾（4 自然时）")
         assert page.get_by_label("问题描述").input_value() == "双井街路面垃圾"
         page.get_by_role("button", name="上报", exact=True).click()
