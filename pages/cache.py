@@ -182,3 +182,16 @@ def active_cards(url: str):
 def point_ranking(url: str, month, as_of=None, n: int = 3):
     from gis.accountability import points
     return points.monthly_ranking(get_engine(url), month, as_of, n=n)
+
+
+# --- 移动巡查 (pages/mobile.py)
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def photo_preview(data: bytes, name: str) -> tuple[bytes | None, str | None]:
+    """The field photo as it will be stored (upright, scaled, EXIF stripped), or the Chinese reason it cannot be:
+    decoded once per photo, not on every rerun of the form."""
+    from gis.problems import photos
+    try:
+        return photos.prepare(data, name).data, None
+    except photos.PhotoError as exc:
+        return None, str(exc)

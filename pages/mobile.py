@@ -1,8 +1,8 @@
 """移动巡查: the phone page (390 px wide) of 网格员, 网格长 and 核查员 (督查 / 暗访 inspectors).
 
 Three tabs, one column, big buttons, feedback right under the button pressed:
-上报问题 (a photo — the phone's picker offers the camera or the gallery —, the location from the
-photo's EXIF GPS, a tap on the small map, or typed lon/lat; the category with its time limit; the
+上报问题 (我的位置 from the browser's geolocation, 拍照 / 相册 — pages/field_capture.py —, or the
+location from the photo's EXIF GPS, a tap on the small map, or typed lon/lat; the category with its time limit; the
 grid, compound, street and unit shown before sending), 我的待办 (one next action per problem) and
 今日巡查 (points due a visit; 测评录入 for inspectors). Rules: gis.problems.field and workflow.
 """
@@ -20,15 +20,17 @@ from gis.metrics import scores
 from gis.people.permissions import PermissionDenied, allowed
 from gis.problems import field, photos, workflow
 from gis import clock
+from gis.geo.china import gcj02_to_wgs84, wgs84_to_gcj02
+from layers.areas import grid_outline
 from layers.basemap import make_map
-from pages import cache, ui
-from pages.ui import CITY_CENTER, basemap, current_actor, md_escape
+from pages import cache, field_capture, ui
+from pages.ui import CITY_CENTER, basemap, current_actor, for_display, md_escape
 from pages import gate
 
 gate.require()  # first: no page runs without the sign-in gate (pages/gate.py)
 
-# Streamlit's uploader speaks English ("Drag and drop file here", "Limit 200MB per file", "Browse
-# files"): hidden, and said in Chinese with CSS. The page is laid out for a 390 px phone.
+# Streamlit's uploader (整改照片, 不达标照片; the report form uses pages/field_capture.py) speaks English
+# ("Drag and drop file here", "Limit 200MB per file", "Browse files"): hidden, and said in Chinese with CSS. The page is laid out for a 390 px phone.
 st.markdown("""<style>
 [data-testid="stFileUploaderDropzoneInstructions"] > div > span,
 [data-testid="stFileUploaderDropzoneInstructions"] > div > small {display:none}
@@ -52,6 +54,10 @@ eng = cache.engine()
 now = clock.now().replace(second=0)
 can_report = allowed(actor, "problem.create", actor.grid_code)
 can_inspect = allowed(actor, "inspection.record")
+
+
+POINT_COLOR = "#d32f2f"  # the report's location on the small map
+ACCURACY_COLOR = "#1976d2"  # the circle of the phone's stated accuracy around 我的位置
 
 
 def flash(key: str) -> None:
@@ -81,12 +87,15 @@ with report_tab:
         st.info(f"角色“{actor.role}”不上报问题；上报由网格长、网格员和核查员进行。")
     else:
         v = st.session_state.setdefault("m_form", 0)  # bumped after a report: fresh, empty fields
-        photo = st.file_uploader("现场照片", type=["jpg", "jpeg", "png", "webp"], key=f"m_photo_{v}")
-        data = photo.getvalue() if photo is not None else None
+        got = field_capture.capture(f"m_cap_{v}", photos.MAX_BYTES)  # 我的位置 / 拍照 / 相册
+        data = got.photo.data if got.photo else None
         gps = photos.gps(data) if data else None
+        if got.location and got.location.seq != st.session_state.get(f"m_geo_seen_{v}"):
+            st.session_state[f"m_geo_seen_{v}"] = got.location.seq
+            st.session_state.pop(f"m_tap_{v}", None)  # a new fix replaces an earlier tap on the map
         tapped = st.session_state.get(f"m_tap_{v}")
         typed = st.text_input("经纬度（可选，如 115.985, 36.445）", key=f"m_lonlat_{v}",
-                              placeholder="照片无定位时，在地图上点选或在此填写")
+                              placeholder="无法定位时，在地图上点选或在此填写")
         point, how = None, None
         if typed.strip():
             try:
@@ -94,20 +103,42 @@ with report_tab:
                 point, how = (float(lon_s), float(lat_s)), "填写的经纬度"
             except ValueError:
                 st.error("经纬度格式不对，应为“经度, 纬度”，如 115.985, 36.445。")
-        elif gps:
-            point, how = gps, "照片自带定位"
         elif tapped:
             point, how = tapped, "地图点选"
+        elif got.location:
+            point, how = (got.location.lon, got.location.lat), "我的位置"
+        elif gps:
+            point, how = gps, "照片自带定位"
+        if data:
+            preview, bad = cache.photo_preview(data, got.photo.name)
+            if bad:
+                st.error(md_escape(bad))  # said now, before 上报; the rest of the form stays
+            else:
+                st.image(preview, width=120, caption=f"现场照片：{got.photo.name}")
+        where = field.place(eng, *point, now) if point else None
         config = basemap()
-        m = make_map(point[::-1] if point else CITY_CENTER, zoom=16 if point else 13, basemap=config)
-        if point:
-            folium.CircleMarker(point[::-1], radius=8, color="#d32f2f", fill=True, fill_opacity=0.9).add_to(m)
+        gcj = config.crs_note == "gcj02"  # GCJ-02 tiles: what is drawn is shifted onto them, and taps back
+        shown = tuple(float(c) for c in wgs84_to_gcj02(*point)) if point and gcj else point
+        m = make_map(shown[::-1] if shown else CITY_CENTER, zoom=16 if shown else 13, basemap=config)
+        if where:  # the grid the point falls in, to confirm at a glance
+            grids = cache.current_grids(url)
+            grid = for_display(grids[grids["code"] == where["grid_code"]], config)
+            grid_outline(grid).add_to(m)
+            b = grid.total_bounds
+            m.fit_bounds([[min(b[1], shown[1]), min(b[0], shown[0])], [max(b[3], shown[1]), max(b[2], shown[0])]],
+                         padding=(10, 10))
+        if shown and how == "我的位置" and got.location.accuracy:
+            folium.Circle(shown[::-1], radius=min(got.location.accuracy, 2000), color=ACCURACY_COLOR, weight=1,
+                          fill=True, fill_opacity=0.12).add_to(m)  # how far off the phone may be
+        if shown:
+            folium.CircleMarker(shown[::-1], radius=8, color=POINT_COLOR, fill=True, fill_opacity=0.9).add_to(m)
         result = ui.show_map(m, key=f"m_map_{v}", height=260, returned_objects=["last_clicked"])
         click = (result or {}).get("last_clicked")
-        if click and (click["lng"], click["lat"]) != tapped:
-            st.session_state[f"m_tap_{v}"] = (click["lng"], click["lat"])
+        if click and (click["lng"], click["lat"]) != st.session_state.get(f"m_tap_used_{v}"):
+            st.session_state[f"m_tap_used_{v}"] = (click["lng"], click["lat"])  # st_folium repeats its last click
+            lon, lat = gcj02_to_wgs84(click["lng"], click["lat"]) if gcj else (click["lng"], click["lat"])
+            st.session_state[f"m_tap_{v}"] = (float(lon), float(lat))
             st.rerun()
-        where = field.place(eng, *point, now) if point else None
         if point and where:
             st.caption(f"位置（{how}）：{point[0]:.6f}, {point[1]:.6f} · 网格 {where['grid_code']} {md_escape(where['grid_name'])}"
                        f" · 小区 {md_escape(where['compound'] or '—')} · 街巷 {md_escape(where['street'] or '—')}"
@@ -115,7 +146,7 @@ with report_tab:
         elif point:
             st.warning(f"位置（{how}）{point[0]:.6f}, {point[1]:.6f} 不在任何网格内。")
         else:
-            st.caption("位置：照片没有定位信息，请在地图上点选或填写经纬度。")
+            st.caption("位置：点“我的位置”定位，或用带定位的照片，或在地图上点选、填写经纬度。")
         cats = workflow.category_table(eng)
         limits = {r["name"]: "{:g} {}".format(*workflow.category_limit(r)) for r in cats.to_dict("records")}
         category = st.selectbox("问题类型（整改时限）", list(limits), index=None, placeholder="选择问题类型",
@@ -126,7 +157,7 @@ with report_tab:
                 if category is None:
                     raise field.FieldError("请选择问题类型。")
                 made = field.report(eng, actor, category, text, *(point or (None, None)), photo=data,
-                                    photo_name=photo.name if photo else None, now=now)
+                                    photo_name=got.photo.name if got.photo else None, now=now)
             except (field.FieldError, photos.PhotoError, workflow.WorkflowError, PermissionDenied) as exc:
                 st.error(md_escape(str(exc)))  # the form keeps what was filled in
             else:

@@ -72,7 +72,7 @@ def report(engine: Engine, actor: Actor, category: str, description: str, lon: f
     """上报 from the field: a problem at (lon, lat) with an optional photo; 立案 at once."""
     now = now or datetime.now()
     if lon is None or lat is None:
-        raise FieldError("请先确定位置：用照片自带的定位、在地图上点选，或填写经纬度。")
+        raise FieldError("请先确定位置：点“我的位置”、用照片自带的定位、在地图上点选，或填写经纬度。")
     stored = photos.prepare(photo, photo_name).data if photo else None  # PhotoError before anything is written
     folder = Path(photo_dir) if photo_dir is not None else photos.upload_dir()
     rel = photos.save(stored, folder, "reports", now) if stored is not None else None
