@@ -12,7 +12,7 @@ import sys
 from datetime import date
 
 import gis.db.engine  # noqa: F401  (load order, see gis.db.engine)
-from gis.cli import accountability, api, data, figures, grids, users
+from gis.cli import accountability, api, data, figures, grids, negative, users
 from gis.cli.users import demo_users
 from gis.db import migrate
 from gis.db.engine import get_engine
@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     figures.register(sub)  # figures --month YYYY-MM [--json]
     accountability.register(sub)  # bulletin YYYY-MM [...], cards rules --month YYYY-MM
     api.register(sub)  # api [--port 8502], apikey create|revoke|list NAME (street, issue 15)
+    negative.register(sub)  # negative add|confirm|withdraw|list (负面清单事件, issue 12 §5)
     return parser
 
 

@@ -111,7 +111,7 @@ def with_negative(df: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:
     e = effects.rename(columns={"events": "negative_events"})[["k", "code", *NEGATIVE_COLUMNS]]
     df = df.merge(e, on=["k", "code"], how="left") if len(e) else df.assign(
         vetoed=False, negative_deduction=0.0, negative_events=None)
-    df["vetoed"] = df["vetoed"].fillna(False).astype(bool)
+    df["vetoed"] = df["vetoed"].eq(True)
     df["negative_deduction"] = df["negative_deduction"].fillna(0.0).astype("float64")
     df["negative_events"] = [list(v) if isinstance(v, list) else [] for v in df["negative_events"]]
     return df
