@@ -141,3 +141,61 @@ def test_veto_and_deduct_count_for_their_month_only(neg, capsys):
             AuditEntry.__table__.c.action.like("negative.%")).order_by(AuditEntry.__table__.c.id))]
     assert actions == ["negative.report", "negative.confirm", "negative.report", "negative.confirm",
                        "negative.report", "negative.withdraw"]
+
+
+def test_bulletin_lists_the_confirmed_events(neg, tmp_path):
+    from gis.accountability import bulletin
+
+    _, engine = neg
+    if negative.events(engine, NOV, status=negative.CONFIRMED).empty:  # run alone: confirm one here
+        code = negative.report(engine, COMMAND, "9.2.1", "T-03", date(2026, 11, 18), "坍塌事故", now=NOW)
+        negative.confirm(engine, COMMAND, code, now=NOW)
+    b = bulletin.collect(engine, NOV, as_of=END_NOV, work_dir=tmp_path)
+    items = [item for _, part in b.sections for item in part]
+    black = next(i for n, i in enumerate(items) if items[n - 1][:2] == ("p", "黑榜（综合得分后十）："))
+    assert black[2][0][1:] == ["T-03", "柳园街道3号网格", "一票否决"]
+    table = next(i for n, i in enumerate(items) if items[n - 1][0] == "p" and items[n - 1][1].startswith("负面清单：本月已确认"))
+    assert [r[2] for r in table[2]].count("T-03") == 1 and "一票否决" in [r[5] for r in table[2]]
+
+
+def test_the_command_centre_reports_and_confirms_on_the_cards_page(backend_name, tmp_path_factory, monkeypatch):
+    from tests.apptools import run_app
+
+    url = new_database_url(backend_name, tmp_path_factory, "negative_page")
+    engine = get_engine(url)
+    migrate.upgrade(engine)
+    numbers_city.load(engine)
+    at = run_app(url, monkeypatch, page="pages/cards.py", actor=COMMAND)
+    assert not at.exception
+    std = next(s for s in at.selectbox if s.label == "负面清单标准")
+    std.select(next(o for o in std.options if o.startswith("9.2.1")))
+    next(t for t in at.text_area if t.label == "事件经过").input("某小区发生火灾，造成人员伤亡")
+    next(b for b in at.button if b.label == "登记").click().run()  # no grid: refused, in Chinese
+    assert any("网格“”不存在" in e.value for e in at.error) and negative.events(engine).empty
+    std = next(s for s in at.selectbox if s.label == "负面清单标准")
+    std.select(next(o for o in std.options if o.startswith("9.2.1")))
+    next(t for t in at.text_input if t.label == "网格编号（如 DC-07）").input("T-02")
+    next(t for t in at.text_area if t.label == "事件经过").input("某小区发生火灾，造成人员伤亡")
+    next(b for b in at.button if b.label == "登记").click().run()
+    assert not at.exception and any("已登记负面清单事件 FM202611-001（待确认）" in s.value for s in at.success)
+    ev = negative.events(engine).set_index("code")
+    assert ev.at["FM202611-001", "standard_code"] == "9.2.1" and ev.at["FM202611-001", "grid_code"] == "T-02"
+    assert ev.at["FM202611-001", "unit_codes"] == "U-002"
+    assert ev.at["FM202611-001", "occurred_on"] == date(2026, 11, 21)  # the page's today, on the fixed clock
+    table = next(d.value for d in at.dataframe if "负面清单标准" in d.value.columns)
+    assert table["状态"].tolist() == ["待确认"]
+    next(b for b in at.button if b.label == "确认").click().run()
+    assert not at.exception and any("FM202611-001 已确认" in s.value for s in at.success)
+    assert negative.events(engine)["status"].tolist() == ["已确认"]
+    nov = scores.monthly_scores(engine, NOV, datetime(2026, 11, 21, 9), min_sample=1).set_index("code")
+    assert bool(nov.at["T-02", "vetoed"]) and nov.at["T-02", "rank"] == 4
+
+
+def test_a_grid_worker_sees_the_list_but_no_forms(neg, monkeypatch):
+    from tests.apptools import run_app
+
+    url, _ = neg
+    at = run_app(url, monkeypatch, page="pages/cards.py", actor=Actor("xiaoli", "网格员", "T-01"))
+    assert not at.exception
+    assert any("指挥中心、领导和管理员可以登记" in i.value for i in at.info)
+    assert not [b for b in at.button if b.label in ("登记", "确认", "撤销")]
