@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="构建东昌府区示范城区（网格、街巷、小区、城中村、点位、问题）")
     demo.add_argument("--problems", type=_positive_int, default=50_000, help="问题条数（默认 50000）")
     demo.add_argument("--seed", type=int, default=2024, help="随机种子（默认 2024）")
-    demo.add_argument("--until", type=date.fromisoformat, default=None, help="十二个月数据的截止日期 YYYY-MM-DD（默认今天）")
+    demo.add_argument("--until", type=date.fromisoformat, default=None, help="十二个月数据截止到该日结束 YYYY-MM-DD（不晚于现在；默认截止到现在）")
     demo.add_argument("--if-empty", action="store_true", help="仅当数据库为空时构建")
     demo.add_argument("--no-files", action="store_true", help="不写出 Shapefile / GeoPackage")
     demo.set_defaults(func=_cmd_demo)
