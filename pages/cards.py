@@ -11,7 +11,7 @@ import streamlit as st
 from gis.accountability import cards, interviews
 from gis.accountability.cards import CardError, Evidence
 from gis.people.permissions import PermissionDenied, allowed
-from pages import cache
+from pages import cache, negative_list
 from pages.ui import current_actor, md_escape
 from pages import gate
 
@@ -37,7 +37,8 @@ def _try(fn, *args, ok: str, **kwargs) -> None:
     st.rerun()
 
 
-register_tab, issue_tab, record_tab, talk_tab = st.tabs(["台账", "亮牌", "对象档案", "约谈 / 问责"])
+register_tab, issue_tab, record_tab, talk_tab, negative_tab = st.tabs(
+    ["台账", "亮牌", "对象档案", "约谈 / 问责", "负面清单"])
 
 with register_tab:
     f1, f2, f3, f4 = st.columns(4)
@@ -137,3 +138,6 @@ with talk_tab:
             if st.form_submit_button("保存记录"):
                 _try(interviews.record, kind, unit.strip(), people, held, reason, cards=linked_cards,
                      problems=linked_probs, outcome=outcome, follow_up=follow, ok=f"{kind}记录已保存。")
+
+with negative_tab:
+    negative_list.render(eng, actor)  # 负面清单事件 (pages/negative_list.py)

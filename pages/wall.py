@@ -19,6 +19,7 @@ import streamlit as st
 from pages import cache
 
 from gis.metrics import definitions, periods, settings
+from gis.metrics.negative import VETO_LABEL
 from gis.metrics.scores import color_counts, rankings
 from gis.config import database_url
 from gis.people.permissions import KIOSK
@@ -166,13 +167,14 @@ def table(df: pd.DataFrame, columns: dict[str, str], numeric=()) -> str:
 
 
 def ranking_panel(title: str, css: str, df: pd.DataFrame) -> str:
-    shown = df.assign(r=df["rank"].astype(str), s=df["score"].map("{:.1f}".format))
+    shown = df.assign(r=df["rank"].astype(str), s=df["score"].map("{:.1f}".format).where(~df["vetoed"], VETO_LABEL))
     return (f'<div class="gm-panel {css}"><h3>{html.escape(title)}{info("综合得分")}</h3>'
             + table(shown, {"r": "名次", "code": "编号", "name": "网格", "s": "得分"}, numeric=("r", "s")) + "</div>")
 
 
 def units_panel(units: pd.DataFrame) -> str:
-    shown = units.assign(rate=(units["on_time_rate"] * 100).map(lambda v: "—" if pd.isna(v) else f"{v:.0f}%"))
+    shown = units.assign(rate=(units["on_time_rate"] * 100).map(lambda v: "—" if pd.isna(v) else f"{v:.0f}%")
+                         .where(~units["vetoed"], VETO_LABEL))
     return (f'<div class="gm-panel"><h3>十差单位{info("按期结案率")}<span class="n">按期结案率最低（应结案≥{settings.unit_min_cases()}件）</span></h3>'
             + table(shown, {"unit": "责任单位", "due": "应结案", "overdue": "超期", "rate": "按期率"},
                     numeric=("due", "overdue", "rate")) + "</div>")
@@ -218,7 +220,7 @@ def score_map(scores: pd.DataFrame, grids, th: settings.Thresholds):
     leaders = cache.grid_leaders(url)
     frame = grids[["code", "geometry"]].merge(scores, on="code", how="inner").merge(leaders, on="code", how="left")
     frame = frame.assign(
-        score_text=frame["score"].map(lambda v: "无测评" if pd.isna(v) else f"{v:.1f}"),
+        score_text=frame["score"].map(lambda v: "无测评" if pd.isna(v) else f"{v:.1f}").where(~frame["vetoed"], VETO_LABEL),
         rank_text=frame["rank"].astype(str).where(frame["ranked"], "样本不足"),
         pass_text=(frame["pass_rate"] * 100).map(lambda v: "无测评" if pd.isna(v) else f"{v:.0f}%"),
     )

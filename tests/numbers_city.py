@@ -89,9 +89,24 @@ def inspections() -> pd.DataFrame:
     return pd.concat([smallcity.inspections(), extra], ignore_index=True)
 
 
+def standards() -> pd.DataFrame:
+    """The small city's standards with 负面清单 effects (gis.metrics.negative): 9.1.1 露天烧烤 扣分 3 (its
+    points), 9.2.1 重大安全生产事故 否决, 9.3.1 重大负面舆情 扣分 5."""
+    base = smallcity.city()["standards"].assign(negative_effect=None)
+    base.loc[base["code"] == "9.1.1", "negative_effect"] = "扣分"
+    extra = pd.DataFrame([
+        {"code": "9.2.1", "item": "负面清单", "content": "安全生产", "text": "发生重大安全生产事故", "points": 0.0,
+         "negative": True, "category": None, "negative_effect": "否决"},
+        {"code": "9.3.1", "item": "负面清单", "content": "舆情", "text": "发生造成恶劣影响的重大负面舆情", "points": 5.0,
+         "negative": True, "category": None, "negative_effect": "扣分"},
+    ])
+    return pd.concat([base, extra], ignore_index=True)
+
+
 def city() -> dict[str, pd.DataFrame]:
     base = smallcity.city()
-    return {**base, "categories": categories(), "problems": problems(), "inspections": inspections()}
+    return {**base, "categories": categories(), "problems": problems(), "inspections": inspections(),
+            "standards": standards()}
 
 
 def load(engine) -> None:

@@ -106,3 +106,40 @@ def test_full_demo_city(backend_name, tmp_path_factory):
         if kind == "grid":
             for role in ("帮包市级领导", "网格长", "网格员"):
                 assert set(layer["code"]) <= set(people.loc[people["role"] == role, "target_code"])
+
+
+def test_demo_never_reports_after_the_moment_it_is_built(backend_name, tmp_path_factory):
+    """Issue 16 item 12: built at 06:15 (no --until), nothing is reported, fed back, rectified or verified
+    later that day; each grid's 本月问题 tile agrees with its ledger; most grids have a sample (issue 12 §5)
+    in November and October; the demo's 负面清单 events are confirmed, in past months, and count."""
+    from datetime import datetime
+
+    import time_machine
+
+    from gis.metrics import negative, scores
+    from gis.problems import ledger
+
+    engine = get_engine(new_database_url(backend_name, tmp_path_factory, "early"))
+    at = datetime(2026, 11, 21, 6, 15)
+    with time_machine.travel(at.astimezone(), tick=False):
+        build_demo(engine, n_problems=4000, seed=5, out_dir=None)
+        with engine.connect() as conn:
+            latest = conn.execute(text(
+                "SELECT max(reported_at), max(acknowledged_at), max(rectified_at), max(verified_at) FROM problems")).one()
+            inspected = conn.execute(text("SELECT max(inspected_on) FROM inspections")).scalar()
+        assert all(v is not None and datetime.fromisoformat(str(v)) <= at for v in latest), latest
+        assert str(inspected) <= "2026-11-20"  # the 21st's inspections have not been done by 06:15
+        nov = scores.monthly_scores(engine, date(2026, 11, 1), at).set_index("code")
+        for code in ("DC-01", "DC-07", "DC-33"):
+            month = ledger.ledger(engine, code, date_from=date(2026, 11, 1), date_to=date(2026, 11, 21), now=at)
+            assert nov.at[code, "problems"] == len(month), code
+        assert nov["ranked"].sum() >= 50  # a few grids may stay below GRIDMAP_MIN_INSPECTIONS
+        october = scores.monthly_scores(engine, date(2026, 10, 1), at)
+        assert october["ranked"].sum() >= 55
+        events = negative.events(engine)
+        assert events["status"].tolist() == ["已确认", "已确认"]
+        assert [str(d)[:7] for d in events["occurred_on"]] == ["2026-10", "2026-09"]
+        veto = events[events["effect"] == "否决"].iloc[0]
+        sept = scores.monthly_scores(engine, date(2026, 9, 1), at).set_index("code")
+        assert bool(sept.at[veto["grid_code"], "vetoed"]) and sept.at[veto["grid_code"], "rank"] == sept["rank"].max()
+        assert not nov["vetoed"].any()

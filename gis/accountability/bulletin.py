@@ -25,7 +25,7 @@ from sqlalchemy import Engine, select
 from gis.accountability import cards, exposure, interviews, points
 from gis.config import setting
 from gis.db.models import SOURCES, Category
-from gis.metrics import figures, scores, units
+from gis.metrics import figures, negative, scores, units
 from gis.metrics.monthly import month_figures
 from gis.metrics.periods import add_months, month_end_as_of, month_rows, month_start
 from gis.people.permissions import Actor, require
@@ -96,6 +96,21 @@ def _registered_by(engine: Engine, months: list[dict], subdistrict, **filt) -> i
     return int(df["registered"].sum()) if len(df) else 0
 
 
+def _negative_paragraphs(engine: Engine, m: date, t: datetime, grid_codes: set | None) -> list[tuple]:
+    """负面清单 (gis.metrics.negative): the month's confirmed events up to t, one line each."""
+    ev = negative.events(engine, m, status=negative.CONFIRMED)
+    ev = ev[ev["occurred_on"] <= t.date()]
+    if grid_codes is not None:
+        ev = ev[ev["grid_code"].isin(grid_codes)]
+    if ev.empty:
+        return [("p", "负面清单：本月无已确认的负面清单事件。")]
+    rows = [[r.code, str(r.occurred_on), r.grid_code, r.unit_codes or "—", r.standard,
+             negative.VETO_LABEL if r.effect == negative.VETO else f"扣 {r.points:g} 分"]
+            for r in ev.sort_values("code").itertuples()]
+    return [("p", f"负面清单：本月已确认负面清单事件 {len(rows)} 起。"),
+            ("table", ["编号", "发生日期", "网格", "责任单位", "负面清单标准", "处理"], rows)]
+
+
 def collect(engine: Engine, month: date, number: int | None = None, requirements: str | None = None,
             subdistrict: str | None = None, issued_on: date | None = None, as_of: datetime | None = None,
             work_dir: Path | None = None) -> Bulletin:
@@ -138,15 +153,17 @@ def collect(engine: Engine, month: date, number: int | None = None, requirements
     table = scores.monthly_scores(engine, m, t, subdistrict=subdistrict)
     ranks = scores.rankings(table)
     def grid_rows(df):
-        return [[str(int(r.rank)), r.code, r.name, f"{r.score:.2f}"] for r in df.itertuples()]
+        return [[str(int(r.rank)), r.code, r.name, negative.VETO_LABEL if r.vetoed else f"{r.score:.2f}"]
+                for r in df.itertuples()]
     worst_units = units.worst_units(engine, m, t, subdistrict=subdistrict)
     b.sections.append(("三、红黑榜与十差单位", [
         ("p", "红榜（综合得分前十）："), ("table", ["名次", "网格", "名称", "综合得分"], grid_rows(ranks["best"])),
         ("p", "黑榜（综合得分后十）："), ("table", ["名次", "网格", "名称", "综合得分"], grid_rows(ranks["worst"])),
         ("p", "十差单位（按期结案率最低）：" + ("无" if worst_units.empty else "")),
         ("table", ["单位", "应结案数", "超期数", "按期结案率"],
-         [[r.unit, str(r.due), str(r.overdue), fmt("按期结案率", round(float(r.on_time_rate), 4))]
-          for r in worst_units.itertuples()]),
+         [[r.unit, str(r.due), str(r.overdue), negative.VETO_LABEL if r.vetoed
+           else fmt("按期结案率", round(float(r.on_time_rate), 4))] for r in worst_units.itertuples()]),
+        *_negative_paragraphs(engine, m, t, set(table["code"]) if subdistrict else None),
         ("image", grid_score_map(engine, table, work_dir or Path("."), f"{m:%Y年%m月}网格综合得分"))]))
     # 四、点位达标月评排名
     rank = points.monthly_ranking(engine, m, as_of)

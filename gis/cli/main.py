@@ -12,7 +12,7 @@ import sys
 from datetime import date
 
 import gis.db.engine  # noqa: F401  (load order, see gis.db.engine)
-from gis.cli import accountability, api, data, figures, first_run, grids, users
+from gis.cli import accountability, api, data, figures, first_run, grids, negative, users
 from gis.cli.users import demo_users
 from gis.db import migrate
 from gis.db.engine import get_engine
@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="构建东昌府区示范城区（网格、街巷、小区、城中村、点位、问题）")
     demo.add_argument("--problems", type=_positive_int, default=50_000, help="问题条数（默认 50000）")
     demo.add_argument("--seed", type=int, default=2024, help="随机种子（默认 2024）")
-    demo.add_argument("--until", type=date.fromisoformat, default=None, help="十二个月数据的截止日期 YYYY-MM-DD（默认今天）")
+    demo.add_argument("--until", type=date.fromisoformat, default=None, help="十二个月数据截止到该日结束 YYYY-MM-DD（不晚于现在；默认截止到现在）")
     demo.add_argument("--if-empty", action="store_true", help="仅当数据库为空时构建")
     demo.add_argument("--no-files", action="store_true", help="不写出 Shapefile / GeoPackage")
     demo.set_defaults(func=_cmd_demo)
@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     accountability.register(sub)  # bulletin YYYY-MM [...], cards rules --month YYYY-MM
     api.register(sub)  # api [--port 8502], apikey create|revoke|list NAME (street, issue 15)
     first_run.register(sub)  # init --boundary FILE --name 区名 [...] (issue 13)
+    negative.register(sub)  # negative add|confirm|withdraw|list (负面清单事件, issue 12 §5)
     return parser
 
 

@@ -479,3 +479,25 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     created_by: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# --- negative list (issue 12 §5): 负面清单事件, read by the 综合得分 and the unit tables (gis.accountability.negative).
+class NegativeEvent(Base):
+    """负面清单事件: a negative-list standard (重大安全生产事故, 重大负面舆情 …) occurring in a grid and its
+    responsible units on a date; 待确认 until the command centre confirms (已确认) or withdraws (已撤销) it."""
+
+    __tablename__ = "negative_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    standard_code: Mapped[str] = mapped_column(String(16))
+    grid_code: Mapped[str] = mapped_column(String(32), index=True)
+    unit_codes: Mapped[str | None] = mapped_column(Text)  # comma-separated unit codes
+    occurred_on: Mapped[date] = mapped_column(Date, index=True)
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(4))
+    reported_by: Mapped[str] = mapped_column(String(64))
+    reported_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default=sql_text("1"))

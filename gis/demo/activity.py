@@ -12,7 +12,15 @@ dashboard's rankings and trends mean something:
 * the category depends on the place kind and the season (露天烧烤 in summer); report
   times are work-hour and weekday heavy with a few at night;
 * a mild improving trend: fewer problems, faster rectification and more passes later
-  in the year (创城 works). Status is derived from the timeline at ``until`` 23:59:59.
+  in the year (创城 works). Status is derived from the timeline at the end moment: ``until``
+  23:59:59 for a date, or the datetime given (the build's "now") — nothing is ever reported,
+  rectified or verified after it (a report drawn later on the last day moves to the day before);
+* inspections by calendar month: the 测评组 plans 32–44 visits (distinct point-days) per grid and
+  month in its first three weeks (a few grids get 18–28: a thin sample, 样本不足), spread over
+  the grid's points; the month in progress gets the part of its plan already done;
+* the 负面清单: two confirmed events (``negative_events``) in the months before the current one,
+  in the worst grids by latent badness (never a top grid by accident): a 重大安全生产责任事故
+  (否决) two months back and a 重大负面舆情 (扣分) last month.
 
 Timestamps are naive local time (Asia/Shanghai).
 """
@@ -334,9 +342,9 @@ def _where(layers, an, a, typ, rng):
     return x, y, st
 
 
-def _timeline(rep, tf, dl, badness, ndays, rng):
+def _timeline(rep, tf, dl, badness, end, rng):
     """Seconds (since window start) of dispatch, acknowledgement, rectification and
-    verification; rework count; status index into STATUSES at ``until`` 23:59:59."""
+    verification; rework count; status index into STATUSES at the end moment (second ``end``)."""
     n = len(rep)
     dispatch = rep + rng.lognormal(np.log(600), 0.8, n)
     tod = dispatch % 86400  # the 派遣 desk works 07:00-22:00; night reports wait for the morning
@@ -352,13 +360,12 @@ def _timeline(rep, tf, dl, badness, ndays, rng):
     rework = np.where(rng.random(n) < 0.065 - 0.03 * tf, 1 + (rng.random(n) < 0.25), 0)  # 退回返工
     rect += rework * (verify_delay + np.maximum(0.5 * ratio * dl, 600))
     verify = rect + verify_delay
-    end = ndays * 86400 - 1
     status = np.select([dispatch > end, rect > end, verify > end], [0, 1, 2], 3)
     rework[status < 2] = 0
     return ack, rect, verify, rework, status
 
 
-def _problems(layers, std, cats, people, n, seed, start, ndays, bad):
+def _problems(layers, std, cats, people, n, seed, start, ndays, bad, end):
     rng = np.random.default_rng([seed, 1])
     an = _anchors(layers, people, bad)
     a = rng.choice(len(an["w"]), size=n, p=an["w"] / an["w"].sum())
@@ -366,6 +373,9 @@ def _problems(layers, std, cats, people, n, seed, start, ndays, bad):
     kinds = sorted(set(an["kind"]) | set(KIND_WEIGHT))
     cat_names = cats["name"].tolist()
     day, kidx, cat, hours, rep = _when(an, a, kinds, cat_names, ndays, start, rng)
+    late = rep > end  # drawn on the last day after the end moment: the day before, same hour
+    rep[late] -= 86400
+    day[late] -= 1
     x, y, st = _where(layers, an, a, typ, rng)
 
     combo = cat * len(kinds) + kidx
@@ -377,7 +387,7 @@ def _problems(layers, std, cats, people, n, seed, start, ndays, bad):
 
     g = an["grid"][a]
     dl = cats["deadline_hours"].to_numpy(float)[cat] * 3600
-    ack, rect, verify, rework, status = _timeline(rep, day / ndays, dl, bad[g], ndays, rng)
+    ack, rect, verify, rework, status = _timeline(rep, day / ndays, dl, bad[g], end, rng)
     off = (hours < 8) | (hours >= 19)
     src = _draw(np.cumsum([_SRC_DAY, _SRC_OFF], axis=1), off.astype(np.int64), rng)
     who, who_idx = _reporters(src, g, rep, start, layers["grids"], people, seed, rng)
@@ -394,7 +404,7 @@ def _frame(v: dict) -> pd.DataFrame:
     report time, with codes WT<yyyymm><7-digit counter within the month>."""
     o = np.argsort(v["rep"], kind="stable")
     base = np.datetime64(v["start"], "s")
-    end = v["ndays"] * 86400 - 1
+    end = v["end"]
     status = v["status"]
 
     def ts(sec, keep):
@@ -457,10 +467,51 @@ def _reporters(src, g, rep, start, grids, people, seed, rng):
     return vocab, out
 
 
-def _inspections(layers, std, seed, start, ndays, bad, inspectors):
-    """测评记录: 2-4 visits per point in each twelfth of the window, each checking 3-6
-    standards applicable to the point kind; pass probability falls with grid badness and
-    kind difficulty and rises over the year. Failed standards score 0 or half points."""
+#: Inspection visits (distinct point-days) the 测评组 plans per grid and calendar month, in the month's
+#: first INSPECTION_DAYS days; THIN_VISITS for the few grids it reaches less (样本不足 below 30).
+PLAN_VISITS, THIN_VISITS, INSPECTION_DAYS = (32, 44), (18, 28), 22
+
+
+def _visit_plan(g, n_grids, start, ndays, last_day, rng):
+    """(point row, day index) of every inspection visit: per grid and calendar month a planned number
+    of visits spread over its points (a point at most once a day), on days of the month's first
+    INSPECTION_DAYS within the window and up to ``last_day``; the month in progress gets its share."""
+    days = np.datetime64(start, "D") + np.arange(ndays)
+    months = np.unique(days.astype("datetime64[M]"))
+    cal0 = (months.astype("datetime64[D]") - np.datetime64(start, "D")).astype(np.int64)  # day 1 of each month
+    nxt = np.append(cal0[1:], ndays)
+    lo = np.maximum(cal0, 0)
+    hi = np.minimum(np.minimum(cal0 + INSPECTION_DAYS, nxt), last_day + 1)
+    share = np.clip(hi - lo, 0, None) / INSPECTION_DAYS
+    plan = rng.integers(PLAN_VISITS[0], PLAN_VISITS[1] + 1, size=(n_grids, len(months)))
+    thin = rng.choice(n_grids, size=max(1, n_grids // 20), replace=False)
+    plan[thin] = rng.integers(THIN_VISITS[0], THIN_VISITS[1] + 1, size=(len(thin), len(months)))
+    plan = np.rint(plan * share[None, :]).astype(np.int64)
+    n_pts = np.bincount(g[g >= 0], minlength=n_grids)
+    rank = np.empty(len(g), np.int64)  # a point's place among its grid's points, shuffled per point
+    keys = rng.random(len(g))
+    by = np.lexsort((keys, g))
+    start_of = np.cumsum(n_pts) - n_pts
+    rank[by] = np.arange(len(g)) - start_of[g[by]]
+    gg = np.clip(g, 0, None)
+    per = plan[gg] // np.maximum(n_pts[gg], 1)[:, None]  # (points, months)
+    extra = (rank[:, None] + np.arange(len(months))[None, :] * 7) % np.maximum(n_pts[gg], 1)[:, None] \
+        < (plan[gg] % np.maximum(n_pts[gg], 1)[:, None])
+    k = np.minimum(per + extra, (hi - lo).clip(0)[None, :])
+    k[g < 0] = 0
+    p_idx, m_idx = np.nonzero(k)
+    kk = k[p_idx, m_idx]
+    width = INSPECTION_DAYS
+    span = (hi - lo)[m_idx]
+    pick = np.argsort(np.where(np.arange(width)[None, :] < span[:, None], rng.random((len(p_idx), width)), 2.0), axis=1)
+    r, c = np.nonzero(np.arange(width)[None, :] < kk[:, None])
+    return p_idx[r], lo[m_idx[r]] + pick[r, c]
+
+
+def _inspections(layers, std, seed, start, ndays, bad, inspectors, last_day):
+    """测评记录: the visits of `_visit_plan`, each checking 3-6 standards applicable to the point
+    kind; pass probability falls with grid badness and kind difficulty and rises over the year.
+    Failed standards score 0 or half points."""
     rng = np.random.default_rng([seed, 2])
     pts = layers["points"]
     g = locate_in_grids(np.asarray(pts.geometry.values), layers["grids"])
@@ -476,11 +527,7 @@ def _inspections(layers, std, seed, start, ndays, bad, inspectors):
     avail = (table >= 0).sum(1)
     kp = np.searchsorted(kinds, pts["kind"].to_numpy(object))
 
-    edges = np.linspace(0, ndays, 13).astype(int)
-    nv = rng.integers(2, 5, size=(len(pts), 12)).ravel()
-    vp = np.repeat(np.repeat(np.arange(len(pts)), 12), nv)
-    vs = np.repeat(np.tile(np.arange(12), len(pts)), nv)
-    vday = edges[vs] + (rng.random(len(vp)) * (edges[vs + 1] - edges[vs])).astype(int)
+    vp, vday = _visit_plan(g, len(layers["grids"]), start, ndays, last_day, rng)
     vins = inspectors[rng.integers(0, len(inspectors), len(vp))]
     nstd = np.minimum(rng.integers(3, 7, len(vp)), avail[kp[vp]])
     keys = np.where(table[kp[vp]] >= 0, rng.random((len(vp), width)), 2.0)
@@ -504,19 +551,62 @@ def _inspections(layers, std, seed, start, ndays, bad, inspectors):
     })
 
 
-def build_activity(layers: dict, standards_df: pd.DataFrame, categories_df: pd.DataFrame, people: dict,
-                   n_problems: int = 50_000, seed: int = 2024, *, until: dt.date) -> dict[str, pd.DataFrame]:
-    """Problems and inspections for the twelve months ending at ``until`` (inclusive).
+def _months_back(d: dt.date, n: int, day: int) -> dt.date:
+    y, m = divmod(d.year * 12 + d.month - 1 - n, 12)
+    return dt.date(y, m + 1, day)
 
-    Returns {"problems", "inspections"}. Deterministic for (layers, people, seed, until,
-    n_problems); grid badness depends only on ``seed`` and the grid order.
+
+def _negative_events(grids, std, people, bad, start, end) -> pd.DataFrame:
+    """The demo's 负面清单事件 (gis.metrics.negative): two confirmed events in the worst grids by latent
+    badness — a 重大安全生产责任事故 (否决) on the 14th two months before the end's month and a 重大负面舆情
+    (扣分) on the 9th of the month before — each with the grid's 责任单位 on that day."""
+    neg = std[std["negative"] & std["negative_effect"].notna()] if "negative_effect" in std else std.iloc[0:0]
+    veto = neg[neg["negative_effect"] == "否决"]
+    deduct = neg[neg["negative_effect"] == "扣分"]
+    if veto.empty or deduct.empty:
+        return pd.DataFrame()
+    worst = np.argsort(-bad, kind="stable")[:2]
+    plan = [(veto.iloc[0], worst[0], _months_back(end.date(), 2, 14),
+             "建筑工地脚手架坍塌，造成 1 人死亡、2 人受伤，经区应急管理局调查认定为安全生产责任事故", "经区应急管理局调查认定，予以确认"),
+            (deduct.iloc[0], worst[1], _months_back(end.date(), 1, 9),
+             "网传小区垃圾堆积、污水横流视频引发大量转载，被省级媒体曝光", "经核实属实，予以确认")]
+    rows = []
+    for n, (standard, g, day, what, note) in enumerate(plan, start=1):
+        if day < start:
+            continue
+        code = str(grids["code"].iloc[g])
+        units = current(people["assignments"], on=day)
+        units = units[(units["target_kind"] == "grid") & (units["target_code"] == code) & (units["role"] == "责任单位")]
+        reported = dt.datetime.combine(day, dt.time(17, 30))
+        rows.append({"code": f"FM{day:%Y%m}-001", "standard_code": standard["code"], "grid_code": code,
+                     "unit_codes": ",".join(sorted(units["unit_code"].dropna().astype(str).unique())) or None,
+                     "occurred_on": day, "description": what, "status": "已确认", "reported_by": "command",
+                     "reported_at": reported, "decided_by": "leader", "decided_at": reported + dt.timedelta(days=2),
+                     "decision_note": note, "revision": 2})
+    return pd.DataFrame(rows)
+
+
+def build_activity(layers: dict, standards_df: pd.DataFrame, categories_df: pd.DataFrame, people: dict,
+                   n_problems: int = 50_000, seed: int = 2024, *, until: dt.date | dt.datetime) -> dict[str, pd.DataFrame]:
+    """Problems, inspections and 负面清单 events for the twelve months ending at ``until``: the end of
+    that day for a date, that moment for a datetime (nothing happens after it).
+
+    Returns {"problems", "inspections", "negative_events"}. Deterministic for (layers, people, seed,
+    until, n_problems); grid badness depends only on ``seed`` and the grid order.
     """
-    until = pd.Timestamp(until).date()
-    start, ndays = window(until)
+    if isinstance(until, dt.datetime):
+        end = until.replace(microsecond=0)
+    else:
+        end = dt.datetime.combine(pd.Timestamp(until).date(), dt.time(23, 59, 59))
+    start, ndays = window(end.date())
+    end_s = min(int((end - dt.datetime.combine(start, dt.time())).total_seconds()), ndays * 86400 - 1)
+    # an inspection is a day's work: the end's own day counts once the working day is over
+    last_day = ndays - 1 if end.time() >= dt.time(17, 30) else ndays - 2
     std = standards_df.reset_index(drop=True)
     cats = categories_df.reset_index(drop=True)
     bad = grid_badness(layers["grids"], seed)
     return {
-        "problems": _problems(layers, std, cats, people, int(n_problems), seed, start, ndays, bad),
-        "inspections": _inspections(layers, std, seed, start, ndays, bad, _inspectors(people, seed)),
+        "problems": _problems(layers, std, cats, people, int(n_problems), seed, start, ndays, bad, end_s),
+        "inspections": _inspections(layers, std, seed, start, ndays, bad, _inspectors(people, seed), last_day),
+        "negative_events": _negative_events(layers["grids"], std, people, bad, start, end),
     }

@@ -1,7 +1,8 @@
 """Build the demo city of Dongchangfu end to end: generate, write files, load the database.
 
-Deterministic: the same seed and end date give the same files and the same database. The
-twelve months of activity end on `until` (default: today), so the dashboard looks current.
+Deterministic: the same seed and end give the same files and the same database. The twelve
+months of activity end at the moment of the build (`gis.clock.now()`), or at the end of the day
+`until` if that is earlier — never in the future — so the dashboard looks current.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine
 
+from gis import clock
 from gis.db import migrate
 from gis.config import SHAPEFILE_DIR
 from gis.demo.activity import build_activity
@@ -37,9 +39,18 @@ class BuildReport:
     files: list[Path] = field(default_factory=list)
 
 
-def generate(n_problems: int = 50_000, seed: int = 2024, until: date | None = None) -> dict[str, pd.DataFrame]:
-    """Every layer and table of the demo city, in memory (EPSG:4326)."""
-    until = until or date.today()
+def end_moment(until: date | datetime | None = None) -> datetime:
+    """When the demo's activity ends: now, or the end of day `until` (a datetime: that moment) if earlier."""
+    now = clock.now().replace(microsecond=0)
+    if until is None:
+        return now
+    end = until if isinstance(until, datetime) else datetime.combine(until, datetime.max.time()).replace(microsecond=0)
+    return min(end, now)
+
+
+def generate(n_problems: int = 50_000, seed: int = 2024, until: date | datetime | None = None) -> dict[str, pd.DataFrame]:
+    """Every layer and table of the demo city, in memory (EPSG:4326), its activity up to `end_moment(until)`."""
+    until = end_moment(until)
     layers = build_geometry(seed)
     std, cats = standards(), categories()
     people = build_people(layers, seed)
@@ -71,7 +82,7 @@ def build_demo(engine: Engine, n_problems: int = 50_000, seed: int = 2024, until
                out_dir: Path | None = DEMO_DIR) -> BuildReport:
     """Generate the demo city, write its files (unless `out_dir` is None) and load it, replacing
     whatever data the database held, in one transaction."""
-    until = until or date.today()
+    until = end_moment(until)
     t0 = time.perf_counter()
     city = generate(n_problems, seed, until)
     report = BuildReport(counts={k: len(v) for k, v in city.items()})
@@ -84,7 +95,7 @@ def build_demo(engine: Engine, n_problems: int = 50_000, seed: int = 2024, until
     migrate.upgrade(engine)
     with engine.begin() as conn:
         clear_data(conn)
-        write_city(conn, {k: v for k, v in city.items() if k != "core"}, layer_start(until))
+        write_city(conn, {k: v for k, v in city.items() if k != "core"}, layer_start(until.date()))
     report.seconds["load"] = time.perf_counter() - t2
     t3 = time.perf_counter()
     tidy_after_bulk_load(engine)

@@ -20,17 +20,17 @@ _ITEMS: list[tuple[str, list[tuple[str, str, float, bool, str | None]]]] = [
         ("户外广告", "户外广告、门头牌匾设置规范，无破损，无乱拉乱挂横幅", 1.0, False, "乱拉乱挂"),
         ("园林绿化", "绿化带内无垃圾杂物，无毁绿种菜、无踩踏裸土，行道树无缺株死株", 1.0, False, "绿化带破坏"),
         ("餐饮油烟", "沿街餐饮单位油烟净化设施正常使用，无露天烧烤", 1.0, False, "露天烧烤"),
-        ("负面清单", "城区范围内出现露天烧烤、占道烧烤经营", 1.0, True, "露天烧烤"),
-        ("负面清单", "主次干道出现占道经营、马路市场", 1.0, True, "占道经营"),
-        ("负面清单", "建筑立面、公共设施上出现乱贴乱画小广告", 1.0, True, "小广告"),
-        ("负面清单", "出现私搭乱建彩钢棚、简易房", 1.0, True, "乱搭乱建"),
+        ("突出问题", "城区范围内出现露天烧烤、占道烧烤经营", 1.0, False, "露天烧烤"),
+        ("突出问题", "主次干道出现占道经营、马路市场", 1.0, False, "占道经营"),
+        ("突出问题", "建筑立面、公共设施上出现乱贴乱画小广告", 1.0, False, "小广告"),
+        ("突出问题", "出现私搭乱建彩钢棚、简易房", 1.0, False, "乱搭乱建"),
     ]),
     ("环境卫生", [
         ("道路保洁", "道路清扫保洁到位，路面无烟头、纸屑、果皮等废弃物", 1.5, False, "乱扔垃圾"),
         ("垃圾收运", "垃圾桶（箱）设置合理、外观整洁，垃圾日产日清，无满溢", 2.0, False, "暴露垃圾"),
         ("垃圾分类", "生活垃圾分类投放设施齐全，标识清晰，分类投放准确", 1.0, False, None),
         ("卫生死角", "无卫生死角，无积存垃圾，无建筑垃圾乱倒乱卸", 1.5, False, "暴露垃圾"),
-        ("负面清单", "出现暴露垃圾、积存垃圾未及时清运", 1.0, True, "暴露垃圾"),
+        ("突出问题", "出现暴露垃圾、积存垃圾未及时清运", 1.0, False, "暴露垃圾"),
     ]),
     ("交通秩序", [
         ("机动车停放", "机动车按标线有序停放，无占用人行道、盲道、消防通道停车", 2.0, False, "乱停乱放"),
@@ -38,7 +38,7 @@ _ITEMS: list[tuple[str, list[tuple[str, str, float, bool, str | None]]]] = [
         ("路口秩序", "主要路口有交警或交通协管员执勤，机动车礼让斑马线", 1.5, False, None),
         ("交通设施", "交通标志、标线、信号灯设置规范，清晰完好", 1.0, False, None),
         ("行人守法", "行人、非机动车遵守交通信号，无闯红灯、无逆行", 1.0, False, None),
-        ("负面清单", "出现车辆乱停乱放、占道停车堵塞交通", 1.0, True, "乱停乱放"),
+        ("突出问题", "出现车辆乱停乱放、占道停车堵塞交通", 1.0, False, "乱停乱放"),
     ]),
     ("公共设施", [
         ("市政设施", "井盖、雨水篦子齐全完好，无缺失、无破损下沉", 1.5, False, "井盖缺失"),
@@ -46,14 +46,14 @@ _ITEMS: list[tuple[str, list[tuple[str, str, float, bool, str | None]]]] = [
         ("公共服务设施", "公交站亭、路灯、护栏、座椅等设施完好整洁", 1.0, False, None),
         ("架空线缆", "架空线缆规整，无乱拉乱接、垂落杂乱", 1.0, False, "乱拉乱挂"),
         ("无障碍设施", "无障碍坡道、扶手等设施建设规范，完好可用", 0.5, False, None),
-        ("负面清单", "井盖缺失、破损未设置警示并及时处置", 1.0, True, "井盖缺失"),
+        ("突出问题", "井盖缺失、破损未设置警示并及时处置", 1.0, False, "井盖缺失"),
     ]),
     ("公益广告", [
         ("主次干道", "主次干道、重要路口设置社会主义核心价值观公益广告，内容规范、画面完好", 1.5, False, "公益广告缺失"),
         ("施工围挡", "建筑工地围挡设置公益广告，内容健康，无破损褪色", 1.0, False, "公益广告缺失"),
         ("公共场所", "车站、广场、公园、商场等公共场所显著位置设置公益广告", 1.0, False, "公益广告缺失"),
         ("社区小区", "社区、小区、城中村主要出入口及宣传栏设置公益广告", 1.0, False, "公益广告缺失"),
-        ("负面清单", "公益广告缺失、破损褪色未及时更换或出现错别字", 1.0, True, "公益广告缺失"),
+        ("突出问题", "公益广告缺失、破损褪色未及时更换或出现错别字", 1.0, False, "公益广告缺失"),
     ]),
     ("农贸市场", [
         ("经营秩序", "市场内划行归市、摊位整齐，无场外占道经营", 2.0, False, "占道经营"),
@@ -78,7 +78,7 @@ _ITEMS: list[tuple[str, list[tuple[str, str, float, bool, str | None]]]] = [
         ("物业管理", "物业管理规范，垃圾分类投放点设置合理、清运及时", 1.0, False, "暴露垃圾"),
         ("文明养犬", "文明养犬，出户牵绳，及时清理犬只粪便", 1.0, False, "不文明养犬"),
         ("宣传氛围", "设置社会主义核心价值观和文明健康生活方式公益广告", 0.5, False, "公益广告缺失"),
-        ("负面清单", "楼顶、院落出现违法建设或新增违章建筑", 1.0, True, "违章建筑"),
+        ("突出问题", "楼顶、院落出现违法建设或新增违章建筑", 1.0, False, "违章建筑"),
     ]),
     ("城中村", [
         ("街巷路面", "主要街巷路面硬化，排水通畅，无污水横流", 1.0, False, "道路破损"),
@@ -104,7 +104,7 @@ _ITEMS: list[tuple[str, list[tuple[str, str, float, bool, str | None]]]] = [
         ("卫生状况", "公厕干净无异味，地面无积水、无污渍，便池无堵塞", 2.0, False, "公厕脏乱"),
         ("设施管理", "洗手液、厕纸等设施齐全，有专人保洁管理", 1.0, False, "公厕脏乱"),
         ("标识公示", "公厕指示牌设置规范，开放时间和管理责任人公示", 0.5, False, None),
-        ("负面清单", "公厕脏乱差、有明显异味", 1.0, True, "公厕脏乱"),
+        ("突出问题", "公厕脏乱差、有明显异味", 1.0, False, "公厕脏乱"),
     ]),
     ("九小门店", [
         ("门前三包", "门前三包责任落实，门前无乱堆乱放、无出店经营", 1.5, False, "占道经营"),
@@ -125,8 +125,8 @@ _ITEMS: list[tuple[str, list[tuple[str, str, float, bool, str | None]]]] = [
         ("公共秩序", "公共场所无大声喧哗，无噪音扰民", 1.0, False, "噪音扰民"),
         ("文明养犬", "文明养犬，遛犬牵绳，无犬只伤人", 1.0, False, "不文明养犬"),
         ("排队礼让", "排队礼让，公共场所秩序良好", 0.5, False, None),
-        ("负面清单", "出现乱扔烟头、随地吐痰现象", 1.0, True, "乱扔垃圾"),
-        ("负面清单", "出现遛犬不牵绳、不清理犬只粪便现象", 1.0, True, "不文明养犬"),
+        ("突出问题", "出现乱扔烟头、随地吐痰现象", 1.0, False, "乱扔垃圾"),
+        ("突出问题", "出现遛犬不牵绳、不清理犬只粪便现象", 1.0, False, "不文明养犬"),
     ]),
     ("广场公园", [
         ("园容园貌", "广场、公园环境整洁，绿化养护良好，无毁绿践踏", 1.5, False, "绿化带破坏"),
@@ -140,6 +140,22 @@ _ITEMS: list[tuple[str, list[tuple[str, str, float, bool, str | None]]]] = [
         ("站内环境", "候车区域整洁，无暴露垃圾，卫生间干净无异味", 1.0, False, "暴露垃圾"),
         ("志愿服务", "设置公益广告和志愿服务站点", 0.5, False, "公益广告缺失"),
     ]),
+]
+
+
+# 负面清单 (negative list) of the 测评体系: events that happen to a city, not street nuisances an inspector
+# checks at a point. (content, text, points, effect): 否决 vetoes the grid's 综合得分 for the month (points
+# nominal), 扣分 deducts the points (gis.metrics.negative). Codes follow _ITEMS: 3.<len(_ITEMS) + 1>.<n>.
+NEGATIVE_LIST: list[tuple[str, str, float, str]] = [
+    ("安全生产", "发生重大安全生产责任事故，造成人员死亡或重大财产损失", 10.0, "否决"),
+    ("生态环境", "发生重大环境污染事件或生态破坏事件", 10.0, "否决"),
+    ("食品药品安全", "发生食品药品安全事故，造成群体性健康损害", 10.0, "否决"),
+    ("网络舆情", "发生造成恶劣影响的重大负面舆情，被中央或省级媒体曝光", 5.0, "扣分"),
+    ("党风廉政", "党员干部发生严重违法违纪案件，造成恶劣社会影响", 10.0, "否决"),
+    ("社会稳定", "发生群体性事件，造成严重社会影响", 5.0, "扣分"),
+    ("社会治安", "电信网络诈骗案件高发，被上级通报", 3.0, "扣分"),
+    ("社会治安", "发生重大刑事案件或涉黑涉恶案件，造成恶劣影响", 3.0, "扣分"),
+    ("道德风尚", "发生严重违背社会公德、引发公众强烈反感的事件", 2.0, "扣分"),
 ]
 
 
@@ -216,7 +232,10 @@ def templates(category: str, kind: str) -> list[str]:
 
 
 def standards() -> pd.DataFrame:
-    """The 测评标准 table: code, item, content, text, points, negative, category.
+    """The 测评标准 table: code, item, content, text, points, negative, category, negative_effect.
+
+    The 负面清单 rows (item 负面清单, NEGATIVE_LIST) are events with an effect (否决 / 扣分); no point
+    kind's items include them, so the demo's inspections and problems never use them.
 
     ``category`` links a standard to the problem category it is mostly about (None for
     standards such as 交通信号灯 that do not map to a field problem type).
@@ -224,8 +243,12 @@ def standards() -> pd.DataFrame:
     rows = []
     for i, (item, entries) in enumerate(_ITEMS, start=1):
         for j, (content, text, points, negative, category) in enumerate(entries, start=1):
-            rows.append((f"3.{i}.{j}", item, content, text, float(points), bool(negative), category))
-    return pd.DataFrame(rows, columns=["code", "item", "content", "text", "points", "negative", "category"])
+            rows.append((f"3.{i}.{j}", item, content, text, float(points), bool(negative), category, None))
+    i = len(_ITEMS) + 1
+    for j, (content, text, points, effect) in enumerate(NEGATIVE_LIST, start=1):
+        rows.append((f"3.{i}.{j}", "负面清单", content, text, float(points), True, None, effect))
+    return pd.DataFrame(rows, columns=["code", "item", "content", "text", "points", "negative", "category",
+                                       "negative_effect"])
 
 
 def categories() -> pd.DataFrame:

@@ -19,7 +19,7 @@ from gis.geo.crs import METRIC_CRS
 from gis.geo.assign import NONE, points_in_polygons
 from gis.db.models import (
     Assignment, Base, Category, Compound, Grid, GridLayer, Inspection,
-    InspectionPoint, Person, Standard, Street, Unit, UrbanVillage,
+    InspectionPoint, NegativeEvent, Person, Standard, Street, Unit, UrbanVillage,
 )
 from gis.problems.writes import insert_problems
 from gis.db.store import bulk_insert
@@ -95,12 +95,16 @@ def write_city(conn: Connection, city: dict[str, pd.DataFrame], layer_start: dat
         "person_id": _map(a["person_code"], persons), "unit_id": _map(a["unit_code"], units),
         "valid_from": a["valid_from"], "valid_to": a["valid_to"],
     }))
-    _insert_plain(conn, Standard, city["standards"][["code", "item", "content", "text", "points", "negative", "category"]], key=None)
+    std = city["standards"]
+    _insert_plain(conn, Standard, std[[c for c in ("code", "item", "content", "text", "points", "negative", "category",
+                                                   "method", "point_kinds", "negative_effect") if c in std]], key=None)
     cats = city["categories"]
     _insert_plain(conn, Category, cats[[c for c in ("name", "deadline_hours", "deduction", "standard_code", "time_limit",
                                                     "time_unit", "urgent_hours") if c in cats]], key=None)
     insert_problems(conn, city["problems"])
     insert_inspections(conn, city["inspections"], points)
+    if city.get("negative_events") is not None and len(city["negative_events"]):  # 负面清单事件 (gis.metrics.negative)
+        _insert_plain(conn, NegativeEvent, city["negative_events"], key=None)
     return {key: len(city[key]) for key in city}
 
 

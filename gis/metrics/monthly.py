@@ -1,8 +1,9 @@
 """Every figure of a month as one plain dict (machine-readable: `python -m gis figures --json`),
 so the bulletin, an API and outside checks read the same numbers as the wall.
 
-Shape: ``{"month", "as_of", "city": {…}, "grids": {code: {…, 综合得分, 排名, 样本不足}},
-"units": {unit code: {…}}}`` with the Chinese names of `gis.metrics.definitions.FIGURES` as keys,
+Shape: ``{"month", "as_of", "city": {…}, "grids": {code: {…, 综合得分, 排名, 样本不足, 负面清单}},
+"units": {unit code: {…, 负面清单}}}``; 负面清单 = ``{"事件": [event codes], "否决": bool, "扣分": points}``
+(`gis.metrics.negative`; a vetoed grid has 综合得分 0 and the last 排名) with the Chinese names of `gis.metrics.definitions.FIGURES` as keys,
 rates as fractions (4 decimals; null when nothing was due), 平均整改用时 in hours (1 decimal).
 """
 
@@ -15,8 +16,9 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from gis.db.models import Unit
-from gis.metrics import figures, scores
+from gis.metrics import figures, negative, scores
 from gis.metrics.definitions import FIGURES
+from gis.metrics.settings import min_inspections
 from gis.metrics.periods import month_end_as_of, month_rows, month_start
 
 
@@ -50,6 +52,7 @@ def month_figures(engine: Engine, month: date, as_of: datetime | None = None, su
     by_grid = figures.with_rates(figures.counts(engine, months, "grid", subdistrict=subdistrict)).set_index("key")
     by_unit = figures.with_rates(figures.counts(engine, months, "unit", subdistrict=subdistrict)).set_index("key")
     table = scores.monthly_scores(engine, m, t, subdistrict=subdistrict)
+    min_sample = min_inspections()
     if grid is not None:
         if grid not in set(table["code"]):
             raise FiguresError(f"网格 {grid} 不存在（或不在所选街道）。")
@@ -58,12 +61,21 @@ def month_figures(engine: Engine, month: date, as_of: datetime | None = None, su
     for r in table.itertuples():
         block = _block(by_grid.loc[r.code].to_dict() if r.code in by_grid.index else None)
         block.update({"综合得分": round(float(r.score), 2), "排名": None if pd.isna(r.rank) else int(r.rank),
-                      "样本不足": not bool(r.ranked)})
+                      "样本不足": not bool(r.ranked) or (bool(r.vetoed) and r.inspections < min_sample),
+                      "负面清单": negative.as_json(r.negative_events, r.vetoed, r.negative_deduction)})
         grids[r.code] = block
     u = Unit.__table__
     with engine.connect() as conn:
         unit_codes = [c for (c,) in conn.execute(select(u.c.code).order_by(u.c.code))]
-    units = {c: _block(by_unit.loc[c].to_dict() if c in by_unit.index else None) for c in unit_codes}
+    eff = negative.unit_effects(engine, months).set_index("code")
+    if subdistrict:
+        eff = eff.iloc[0:0]
+    units = {}
+    for c in unit_codes:
+        units[c] = _block(by_unit.loc[c].to_dict() if c in by_unit.index else None)
+        units[c]["负面清单"] = negative.as_json(eff.at[c, "events"] if c in eff.index else [],
+                                            c in eff.index and bool(eff.at[c, "vetoed"]),
+                                            eff.at[c, "negative_deduction"] if c in eff.index else 0.0)
     return {"month": m.strftime("%Y-%m"), "as_of": t.isoformat(timespec="seconds"),
             "city": _block(city.iloc[0].to_dict() if len(city) else None), "grids": grids, "units": units}
 

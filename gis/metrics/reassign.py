@@ -89,6 +89,12 @@ def reassign(inputs: pd.DataFrame, moved: list[pd.DataFrame], codes: list[str] |
         values = np.full(len(codes), None, dtype=object)
         values[src[keep]] = inputs[col].to_numpy(object)[keep]
         out[col] = values
+    for col, empty in (("vetoed", False), ("negative_deduction", 0.0), ("negative_events", None)):
+        # 负面清单 (gis.metrics.negative) follows the grid code: kept as it is, never moved
+        values = np.full(len(codes), empty, dtype=object)
+        if col in inputs.columns:
+            values[src[keep]] = inputs[col].to_numpy(object)[keep]
+        out[col] = [v if v is not None else [] for v in values] if col == "negative_events" else values
     for col in SUM_COLUMNS:
         values = np.zeros(len(codes), dtype=np.float64 if col in ("ok_points", "all_points", "ded") else np.int64)
         values[src[keep]] = inputs[col].to_numpy()[keep]
@@ -110,7 +116,10 @@ def reassign(inputs: pd.DataFrame, moved: list[pd.DataFrame], codes: list[str] |
                     + np.rint(plus[touched]).astype(np.int64)
             else:
                 values[touched] = values[touched] - minus[touched] + plus[touched]
-    return pd.DataFrame(out)[INPUT_COLUMNS]
+    df = pd.DataFrame(out)
+    df["vetoed"] = df["vetoed"].astype(bool)
+    df["negative_deduction"] = df["negative_deduction"].astype("float64")
+    return df[INPUT_COLUMNS]
 
 
 def scores_with_assignment(engine: Engine, month: date, problem_grid: pd.Series | None = None,

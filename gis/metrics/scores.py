@@ -16,6 +16,10 @@ always evaluated **as of the end of that month, or as of ``as_of`` if that is ea
     weighs each problem's deduction by its source (GRIDMAP_SOURCE_WEIGHTS). A grid with no
     inspection has no score.
 
+负面清单 (`gis.metrics.negative`): a confirmed event of the month with effect 扣分 deducts its standard's
+points (负面清单扣分) before the clamp; one with effect 否决 vetoes the grid: score 0, shown "一票否决", ranked
+last (after every other ranked grid, whatever its sample), colour 红, never on the 红榜.
+
 A grid with fewer than ``GRIDMAP_MIN_INSPECTIONS`` inspection visits (distinct point-days) in the
 month is "样本不足": it keeps its score but gets no rank and no colour (灰). Colours (三色牌): 绿 ≥ ``GRIDMAP_SCORE_GREEN``,
 黄 ≥ ``GRIDMAP_SCORE_YELLOW``, else 红 — read by `thresholds()`, the one place they live.
@@ -33,7 +37,7 @@ from gis.geo.areas import current_layer_id
 from gis.metrics.memo import memo_get, memo_put
 from gis.metrics.periods import add_months, as_of_moment, current_month, month_rows, month_start
 from gis.metrics.settings import NO_COLOR, min_inspections, thresholds
-from gis.metrics import figures
+from gis.metrics import figures, negative
 from gis.metrics.sql import Sql, earned_points_sql, visit_key_sql
 
 
@@ -41,12 +45,16 @@ DEDUCTION_WEIGHT, DEDUCTION_CAP, OVERDUE_WEIGHT = 10.0, 30.0, 20.0
 
 
 SCORE_COLUMNS = ["code", "name", "subdistrict", "score", "rank", "color", "inspections", "pass_rate",
-                 "deduction", "overdue_penalty", "problems", "open", "due", "overdue", "ranked"]
+                 "deduction", "overdue_penalty", "problems", "open", "due", "overdue", "ranked", "vetoed",
+                 "negative_deduction", "negative_events"]
 
 
 #: The per-grid sums a 综合得分 is computed from (see `score_table`).
 INPUT_COLUMNS = ["code", "name", "subdistrict", "inspections", "ok_points", "all_points", "problems", "ded",
-                 "open", "due", "overdue"]
+                 "open", "due", "overdue", "vetoed", "negative_deduction", "negative_events"]
+
+#: The 负面清单 inputs (`gis.metrics.negative`): they follow the grid code, never summed or moved.
+NEGATIVE_COLUMNS = ["vetoed", "negative_deduction", "negative_events"]
 
 
 SUM_COLUMNS = ["inspections", "ok_points", "all_points", "problems", "ded", "open", "due", "overdue"]
@@ -94,7 +102,19 @@ ORDER BY m.k, c.code"""
     df = df.merge(prob, on=["k", "code"], how="left")
     for col in ("problems", "ded", "open", "due", "overdue"):
         df[col] = df[col].fillna(0)
-    return _typed_inputs(df)
+    return _typed_inputs(with_negative(df, negative.grid_effects(engine, months)))
+
+
+def with_negative(df: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:
+    """`df` (columns k, code) with NEGATIVE_COLUMNS from `gis.metrics.negative.grid_effects`."""
+    df = df.drop(columns=[c for c in NEGATIVE_COLUMNS if c in df.columns])
+    e = effects.rename(columns={"events": "negative_events"})[["k", "code", *NEGATIVE_COLUMNS]]
+    df = df.merge(e, on=["k", "code"], how="left") if len(e) else df.assign(
+        vetoed=False, negative_deduction=0.0, negative_events=None)
+    df["vetoed"] = df["vetoed"].eq(True)
+    df["negative_deduction"] = df["negative_deduction"].fillna(0.0).astype("float64")
+    df["negative_events"] = [list(v) if isinstance(v, list) else [] for v in df["negative_events"]]
+    return df
 
 
 def _typed_inputs(df: pd.DataFrame) -> pd.DataFrame:
@@ -136,29 +156,38 @@ def score_table(inputs: pd.DataFrame, min_sample: int | None = None, mean_ded: f
     overdue = inputs["overdue"].to_numpy(np.int64)
     ok, allp = inputs["ok_points"].to_numpy(np.float64), inputs["all_points"].to_numpy(np.float64)
     inspections = inputs["inspections"].to_numpy(np.int64)
+    n = len(inputs)
+    vetoed = inputs["vetoed"].to_numpy(bool) if "vetoed" in inputs.columns else np.zeros(n, bool)
+    neg_ded = (inputs["negative_deduction"].to_numpy(np.float64) if "negative_deduction" in inputs.columns
+               else np.zeros(n))
+    neg_events = (list(inputs["negative_events"]) if "negative_events" in inputs.columns else [[] for _ in range(n)])
     with np.errstate(divide="ignore", invalid="ignore"):
         deduction = np.where(mean > 0, np.minimum(DEDUCTION_WEIGHT * ded / mean, DEDUCTION_CAP), 0.0)
         overdue_penalty = np.where(due > 0, OVERDUE_WEIGHT * overdue / due, 0.0)
         pass_rate = np.where(allp > 0, ok * 1.0 / allp, np.nan)
     # A grid without inspections has no 测评通过率, hence no score (not 100 %).
-    raw = 100.0 * pass_rate - deduction - overdue_penalty
+    raw = 100.0 * pass_rate - deduction - overdue_penalty - neg_ded
     score = np.clip(raw, 0.0, 100.0)
-    ranked = (inspections >= min_n) & (inspections > 0)
+    score[vetoed] = 0.0  # 一票否决
+    ranked = ((inspections >= min_n) & (inspections > 0)) | vetoed
     rank = np.full(len(inputs), -1, dtype=np.int64)
     for kk in set(k):
-        idx = np.flatnonzero((k == kk) & ranked)
+        idx = np.flatnonzero((k == kk) & ranked & ~vetoed)
         s = score[idx]
         rank[idx] = 1 + (s[None, :] > s[:, None]).sum(axis=1)  # SQL RANK(): ties share the best rank
+        rank[(k == kk) & vetoed] = len(idx) + 1  # vetoed: last, together
     codes = inputs["code"].astype(str).to_numpy(object)
-    order = sorted(range(len(inputs)), key=lambda i: (k[i], not ranked[i], -np.nan_to_num(score[i], nan=-1.0), codes[i]))
+    order = sorted(range(len(inputs)), key=lambda i: (k[i], not ranked[i], bool(vetoed[i]),
+                                                     -np.nan_to_num(score[i], nan=-1.0), codes[i]))
     df = pd.DataFrame({
         "k": k, "code": codes, "name": inputs["name"].to_numpy(object),
         "subdistrict": inputs["subdistrict"].to_numpy(object), "score": score,
         "rank": pd.array(np.where(ranked, rank, 0), dtype="Int64"),
-        "color": [th.color(v) if r else NO_COLOR for v, r in zip(score, ranked)],
+        "color": [th.color(v) if r else NO_COLOR for v, r in zip(score, ranked)],  # vetoed: score 0 → 红
         "inspections": inspections, "pass_rate": pass_rate, "deduction": deduction,
         "overdue_penalty": overdue_penalty, "problems": problems, "open": inputs["open"].to_numpy(np.int64),
-        "due": due, "overdue": overdue, "ranked": ranked})
+        "due": due, "overdue": overdue, "ranked": ranked, "vetoed": vetoed, "negative_deduction": neg_ded,
+        "negative_events": pd.Series(neg_events, dtype=object).to_numpy(object)})
     df.loc[~ranked, "rank"] = pd.NA
     df = df.iloc[order].reset_index(drop=True)
     for col in ("k", "code", "name", "subdistrict", "color"):
@@ -234,7 +263,8 @@ def rankings(scores: pd.DataFrame, n: int = 10) -> dict[str, pd.DataFrame]:
     """红黑榜 from a `monthly_scores` frame: the `n` best and `n` worst ranked grids, and the
     grids listed as 样本不足 (not ranked). The worst list is worst first."""
     ranked = scores[scores["ranked"]].sort_values(["rank", "code"])
-    return {"best": ranked.head(n).reset_index(drop=True),
+    honour = ranked[~ranked["vetoed"]] if "vetoed" in ranked.columns else ranked  # 一票否决: never on the 红榜
+    return {"best": honour.head(n).reset_index(drop=True),
             "worst": ranked.sort_values(["rank", "code"], ascending=[False, True]).head(n).reset_index(drop=True),
             "insufficient": scores[~scores["ranked"]].sort_values("code").reset_index(drop=True)}
 

@@ -16,6 +16,7 @@ database, so calling it directly for another grid fails the same way. Permission
 | (issue 14)      | 三色牌: 核查员 / 指挥中心 / 领导 issue; 指挥中心 / 领导 escalate; |
 |                 | 领导 exposes, records 约谈/问责, lifts; 指挥中心 / 管理员 run the |
 |                 | monthly rules; 领导 / 管理员 export the 督查通报              |
+| (issue 12 §5)   | 负面清单事件: 指挥中心 / 领导 / 管理员 report, confirm, withdraw |
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "card.lift": frozenset({LEADER}),
     "card.rules": frozenset({COMMAND, ADMIN}),
     "bulletin.export": frozenset({LEADER, ADMIN}),
+    # negative list (issue 12 §5): 负面清单事件 — reported, then confirmed or withdrawn, by the command centre
+    "negative.report": frozenset({COMMAND, LEADER, ADMIN}),
+    "negative.decide": frozenset({COMMAND, LEADER, ADMIN}),
 }
 GRID_SCOPED = frozenset({"problem.create", "problem.dispatch", "problem.acknowledge", "problem.submit",
                          "problem.request"})
@@ -128,4 +132,5 @@ ACTION_LABELS = {
     "user.manage": "管理用户", "audit.view": "查看审计日志",
     "card.issue": "签发三色牌", "card.escalate": "升级处置", "card.expose": "曝光", "card.interview": "约谈/问责",
     "card.lift": "摘牌", "card.rules": "执行月度亮牌规则", "bulletin.export": "导出督查通报",
+    "negative.report": "登记负面清单事件", "negative.decide": "确认/撤销负面清单事件",
 }

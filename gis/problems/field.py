@@ -177,7 +177,8 @@ def due_points(engine: Engine, actor: Actor, today: date, days: int = 7, limit: 
 
 def point_standards(engine: Engine, point_code: str) -> pd.DataFrame:
     """The standards that apply at a point: those of its kind's 测评项目 (gis.assessment.KIND_ITEMS)
-    plus the 负面清单; columns code, item, content, text, points."""
+    plus the point-checkable 负面清单 rows (those without a 否决 / 扣分 effect); columns code, item, content,
+    text, points."""
     pt, s = InspectionPoint.__table__, Standard.__table__
     with engine.connect() as conn:
         kind = conn.execute(select(pt.c.kind).where(pt.c.code == point_code)).scalar()
@@ -185,7 +186,10 @@ def point_standards(engine: Engine, point_code: str) -> pd.DataFrame:
             raise FieldError(f"点位 {point_code} 不存在。")
         items = KIND_ITEMS.get(kind, ())
         rows = conn.execute(select(s.c.code, s.c.item, s.c.content, s.c.text, s.c.points)
-                            .where(or_(s.c.item.in_(items), s.c.content == kind, s.c.negative.is_(True)))
+                            .where(or_(s.c.item.in_(items), s.c.content == kind,
+                                       # a 负面清单 row with an effect (否决 / 扣分) is an event recorded by the
+                                       # command centre (gis.metrics.negative), not a check at a point
+                                       s.c.negative.is_(True) & s.c.negative_effect.is_(None)))
                             .order_by(s.c.code)).mappings().all()
     return pd.DataFrame(rows, columns=["code", "item", "content", "text", "points"])
 

@@ -429,7 +429,13 @@ def score_tiles(scores: pd.DataFrame, grid_code: str, totals: dict[str, int]) ->
         row = mine.iloc[0]
         rank = f"{int(row['rank'])} / {int(scores['ranked'].sum())}" if row["ranked"] else "未排名"
         score = "—" if pd.isna(row["score"]) else f"{row['score']:.1f}"
-        tiles += [("本月综合得分", score, "见 README：综合得分 / 合规指数"),
+        help_text = "见 README：综合得分 / 合规指数"
+        events = "、".join(row.get("negative_events") or [])
+        if row.get("vetoed", False):  # 负面清单 (gis.metrics.negative)
+            score, help_text = "一票否决", f"本月负面清单事件 {events} 一票否决，排名末位"
+        elif row.get("negative_deduction", 0.0):
+            help_text = f"含负面清单扣分 {row['negative_deduction']:g} 分（{events}）"
+        tiles += [("本月综合得分", score, help_text),
                   ("全市排名", rank, None if row["ranked"] else "本月测评样本不足，不参加排名"),
                   ("得分等级", "样本不足" if row["color"] == "灰" else row["color"], None), ("本月问题", f"{int(row['problems']):,}", None)]
     return tiles + [("未结案", f"{totals['open']:,}", None), ("已超期", f"{totals['overdue']:,}", None)]
