@@ -9,7 +9,7 @@ import json
 
 import folium
 import geopandas as gpd
-from branca.element import Element, MacroElement
+from branca.element import MacroElement
 from folium.plugins import Draw
 from folium.template import Template
 
@@ -143,12 +143,21 @@ def editable_grid(gdf: gpd.GeoDataFrame, name: str = "可编辑网格") -> foliu
 
 
 class _ChineseDraw(Draw):
-    """folium's Draw plugin with Leaflet.draw's texts in Chinese (``L.drawLocal`` set before the control)."""
+    """folium's Draw plugin with Leaflet.draw's texts in Chinese: ``L.drawLocal`` is set in the plugin's
+    own script, just before the toolbar is built (st_folium renders only the map elements' scripts)."""
 
-    def render(self, **kwargs):
-        self.get_root().script.add_child(
-            Element(f"L.drawLocal = {json.dumps(DRAW_LOCALE, ensure_ascii=False)};"), name="draw_locale_zh")
-        super().render(**kwargs)
+    _template = Template("""
+        {% macro html(this, kwargs) %}{% endmacro %}
+        {% macro script(this, kwargs) %}
+            L.drawLocal = {{ this.locale }};
+            {{ this.draw_script(kwargs) }}
+        {% endmacro %}
+    """)
+
+    locale = json.dumps(DRAW_LOCALE, ensure_ascii=False)
+
+    def draw_script(self, kwargs) -> str:
+        return Draw._template.module.script(self, kwargs)
 
 
 def draw_tools(mode: str, feature_group: folium.FeatureGroup | None = None) -> Draw:

@@ -125,7 +125,7 @@ if can_edit and DRAW_TOOL[mode] != "none":
         group.add_to(m)
     draw_tools(DRAW_TOOL[mode], group).add_to(m)
 b = (shown[shown["code"] == selected] if selected else shown).total_bounds
-m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+m.fit_bounds([[b[1], b[0]], [b[3], b[2]]], padding=(24, 24))  # vertex handles on the edge stay on the map
 answer = ui.show_map(m, key="planning_map", height=620, returned_objects=["all_drawings", "last_active_drawing"]) or {}
 if can_edit:
     try:

@@ -172,7 +172,7 @@ class WorkingSession:
 
     def label(self, history: pd.DataFrame) -> str:
         status = self.base_status(history)
-        return f"第{self.number}版（{status}）" if status else f"第{self.number}版"
+        return f"第{self.number}版（{versions.STATUS_LABELS.get(status, status)}）" if status else f"第{self.number}版"
 
     def may_publish(self, history: pd.DataFrame) -> bool:
         """A saved draft with nothing unsaved (topology errors are refused by `versions.publish` itself)."""
