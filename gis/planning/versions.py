@@ -87,8 +87,9 @@ HISTORY_HEADERS = {"number": "版本", "status": "状态", "title": "说明", "n
 
 
 def history_table(history: pd.DataFrame) -> pd.DataFrame:
-    """`history` for people: Chinese headers, no ids."""
-    return history.drop(columns=["id", "revision"]).rename(columns=HISTORY_HEADERS)
+    """`history` for people: Chinese headers, no ids, "—" where there is nothing (no parent, still valid)."""
+    table = history.drop(columns=["id", "revision"]).astype(object)
+    return table.where(table.notna(), "—").rename(columns=HISTORY_HEADERS)
 
 
 STATUS_LABELS = {PUBLISHED: "现行", ARCHIVED: "已归档", DRAFT: "草案"}  # a version's status as the picker says it
