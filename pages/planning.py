@@ -124,8 +124,11 @@ if can_edit and DRAW_TOOL[mode] != "none":
     if group is not None:
         group.add_to(m)
     draw_tools(DRAW_TOOL[mode], group).add_to(m)
-b = (shown[shown["code"] == selected] if selected else shown).total_bounds
-m.fit_bounds([[b[1], b[0]], [b[3], b[2]]], padding=(24, 24))  # vertex handles on the edge stay on the map
+focus = shown[shown["code"] == selected] if selected else shown
+if not selected and mode not in (ADD, "查看") and (diff["added"] or diff["changed"]):
+    focus = shown[shown["code"].isin(diff["added"] + diff["changed"])]  # where the copy differs, with its marks
+b = focus.total_bounds
+m.fit_bounds([[b[1], b[0]], [b[3], b[2]]], padding=(24, 24) if selected else (60, 60))  # handles stay on the map
 answer = ui.show_map(m, key="planning_map", height=620, returned_objects=["all_drawings", "last_active_drawing"]) or {}
 if can_edit:
     try:

@@ -231,3 +231,71 @@ def test_upload_with_a_moved_vertex_impact_yield_publish_and_version_labels(tmp_
     assert all(code in tabs["本月得分与问题数"] for code in ("T-01", "T-02", "T-03", "T-04"))
     assert shown in ("第2版（现行）", "第1版（已归档）")
     assert set(options) == {"第2版（现行）", "第1版（已归档）"}
+
+
+@pytest.fixture(scope="module")
+def demo_sqlite(tmp_path_factory) -> str:
+    from datetime import date
+
+    from gis.demo.build import build_demo
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('plannerdemo') / 'demo.sqlite'}"
+    engine = get_engine(url)
+    migrate.upgrade(engine)
+    build_demo(engine, n_problems=5000, until=date(2026, 11, 20), out_dir=None)
+    auth.add_user(engine, Actor.system(), "planner1", "规划员", password=PASSWORD)
+    return url
+
+
+def _dc01_east_vertex_moved(url: str, path) -> tuple[str, list[str]]:
+    """DC-01 alone, its easternmost vertex moved 150 m east (as issue 16 did it); the grids sharing that vertex."""
+    import numpy as np
+    import shapely
+
+    from gis.planning import versions
+
+    grids = versions.working_copy(get_engine(url)).grids.set_index("code").geometry
+    ring = np.array(grids["DC-01"].geoms[0].exterior.coords)
+    i = int(np.argmax(ring[:-1, 0]))
+    vertex = shapely.Point(ring[i])
+    sharing = sorted(c for c, g in grids.items() if c != "DC-01" and g.distance(vertex) < 1e-7)
+    ring[i, 0] += 150 / 89_560
+    ring[-1] = ring[0]
+    gpd.GeoDataFrame({"code": ["DC-01"]}, geometry=[Polygon(ring)], crs="EPSG:4326").to_file(path, driver="GeoJSON")
+    return str(path), sharing
+
+
+def test_demo_city_dc01_with_a_vertex_moved_east(demo_sqlite, tmp_path):
+    """Issue 16 item 16 on the demo city; the README's screenshot of the planner mid-edit (marks and impact)."""
+    upload, sharing = _dc01_east_vertex_moved(demo_sqlite, tmp_path / "DC-01.geojson")
+    assert len(sharing) >= 2
+    involved = "、".join(sorted(["DC-01", *sharing]))
+    with served_app(demo_sqlite) as base, browser(1920, 1080) as page:
+        visit = watch_requests(page)
+        _open_planner(page, base)
+        _mode(page, "上传边界文件")
+        click_and_rerun(page, page.get_by_text("相邻网格让出重叠部分", exact=True))
+        page.wait_for_selector('input[type="file"]', state="attached")
+        click_and_rerun(page, lambda: page.locator('input[type="file"]').set_input_files(upload))
+        click_and_rerun(page, page.get_by_role("button", name="应用文件", exact=True))
+        page.get_by_text("已应用文件 DC-01.geojson（1 个网格）", exact=False).wait_for()
+        page.get_by_text(f"网格重叠 {len(sharing)} 处", exact=False).wait_for()
+        page.get_by_text(f"涉及网格 {len(sharing) + 1} 个（{involved}）", exact=False).wait_for()
+        wait_for_streamlit(page)
+        frame = map_frame(page)
+        frame.wait_for_function(f"() => document.querySelectorAll('.gm-issue').length === {len(sharing)}")
+        page.get_by_role("tab", name="面积转移", exact=True).click()
+        page.get_by_role("tabpanel").filter(visible=True).locator('[role="gridcell"]').first.wait_for(state="attached")
+        wait_for_streamlit(page)
+        # the README's picture: the lower map with its marks, the check and the impact below it
+        table = page.get_by_role("tabpanel").filter(visible=True).locator('[data-testid="stDataFrame"]').first
+        table.evaluate("e => e.scrollIntoView({block: 'end'})")
+        page.wait_for_function("e => Math.abs(e.getBoundingClientRect().bottom - window.innerHeight) < 40",
+                               arg=table.element_handle())
+        page.mouse.move(5, 1075)  # no tooltip over the map
+        screenshot(page, "planner_demo_midedit")
+        click_and_rerun(page, page.get_by_role("button", name="消除重叠：相邻网格让出重叠部分", exact=True))
+        page.get_by_text(f"相邻网格 {'、'.join(sharing)} 已让出与 DC-01 重叠的部分", exact=False).wait_for()
+        page.get_by_text("检查通过：61 个网格，未发现问题。", exact=True).wait_for()
+        wait_for_streamlit(page)
+    assert visit.external_requests == []
