@@ -128,7 +128,8 @@ focus = shown[shown["code"] == selected] if selected else shown
 if not selected and mode not in (ADD, "查看") and (diff["added"] or diff["changed"]):
     focus = shown[shown["code"].isin(diff["added"] + diff["changed"])]  # where the copy differs, with its marks
 b = focus.total_bounds
-m.fit_bounds([[b[1], b[0]], [b[3], b[2]]], padding=(24, 24) if selected else (60, 60))  # handles stay on the map
+pad = 24 if selected else 60  # vertex handles stay on the map, clear of the toolbar on the left
+m.fit_bounds([[b[1], b[0]], [b[3], b[2]]], padding_top_left=(pad + 40, pad), padding_bottom_right=(pad, pad))
 answer = ui.show_map(m, key="planning_map", height=620, returned_objects=["all_drawings", "last_active_drawing"]) or {}
 if can_edit:
     try:
