@@ -219,12 +219,18 @@ def _moved_area(ref_geoms, ref_codes, old_aff, new_geoms, new_codes, new_aff) ->
     uploaded boundary) is listed too. Area that no grid holds any more goes to NO_GRID, area that
     no grid held before comes from NO_GRID."""
     cols = ["from_grid", "to_grid", "area_m2"]
-    oi, nj = shapely.STRtree(new_geoms).query(ref_geoms, predicate="intersects")
-    keep = (old_aff[oi] | new_aff[nj]) & (ref_codes[oi] != new_codes[nj])
+    old_idx, new_idx = np.flatnonzero(old_aff), np.flatnonzero(new_aff)
+    a_i, a_j = shapely.STRtree(new_geoms).query(ref_geoms[old_idx], predicate="intersects")
+    b_j, b_i = shapely.STRtree(ref_geoms).query(new_geoms[new_idx], predicate="intersects")
+    pairs = np.unique(np.column_stack([np.r_[old_idx[a_i], b_i], np.r_[a_j, new_idx[b_j]]]).reshape(-1, 2), axis=0)
+    oi, nj = pairs[:, 0], pairs[:, 1]
+    keep = ref_codes[oi] != new_codes[nj]
     oi, nj = oi[keep], nj[keep]
     frames = [pd.DataFrame({"from_grid": ref_codes[oi], "to_grid": new_codes[nj],
                             "area_m2": areas_m2(shapely.intersection(ref_geoms[oi], new_geoms[nj]))})]
-    new_all, ref_all = shapely.union_all(new_geoms), shapely.union_all(ref_geoms)
+    # only the grids near the changed ones can cover what they lost or held what they won
+    new_all = shapely.union_all(new_geoms[np.unique(np.r_[a_j, new_idx])])
+    ref_all = shapely.union_all(ref_geoms[np.unique(np.r_[b_i, old_idx])])
     lost = shapely.difference(ref_geoms[old_aff], new_all)
     won = shapely.difference(new_geoms[new_aff], ref_all)
     frames.append(pd.DataFrame({"from_grid": ref_codes[old_aff], "to_grid": NO_GRID, "area_m2": areas_m2(lost)}))
