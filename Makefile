@@ -3,7 +3,7 @@
 #               (and the Open311 API on http://127.0.0.1:8502, stopped with the dashboard)
 #   make test   install (plus the test tools, PostGIS and Chromium), run the whole test suite on SpatiaLite
 #               and PostGIS, on 2 workers (pytest.ini); PYTEST_ARGS="-n 0" runs it in one process
-#   make docs-screenshots   refresh docs/screenshots/wall.png and mobile_*.png from the browser tests
+#   make docs-screenshots   refresh the README screenshots (docs/screenshots/) from their browser tests
 # Both work on a fresh Debian 12 machine as root, and do nothing twice.
 
 SHELL := /bin/bash
@@ -25,7 +25,7 @@ run: system-run $(STAMP)
 test: system-test $(TEST_STAMP) postgres
 	$(PY) -m pytest -ra $(PYTEST_ARGS)
 
-# The README's wall and phone screenshots: the browser tests write tests/screenshots/ (gitignored); this copies it.
+# The README's screenshots: the browser tests write tests/screenshots/ (gitignored); this copies them.
 docs-screenshots: system-test $(TEST_STAMP)
 	$(PY) -m pytest -q -n 0 tests/test_wall_browser.py
 	cp tests/screenshots/wall_kiosk_1920.png docs/screenshots/wall.png
@@ -33,6 +33,8 @@ docs-screenshots: system-test $(TEST_STAMP)
 	cp tests/screenshots/mobile_locate_spatialite.png docs/screenshots/mobile_report.png
 	cp tests/screenshots/mobile_todo_spatialite.png docs/screenshots/mobile_todo.png
 	cp tests/screenshots/mobile_inspect_spatialite.png docs/screenshots/mobile_inspect.png
+	$(PY) -m pytest -q -n 0 tests/test_planner_browser.py -k demo_city
+	cp tests/screenshots/planner_demo_midedit.png docs/screenshots/planner.png
 
 bench: $(STAMP) postgres
 	$(PY) -m bench $(BENCH_ARGS)

@@ -106,7 +106,7 @@ if can_edit and mode == UPLOAD:
                        format_func={"wgs84": "WGS84", "gcj02": "GCJ-02（高德/腾讯）", "bd09": "BD-09（百度）"}.get)
     whole = c2.checkbox("文件为完整图层（删除文件中没有的网格）", key="planning_whole")
     if upload is not None and c2.button("应用文件", key="planning_apply_file"):
-        _try(ws.apply_file, upload.getvalue(), upload.name, crs, whole)
+        _try(ws.apply_file, upload.getvalue(), upload.name, crs, whole, neighbours_yield)
 
 # ------------------------------------------------------------------ check, map, a new drawing
 report = topology.check_grids(ws.grids, context)
@@ -124,8 +124,12 @@ if can_edit and DRAW_TOOL[mode] != "none":
     if group is not None:
         group.add_to(m)
     draw_tools(DRAW_TOOL[mode], group).add_to(m)
-b = (shown[shown["code"] == selected] if selected else shown).total_bounds
-m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+focus = shown[shown["code"] == selected] if selected else shown
+if not selected and mode not in (ADD, "查看") and (diff["added"] or diff["changed"]):
+    focus = shown[shown["code"].isin(diff["added"] + diff["changed"])]  # where the copy differs, with its marks
+b = focus.total_bounds
+pad = 24 if selected else 60  # vertex handles stay on the map, clear of the toolbar on the left
+m.fit_bounds([[b[1], b[0]], [b[3], b[2]]], padding_top_left=(pad + 40, pad), padding_bottom_right=(pad, pad))
 answer = ui.show_map(m, key="planning_map", height=620, returned_objects=["all_drawings", "last_active_drawing"]) or {}
 if can_edit:
     try:
@@ -143,6 +147,10 @@ if message:
 # ------------------------------------------------------------------ the check report and the impact
 st.subheader("拓扑检查")
 (st.error if report.has_errors else st.warning if len(report.issues) else st.success)(report.summary())
+if can_edit and (report.issues["kind"] == "overlap").any() and any(diff.values()):
+    if st.button("消除重叠：相邻网格让出重叠部分", key="planning_yield_overlaps",
+                 help="修改过的网格保持现状，与它们重叠的相邻网格让出重叠部分。"):
+        _try(ws.yield_overlaps, context.reference)
 if len(report.issues):
     st.dataframe(report.table(), hide_index=True, width="stretch")
     st.caption("地图上的编号圆点标出每个问题的位置；红色为错误（发布前必须解决），黄色为警告。")
@@ -158,7 +166,10 @@ else:
     else:
         st.markdown(ui.md_escape(imp.summary()))
         for tab, (title, table, caption) in zip(st.tabs([t[0] for t in imp.tables()]), imp.tables()):
-            tab.dataframe(table, hide_index=True, width="stretch")
+            if len(table):
+                tab.dataframe(table, hide_index=True, width="stretch")
+            else:
+                tab.caption(f"{title}：没有变化。")
             if caption:
                 tab.caption(caption)
 
@@ -180,8 +191,11 @@ st.dataframe(versions.history_table(history), hide_index=True, width="stretch")
 if len(history):
     c1, c2, c3 = st.columns([2, 1, 1])
     by_number = history.set_index("number")
-    pick = c1.selectbox("选择版本", history["number"].tolist(), key="planning_version",
-                        format_func=lambda n: f"第{n}版（{by_number.at[n, 'status']}）")
+    labels = versions.version_labels(history)
+    # the key follows the labels: Streamlit keeps a selectbox's value as its label text, so a
+    # version published or archived since must not be shown under its old status
+    pick = c1.selectbox("选择版本", list(labels), key=f"planning_version_{versions.labels_key(labels)}",
+                        format_func=labels.get)
     pick_id = int(by_number.at[pick, "id"])
     if c2.button("载入查看/编辑", key="planning_open", width="stretch"):
         st.session_state["planning"] = WorkingSession.load(engine, url, pick_id, ws.applied)

@@ -29,7 +29,7 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon
 
 from gis.db import limits
-from gis.geo.crs import WGS84, as_wgs84, from_metric, polygonal, require_wgs84, to_metric
+from gis.geo.crs import WGS84, areas_m2, as_wgs84, from_metric, polygonal, require_wgs84, to_metric
 from gis.io import InputError, boundaries, readers
 from gis.planning import snapping
 
@@ -142,6 +142,42 @@ def replace_geometry(layer: gpd.GeoDataFrame, code: str, geom, tolerance_m: floa
     new, geoms = _fit_into(layer, i, _polygon_of(geom), tolerance_m, neighbours_yield)
     geoms[i] = new
     return _with_geoms(layer, geoms)
+
+
+SAME_OUTLINE_M = 0.5  # an edited outline whose vertices all stay this close is the grid as it was
+
+
+def same_outline(layer: gpd.GeoDataFrame, code: str, geom) -> bool:
+    """True when `geom` is grid `code`'s outline as it is (vertex handles saved without a move,
+    or the coordinates' round trip through the browser): no vertex moved more than SAME_OUTLINE_M."""
+    current = layer.geometry.iloc[_index(layer, code)]
+    if geom is None or geom.is_empty:
+        return False
+    return float(shapely.hausdorff_distance(to_metric(current), to_metric(geom))) <= SAME_OUTLINE_M
+
+
+def reshape_message(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, code: str) -> str:
+    """What redrawing grid `code` did, for the planner: its area before and after, what the neighbours
+    gave up, and the part of its old area no grid covers any more (a gap the check marks)."""
+    i, j = _index(before, code), _index(after, code)
+    old, new = before.geometry.iloc[i], after.geometry.iloc[j]
+    text = f"已用新画的多边形作为网格 {code} 的新边界：面积 {_ha(old)} → {_ha(new)} 公顷"
+    was = before.set_index("code").geometry
+    others = after[(after["code"] != code) & after["code"].isin(was.index)]
+    lost = areas_m2(shapely.difference(was.loc[others["code"]].to_numpy(), others.geometry.to_numpy()))
+    given = [f"{c} {m2 / 1e4:,.2f} 公顷" for c, m2 in zip(others["code"], lost) if m2 > 1.0]
+    if given:
+        text += "；相邻网格让出 " + "、".join(given)
+    left = shapely.difference(old, shapely.union_all(after.geometry.to_numpy()))
+    left_m2 = float(areas_m2([left])[0]) if not left.is_empty else 0.0
+    if left_m2 > 1.0:
+        text += (f"；原边界内有 {left_m2 / 1e4:,.2f} 公顷不再属于任何网格，成为空隙（地图上标出），"
+                 "发布前须把它划给相邻网格（选择相邻网格修改边界）或撤销本次修改")
+    return text + "。"
+
+
+def _ha(geom) -> str:
+    return f"{float(areas_m2([geom])[0]) / 1e4:,.2f}"
 
 
 def add_grid(layer: gpd.GeoDataFrame, geom, code: str | None = None, name: str | None = None,
@@ -257,9 +293,33 @@ def read_upload(data: bytes, filename: str, source: str = "wgs84") -> gpd.GeoDat
         return read_boundary_file(path, source)
 
 
-def apply_file(layer: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, whole_layer: bool = False) -> gpd.GeoDataFrame:
+def yield_to(layer: gpd.GeoDataFrame, codes) -> gpd.GeoDataFrame:
+    """`layer` with every other grid giving up the part it shares with the grids `codes` (相邻网格让出重叠部分).
+
+    The grids `codes` keep their geometry exactly; a neighbour they cover entirely is refused
+    (PlanningError: that is a merge). Grids that overlap nothing are returned unchanged.
+    """
+    require_wgs84(layer, "网格图层")
+    codes = [str(c) for c in codes]
+    mine = layer["code"].astype(str).isin(codes).to_numpy()
+    geoms = layer.geometry.to_numpy().copy()
+    rest = np.flatnonzero(~mine)
+    for i in np.flatnonzero(mine):
+        _, fitted = snapping.fit(geoms[i], geoms[rest], 0.0, True)
+        swallowed = [str(c) for c, g in zip(layer["code"].to_numpy()[rest], fitted) if g.is_empty]
+        if swallowed:
+            raise PlanningError(f"网格 {layer['code'].iloc[i]} 完全覆盖了网格 {'、'.join(swallowed)}；"
+                                "如需合并网格，请使用“合并网格”。")
+        geoms[rest] = fitted
+    return _with_geoms(layer, geoms)
+
+
+def apply_file(layer: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, whole_layer: bool = False,
+               neighbours_yield: bool = False) -> gpd.GeoDataFrame:
     """`layer` updated from a boundary file: grids with a known code get the file's geometry (and name
-    / sub-district when given), new codes are added; with `whole_layer`, grids missing from the file go."""
+    / sub-district when given), new codes are added; with `whole_layer`, grids missing from the file go.
+    With `neighbours_yield` (not for a whole layer) the grids not in the file give up what the file's
+    grids now cover, so that a boundary moved in QGIS leaves no overlap."""
     grids = candidate_from(grids)
     if whole_layer:
         base = layer.set_index("code")
@@ -277,8 +337,8 @@ def apply_file(layer: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, whole_layer: bo
         else:
             out.loc[row.code, ["name", "subdistrict", "geometry"]] = [row.name or f"{row.code}网格", row.subdistrict,
                                                                        row.geometry]
-    out = out.reset_index()
-    return candidate_from(gpd.GeoDataFrame(out, geometry="geometry", crs=WGS84))
+    out = candidate_from(gpd.GeoDataFrame(out.reset_index(), geometry="geometry", crs=WGS84))
+    return yield_to(out, grids["code"]) if neighbours_yield else out
 
 
 def changed_codes(candidate: gpd.GeoDataFrame, base: gpd.GeoDataFrame) -> dict[str, list[str]]:

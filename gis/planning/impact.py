@@ -38,6 +38,7 @@ from gis.geo.crs import areas_m2, polygonal, to_metric
 from gis.planning.topology import CheckContext
 
 MIN_MOVED_M2 = 1.0
+NO_GRID = "（无网格）"  # where area goes that no grid covers any more (a gap), or comes from
 SCORE_NOTE = ("调整前为本月综合得分（按问题、测评上报时所属网格统计）；调整后为把受影响网格本月的问题和"
               "测评点位按位置重新归属到新网格后，用同一公式算出的得分，全市平均扣分按调整前计。"
               "未结案问题数同样按位置重新归属。")
@@ -66,12 +67,24 @@ class Impact:
     def affected(self) -> list[str]:
         return sorted(set(self.changed["added"]) | set(self.changed["removed"]) | set(self.changed["changed"]))
 
+    @property
+    def involved(self) -> list[str]:
+        """The changed grids and every grid that gains or loses area to them (e.g. a neighbour overlapped)."""
+        moved = set(self.moved_area["from_grid"]) | set(self.moved_area["to_grid"]) if len(self.moved_area) else set()
+        return sorted((set(self.affected) | moved) - {NO_GRID})
+
     def summary(self) -> str:
         if not self.affected:
             return "与现行版本相比没有改动。"
-        parts = [f"涉及网格 {len(self.affected)} 个（{'、'.join(self.affected)}）"]
+        involved = self.involved
+        parts = [f"涉及网格 {len(involved)} 个（{'、'.join(involved)}）"]
         if len(self.moved_area):
-            parts.append(f"转移面积 {self.moved_area['area_m2'].sum() / 1e4:,.2f} 公顷")
+            between = self.moved_area[(self.moved_area["from_grid"] != NO_GRID) & (self.moved_area["to_grid"] != NO_GRID)]
+            parts.append(f"转移面积 {between['area_m2'].sum() / 1e4:,.2f} 公顷")
+            for side, text in (("to_grid", "不再属于任何网格（空隙）"), ("from_grid", "新纳入网格")):
+                m2 = self.moved_area.loc[self.moved_area[side] == NO_GRID, "area_m2"].sum()
+                if m2 > 0:
+                    parts.append(f"{m2 / 1e4:,.2f} 公顷{text}")
         counts = self.areas["kind"].value_counts() if len(self.areas) else {}
         for kind in ("小区", "城中村", "街巷", "点位"):
             if kind in counts:
@@ -161,13 +174,7 @@ def impact(engine: Engine, candidate: gpd.GeoDataFrame, context: CheckContext,
     region = shapely.union_all(np.concatenate([ref_geoms[old_aff], new_geoms[new_aff]]))
     shapely.prepare(region)
 
-    # area passing from grid to grid
-    oi, nj = shapely.STRtree(new_geoms[new_aff]).query(ref_geoms[old_aff], predicate="intersects")
-    a_codes, b_codes = ref_codes[old_aff][oi], new_codes[new_aff][nj]
-    other = a_codes != b_codes
-    moved = areas_m2(shapely.intersection(ref_geoms[old_aff][oi[other]], new_geoms[new_aff][nj[other]]))
-    result.moved_area = pd.DataFrame({"from_grid": a_codes[other], "to_grid": b_codes[other], "area_m2": moved}
-                                     ).query("area_m2 > @MIN_MOVED_M2").reset_index(drop=True)
+    result.moved_area = _moved_area(ref_geoms, ref_codes, old_aff, new_geoms, new_codes, new_aff)
 
     # compounds, villages, streets, points whose grid changes
     rows = []
@@ -196,13 +203,40 @@ def impact(engine: Engine, candidate: gpd.GeoDataFrame, context: CheckContext,
     result.areas = pd.DataFrame(rows, columns=["kind", "code", "name", "from_grid", "to_grid"])
 
     result.problems = _moved_problems(engine, region, ref_geoms, ref_codes, new_geoms, new_codes)
-    result.responsibles = _responsibles(engine, affected, result)
+    involved = result.involved
+    result.responsibles = _responsibles(engine, set(involved), result)
     scores = month_scores(engine) if scores is None else scores
-    result.scores = _scores(engine, sorted(affected), result, scores,
-                            _after_inputs(engine, scores, sorted(affected), (ref_geoms, ref_codes),
+    result.scores = _scores(engine, involved, result, scores,
+                            _after_inputs(engine, scores, involved, (ref_geoms, ref_codes),
                                           (new_geoms, new_codes), context))
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _moved_area(ref_geoms, ref_codes, old_aff, new_geoms, new_codes, new_aff) -> pd.DataFrame:
+    """m² passing from grid to grid: every piece of a grid before that lies in another grid after, where
+    either grid is one of the changed ones — so a neighbour that gives way (or is overlapped by an
+    uploaded boundary) is listed too. Area that no grid holds any more goes to NO_GRID, area that
+    no grid held before comes from NO_GRID."""
+    cols = ["from_grid", "to_grid", "area_m2"]
+    old_idx, new_idx = np.flatnonzero(old_aff), np.flatnonzero(new_aff)
+    a_i, a_j = shapely.STRtree(new_geoms).query(ref_geoms[old_idx], predicate="intersects")
+    b_j, b_i = shapely.STRtree(ref_geoms).query(new_geoms[new_idx], predicate="intersects")
+    pairs = np.unique(np.column_stack([np.r_[old_idx[a_i], b_i], np.r_[a_j, new_idx[b_j]]]).reshape(-1, 2), axis=0)
+    oi, nj = pairs[:, 0], pairs[:, 1]
+    keep = ref_codes[oi] != new_codes[nj]
+    oi, nj = oi[keep], nj[keep]
+    frames = [pd.DataFrame({"from_grid": ref_codes[oi], "to_grid": new_codes[nj],
+                            "area_m2": areas_m2(shapely.intersection(ref_geoms[oi], new_geoms[nj]))})]
+    # only the grids near the changed ones can cover what they lost or held what they won
+    new_all = shapely.union_all(new_geoms[np.unique(np.r_[a_j, new_idx])])
+    ref_all = shapely.union_all(ref_geoms[np.unique(np.r_[b_i, old_idx])])
+    lost = shapely.difference(ref_geoms[old_aff], new_all)
+    won = shapely.difference(new_geoms[new_aff], ref_all)
+    frames.append(pd.DataFrame({"from_grid": ref_codes[old_aff], "to_grid": NO_GRID, "area_m2": areas_m2(lost)}))
+    frames.append(pd.DataFrame({"from_grid": NO_GRID, "to_grid": new_codes[new_aff], "area_m2": areas_m2(won)}))
+    out = pd.concat(frames, ignore_index=True)[cols]
+    return out[out["area_m2"] > MIN_MOVED_M2].sort_values(["from_grid", "to_grid"]).reset_index(drop=True)
 
 
 def _point_owner(x, y, geoms, codes) -> np.ndarray:

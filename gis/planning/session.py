@@ -31,7 +31,9 @@ DRAW_TOOL = {ADD: "polygon", RESHAPE: "polygon", SPLIT: "line", MERGE: "none", U
 MODES = tuple(DRAW_TOOL)
 HELP = {
     ADD: "用左上角的多边形或矩形工具画出新网格；顶点在 {tol} 米内自动吸附到相邻网格边界，相邻网格让出重叠部分。",
-    RESHAPE: "选择网格后，用左上角的编辑工具（✎）拖动它的顶点并点“Save”保存；或直接画一个新多边形替换它。",
+    RESHAPE: ("选择网格后，点地图左上角的编辑工具（✎），拖动网格边界上的白色方块（顶点），再点“保存”；"
+              "或画一个新多边形作为该网格的新边界：超出原边界的部分由相邻网格让出（勾选“相邻网格让出重叠部分”时），"
+              "原边界内没有画进去的部分不再属于任何网格，成为空隙，须划给相邻网格后才能发布。"),
     SPLIT: "选择网格后，用折线工具画一条穿过网格的分割线（双击结束），两端画到网格之外。",
     MERGE: "选择两个相邻网格，点“合并”。",
     UPLOAD: "上传 QGIS 等制作的 GeoPackage、Shapefile（.zip）或 GeoJSON，字段 code/编号、name/名称、subdistrict/街道。",
@@ -84,10 +86,31 @@ class WorkingSession:
         self.change(edits.merge_grids(self.grids, keep, other))
         return f"已将网格 {other} 并入 {keep}。"
 
-    def apply_file(self, data: bytes, filename: str, source: str, whole_layer: bool) -> str:
+    def apply_file(self, data: bytes, filename: str, source: str, whole_layer: bool,
+                   neighbours_yield: bool = False) -> str:
         file_grids = edits.read_upload(data, filename, source)
-        self.change(edits.apply_file(self.grids, file_grids, whole_layer))
-        return f"已应用文件 {filename}（{len(file_grids)} 个网格）。"
+        before = self.grids
+        self.change(edits.apply_file(before, file_grids, whole_layer, neighbours_yield and not whole_layer))
+        said = f"已应用文件 {filename}（{len(file_grids)} 个网格）"
+        gave = edits.changed_codes(self.grids, before)["changed"]
+        gave = [c for c in gave if c not in set(file_grids["code"].astype(str))]
+        if gave:
+            said += f"；相邻网格 {'、'.join(gave)} 让出了与文件中网格重叠的部分"
+        return said + "。"
+
+    def yield_overlaps(self, reference: gpd.GeoDataFrame) -> str:
+        """The grids changed from `reference` keep their shape; their neighbours give up the overlaps."""
+        changed = edits.changed_codes(self.grids, reference)
+        codes = changed["changed"] + changed["added"]
+        if not codes:
+            raise edits.PlanningError("工作副本中没有修改过的网格。")
+        before = self.grids
+        after = edits.yield_to(before, codes)
+        gave = edits.changed_codes(after, before)["changed"]
+        if not gave:
+            raise edits.PlanningError("修改过的网格与相邻网格没有重叠，无需让出。")
+        self.change(after)
+        return f"相邻网格 {'、'.join(gave)} 已让出与 {'、'.join(codes)} 重叠的部分。"
 
     def apply_drawing(self, mode: str, answer: dict, selected: str | None, new: NewGrid, tolerance_m: float,
                       neighbours_yield: bool, to_wgs84: Callable = lambda g: g) -> str | None:
@@ -97,36 +120,49 @@ class WorkingSession:
         drawn on a GCJ-02 basemap back to WGS84. PlanningError when the edit cannot be done (the
         drawing still counts as handled, so the message is shown once).
         """
-        feature = answer.get("last_active_drawing")
         drawings = answer.get("all_drawings") or []
-        if mode == RESHAPE:  # an edited grid comes back in all_drawings with its code
-            edited = [f for f in drawings if (f.get("properties") or {}).get("code")]
-            feature = edited[-1] if edited else feature
-        if not feature or not feature.get("geometry"):
+        feature = answer.get("last_active_drawing")
+        if feature and (feature.get("properties") or {}).get("code"):
+            feature = None  # a grid's own shape, not something drawn
+        edited = _edited_grid(drawings) if mode == RESHAPE else None
+        keys = {}
+        if feature and feature.get("geometry"):
+            keys["drawn"] = self._digest(feature["geometry"])
+        if edited:
+            keys["edited"] = self._digest(edited[0], [f["geometry"] for f in edited[1]])
+        # every answer is handled once: the map repeats it on each rerun, also after another grid or
+        # mode is chosen (so the digests leave those out: an old drawing must not hit the next grid)
+        fresh = {k for k, v in keys.items() if v not in self.applied}
+        self.applied.update(keys.values())
+        if mode == RESHAPE and "edited" in fresh:
+            code = edited[0]
+            geom = to_wgs84(shapely.union_all([shape(f["geometry"]) for f in edited[1]]))
+            if code in set(self.grids["code"]) and edits.same_outline(self.grids, code, geom):
+                edited = None  # the grid's vertices as they were: a drawing came with them, or nothing moved
+            else:
+                self.change(edits.replace_geometry(self.grids, code, geom, tolerance_m, neighbours_yield))
+                return f"已按拖动后的顶点修改网格 {code} 的边界。"
+        if "drawn" not in fresh:
             return None
-        digest = hashlib.sha1(json.dumps([mode, selected, feature["geometry"]], sort_keys=True).encode()).hexdigest()
-        if digest in self.applied:
-            return None
-        self.applied.add(digest)
         geom = to_wgs84(shape(feature["geometry"]))
-        code_of = (feature.get("properties") or {}).get("code")
-        if code_of:  # a multipart grid comes back one feature per part: take them all
-            parts = [shape(f["geometry"]) for f in drawings
-                     if (f.get("properties") or {}).get("code") == code_of and f.get("geometry")]
-            geom = to_wgs84(shapely.union_all(parts)) if parts else geom
         if mode == ADD:
             grids = edits.add_grid(self.grids, geom, new.code, new.name, new.subdistrict, tolerance_m, neighbours_yield)
             self.change(grids)
             return f"已新增网格 {grids['code'].iloc[-1]}，顶点已吸附到相邻网格。"
         if mode == RESHAPE and selected:
-            code = code_of or selected
-            self.change(edits.replace_geometry(self.grids, code, geom, tolerance_m, neighbours_yield))
-            return f"已修改网格 {code} 的边界。"
+            before = self.grids
+            after = edits.replace_geometry(before, selected, geom, tolerance_m, neighbours_yield)
+            self.change(after)
+            return edits.reshape_message(before, after, selected)
         if mode == SPLIT and selected:
             grids = edits.split_grid(self.grids, selected, geom, new.code, new.name)
             self.change(grids)
             return f"已将网格 {selected} 分割出新网格 {grids['code'].iloc[-1]}。"
         return None
+
+    @staticmethod
+    def _digest(*parts) -> str:
+        return hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
     # ------------------------------------------------------------------ versions
     def base_status(self, history: pd.DataFrame) -> str | None:
@@ -136,7 +172,7 @@ class WorkingSession:
 
     def label(self, history: pd.DataFrame) -> str:
         status = self.base_status(history)
-        return f"第{self.number}版（{status}）" if status else f"第{self.number}版"
+        return f"第{self.number}版（{versions.STATUS_LABELS.get(status, status)}）" if status else f"第{self.number}版"
 
     def may_publish(self, history: pd.DataFrame) -> bool:
         """A saved draft with nothing unsaved (topology errors are refused by `versions.publish` itself)."""
@@ -154,6 +190,19 @@ class WorkingSession:
     def restore(self, engine: Engine, actor: Actor, layer_id: int, number: int) -> tuple["WorkingSession", str]:
         new_id = versions.restore(engine, actor, layer_id)
         return WorkingSession.load(engine, self.url, new_id, self.applied), f"已由第{number}版恢复为新草案。"
+
+
+def _edited_grid(drawings: list[dict]) -> tuple[str, list[dict]] | None:
+    """The grid whose vertices came back from the edit tool: (code, its parts' features), or None.
+
+    The grid being edited is put on the map one polygon per part, each carrying its ``code``
+    (layers.planning.editable_grid); anything drawn has no code.
+    """
+    parts = [f for f in drawings if (f.get("properties") or {}).get("code") and f.get("geometry")]
+    if not parts:
+        return None
+    code = str(parts[-1]["properties"]["code"])
+    return code, [f for f in parts if str(f["properties"]["code"]) == code]
 
 
 def current_layer(history: pd.DataFrame) -> int | None:

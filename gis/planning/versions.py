@@ -87,8 +87,24 @@ HISTORY_HEADERS = {"number": "版本", "status": "状态", "title": "说明", "n
 
 
 def history_table(history: pd.DataFrame) -> pd.DataFrame:
-    """`history` for people: Chinese headers, no ids."""
-    return history.drop(columns=["id", "revision"]).rename(columns=HISTORY_HEADERS)
+    """`history` for people: Chinese headers, no ids, "—" where there is nothing (no parent, still valid)."""
+    table = history.drop(columns=["id", "revision"]).astype(object)
+    return table.where(table.notna(), "—").rename(columns=HISTORY_HEADERS)
+
+
+STATUS_LABELS = {PUBLISHED: "现行", ARCHIVED: "已归档", DRAFT: "草案"}  # a version's status as the picker says it
+
+
+def version_labels(history: pd.DataFrame) -> dict[int, str]:
+    """Version number → its label in the picker, newest first: 第2版（现行）, 第1版（已归档）, 第3版（草案）."""
+    return {int(n): f"第{int(n)}版（{STATUS_LABELS.get(s, s)}）" for n, s in zip(history["number"], history["status"])}
+
+
+def labels_key(labels: dict[int, str]) -> str:
+    """A short digest of the labels (changes whenever a version's status does)."""
+    import hashlib
+
+    return hashlib.sha1("|".join(labels.values()).encode()).hexdigest()[:10]
 
 
 def layer_grids(engine: Engine, layer_id: int) -> gpd.GeoDataFrame:
