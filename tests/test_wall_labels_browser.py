@@ -4,7 +4,8 @@
   the legend, at 1920×1080 and 3840×2160 (kiosk); read from the label boxes Leaflet drew.
 - §3: signed in (not kiosk), the wall's filter labels are light on the navy page, no white header
   band, and the legend is wholly on screen at 1920×1080.
-- §7: on 总览, a click on a grid's label opens that grid, as a click on its fill does.
+- §7: on 总览, a click on a grid's label opens that grid, as a click on its fill does (its page at
+  1920×1080 is the README's grid-page screenshot, `make docs-screenshots`).
 """
 
 from __future__ import annotations
@@ -151,7 +152,7 @@ def test_signed_in_wall_is_readable_and_whole(demo_app, backend_name):
 
 
 def test_clicking_a_label_on_the_overview_opens_its_grid(demo_app, backend_name):
-    with browser(1600, 1000) as page:
+    with browser(1920, 1080) as page:
         open_app(page, f"{demo_app}/")
         sign_in(page, "leader01", PASSWORD)
         page.get_by_role("heading", name="创城网格地图 · 东昌府区", exact=True).wait_for()
@@ -167,3 +168,9 @@ def test_clicking_a_label_on_the_overview_opens_its_grid(demo_app, backend_name)
         wait_for_streamlit(page)
         assert "grid=DC-34" in page.url
         assert target["text"] == "DC-34"
+        # the page as the README shows it (make docs-screenshots): the map and the ledger drawn
+        map_frame(page)
+        page.get_by_text(re.compile(r"^问题台账（")).first.wait_for()
+        page.locator('[data-testid="stDataFrame"] canvas').first.wait_for()
+        wait_for_streamlit(page)
+        screenshot(page, f"grid_page_1920_{backend_name}")
