@@ -44,6 +44,7 @@ new MutationObserver(() => {
 }).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
 """
 MAP = 'iframe[title="streamlit_folium.st_folium"]'
+TIMEOUT_MS = 900_000  # --timeout: a cold page at 1M problems on a loaded machine takes minutes
 
 
 def load() -> str:
@@ -79,7 +80,7 @@ def _ledger_drawn(page) -> None:
 def _goto(page, url: str, ready) -> None:
     page.goto(url)
     ready(page)
-    wait_for_streamlit(page)
+    wait_for_streamlit(page, TIMEOUT_MS)
 
 
 def _users(path: Path) -> dict[str, str]:
@@ -129,26 +130,30 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--width", type=int, default=1920)
     ap.add_argument("--height", type=int, default=1080)
     ap.add_argument("--steps", default="login,wall,ledger,problem,save")
+    ap.add_argument("--timeout", type=int, default=900, help="seconds any one wait may take")
     args = ap.parse_args(argv)
+    global TIMEOUT_MS
+    TIMEOUT_MS = args.timeout * 1000
     users, steps = _users(args.users), args.steps.split(",")
     problem = _problem_code(args.database)
     rows = []
     env = {"GRIDMAP_NOW": "2026-11-20T16:00:00"}
     with served_app(args.database, env=env) as base, browser(args.width, args.height) as page:
         page.context.add_init_script(_RUNS)
+        page.context.set_default_timeout(args.timeout * 1000)  # a cold 1M-problem page on a loaded machine
         meter = Meter(page)
         if "login" in steps:
             rows.append(measure("登录表单", page, meter, lambda: _goto(
                 page, base + "/", lambda p: p.get_by_label("用户名", exact=True).wait_for()), args.repeat))
         if "problem" in steps:  # a reload signs out: the link opens on the sign-in form, timed from 登录
             def from_link() -> None:
-                open_app(page, f"{base}/grid?grid=DC-01&problem={problem}")
+                open_app(page, f"{base}/grid?grid=DC-01&problem={problem}", args.timeout * 1000)
                 page.get_by_label("用户名", exact=True).fill("admin")
                 page.get_by_label("密码", exact=True).fill(users["admin"])
                 t0 = time.perf_counter()
                 page.get_by_role("button", name="登录", exact=True).click()
                 page.get_by_role("heading", name=f"问题 {problem}", exact=True).wait_for()
-                wait_for_streamlit(page)
+                wait_for_streamlit(page, TIMEOUT_MS)
                 from_link.last = time.perf_counter() - t0
             rows.append(measure("问题链接", page, meter, from_link, args.repeat, lambda: from_link.last))
         open_app(page, base + "/")
@@ -157,7 +162,7 @@ def main(argv=None) -> list[dict]:
         nav = page.locator('[data-testid="stSidebarNav"]')
 
         def overview() -> None:
-            click_and_rerun(page, nav.get_by_text("总览", exact=True))
+            click_and_rerun(page, nav.get_by_text("总览", exact=True), TIMEOUT_MS)
             page.get_by_role("heading", name="创城网格地图 · 东昌府区", exact=True).wait_for()
             _labels_placed(page)
 
@@ -169,7 +174,7 @@ def main(argv=None) -> list[dict]:
                 page.get_by_role("heading", name="东昌府区创城网格化管理 · 领导大屏", exact=True).wait_for()
                 _labels_placed(page)
                 wall.last = time.perf_counter() - t0
-                wait_for_streamlit(page)
+                wait_for_streamlit(page, TIMEOUT_MS)
             rows.append(measure("领导大屏", page, meter, wall, args.repeat, lambda: wall.last))
         if "ledger" in steps:  # 总览 (untimed) → a click on DC-01's label → its page with the ledger
             def ledger() -> None:
@@ -179,23 +184,24 @@ def main(argv=None) -> list[dict]:
                 frame.locator(".gm-label", has_text=re.compile("^DC-01$")).click()
                 _ledger_drawn(page)
                 ledger.last = time.perf_counter() - t0
-                wait_for_streamlit(page)
+                wait_for_streamlit(page, TIMEOUT_MS)
             rows.append(measure("网格台账", page, meter, ledger, args.repeat, lambda: ledger.last))
     if "save" in steps:
         with served_app(args.database, env=env) as base, browser(args.width, args.height) as page:
             page.context.add_init_script(_RUNS)
-            open_app(page, base + "/planning")
+            page.context.set_default_timeout(args.timeout * 1000)
+            open_app(page, base + "/planning", args.timeout * 1000)
             sign_in(page, "planner", users["planner"])
-            wait_for_streamlit(page)
+            wait_for_streamlit(page, TIMEOUT_MS)
 
             def save() -> None:
                 if not page.get_by_role("radio", name="合并网格", exact=True).is_checked():
-                    click_and_rerun(page, page.get_by_text("合并网格", exact=True))
-                click_and_rerun(page, page.get_by_role("button", name="合并", exact=True))
+                    click_and_rerun(page, page.get_by_text("合并网格", exact=True), TIMEOUT_MS)
+                click_and_rerun(page, page.get_by_role("button", name="合并", exact=True), TIMEOUT_MS)
                 page.get_by_text("有未保存的修改").first.wait_for()
-                wait_for_streamlit(page)
+                wait_for_streamlit(page, TIMEOUT_MS)
                 t0 = time.perf_counter()
-                click_and_rerun(page, page.get_by_role("button", name="保存草案", exact=True))
+                click_and_rerun(page, page.get_by_role("button", name="保存草案", exact=True), TIMEOUT_MS)
                 page.get_by_text(re.compile("已保存为草案")).first.wait_for()
                 save.last = time.perf_counter() - t0
 

@@ -67,8 +67,9 @@ class MapLabels(MacroElement):
                 return {box: box, sub: sub, marker: marker};
             });
             var tries = {{ this.tries }};
-            function overlaps(a, b) {
-                return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+            function overlaps(a, b) {  // closer than spec.gap pixels counts as touching: "赵学军杨玉兰" reads as one
+                var g = spec.gap;
+                return a.left < b.right + g && b.left < a.right + g && a.top < b.bottom + g && b.top < a.bottom + g;
             }
             function place() {
                 var el = map.getContainer();
@@ -158,11 +159,12 @@ class MapLabels(MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, labels: list[dict], css: str, cls: str, selectable: bool, pad: int = 4):
+    def __init__(self, labels: list[dict], css: str, cls: str, selectable: bool, pad: int = 4, gap: int = 6):
         super().__init__()
         self._name = "MapLabels"
         # json.dumps escapes nothing for HTML: "</" must not close the script element it is written into
-        self.spec = json.dumps({"labels": labels, "css": css, "cls": cls, "selectable": selectable, "pad": pad},
+        self.spec = json.dumps({"labels": labels, "css": css, "cls": cls, "selectable": selectable, "pad": pad,
+                                "gap": gap},
                                ensure_ascii=False).replace("</", "<\\/")
         self.tries = json.dumps(_TRIES)
 

@@ -14,6 +14,7 @@ import re
 from datetime import date
 
 import pytest
+from sqlalchemy import text
 
 from gis.db.engine import get_engine
 from gis.people import auth
@@ -36,6 +37,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.skipif(not chromium_available(), 
 TOKEN = "wall-labels-token-0123456789abcdef"
 PASSWORD = "Wall-Labels-2026!"
 UNTIL = date(2026, 11, 20)
+DEMO_URLS: dict[str, str] = {}  # backend → the served demo database
 
 # Waits until the labels are placed for the map's current size, then returns their boxes (visible
 # ones only), the map frame's box and the map controls' boxes, all in the map iframe's pixels.
@@ -72,8 +74,10 @@ def placed_labels(frame, selector: str) -> dict:
     return frame.evaluate(LABEL_BOXES, selector)
 
 
-def _overlap(a, b) -> bool:
-    return a["l"] < b["r"] - 0.5 and b["l"] < a["r"] - 0.5 and a["t"] < b["b"] - 0.5 and b["t"] < a["b"] - 0.5
+def _overlap(a, b, gap: float = 0) -> bool:
+    """Boxes overlapping, or closer than `gap` pixels (two names side by side read as one)."""
+    return (a["l"] < b["r"] + gap - 0.5 and b["l"] < a["r"] + gap - 0.5
+            and a["t"] < b["b"] + gap - 0.5 and b["t"] < a["b"] + gap - 0.5)
 
 
 def _assert_placed(found: dict, n_grids: int) -> None:
@@ -82,8 +86,8 @@ def _assert_placed(found: dict, n_grids: int) -> None:
     outside = [x["code"] for x in labels if x["l"] < frame["l"] or x["r"] > frame["r"]
                or x["t"] < frame["t"] or x["b"] > frame["b"]]
     assert outside == [], f"labels clipped by the map frame: {outside}"
-    pairs = [(a["text"], b["text"]) for i, a in enumerate(labels) for b in labels[i + 1:] if _overlap(a, b)]
-    assert pairs == [], f"labels overlapping: {pairs}"
+    pairs = [(a["text"], b["text"]) for i, a in enumerate(labels) for b in labels[i + 1:] if _overlap(a, b, 3)]
+    assert pairs == [], f"labels overlapping or touching: {pairs}"
     on_controls = [x["code"] for x in labels for c in found["controls"] if _overlap(x, c)]
     assert on_controls == [], f"labels under the legend or a control: {on_controls}"
 
@@ -98,6 +102,7 @@ def demo_app(backend_name, tmp_path_factory):
     build_demo(engine, n_problems=5000, until=UNTIL, out_dir=None)
     auth.add_user(engine, Actor.system(), "leader01", "领导", PASSWORD)
     with served_app(url, env={"GRIDMAP_KIOSK_TOKENS": TOKEN}) as base:
+        DEMO_URLS[backend_name] = url
         yield base
 
 
@@ -174,3 +179,25 @@ def test_clicking_a_label_on_the_overview_opens_its_grid(demo_app, backend_name)
         page.locator('[data-testid="stDataFrame"] canvas').first.wait_for()
         wait_for_streamlit(page)
         screenshot(page, f"grid_page_1920_{backend_name}")
+        # §13: a problem from a link has its star on the map (beside the map: feature_group_to_add), and
+        # opening another problem keeps the map as it is (no rebuild of the grid's 1,000 problem marks)
+        with get_engine(DEMO_URLS[backend_name]).connect() as conn:
+            first, second = conn.execute(text(
+                "SELECT p.code FROM problems p JOIN grids g ON g.id = p.grid_id "
+                "WHERE g.code = 'DC-34' ORDER BY p.reported_at DESC LIMIT 2")).scalars().all()
+        open_app(page, f"{demo_app}/grid?grid=DC-34&problem={first}")  # a reload: sign in again
+        sign_in(page, "leader01", PASSWORD)
+        page.get_by_role("heading", name=f"问题 {first}", exact=True).wait_for()
+        wait_for_streamlit(page)
+        frame = map_frame(page)
+        frame.locator(".awesome-marker-icon-red").first.wait_for()
+        assert frame.locator(".awesome-marker-icon-red").count() == 1
+        frame.evaluate("() => { document.querySelector('.leaflet-container').__gmKept = true; }")
+        box = page.get_by_placeholder("输入问题编号，如 WT2026110000001", exact=True)
+        box.fill(second)
+        click_and_rerun(page, lambda: box.press("Enter"))
+        page.get_by_role("heading", name=f"问题 {second}", exact=True).wait_for()
+        wait_for_streamlit(page)
+        frame = map_frame(page)
+        assert frame.evaluate("() => document.querySelector('.leaflet-container').__gmKept === true")
+        assert frame.locator(".awesome-marker-icon-red").count() == 1
