@@ -153,7 +153,18 @@ class MapLabels(MacroElement):
             map.on('moveend zoomend resize', later);
             window.addEventListener('resize', later);
             later();
-            setInterval(function() { if (!pending && placedFor !== null && where() !== placedFor) { later(); } }, 500);
+            function drifted() {  // a placed label no longer where it was put (a move no event told about)
+                for (var i = 0; i < items.length; i++) {
+                    var r = items[i].rect;
+                    if (!r) { continue; }
+                    var now = items[i].box.getBoundingClientRect();
+                    if (Math.abs(now.left - r.left) > 1 || Math.abs(now.top - r.top) > 1) { return true; }
+                }
+                return false;
+            }
+            setInterval(function() {
+                if (!pending && placedFor !== null && (where() !== placedFor || drifted())) { later(); }
+            }, 500);
             if (document.fonts && document.fonts.ready) { document.fonts.ready.then(later); }
         })();
         {% endmacro %}
