@@ -1,9 +1,10 @@
 """Speed as felt (issue 16 §13): five user steps timed in headless Chromium against a served app, warm.
 
-Not a test (times depend on the machine): a measurement to run by hand against a demo database.
+Not a test (times depend on the machine) and not one of `make bench`'s modules (no `bench_` prefix):
+a measurement to run by hand against a demo database.
 
     python -m gis demo --problems 1000000 --until 2026-11-20      # into DATABASE_URL (your own)
-    python -m bench.bench_browser --database sqlite:////tmp/x.sqlite --users data/demo_users.txt
+    python -m bench.browser_timing --database sqlite:////tmp/x.sqlite --users data/demo_users.txt
 
 Steps (each run `--repeat` times in one browser session after one untimed warm-up, so Streamlit's
 caches are warm; the figure is the median, with the best and worst):
