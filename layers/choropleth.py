@@ -14,6 +14,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from layers.common import escape_text, geojson_layer
+from layers.labels import MapLabels, map_labels
 
 #: Fill per 得分等级 colour, readable on a dark background; NO_DATA for a grid without a score.
 NO_DATA = "#64748b"
@@ -35,24 +36,17 @@ def score_choropleth(gdf: gpd.GeoDataFrame, tooltip: Mapping[str, str], name: st
                          properties=["code", color_column], font_size=font_size)
 
 
-def wall_labels(gdf: gpd.GeoDataFrame, title: str = "code", subtitle: str | None = None, name: str = "网格标注",
-                font_size: int = 15, color: str = "#ffffff", halo: str = "#0b1220") -> folium.FeatureGroup:
-    """Two-line labels at each grid's representative point: `title` (bold) over `subtitle`."""
-    group = folium.FeatureGroup(name=name, show=True)
-    points = gdf.geometry.representative_point()
+def wall_labels(gdf: gpd.GeoDataFrame, title: str = "code", subtitle: str | None = None, font_size: int = 15,
+                color: str = "#ffffff", halo: str = "#0b1220", selectable: bool = False) -> MapLabels:
+    """Two-line labels at each grid's representative point: `title` (bold) over `subtitle`.
+
+    Placed by layers/labels.py: inside the map, never overlapping; the first rows win when space is
+    short (the page orders them), a subtitle is dropped before a title.
+    """
     shadow = f"0 0 3px {halo},0 0 3px {halo},0 0 2px {halo}"
-    box = (f"font-size:{font_size}px;line-height:1.1;color:{color};white-space:nowrap;text-align:center;"
-           f"text-shadow:{shadow};transform:translate(-50%,-50%);font-weight:700;")
-    subs = gdf[subtitle].fillna("").astype(str) if subtitle else [""] * len(gdf)
-    for text, sub, pt in zip(gdf[title].astype(str), subs, points):
-        second = (f'<div style="font-size:{round(font_size * 0.85)}px;font-weight:500">{escape_text(sub)}</div>'
-                  if sub else "")
-        folium.Marker(
-            [pt.y, pt.x],
-            icon=folium.DivIcon(html=f'<div class="gm-wall-label" style="{box}">{escape_text(text)}{second}</div>',
-                                icon_size=(0, 0)),
-        ).add_to(group)
-    return group
+    css = (f".gm-wall-label{{font-size:{font_size}px;line-height:1.1;color:{color};font-weight:700;"
+           f"text-shadow:{shadow}}}.gm-wall-label .gm-s{{font-size:{round(font_size * 0.85)}px;font-weight:500}}")
+    return map_labels(gdf, title=title, subtitle=subtitle, css=css, cls="gm-wall-label", selectable=selectable)
 
 
 class HtmlLegend(MacroElement):

@@ -22,14 +22,17 @@ def _points(df: pd.DataFrame) -> gpd.GeoDataFrame:
 
 
 def add_grid_detail(m: folium.Map, grid: gpd.GeoDataFrame, others: gpd.GeoDataFrame,
-                    areas: dict[str, gpd.GeoDataFrame], problems: pd.DataFrame, star: pd.DataFrame,
+                    areas: dict[str, gpd.GeoDataFrame], problems: pd.DataFrame, star: pd.DataFrame | None,
                     display: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame] = lambda frame: frame) -> folium.Map:
     """Add every layer of one grid's map to `m` (and a layer control).
 
     Frames are WGS84; `problems` and `star` (the open problem, zero or one row) are ledger rows with
-    ``lon`` / ``lat``; `display` turns a frame into the basemap's datum (e.g. GCJ-02).
+    ``lon`` / ``lat``; `display` turns a frame into the basemap's datum (e.g. GCJ-02). A page that
+    opens problems on a map it keeps passes ``star=None`` and sends `star_group` beside the map instead
+    (st_folium's ``feature_group_to_add``): opening a problem then does not rebuild the map.
     """
-    grid, others, problems, star = display(grid), display(others), display(_points(problems)), display(_points(star))
+    grid, others, problems = display(grid), display(others), display(_points(problems))
+    star = display(_points(star)) if star is not None else None
     areas = {kind: display(frame) for kind, frame in areas.items()}
     geojson_layer(others.assign(kind="grid"), "其他网格（点击进入）",
                   lambda _f: {"color": "#94a3b8", "weight": 1, "fillOpacity": 0.04},
@@ -48,8 +51,23 @@ def add_grid_detail(m: folium.Map, grid: gpd.GeoDataFrame, others: gpd.GeoDataFr
     if len(problems):
         on_top = problems.sort_values("status", key=lambda s: s.eq("已结案"), ascending=False, kind="stable")
         area_layers.problems(on_top, name=f"问题（{len(problems):,}）").add_to(m)
-    for row in star.itertuples():
-        folium.Marker([row.geometry.y, row.geometry.x], tooltip=f"当前问题 {escape_text(row.code)}",
-                      icon=folium.Icon(icon="star", prefix="fa", color="red")).add_to(m)
+    if star is not None:
+        for marker in star_markers(star):
+            marker.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
+
+
+def star_markers(star: gpd.GeoDataFrame) -> list[folium.Marker]:
+    """A red star on each row of `star` (points in the basemap's datum), its code in the tooltip."""
+    return [folium.Marker([row.geometry.y, row.geometry.x], tooltip=f"当前问题 {escape_text(row.code)}",
+                          icon=folium.Icon(icon="star", prefix="fa", color="red")) for row in star.itertuples()]
+
+
+def star_group(star: pd.DataFrame, display: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame] = lambda frame: frame
+               ) -> folium.FeatureGroup:
+    """The open problem's star as its own layer (empty when no problem is open), for ``feature_group_to_add``."""
+    group = folium.FeatureGroup(name="当前问题", control=False)
+    for marker in star_markers(display(_points(star))):
+        marker.add_to(group)
+    return group

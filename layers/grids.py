@@ -7,7 +7,8 @@ from collections.abc import Mapping
 import folium
 import geopandas as gpd
 
-from layers.common import escape_text, geojson_layer
+from layers.common import geojson_layer
+from layers.labels import MapLabels, map_labels
 
 # Twelve distinguishable fills for sub-districts (colour-blind-safe-ish, readable on light and dark).
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",
@@ -32,17 +33,14 @@ def grids_by_category(gdf: gpd.GeoDataFrame, column: str, tooltip: Mapping[str, 
     return geojson_layer(gdf, name, style, tooltip=tooltip, highlight=HIGHLIGHT, properties=["code", column])
 
 
-def grid_labels(gdf: gpd.GeoDataFrame, column: str = "code", name: str = "网格编号",
-                font_size: int = 12, color: str = "#1e293b", halo: str = "#ffffff") -> folium.FeatureGroup:
-    """Text labels at each grid's representative point (inside the polygon)."""
-    group = folium.FeatureGroup(name=name, show=True)
-    gdf = gdf[~(gdf.geometry.is_empty | gdf.geometry.isna())]
-    points = gdf.geometry.representative_point()
-    style = (f"font-size:{font_size}px;font-weight:600;color:{color};white-space:nowrap;"
-             f"text-shadow:0 0 3px {halo},0 0 3px {halo};transform:translate(-50%,-50%);")
-    for text, pt in zip(gdf[column].astype(str), points):
-        folium.Marker(
-            [pt.y, pt.x],
-            icon=folium.DivIcon(html=f'<div class="gm-label" style="{style}">{escape_text(text)}</div>', icon_size=(0, 0)),
-        ).add_to(group)
-    return group
+def grid_labels(gdf: gpd.GeoDataFrame, column: str = "code", font_size: int = 12, color: str = "#1e293b", halo: str = "#ffffff",
+                selectable: bool = False) -> MapLabels:
+    """Code labels at each grid's representative point, kept inside the map and apart (layers/labels.py).
+
+    `selectable`: a click on a label selects its grid (as a click on its fill would); otherwise clicks
+    go through to the map. Rows keep their order as the labels' priority.
+    """
+    css = (f".gm-label{{font-size:{font_size}px;font-weight:600;color:{color};"
+           f"text-shadow:0 0 3px {halo},0 0 3px {halo}}}")
+    return map_labels(gdf, title=column, code="code" if "code" in gdf.columns else column, css=css,
+                      cls="gm-label", selectable=selectable)

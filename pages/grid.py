@@ -21,7 +21,7 @@ from gis.io import downloads
 from gis.problems import ledger, photos, workflow
 from layers import areas as area_layers
 from layers.basemap import make_map
-from layers.detail import add_grid_detail
+from layers.detail import add_grid_detail, star_group
 from layers.grids import grid_labels, grids_by_category
 from pages import cache, gate, html, ui
 
@@ -151,12 +151,14 @@ open_code = st.query_params.get("problem")
 map_col, card_col = st.columns([3, 2])  # ---------------------------- map + responsibility card
 on_map = ledger_df.head(MAP_PROBLEMS)
 b = ui.for_display(grid, config).total_bounds
+# the open problem's star rides beside the map (feature_group_to_add): opening a problem keeps the map (issue 16 §13)
 m = add_grid_detail(make_map(((b[1] + b[3]) / 2, (b[0] + b[2]) / 2), zoom=15, basemap=config), grid,
-                    grids[grids["code"] != code], areas, on_map, ledger_df[ledger_df["code"] == open_code].head(1),
-                    lambda frame: ui.for_display(frame, config))
+                    grids[grids["code"] != code], areas, on_map, None, lambda frame: ui.for_display(frame, config))
+star = star_group(ledger_df[ledger_df["code"] == open_code].head(1), lambda frame: ui.for_display(frame, config))
 m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
 with map_col:
-    result = ui.show_map(m, key=f"grid_map_{code}", height=600, returned_objects=["last_active_drawing"])
+    result = ui.show_map(m, key=f"grid_map_{code}", height=600, returned_objects=["last_active_drawing"],
+                         feature_group_to_add=star)
     st.markdown(area_layers.legend_html(), unsafe_allow_html=True)
     note = f"地图显示筛选结果中最新的 {len(on_map):,} 条问题；" if matching["total"] > len(on_map) else ""
     st.caption(f"{note}点击小区、街巷、城中村或点位查看其责任人；点击问题打开详情；点击其他网格进入该网格。")

@@ -31,7 +31,9 @@ if require_data(counts):
     tooltip = {"code": "网格编号", "name": "网格名称", "subdistrict": "所属街道",
                "帮包市级领导": "帮包市级领导", "网格长": "网格长", "网格长电话": "联系电话"}
     grids_by_category(shown, "subdistrict", tooltip).add_to(m)
-    grid_labels(shown).add_to(m)
+    # labels: the larger grids first when space is short; a click on a label opens its grid (issue 16 §7)
+    by_size = shown.assign(_area=shown.to_crs(3857).area).sort_values("_area", ascending=False)
+    grid_labels(by_size, selectable=True).add_to(m)
     m.fit_bounds([[shown.total_bounds[1], shown.total_bounds[0]], [shown.total_bounds[3], shown.total_bounds[2]]])
     clicked = show_map(m, key="overview_map", height=680, returned_objects=["last_active_drawing"])
     st.caption(f"{counts['grids']} 个网格，按所属街道着色；悬停查看网格名称与帮包责任人，点击网格进入网格详情。")

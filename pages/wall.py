@@ -31,7 +31,8 @@ from pages.ui import basemap, current_actor, for_display, require_data, show_map
 
 gate.require()  # first: no page runs without the sign-in gate (pages/gate.py)
 
-MAP_HEIGHT = 840
+MAP_HEIGHT = 840  # kiosk: the map fills the screen's height below the KPI tiles
+MAP_HEIGHT_SIGNED_IN = 690  # signed in, the filters row and narrower tiles above it: legend still on a 1080 screen
 TREND_WIDTH = 470  # fixed (not measured) so that the 4K zoom does not double it
 MAP_ZOOM = 12.6  # the demo city's 61 grids fill the map column at 1920×1080 (and at 4K, zoomed ×2)
 VIEWS = {"score": "综合得分", "heat": "问题热力"}
@@ -82,6 +83,10 @@ html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
 .gm-tally b { font-size:24px; }
 .gm-note { font-size:15px; color:#94a3b8; margin-top:2px; }
 a.gm-i { font-size:0.7em; color:#64748b; text-decoration:none; margin-left:6px; vertical-align:super; }
+/* signed in (not kiosk): the filters' labels light on navy, Streamlit's header band navy too */
+[data-testid="stHeader"] { background:#0b1220 !important; }
+[data-testid="stHeader"] button, [data-testid="stHeader"] a, [data-testid="stHeader"] span { color:#cbd5e1 !important; }
+[data-testid="stMain"] [data-testid="stWidgetLabel"], [data-testid="stMain"] [data-testid="stWidgetLabel"] p { color:#cbd5e1 !important; font-size:15px; }
 /* 3840×2160 at 100 % scaling: the same layout drawn twice as large. Widths Streamlit measures
    in device pixels (iframes) are pinned to their column so they are not doubled again. */
 @media (min-width: 2600px) { html { zoom:2; } iframe { width:100% !important; } }
@@ -94,7 +99,14 @@ KIOSK_CSS = """
 .block-container, [data-testid="stMainBlockContainer"] { padding-top:0.5rem !important; }
 </style>
 """
-st.markdown(CSS + (KIOSK_CSS if kiosk else ""), unsafe_allow_html=True)
+SIGNED_IN_CSS = """
+<style>
+.block-container, [data-testid="stMainBlockContainer"] { padding-top:3.2rem !important; }
+.gm-kpi .v { font-size:40px; } .gm-kpi .d { font-size:16px; } .gm-kpi .l { font-size:19px; }
+</style>
+"""
+st.markdown(CSS + (KIOSK_CSS if kiosk else SIGNED_IN_CSS), unsafe_allow_html=True)
+map_height = MAP_HEIGHT if kiosk else MAP_HEIGHT_SIGNED_IN
 
 
 def months_back(n: int = 12) -> list[date]:
@@ -235,17 +247,18 @@ def score_map(scores: pd.DataFrame, grids, th: settings.Thresholds):
                "网格长": "网格长", "网格长电话": "电话  "}
     tooltip = {k: v for k, v in tooltip.items() if k in shown.columns}
     score_choropleth(shown, tooltip, font_size="20px").add_to(m)
-    wall_labels(shown, "code", "帮包市级领导" if "帮包市级领导" in shown.columns else None, font_size=16).add_to(m)
+    # labels: the lowest scores first when space is short (the grids a leader looks for)
+    wall_labels(shown.sort_values("score", na_position="last"), "code", "帮包市级领导" if "帮包市级领导" in shown.columns else None, font_size=16).add_to(m)
     score_legend(th.green, th.yellow, font_size=19).add_to(m)
     m.fit_bounds([[b[1], b[0]], [b[3], b[2]]], padding=(12, 12))  # fills the frame at any screen width
-    show_map(m, key="wall_map", height=MAP_HEIGHT)
+    show_map(m, key="wall_map", height=map_height)
 
 
 def heat_map(f: dict, grids):
     hexes = cache.wall_hexes(url, AS_OF, f["subdistrict"], f["category"], f["source"])
     b = grids.total_bounds
     deck = heat_deck(hexes, grids, ((b[1] + b[3]) / 2, (b[0] + b[2]) / 2), zoom=12.3)
-    st.pydeck_chart(deck, height=MAP_HEIGHT, key="wall_heat")
+    st.pydeck_chart(deck, height=map_height, key="wall_heat")
     st.markdown(f'<div class="gm-note">未结案问题 {int(hexes["count"].sum()):,} 件，'
                 f'按 H3 六边形（约 0.1 平方公里）汇总，颜色越亮越密集。</div>', unsafe_allow_html=True)
 

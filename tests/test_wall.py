@@ -87,11 +87,12 @@ def test_signed_in_leader_gets_kiosk_display_with_kiosk_1(demo_url, monkeypatch,
     at = run_app(demo_url, monkeypatch, page="pages/wall.py", query={"kiosk": "1", "as_of": UNTIL.isoformat()},
                  actor=Actor("wang", LEADER))
     assert not at.exception
-    assert "stHeader" in _markdown(at)  # the kiosk CSS that hides Streamlit's header, menu and sidebar
+    # the kiosk CSS that hides Streamlit's header, menu and sidebar (signed in, the header is only coloured navy)
+    assert "stSidebarCollapsedControl" in _markdown(at)
     assert len(at.selectbox) == 0
     plain = run_app(demo_url, monkeypatch, page="pages/wall.py", query={"as_of": UNTIL.isoformat()},
                     actor=Actor("wang", LEADER))
-    assert "stHeader" not in _markdown(plain) and len(plain.selectbox) > 0
+    assert "stSidebarCollapsedControl" not in _markdown(plain) and len(plain.selectbox) > 0
 
 
 def test_first_days_of_a_month_show_last_month_complete(demo_url, monkeypatch, captured_maps):

@@ -1,7 +1,8 @@
 """The wall screen in headless Chromium at 1920×1080, kiosk mode, on a demo city (61 grids).
 
-The screenshot goes to tests/screenshots/wall_kiosk_1920.png (gitignored); `make docs-screenshots`
-copies it over the README's docs/screenshots/wall.png when the wall's look changes on purpose."""
+The screenshot goes to tests/screenshots/wall_kiosk_1920.png (gitignored). The README's
+docs/screenshots/wall.png comes from tests/test_wall_labels_browser.py, which waits for the map's
+labels to be placed (`make docs-screenshots`)."""
 
 from __future__ import annotations
 
