@@ -4,10 +4,11 @@ The gate hides this page from other roles; the page checks again, and every chan
 through gis.people.auth / gis.people.kiosk, which require 管理员 themselves.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import streamlit as st
 
+from gis import clock
 from gis.people import audit
 
 from gis.people import auth
@@ -87,7 +88,7 @@ with audit_tab:
     kinds = {"全部": None, "登录": "auth.", "用户": "user.", "问题": "problem.", "网格版本": "grid.",
              "导入": "import.", "大屏令牌": "kiosk.", "接口密钥": "apikey."}
     kind = f2.selectbox("操作类型", list(kinds), key="audit_kind")
-    today = date.today()
+    today = clock.today()
     span = f3.date_input("日期范围", (today - timedelta(days=30), today), key="audit_dates")
     if isinstance(span, (list, tuple)):  # a range being picked has one end only
         start, end = (span[0], span[-1]) if span else (today, today)

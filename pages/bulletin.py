@@ -5,11 +5,11 @@ editable before export. The bulletin itself is gis.accountability.bulletin (the 
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 from pathlib import Path
 
 import streamlit as st
 
+from gis import clock
 from gis.accountability import bulletin
 from gis.accountability.fonts import FontMissing
 from gis.metrics.periods import add_months, month_start
@@ -26,7 +26,7 @@ if actor is None or not allowed(actor, "bulletin.export"):
     st.error("无权访问：督查通报仅限领导和管理员导出。")
     st.stop()
 
-this = month_start(date.today())
+this = month_start(clock.today())
 months = [add_months(this, -i) for i in range(13)]
 a, b, c = st.columns(3)
 month = a.selectbox("月份", months, index=1, format_func=lambda d: f"{d.year}年{d.month}月", key="bulletin_month")

@@ -4,10 +4,11 @@ valid) is in gis.accountability; this page reads widgets, calls it and shows the
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
+from gis import clock
 from gis.accountability import cards, interviews
 from gis.accountability.cards import CardError, Evidence
 from gis.people.permissions import PermissionDenied, allowed
@@ -91,11 +92,11 @@ with issue_tab:
             days = st.number_input("反馈期限（天）", min_value=1, max_value=90, value=7)
             if st.form_submit_button("签发"):
                 ev = Evidence(problems=[x.strip() for x in probs.replace("，", ",").split(",") if x.strip()])
-                now = datetime.now().replace(microsecond=0)
+                now = clock.now().replace(microsecond=0)
                 _try(cards.issue, kind, target.strip(), color, reason, ev, deadline=now + timedelta(days=int(days)),
                      now=now, ok="三色牌已签发。")
     if actor is not None and allowed(actor, "card.rules"):
-        month = st.date_input("执行月度亮牌规则：月份", value=date.today().replace(day=1), key="cards_rules_month")
+        month = st.date_input("执行月度亮牌规则：月份", value=clock.today().replace(day=1), key="cards_rules_month")
         if st.button("执行月度规则", key="cards_rules"):
             try:
                 issued = cards.apply_rules(eng, actor, month)
@@ -128,7 +129,7 @@ with talk_tab:
             a, b, c = st.columns(3)
             kind = a.selectbox("类型", interviews.KINDS)
             unit = b.text_input("责任单位编号")
-            held = c.date_input("日期", value=date.today())
+            held = c.date_input("日期", value=clock.today())
             people = st.text_input("对象（职务 姓名）")
             reason = st.text_area("事由")
             linked_cards = st.text_input("关联三色牌编号（逗号分隔）")

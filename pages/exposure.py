@@ -6,10 +6,11 @@ is shown: no reporter, no phone number, no other personal data. 领导 may expos
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import streamlit as st
 
+from gis import clock
 from gis.accountability import exposure
 from gis.accountability.cards import CardError
 from gis.metrics.periods import add_months, month_start
@@ -34,7 +35,7 @@ if display:
 st.title("曝光台")
 eng = cache.engine()
 
-months = ["全部"] + [add_months(month_start(date.today()), -i).strftime("%Y-%m") for i in range(12)]
+months = ["全部"] + [add_months(month_start(clock.today()), -i).strftime("%Y-%m") for i in range(12)]
 choice = "全部" if display else st.selectbox("曝光月份", months, key="exposure_month")
 since = until = None
 if choice != "全部":

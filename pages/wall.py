@@ -18,6 +18,7 @@ import streamlit as st
 
 from pages import cache
 
+from gis import clock
 from gis.metrics import definitions, periods, settings
 from gis.metrics.negative import VETO_LABEL
 from gis.metrics.scores import color_counts, rankings
@@ -110,12 +111,12 @@ map_height = MAP_HEIGHT if kiosk else MAP_HEIGHT_SIGNED_IN
 
 
 def months_back(n: int = 12) -> list[date]:
-    this = periods.month_start(AS_OF - timedelta(microseconds=1) if AS_OF else datetime.now())
+    this = periods.month_start(AS_OF - timedelta(microseconds=1) if AS_OF else clock.now())
     return [periods.add_months(this, -i) for i in range(n)]
 
 
 # On the first days of a month the wall shows last month, complete (labelled), not a month just begun.
-SHOWN_MONTH, LAST_MONTH_COMPLETE = periods.wall_month(AS_OF or datetime.now())
+SHOWN_MONTH, LAST_MONTH_COMPLETE = periods.wall_month(AS_OF or clock.now())
 
 
 def filters() -> dict:
@@ -277,7 +278,7 @@ if require_data(counts):
         trend = cache.wall_trend(url, month, AS_OF, sd, cat, src)
         units = cache.wall_units(url, month, AS_OF, sd, cat, src)
         lists = rankings(scores)
-        stamp = (AS_OF - timedelta(minutes=1) if AS_OF else datetime.now()).strftime("%Y-%m-%d %H:%M")
+        stamp = (AS_OF - timedelta(minutes=1) if AS_OF else clock.now()).strftime("%Y-%m-%d %H:%M")
         scope = " · ".join(x for x in (sd, cat, src) if x) or "全区"
         st.markdown(f'<div class="gm-head"><h1>东昌府区创城网格化管理 · 领导大屏</h1>'
                     f'<span class="sub">{month.year}年{month.month}月{"（上月完整数据）" if month == SHOWN_MONTH and LAST_MONTH_COMPLETE else ""}'

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
 
-from gis.people import auth
 from gis.io import importer
 from gis.people.permissions import Actor
 from pages.ui import md_escape

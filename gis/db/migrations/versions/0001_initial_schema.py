@@ -7,7 +7,7 @@ Create Date: 2026-11-23 07:56:17.752131
 
 from alembic import op
 import sqlalchemy as sa
-import geoalchemy2
+import geoalchemy2  # noqa: F401  (registers the spatial types Alembic renders)
 from geoalchemy2 import Geometry
 
 revision = '0001'
