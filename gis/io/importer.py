@@ -34,6 +34,7 @@ from gis.db.models import (
 from gis.people.permissions import Actor, require
 from gis.problems import worktime
 from gis.problems.workflow import category_limit, category_table
+from gis.registry import versions
 from gis.problems.writes import insert_problems, locate
 
 MODELS = {"grids": Grid, "streets": Street, "compounds": Compound, "villages": UrbanVillage, "points": InspectionPoint,
@@ -170,14 +171,17 @@ def _resolve(conn: Connection, p: validate.Prepared, errors: validate.Errors) ->
                    df["category"])
         # missing deadlines: the category's limit in its unit (gis.problems.worktime), vectorised
         todo = df["deadline"].isna() & known & df["reported_at"].notna()
+        # each row's rule is its category's in force on its report day (规则按日期生效, gis.registry.versions)
+        rules = versions.category_rules(conn, df["category"], df["reported_at"])
+        rules.index = df.index
         if todo.any():
-            limits = [category_limit(cats.loc[c]) for c in df.loc[todo, "category"]]
+            limits = [category_limit(r) for r in rules.loc[todo].to_dict("records")]
             try:
                 found = worktime.deadlines(df.loc[todo, "reported_at"], [a for a, _ in limits], [u for _, u in limits])
                 df.loc[todo, "deadline"] = found.to_numpy()
             except worktime.CalendarNotCovered as exc:
                 errors.add(todo, "整改时限", str(exc), df["category"])
-        df["deduction"] = df["deduction"].fillna(df["category"].map(cats["deduction"]).astype("Float64")).fillna(0.0)
+        df["deduction"] = df["deduction"].fillna(pd.to_numeric(rules["deduction"]).astype("Float64")).fillna(0.0)
         df["standard_code"] = df["standard_code"].fillna(df["category"].map(cats["standard_code"]))
         df["rework_count"] = df["rework_count"].fillna(0)
         units = _codes(conn, Unit)
