@@ -211,7 +211,7 @@ class StandardVersion(Base):
     """A 测评标准's rule from a date (规则按日期生效): points (for the 负面清单 the deduction), negative-list flag and
     effect, and whether it is in force (`active`; a re-import that drops a standard retires it). In force on
     days valid_from <= d < valid_to (NULL = open). A standard without versions keeps its `standards` row's
-    values for all time. See gis.registry.versions."""
+    values for all time. See gis.db.rule_versions."""
 
     __tablename__ = "standard_versions"
     __table_args__ = (UniqueConstraint("code", "valid_from"),)

@@ -34,7 +34,7 @@ from gis.db.models import (
 from gis.people.permissions import Actor, require
 from gis.problems import worktime
 from gis.problems.workflow import category_limit, category_table
-from gis.registry import versions
+from gis.db import rule_versions as versions
 from gis.problems.writes import insert_problems, locate
 
 MODELS = {"grids": Grid, "streets": Street, "compounds": Compound, "villages": UrbanVillage, "points": InspectionPoint,
@@ -171,7 +171,7 @@ def _resolve(conn: Connection, p: validate.Prepared, errors: validate.Errors) ->
                    df["category"])
         # missing deadlines: the category's limit in its unit (gis.problems.worktime), vectorised
         todo = df["deadline"].isna() & known & df["reported_at"].notna()
-        # each row's rule is its category's in force on its report day (规则按日期生效, gis.registry.versions)
+        # each row's rule is its category's in force on its report day (规则按日期生效, gis.db.rule_versions)
         rules = versions.category_rules(conn, df["category"], df["reported_at"])
         rules.index = df.index
         if todo.any():

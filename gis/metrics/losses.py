@@ -31,7 +31,7 @@ def lost_points(engine: Engine, grid_code: str, month: date | str) -> dict[str, 
     start, end = month_bounds(month)
     p, i, st, u, pt, a = (Problem.__table__, Inspection.__table__, Standard.__table__, Unit.__table__,
                           InspectionPoint.__table__, Assignment.__table__)
-    sv = StandardVersion.__table__  # the standard's points on the inspection's day (gis.registry.versions)
+    sv = StandardVersion.__table__  # the standard's points on the inspection's day (gis.db.rule_versions)
     in_force = and_(sv.c.code == i.c.standard_code, sv.c.valid_from <= i.c.inspected_on,
                     or_(sv.c.valid_to.is_(None), i.c.inspected_on < sv.c.valid_to))
     points = func.coalesce(sv.c.points, st.c.points, 1.0)

@@ -99,7 +99,7 @@ SELECT {columns} FROM problems p WHERE p.status = {c} AND p.verified_at > {t} AN
 
 def standard_join_sql(i: str = "i", s: str = "s", v: str = "sv") -> str:
     """LEFT JOIN an inspection `i` to its standard `s` and to the standard's rule version `v` in force on the
-    inspection's day (规则按日期生效, gis.registry.versions): past months keep the points of their time."""
+    inspection's day (规则按日期生效, gis.db.rule_versions): past months keep the points of their time."""
     return (f"LEFT JOIN standards {s} ON {s}.code = {i}.standard_code "
             f"LEFT JOIN standard_versions {v} ON {v}.code = {i}.standard_code AND {v}.valid_from <= {i}.inspected_on "
             f"AND ({v}.valid_to IS NULL OR {i}.inspected_on < {v}.valid_to)")

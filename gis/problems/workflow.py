@@ -39,7 +39,7 @@ from gis.db.models import (
 from gis.people.permissions import Actor, allowed, require, require_role
 from gis.problems import photos, worktime
 from gis.problems.writes import insert_problems, locate
-from gis.registry import versions
+from gis.db import rule_versions as versions
 
 # ---------------------------------------------------------------------------------------------
 # The state machine
@@ -426,7 +426,7 @@ CATEGORY_COLUMNS = ["name", "deadline_hours", "deduction", "standard_code", "tim
 def category_table(engine_or_conn, at: datetime | None = None) -> pd.DataFrame:
     """The configurable deadline table: CATEGORY_COLUMNS. The limit is `time_limit` `time_unit`s
     (工作时 / 工作日 / 自然时), or `deadline_hours` 自然时 when no unit is set (`category_limit`).
-    With `at`, each category's rule in force at that moment (规则按日期生效, gis.registry.versions)."""
+    With `at`, each category's rule in force at that moment (规则按日期生效, gis.db.rule_versions)."""
     if isinstance(engine_or_conn, Engine):
         with engine_or_conn.connect() as conn:
             return category_table(conn, at)
