@@ -29,16 +29,17 @@ from gis.geo.assign import NONE, points_in_polygons
 from gis.io import InputError, readers, validate
 from gis.io.fields import DATASET_LABELS
 from gis.db.models import (
-    SRID, Assignment, Compound, Grid, GridLayer, InspectionPoint, Person, Problem, Street, Unit, UrbanVillage,
+    SRID, Assignment, Compound, Grid, GridLayer, InspectionPoint, Person, Problem, Standard, Street, Unit, UrbanVillage,
 )
 from gis.people.permissions import Actor, require
 from gis.problems import worktime
 from gis.problems.workflow import category_limit, category_table
 from gis.db import rule_versions as versions
+from gis.registry import assessment_file
 from gis.problems.writes import insert_problems, locate
 
 MODELS = {"grids": Grid, "streets": Street, "compounds": Compound, "villages": UrbanVillage, "points": InspectionPoint,
-          "leaders": Person, "assignments": Assignment, "problems": Problem}
+          "leaders": Person, "assignments": Assignment, "problems": Problem, "assessment": Standard}
 TARGET_MODELS = {"grid": Grid, "street": Street, "compound": Compound, "village": UrbanVillage, "point": InspectionPoint}
 Progress = Callable[[float, str], None]
 BULK_ROWS = 100_000  # SQLite: batches from this size are written with indexes rebuilt afterwards
@@ -187,6 +188,8 @@ def _resolve(conn: Connection, p: validate.Prepared, errors: validate.Errors) ->
         units = _codes(conn, Unit)
         errors.add(df["unit_code"].notna() & ~df["unit_code"].isin(units), "责任单位编号", "责任单位编号不存在", df["unit_code"])
         df["unit_id"] = df["unit_code"].map(units).astype("Int64")
+    elif p.kind == "assessment":
+        df = assessment_file.resolve(conn, df, errors)
     elif p.kind == "leaders":
         units = _codes(conn, Unit)
         bad = df["unit_code"].notna() & ~df["unit_code"].isin(units) & df["unit_name"].isna()
@@ -366,6 +369,7 @@ WRITERS = {
     "compounds": _write_areas(Compound, ["code", "name", "households", "property_company"]),
     "villages": _write_areas(UrbanVillage, ["code", "name", "households"]),
     "points": _write_points, "leaders": _write_leaders, "assignments": _write_assignments, "problems": _upsert_problems,
+    "assessment": assessment_file.write,
 }
 
 
