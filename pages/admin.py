@@ -150,11 +150,7 @@ with rules_tab:  # rules (issue 13): changed from a date, past months keep their
                "生效日期早于今天时，此后上报的问题按新时限重算。每次修改都记入审计日志。")
     st.subheader("问题类型")
     cats = edits.category_rows(eng, today)
-    st.dataframe(cats.rename(columns={"name": "问题类型", "code": "编码", "kind": "类别", "major": "大类",
-                                      "time_limit": "整改时限", "time_unit": "时限单位", "urgent_hours": "紧急处置时限（时）",
-                                      "deduction": "扣分", "deadline_hours": "折合自然时", "aliases": "别名",
-                                      "next": "下次变更日期"}),
-                 hide_index=True, width="stretch")
+    st.dataframe(edits.category_display(cats), hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
     cat_name = c1.selectbox("修改问题类型", cats["name"].tolist(), index=None, placeholder="选择问题类型", key="rules_cat")
     if cat_name:
@@ -181,7 +177,8 @@ with rules_tab:  # rules (issue 13): changed from a date, past months keep their
         new_name = st.text_input("名称", max_chars=edits.NAME_MAX, key="rules_new_name")
         n1, n2, n3 = st.columns(3)
         new_code = n1.text_input("编码（可选）", max_chars=edits.CODE_MAX, key="rules_new_code")
-        new_kind = n2.selectbox("类别", ("", *edits.CATEGORY_KINDS), key="rules_new_kind")
+        new_kind = n2.selectbox("类别", ("", *edits.CATEGORY_KINDS), format_func=lambda k: k or "（不填）",
+                                key="rules_new_kind")
         new_major = n3.text_input("大类（可选）", max_chars=20, key="rules_new_major")
         m1, m2, m3 = st.columns(3)
         new_limit = m1.number_input("整改时限", min_value=0.0, value=4.0, key="rules_new_limit")
@@ -193,9 +190,7 @@ with rules_tab:  # rules (issue 13): changed from a date, past months keep their
 
     st.subheader("测评标准")
     stds = edits.standard_rows(eng, today)
-    st.dataframe(stds.rename(columns={"code": "编号", "item": "测评项目", "content": "测评内容", "text": "测评标准",
-                                      "points": "分值", "negative": "负面清单", "negative_effect": "处理方式"}),
-                 hide_index=True, width="stretch")
+    st.dataframe(edits.standard_display(stds), hide_index=True, width="stretch")
     code = st.selectbox("修改测评标准分值", stds["code"].tolist(), index=None, placeholder="选择测评标准编号",
                         format_func=lambda c: f"{c} {stds.set_index('code').at[c, 'text'][:30]}", key="rules_std")
     if code:

@@ -71,4 +71,4 @@ def test_admin_sets_aliases_and_adds_a_category_and_bad_input_is_refused(city_rw
                            .where(Category.name == "违法建设")).one()
     assert tuple(row) == (20.0, "工作日", 5.0, "事件")
     table = at.dataframe[-2].value.set_index("问题类型")  # the 问题类型 table shows both changes
-    assert table.at["暴露垃圾", "别名"] == "乱倒垃圾、垃圾堆放" and table.at["违法建设", "整改时限"] == 20.0
+    assert table.at["暴露垃圾", "别名"] == "乱倒垃圾、垃圾堆放" and table.at["违法建设", "整改时限"] == "20 工作日"

@@ -95,7 +95,8 @@ def set_category_rule(engine: Engine, actor: Actor, name: str, valid_from, time_
 
 
 def _limit_text(rule: dict) -> str:
-    if rule.get("time_unit") and rule.get("time_limit") is not None:
+    unit, amount = rule.get("time_unit"), rule.get("time_limit")
+    if unit and not pd.isna(unit) and amount is not None and not pd.isna(amount):
         return f"{rule['time_limit']:g} {rule['time_unit']}"
     return f"{rule['deadline_hours']:g} {worktime.NATURAL_HOURS}"
 
@@ -215,9 +216,31 @@ def category_rows(engine: Engine, day: date) -> pd.DataFrame:
                                         .where(versions.CATEGORY.versions.c.valid_from > day)).all(),
                            columns=["name", "next"]).groupby("name")["next"].min()
     out = pd.concat([meta, rules], axis=1)
-    out["aliases"] = out["name"].map(al.groupby("name")["alias"].agg("、".join)).fillna("")
+    joined = {n: "、".join(g) for n, g in al.groupby("name")["alias"]}
+    out["aliases"] = [joined.get(n, "") for n in out["name"]]
     out["next"] = out["name"].map(nxt)
     return out
+
+
+def category_display(rows: pd.DataFrame) -> pd.DataFrame:
+    """`category_rows` as 系统管理 shows it: Chinese headers, the limit as one text (e.g. 4 工作时), blanks not None."""
+    def text(x):
+        return "" if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NaT else str(x)
+
+    limit = [_limit_text(r) for r in rows.to_dict("records")]
+    urgent = ["" if pd.isna(u) or not u else f"{u:g} {worktime.NATURAL_HOURS}" for u in rows["urgent_hours"]]
+    return pd.DataFrame({"问题类型": rows["name"], "编码": rows["code"].map(text), "类别": rows["kind"].map(text),
+                         "大类": rows["major"].map(text), "整改时限": limit, "紧急处置时限": urgent,
+                         "扣分": rows["deduction"].astype(float), "别名": rows["aliases"],
+                         "下次变更日期": rows["next"].map(lambda d: "" if pd.isna(d) else f"{d:%Y-%m-%d}")})
+
+
+def standard_display(rows: pd.DataFrame) -> pd.DataFrame:
+    """`standard_rows` as 系统管理 shows it: Chinese headers; 负面清单 as 是 / blank, 处理方式 blank when none."""
+    return pd.DataFrame({"编号": rows["code"], "测评项目": rows["item"], "测评内容": rows["content"],
+                         "测评标准": rows["text"], "分值": rows["points"].astype(float),
+                         "负面清单": ["是" if bool(n) else "" for n in rows["negative"]],
+                         "处理方式": [{"否决": "一票否决", "扣分": "扣分"}.get(e, "") for e in rows["negative_effect"]]})
 
 
 def standard_rows(engine: Engine, day: date) -> pd.DataFrame:
