@@ -17,7 +17,11 @@ from gis.db.models import InspectionPoint, Standard, StandardVersion
 from gis.io import importer
 from gis.people.permissions import Actor
 from gis.problems import field
+from pages.ui import md_escape
 from tests import assessment_files as af
+from tests.apptools import captured_maps, run_app  # noqa: F401  (fixture)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 ADMIN = Actor.system("测试管理员")
 
@@ -152,3 +156,19 @@ def test_unknown_category_and_a_code_on_both_sheets_are_refused(city_rw, tmp_pat
     assert result.prepared.error_lines() == [
         "第 3 行【问题类型】：问题类型不在问题类型表中（请先配置该类型）（值：乱扔垃圾）",
         "第 3 行【负面清单表·标准编号】：编号与第一张工作表的测评标准重复（值：A.3）"]
+
+
+def test_the_data_page_imports_a_system_with_its_negative_sheet(city_rw, monkeypatch, captured_maps, tmp_path):
+    url = city_rw.url.render_as_string(hide_password=False)
+    at = run_app(url, monkeypatch, page="pages/data.py", actor=Actor("admin", "管理员"))
+    [kind] = [s for s in at.selectbox if s.label == "导入为"]
+    kind.select("assessment").run()
+    book = af.write_workbook(tmp_path / "体系.xlsx", af.system_frame(), af.negative_frame()).read_bytes()
+    at.file_uploader(key="data_upload").set_value([("体系.xlsx", book, XLSX)]).run()
+    assert not at.exception, at.exception
+    go = at.button(key="data_go")
+    assert go.label == "导入 216 条测评体系标准"
+    go.click().run()
+    assert not at.exception
+    assert at.success[-1].value == md_escape("体系.xlsx：已导入 216 条测评体系标准（新增 216，更新 0）。")
+    assert importer.counts(city_rw)["assessment"] == 219
