@@ -19,7 +19,7 @@ from gis.people import apikeys
 from gis import clock
 from gis.problems.worktime import UNITS
 from gis.registry import edits
-from pages.cache import engine
+from pages.cache import clear as clear_caches, engine
 from gis.people.permissions import OWN_GRID_ROLES, ROLES, PermissionDenied, allowed
 from pages.ui import current_actor, md_escape
 from pages import gate
@@ -45,6 +45,8 @@ def _act(fn, *args, ok: str, show_secret: bool = False) -> None:
     except (auth.AuthError, PermissionDenied, edits.RegistryError) as exc:
         st.error(md_escape(str(exc)))
         return
+    if fn.__module__ == edits.__name__:
+        clear_caches()  # scores and deadlines of past months change with a rule dated back
     _done(ok, result if show_secret else None)
     st.rerun()
 
