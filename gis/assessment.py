@@ -23,3 +23,14 @@ KIND_ITEMS: dict[str, tuple[str, ...]] = {
     "机关单位": ("文明行为", "公益广告"),
     "建筑工地": ("建筑工地", "公益广告"),
 }
+
+
+def applies(standards, kind: str):
+    """Which rows of `standards` (columns item, content, point_kinds, negative) apply at a point of `kind`:
+    those whose 适用点位类型 (point_kinds, comma-separated) name the kind when the 测评体系 gives them; else
+    those of the kind's 测评项目 (KIND_ITEMS) or whose 测评内容 is the kind; the 负面清单 everywhere.
+    Returns a boolean Series aligned with `standards`."""
+    listed = standards["point_kinds"].fillna("").astype(str)
+    by_kinds = listed.map(lambda text: kind in text.split(","))
+    by_item = standards["item"].isin(KIND_ITEMS.get(kind, ())) | (standards["content"] == kind)
+    return standards["negative"].fillna(False).astype(bool) | (listed.ne("") & by_kinds) | (listed.eq("") & by_item)

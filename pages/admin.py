@@ -1,4 +1,5 @@
-"""系统管理 (管理员 only): users, the audit log (filter, export), wall-screen tokens.
+"""系统管理 (管理员 only): users, the audit log (filter, export), wall-screen tokens, API keys, and the rules
+(测评标准 points and 问题类型 limits from a date, aliases, new categories: gis.registry.edits).
 
 The gate hides this page from other roles; the page checks again, and every change goes
 through gis.people.auth / gis.people.kiosk, which require 管理员 themselves.
@@ -16,7 +17,10 @@ from gis.people import auth
 from gis.people import kiosk
 from gis.io import sheets
 from gis.people import apikeys
-from pages.cache import engine
+from gis import clock
+from gis.problems.worktime import UNITS
+from gis.registry import edits
+from pages.cache import clear as clear_caches, engine
 from gis.people.permissions import OWN_GRID_ROLES, ROLES, PermissionDenied, allowed
 from pages.ui import current_actor, md_escape
 from pages import gate
@@ -39,9 +43,11 @@ def _done(text: str, secret: str | None = None) -> None:
 def _act(fn, *args, ok: str, show_secret: bool = False) -> None:
     try:
         result = fn(eng, actor, *args)
-    except (auth.AuthError, PermissionDenied) as exc:
+    except (auth.AuthError, PermissionDenied, edits.RegistryError) as exc:
         st.error(md_escape(str(exc)))
         return
+    if fn.__module__ == edits.__name__:
+        clear_caches()  # scores and deadlines of past months change with a rule dated back
     _done(ok, result if show_secret else None)
     st.rerun()
 
@@ -52,7 +58,7 @@ if notice:
     if notice[1]:
         st.code(notice[1], language=None)
         st.caption("密码 / 令牌只显示这一次，请立即转交本人。")
-users_tab, audit_tab, kiosk_tab, api_tab = st.tabs(["用户", "审计日志", "大屏令牌", "接口密钥"])
+users_tab, audit_tab, kiosk_tab, api_tab, rules_tab = st.tabs(["用户", "审计日志", "大屏令牌", "接口密钥", "规则"])
 
 with users_tab:
     users = auth.list_users(eng)
@@ -86,7 +92,7 @@ with audit_tab:
     f1, f2, f3 = st.columns([1, 1, 2])
     who = f1.selectbox("操作人", ["全部", *audit.actors(eng)], key="audit_actor")
     kinds = {"全部": None, "登录": "auth.", "用户": "user.", "问题": "problem.", "网格版本": "grid.",
-             "导入": "import.", "大屏令牌": "kiosk.", "接口密钥": "apikey."}
+             "导入": "import.", "大屏令牌": "kiosk.", "接口密钥": "apikey.", "规则": "registry."}
     kind = f2.selectbox("操作类型", list(kinds), key="audit_kind")
     today = clock.today()
     span = f3.date_input("日期范围", (today - timedelta(days=30), today), key="audit_dates")
@@ -140,3 +146,60 @@ with api_tab:  # street (issue 15): Open311 API keys, one per client system (gis
         gone = st.selectbox("撤销接口密钥", live, index=None, placeholder="选择对接系统", key="admin_apikey_pick")
         if gone and st.button("撤销", key="admin_apikey_revoke"):
             _act(apikeys.revoke, gone, ok=f"已撤销接口密钥 {md_escape(gone)}。")
+
+with rules_tab:  # rules (issue 13): changed from a date, past months keep theirs (README 规则按日期生效)
+    today = clock.now().date()
+    st.caption("规则按日期生效：修改自生效日期起执行，此前的月份仍按当时的规则计分和计算整改时限；"
+               "生效日期早于今天时，此后上报的问题按新时限重算。每次修改都记入审计日志。")
+    st.subheader("问题类型")
+    cats = edits.category_rows(eng, today)
+    st.dataframe(edits.category_display(cats), hide_index=True, width="stretch")
+    c1, c2 = st.columns(2)
+    cat_name = c1.selectbox("修改问题类型", cats["name"].tolist(), index=None, placeholder="选择问题类型", key="rules_cat")
+    if cat_name:
+        row = cats.set_index("name").loc[cat_name]
+        unit = row["time_unit"] if row["time_unit"] in UNITS else "自然时"
+        limit = row["time_limit"] if unit == row["time_unit"] and row["time_limit"] == row["time_limit"] else row["deadline_hours"]
+        with c1.form("rules_cat_form"):
+            amount = st.number_input("整改时限", min_value=0.0, value=float(limit), step=1.0, key="rules_cat_limit")
+            unit_pick = st.selectbox("时限单位", UNITS, index=UNITS.index(unit), key="rules_cat_unit")
+            urgent = st.number_input("紧急处置时限（自然时，0 = 无）", min_value=0.0,
+                                     value=float(row["urgent_hours"]) if row["urgent_hours"] == row["urgent_hours"] and row["urgent_hours"] else 0.0,
+                                     key="rules_cat_urgent")
+            ded = st.number_input("扣分", min_value=0.0, value=float(row["deduction"]), step=0.5, key="rules_cat_ded")
+            since = st.date_input("生效日期", today, key="rules_cat_from")
+            if st.form_submit_button("保存规则", type="primary"):
+                _act(edits.set_category_rule, cat_name, since, amount, unit_pick, ded, urgent or None,
+                     ok=f"已修改问题类型 {cat_name} 的规则，自 {since:%Y-%m-%d} 起执行。")
+        with c1.form("rules_alias_form"):
+            names = st.text_input("别名（用“、”分隔）", row["aliases"], key="rules_cat_aliases")
+            if st.form_submit_button("保存别名"):
+                _act(edits.set_aliases, cat_name, names, ok=f"已保存问题类型 {cat_name} 的别名。")
+    with c2.form("rules_cat_add", clear_on_submit=True):
+        st.markdown("**新增问题类型**")
+        new_name = st.text_input("名称", max_chars=edits.NAME_MAX, key="rules_new_name")
+        n1, n2, n3 = st.columns(3)
+        new_code = n1.text_input("编码（可选）", max_chars=edits.CODE_MAX, key="rules_new_code")
+        new_kind = n2.selectbox("类别", ("", *edits.CATEGORY_KINDS), format_func=lambda k: k or "（不填）",
+                                key="rules_new_kind")
+        new_major = n3.text_input("大类（可选）", max_chars=20, key="rules_new_major")
+        m1, m2, m3 = st.columns(3)
+        new_limit = m1.number_input("整改时限", min_value=0.0, value=4.0, key="rules_new_limit")
+        new_unit = m2.selectbox("时限单位", UNITS, key="rules_new_unit")
+        new_ded = m3.number_input("扣分", min_value=0.0, value=1.0, step=0.5, key="rules_new_ded")
+        if st.form_submit_button("新增问题类型"):
+            _act(edits.add_category, new_name, new_limit, new_unit, new_ded, new_code, new_kind or None, new_major,
+                 ok=f"已新增问题类型 {new_name}。")
+
+    st.subheader("测评标准")
+    stds = edits.standard_rows(eng, today)
+    st.dataframe(edits.standard_display(stds), hide_index=True, width="stretch")
+    code = st.selectbox("修改测评标准分值", stds["code"].tolist(), index=None, placeholder="选择测评标准编号",
+                        format_func=lambda c: f"{c} {stds.set_index('code').at[c, 'text'][:30]}", key="rules_std")
+    if code:
+        with st.form("rules_std_form"):
+            pts = st.number_input("分值（负面清单为扣分）", min_value=0.0, max_value=edits.MAX_POINTS,
+                                  value=float(stds.set_index("code").at[code, "points"]), step=0.5, key="rules_std_points")
+            since = st.date_input("生效日期", today, key="rules_std_from")
+            if st.form_submit_button("保存分值", type="primary"):
+                _act(edits.set_standard_points, code, pts, since, ok=f"已修改测评标准 {code} 的分值，自 {since:%Y-%m-%d} 起执行。")

@@ -21,7 +21,7 @@ from sqlalchemy import Date, Engine
 
 from gis.metrics.periods import month_end_as_of, month_rows, month_start
 from gis.metrics.scores import inspection_sums
-from gis.metrics.sql import Sql
+from gis.metrics.sql import Sql, standard_join_sql
 
 POINT_LEADER = "点长"
 POINT_COLUMNS = ["code", "name", "kind", "grid", "leader", "leader_unit", "units", "inspections", "ok_points",
@@ -43,7 +43,7 @@ def point_rates(engine: Engine, month: date, as_of: datetime | None = None) -> p
 WITH ins AS (
   SELECT i.point_id, MIN(g.code) AS grid, {inspection_sums()}
   FROM inspections i
-  LEFT JOIN standards s ON s.code = i.standard_code
+  {standard_join_sql()}
   LEFT JOIN grids g ON g.id = i.grid_id
   WHERE i.inspected_on >= {q.bind('d0', row['d0'], Date)} AND i.inspected_on < {q.bind('d1', row['d1'], Date)}
     AND i.inspected_on <= {q.bind('dt', row['dt'], Date)}

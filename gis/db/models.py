@@ -207,6 +207,24 @@ class Standard(Base):
     negative_effect: Mapped[str | None] = mapped_column(String(4))
 
 
+class StandardVersion(Base):
+    """A 测评标准's rule from a date (规则按日期生效): points (for the 负面清单 the deduction), negative-list flag and
+    effect, and whether it is in force (`active`; a re-import that drops a standard retires it). In force on
+    days valid_from <= d < valid_to (NULL = open). A standard without versions keeps its `standards` row's
+    values for all time. See gis.db.rule_versions."""
+
+    __tablename__ = "standard_versions"
+    __table_args__ = (UniqueConstraint("code", "valid_from"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(ForeignKey("standards.code"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    points: Mapped[float] = mapped_column(Float)
+    negative: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
+    negative_effect: Mapped[str | None] = mapped_column(String(4))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sql_text("true"))
+
+
 class Category(Base):
     """问题类型 with its rectification deadline (整改时限) and deduction — the configurable table."""
 
@@ -224,6 +242,23 @@ class Category(Base):
     code: Mapped[str | None] = mapped_column(String(16))
     kind: Mapped[str | None] = mapped_column(String(4))
     major: Mapped[str | None] = mapped_column(String(20))
+
+
+class CategoryVersion(Base):
+    """A 问题类型's time limit and deduction from a date (规则按日期生效): the rule of a problem is the version in
+    force on the day it was reported. A category without versions keeps its `categories` row for all time."""
+
+    __tablename__ = "category_versions"
+    __table_args__ = (UniqueConstraint("name", "valid_from"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(ForeignKey("categories.name"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    deadline_hours: Mapped[float] = mapped_column(Float)
+    deduction: Mapped[float] = mapped_column(Float)
+    time_limit: Mapped[float | None] = mapped_column(Float)
+    time_unit: Mapped[str | None] = mapped_column(String(4))
+    urgent_hours: Mapped[float | None] = mapped_column(Float)
 
 
 class CategoryAlias(Base):

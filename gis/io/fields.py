@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from gis.geo.kinds import AREA_LABELS
 
 KINDS = ("grids", "streets", "compounds", "villages", "points", "categories", "units", "leaders", "assignments",
-         "problems")
+         "problems", "assessment")
 EXPORT_KINDS = ("grids", "streets", "compounds", "villages", "points", "problems")
 # the Chinese name of each data set: the area layers take theirs from gis.geo.kinds
 DATASET_LABELS = {**{f"{kind}s": label for kind, label in AREA_LABELS.items()},
                   "categories": "问题类型", "units": "责任单位", "leaders": "责任人", "assignments": "帮包关系",
-                  "problems": "问题"}
+                  "problems": "问题", "assessment": "测评体系标准"}
 # geometry each kind needs: None for plain tables
 GEOMETRY = {"grids": "MultiPolygon", "streets": "LineString", "compounds": "Polygon", "villages": "Polygon",
             "points": "Point", "problems": "Point", "categories": None, "units": None, "leaders": None,
-            "assignments": None}
+            "assignments": None, "assessment": None}
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,21 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         _f("street_name", "所属街道", "街道"),
         _f("person_name", "责任人"),
         _f("phone", "联系电话", "电话"),
+    ),
+    # 测评体系 (gis.registry.assessment_file): one row per 测评标准; 负面清单 rows marked (or on a sheet 负面清单)
+    "assessment": (
+        _f("code", "标准编号", "编号", "指标编号", "序号", "code"),
+        _f("item", "测评项目", "项目", "一级指标", "item", required=True),
+        _f("content", "测评内容", "二级指标", "content", required=True),
+        _f("text", "测评标准", "标准", "三级指标", "测评要求", "负面清单事项", "事项", "text", required=True),
+        _f("points", "分值", "分数", "标准分", "points", type="float"),
+        _f("method", "测评方式", "测评方法", "method"),
+        _f("point_kinds", "适用点位类型", "适用点位", "点位类型", "point_kinds"),
+        _f("category", "问题类型", "关联问题类型", "category"),
+        _f("negative", "负面清单", "是否负面清单", "negative"),
+        _f("negative_effect", "处理方式", "负面清单处理方式", "effect"),
+        _f("deduction", "扣分", "扣分值", "deduction", type="float"),
+        _f("valid_from", "生效日期", "启用日期", "执行日期", "valid_from", type="date"),
     ),
 }
 # informational columns: exported, accepted on import, not stored (they are computed from geometry)

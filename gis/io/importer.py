@@ -30,16 +30,20 @@ from gis.geo.assign import NONE, points_in_polygons
 from gis.io import InputError, readers, validate
 from gis.io.fields import DATASET_LABELS
 from gis.db.models import (
-    SRID, Assignment, Category, Compound, Grid, GridLayer, InspectionPoint, Person, Problem, Street, Unit, UrbanVillage,
+    SRID, Assignment, Category, Compound, Grid, GridLayer, InspectionPoint, Person, Problem, Standard, Street, Unit,
+    UrbanVillage,
 )
 from gis.people.permissions import Actor, require
 from gis.problems import categories as category_registry
 from gis.problems import worktime
 from gis.problems.workflow import category_limit, category_table
+from gis.db import rule_versions as versions
+from gis.registry import assessment_file
 from gis.problems.writes import insert_problems, locate
 
 MODELS = {"grids": Grid, "streets": Street, "compounds": Compound, "villages": UrbanVillage, "points": InspectionPoint,
-          "categories": Category, "units": Unit, "leaders": Person, "assignments": Assignment, "problems": Problem}
+          "categories": Category, "units": Unit, "leaders": Person, "assignments": Assignment, "problems": Problem,
+          "assessment": Standard}
 TARGET_MODELS = {"grid": Grid, "street": Street, "compound": Compound, "village": UrbanVillage, "point": InspectionPoint}
 Progress = Callable[[float, str], None]
 BULK_ROWS = 100_000  # SQLite: batches from this size are written with indexes rebuilt afterwards
@@ -178,14 +182,17 @@ def _resolve(conn: Connection, p: validate.Prepared, errors: validate.Errors,
         errors.add(why.notna(), "问题类型", why, original)
         # missing deadlines: the category's limit in its unit (gis.problems.worktime), vectorised
         todo = df["deadline"].isna() & known & df["reported_at"].notna()
+        # each row's rule is its category's in force on its report day (规则按日期生效, gis.db.rule_versions)
+        rules = versions.category_rules(conn, df["category"], df["reported_at"])
+        rules.index = df.index
         if todo.any():
-            limits = [category_limit(cats.loc[c]) for c in df.loc[todo, "category"]]
+            limits = [category_limit(r) for r in rules.loc[todo].to_dict("records")]
             try:
                 found = worktime.deadlines(df.loc[todo, "reported_at"], [a for a, _ in limits], [u for _, u in limits])
                 df.loc[todo, "deadline"] = found.to_numpy()
             except worktime.CalendarNotCovered as exc:
                 errors.add(todo, "整改时限", str(exc), df["category"])
-        df["deduction"] = df["deduction"].fillna(df["category"].map(cats["deduction"]).astype("Float64")).fillna(0.0)
+        df["deduction"] = df["deduction"].fillna(pd.to_numeric(rules["deduction"]).astype("Float64")).fillna(0.0)
         df["standard_code"] = df["standard_code"].fillna(df["category"].map(cats["standard_code"]))
         df["rework_count"] = df["rework_count"].fillna(0)
         units = _codes(conn, Unit)
@@ -194,6 +201,8 @@ def _resolve(conn: Connection, p: validate.Prepared, errors: validate.Errors,
     elif p.kind == "categories":
         why = category_registry.alias_conflicts(conn, df)
         errors.add(why.notna(), "别名", why, df["aliases"])
+    elif p.kind == "assessment":
+        df = assessment_file.resolve(conn, df, errors)
     elif p.kind == "leaders":
         units = _codes(conn, Unit)
         bad = df["unit_code"].notna() & ~df["unit_code"].isin(units) & df["unit_name"].isna()
@@ -381,6 +390,7 @@ WRITERS = {
     "compounds": _write_areas(Compound, ["code", "name", "households", "property_company"]),
     "villages": _write_areas(UrbanVillage, ["code", "name", "households"]),
     "points": _write_points, "leaders": _write_leaders, "assignments": _write_assignments, "problems": _upsert_problems,
+    "assessment": assessment_file.write,
 }
 
 

@@ -63,6 +63,8 @@ class Source:
     layers: list[str] = field(default_factory=list)
     layer: str | None = None
     notes: list[str] = field(default_factory=list)
+    # other sheets of a workbook read with its first one (COMPANION_SHEETS), by name
+    sheets: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def first_row(self) -> int:
@@ -331,10 +333,22 @@ def _read_csv(path: Path, encoding: str | None) -> Source:
     return Source(path.name, frame, None, None, "none", codec, how, table=True, notes=[note])
 
 
+#: Sheets read along with a workbook's first sheet when present: the 测评体系 workbook's 负面清单
+#: (gis.registry.assessment_file).
+COMPANION_SHEETS = ("负面清单",)
+
+
 def _read_xlsx(path: Path, layer: str | None) -> Source:
     frame = xlsx.read_sheet(path, layer)
     frame.columns = [str(c).strip() for c in frame.columns]
-    return Source(path.name, frame, None, None, "none", None, "file", table=True, layer=layer)
+    sheets = {}
+    if layer is None:
+        for name in xlsx.sheet_names(path)[1:]:
+            if name in COMPANION_SHEETS:
+                extra = xlsx.read_sheet(path, name)
+                extra.columns = [str(c).strip() for c in extra.columns]
+                sheets[name] = extra
+    return Source(path.name, frame, None, None, "none", None, "file", table=True, layer=layer, sheets=sheets)
 
 
 def save_uploads(files: list[tuple[str, bytes]], dest: Path) -> Path:

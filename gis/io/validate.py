@@ -19,14 +19,16 @@ from gis.io import crs as crsmod
 from gis.io import encoding as enc
 from gis.io import fields as fl
 from gis.io.readers import Source
+from gis.registry import assessment_file
 from gis.db import limits
 from gis.db.models import (
     POINT_KINDS, ROAD_CLASSES, ROLES, SOURCES, STATUSES, TIME_UNITS, Assignment, Category, Compound, Grid,
-    InspectionPoint, Person, Problem, Street, Unit, UrbanVillage,
+    InspectionPoint, Person, Problem, Standard, Street, Unit, UrbanVillage,
 )
 
 MODELS = {"grids": Grid, "streets": Street, "compounds": Compound, "villages": UrbanVillage, "points": InspectionPoint,
-          "categories": Category, "units": Unit, "leaders": Person, "assignments": Assignment, "problems": Problem}
+          "categories": Category, "units": Unit, "leaders": Person, "assignments": Assignment, "problems": Problem,
+          "assessment": Standard}
 CATEGORY_KINDS = ("部件", "事件")
 TARGET_KINDS = {"网格": "grid", "grid": "grid", "街巷": "street", "道路": "street", "street": "street",
                 "小区": "compound", "compound": "compound", "城中村": "village", "village": "village",
@@ -234,10 +236,26 @@ def _check_valid(geoms: np.ndarray, want: str, repair: bool, errors: Errors, fir
 
 def prepare(src: Source, kind: str, mapping: dict[str, str | None] | None = None, crs: str | None = None,
             coords: str = "wgs84", repair: bool = False, check_district: bool = True,
-            optional: tuple[str, ...] = ()) -> Prepared:
+            optional: tuple[str, ...] = (), negative_sheet: bool = False) -> Prepared:
     """Map, convert and validate `src` for `kind` (see module doc). Raises InputError for file-level problems.
 
-    `optional` names required fields that this use does without (a planner's boundary file may lack 网格名称)."""
+    `optional` names required fields that this use does without (a planner's boundary file may lack 网格名称).
+    For the 测评体系 (``assessment``), a workbook's 负面清单 sheet is prepared too and appended
+    (gis.registry.assessment_file); `negative_sheet` marks that sheet's own preparation."""
+    if kind == "assessment" and not negative_sheet:
+        companion = assessment_file.prepare_companion(src, prepare, check_district=check_district)
+        main = _prepare(src, kind, mapping, crs, coords, repair, check_district, optional)
+        if companion is None:
+            return main
+        main.frame = pd.concat([main.frame, companion.frame], ignore_index=True)
+        main.errors = pd.concat([main.errors, companion.errors], ignore_index=True)
+        main.notes.append(f"已一并读取工作表“{assessment_file.NEGATIVE_SHEET}”：{len(companion.frame)} 条负面清单。")
+        return main
+    return _prepare(src, kind, mapping, crs, coords, repair, check_district, optional, negative_sheet)
+
+
+def _prepare(src: Source, kind: str, mapping: dict[str, str | None] | None, crs: str | None, coords: str,
+             repair: bool, check_district: bool, optional: tuple[str, ...], negative_sheet: bool = False) -> Prepared:
     if kind not in fl.KINDS:
         raise InputError(f"未知的数据类型“{kind}”：可选 {', '.join(fl.KINDS)}。")
     if coords not in crsmod.COORD_SYSTEMS:
@@ -303,7 +321,7 @@ def prepare(src: Source, kind: str, mapping: dict[str, str | None] | None = None
             later = dup & (out.index.to_series() != first)
             first_rows = (first.fillna(-1).astype("int64") + src.first_row).astype(str)
             errors.add(later, "编号", "编号重复，与第 " + first_rows + " 行相同", out["code"])
-    _check_values(kind, out, errors)
+    _check_values(kind, out, errors, negative_sheet)
 
     want = fl.GEOMETRY[kind]
     geoms = None
@@ -363,7 +381,7 @@ def prepare(src: Source, kind: str, mapping: dict[str, str | None] | None = None
     return Prepared(kind, src, mapping, out, geoms, err, repairs_df, notes, crs_desc, how, coords)
 
 
-def _check_values(kind: str, out: pd.DataFrame, errors: Errors) -> None:
+def _check_values(kind: str, out: pd.DataFrame, errors: Errors, negative_sheet: bool = False) -> None:
     def allowed(col, values, label, default=None):
         if col not in out:
             return
@@ -398,5 +416,7 @@ def _check_values(kind: str, out: pd.DataFrame, errors: Errors) -> None:
         alias_len = out["aliases"].fillna("").str.split(r"[、,，;；/|\s]+", regex=True).map(
             lambda xs: max((len(x) for x in xs), default=0))
         errors.add(alias_len > 20, "别名", "每个别名最多 20 字", out["aliases"])
+    elif kind == "assessment":
+        assessment_file.check(out, errors, negative_sheet)
     if kind in ("grids",) and "subdistrict" in out:
         out["subdistrict"] = out["subdistrict"].fillna("")

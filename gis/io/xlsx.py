@@ -17,6 +17,7 @@ Every refusal is an `InputError` in Chinese saying what was too big and what to 
 
 from __future__ import annotations
 
+import html
 import os
 import pickle
 import re
@@ -114,3 +115,17 @@ def read_sheet(path: Path, sheet: str | None, name: str | None = None) -> pd.Dat
     frame = pd.DataFrame(dict(enumerate(columns)), dtype="str") if columns else pd.DataFrame()
     frame.columns = header
     return frame
+
+
+_SHEET_NAME = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"')
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The workbook's sheet names in order, read from xl/workbook.xml without parsing it (call after
+    `inspect`); [] when the workbook has none that can be read this way."""
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open("xl/workbook.xml") as fh:
+            head = fh.read(1 << 20)
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return []
+    return [html.unescape(m.decode("utf-8", errors="replace")) for m in _SHEET_NAME.findall(head)]

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, func, literal_column, select
+from sqlalchemy import Engine, and_, func, literal_column, or_, select
 
-from gis.db.models import Assignment, Inspection, InspectionPoint, Problem, Standard, Unit
+from gis.db.models import Assignment, Inspection, InspectionPoint, Problem, Standard, StandardVersion, Unit
 from gis.metrics.sql import earned_points_sql
 from gis.problems.ledger import grid_row_ids, month_bounds
 
@@ -31,6 +31,11 @@ def lost_points(engine: Engine, grid_code: str, month: date | str) -> dict[str, 
     start, end = month_bounds(month)
     p, i, st, u, pt, a = (Problem.__table__, Inspection.__table__, Standard.__table__, Unit.__table__,
                           InspectionPoint.__table__, Assignment.__table__)
+    sv = StandardVersion.__table__  # the standard's points on the inspection's day (gis.db.rule_versions)
+    in_force = and_(sv.c.code == i.c.standard_code, sv.c.valid_from <= i.c.inspected_on,
+                    or_(sv.c.valid_to.is_(None), i.c.inspected_on < sv.c.valid_to))
+    points = func.coalesce(sv.c.points, st.c.points, 1.0)
+    earned = literal_column(earned_points_sql("inspections", "standards", "standard_versions"))
     with engine.connect() as conn:
         ids = grid_row_ids(conn, grid_code) or [-1]
         probs = pd.DataFrame(conn.execute(
@@ -44,12 +49,13 @@ def lost_points(engine: Engine, grid_code: str, month: date | str) -> dict[str, 
                          .group_by(a.c.target_code).subquery())
         insp = pd.DataFrame(conn.execute(
             select(i.c.standard_code, u.c.name, func.count(),
-                   func.sum(func.coalesce(st.c.points, 1.0) - literal_column(earned_points_sql("inspections", "standards"))))
+                   func.sum(points - earned))
             .select_from(i.join(pt, i.c.point_id == pt.c.id).outerjoin(st, st.c.code == i.c.standard_code)
+                         .outerjoin(sv, in_force)
                          .outerjoin(unit_of_point, unit_of_point.c.target_code == pt.c.code)
                          .outerjoin(u, u.c.id == unit_of_point.c.unit_id))
             .where(i.c.grid_id.in_(ids), i.c.inspected_on >= start.date(), i.c.inspected_on < end.date(),
-                   literal_column(earned_points_sql("inspections", "standards")) < func.coalesce(st.c.points, 1.0))
+                   earned < points)
             .group_by(i.c.standard_code, u.c.name)).all(),
             columns=["standard_code", "unit", "failed", "inspection_points"])
         stds = pd.DataFrame(conn.execute(select(st.c.code, st.c.item, st.c.content, st.c.text)).all(),

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from gis.metrics.periods import as_of_moment, month_rows, month_start
 from gis.metrics.figures import problem_rows
 from gis.metrics.scores import INPUT_COLUMNS, SUM_COLUMNS, inspection_sums, mean_deduction, score_inputs, score_table
-from gis.metrics.sql import Sql
+from gis.metrics.sql import Sql, standard_join_sql
 
 
 def item_inputs(engine: Engine, month: date, as_of: datetime | None = None, codes: list[str] | None = None,
@@ -58,7 +58,7 @@ ORDER BY x.id"""
 WITH {q.months_cte(months)}
 SELECT i.point_id, g.code, {inspection_sums()}
 FROM grids g CROSS JOIN months m CROSS JOIN inspections i
-LEFT JOIN standards s ON s.code = i.standard_code
+{standard_join_sql()}
 WHERE i.grid_id = g.id AND i.inspected_on >= m.d0 AND i.inspected_on < m.d1 AND i.inspected_on <= m.dt{code_filter(q)}
 GROUP BY i.point_id, g.code
 ORDER BY i.point_id, g.code"""

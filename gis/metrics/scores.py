@@ -38,7 +38,7 @@ from gis.metrics.memo import memo_get, memo_put
 from gis.metrics.periods import add_months, as_of_moment, current_month, month_rows, month_start
 from gis.metrics.settings import NO_COLOR, min_inspections, thresholds
 from gis.metrics import figures, negative
-from gis.metrics.sql import Sql, earned_points_sql, visit_key_sql
+from gis.metrics.sql import Sql, earned_points_sql, points_sql, standard_join_sql, visit_key_sql
 
 
 DEDUCTION_WEIGHT, DEDUCTION_CAP, OVERDUE_WEIGHT = 10.0, 30.0, 20.0
@@ -61,11 +61,11 @@ SUM_COLUMNS = ["inspections", "ok_points", "all_points", "problems", "ded", "ope
 
 
 def inspection_sums() -> str:
-    """The inspection sums of the score (alias i: inspections, s: standards), for any grouping:
+    """The inspection sums of the score (alias i: inspections; s, sv: `standard_join_sql`), for any grouping:
     n = inspection visits (distinct point-days, the sample the minimum applies to), ok_points = points
     earned (partial credit included, as in 谁丢分), all_points = points at stake."""
     return (f"COUNT(DISTINCT {visit_key_sql('i')}) AS n, SUM({earned_points_sql('i', 's')}) AS ok_points, "
-            "SUM(COALESCE(s.points, 1.0)) AS all_points")
+            f"SUM({points_sql('s', 'sv')}) AS all_points")
 
 
 def _score_inputs(engine: Engine, months: list[dict], category=None, source=None) -> pd.DataFrame:
@@ -87,7 +87,7 @@ ins AS (
   FROM months m
   JOIN inspections i ON i.inspected_on >= m.d0 AND i.inspected_on < m.d1 AND i.inspected_on <= m.dt
   JOIN grids g ON g.id = i.grid_id
-  LEFT JOIN standards s ON s.code = i.standard_code
+  {standard_join_sql()}
   WHERE i.inspected_on >= {q.bind('first_d', months[0]['d0'], Date)}
     AND i.inspected_on < {q.bind('last_d', months[-1]['d1'], Date)}{ins_filter}
   GROUP BY m.k, g.code)

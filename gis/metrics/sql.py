@@ -97,11 +97,25 @@ UNION ALL
 SELECT {columns} FROM problems p WHERE p.status = {c} AND p.verified_at > {t} AND {rest}"""
 
 
-def earned_points_sql(i: str = "i", s: str = "s") -> str:
+def standard_join_sql(i: str = "i", s: str = "s", v: str = "sv") -> str:
+    """LEFT JOIN an inspection `i` to its standard `s` and to the standard's rule version `v` in force on the
+    inspection's day (规则按日期生效, gis.db.rule_versions): past months keep the points of their time."""
+    return (f"LEFT JOIN standards {s} ON {s}.code = {i}.standard_code "
+            f"LEFT JOIN standard_versions {v} ON {v}.code = {i}.standard_code AND {v}.valid_from <= {i}.inspected_on "
+            f"AND ({v}.valid_to IS NULL OR {i}.inspected_on < {v}.valid_to)")
+
+
+def points_sql(s: str = "s", v: str | None = "sv") -> str:
+    """A standard's points on the inspection's day: its rule version's (`standard_join_sql`), else the
+    `standards` row's; a standard without points weighs 1."""
+    return f"COALESCE({v}.points, {s}.points, 1.0)" if v else f"COALESCE({s}.points, 1.0)"
+
+
+def earned_points_sql(i: str = "i", s: str = "s", v: str | None = "sv") -> str:
     """Points an inspection earned (测评得分), the same in the 综合得分 and in 谁丢分: its score
     (partial credit) within [0, the standard's points]; without a score, all points if passed, none
-    otherwise. `i`: inspections, `s`: standards (LEFT JOINed; a standard without points weighs 1)."""
-    pts = f"COALESCE({s}.points, 1.0)"
+    otherwise. `i`: inspections, `s`: standards and `v`: standard_versions, joined by `standard_join_sql`."""
+    pts = points_sql(s, v)
     return (f"(CASE WHEN {i}.score IS NULL THEN (CASE WHEN {i}.passed THEN {pts} ELSE 0.0 END) "
             f"WHEN {i}.score > {pts} THEN {pts} WHEN {i}.score < 0 THEN 0.0 ELSE {i}.score END)")
 

@@ -46,6 +46,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "grid.edit": frozenset({PLANNER}),
     "grid.publish": frozenset({PLANNER}),
     "data.import": frozenset({ADMIN}),
+    "registry.edit": frozenset({ADMIN}),  # 测评标准 points, 问题类型 limits and aliases (gis.registry.edits)
     "user.manage": frozenset({ADMIN}),
     "audit.view": frozenset({ADMIN}),
     # accountability (issue 14): 三色牌, 曝光台, 约谈 / 问责, 督查通报
@@ -128,7 +129,7 @@ ACTION_LABELS = {
     "problem.create": "上报问题", "problem.dispatch": "派遣", "problem.acknowledge": "签收",
     "problem.submit": "提交整改", "problem.verify": "核查通过", "problem.return": "退回",
     "problem.register": "立案", "problem.followup": "回访", "inspection.record": "测评录入", "problem.request": "申请延期/缓办", "problem.approve": "审批延期/缓办",
-    "grid.edit": "编辑网格边界", "grid.publish": "发布网格版本", "data.import": "导入数据",
+    "grid.edit": "编辑网格边界", "grid.publish": "发布网格版本", "data.import": "导入数据", "registry.edit": "修改测评标准与问题类型",
     "user.manage": "管理用户", "audit.view": "查看审计日志",
     "card.issue": "签发三色牌", "card.escalate": "升级处置", "card.expose": "曝光", "card.interview": "约谈/问责",
     "card.lift": "摘牌", "card.rules": "执行月度亮牌规则", "bulletin.export": "导出督查通报",

@@ -25,7 +25,9 @@ from gis.db.models import (
     STATUS_CHECKING, STATUS_FIXING, STATUS_NEW, Assignment, Compound, Grid, Inspection, InspectionPoint, Problem,
     Standard, Street, Unit, UrbanVillage,
 )
-from gis.assessment import KIND_ITEMS
+from gis import clock
+from gis.assessment import applies
+from gis.db import rule_versions
 from gis.people import audit
 from gis.people.permissions import OWN_GRID_ROLES, VERIFIER, Actor, require
 from gis.problems import photos, workflow, worktime
@@ -176,22 +178,23 @@ def due_points(engine: Engine, actor: Actor, today: date, days: int = 7, limit: 
 
 
 def point_standards(engine: Engine, point_code: str) -> pd.DataFrame:
-    """The standards that apply at a point: those of its kind's 测评项目 (gis.assessment.KIND_ITEMS)
-    plus the point-checkable 负面清单 rows (those without a 否决 / 扣分 effect); columns code, item, content,
-    text, points."""
+    """The standards in force today that apply at a point (gis.assessment.applies: its kind in their
+    适用点位类型, else its kind's 测评项目), plus the point-checkable 负面清单 rows (those without a 否决 / 扣分
+    effect: such a row is an event recorded by the command centre, gis.metrics.negative, not a check at a point);
+    columns code, item, content, text, points."""
     pt, s = InspectionPoint.__table__, Standard.__table__
     with engine.connect() as conn:
         kind = conn.execute(select(pt.c.kind).where(pt.c.code == point_code)).scalar()
         if kind is None:
             raise FieldError(f"点位 {point_code} 不存在。")
-        items = KIND_ITEMS.get(kind, ())
-        rows = conn.execute(select(s.c.code, s.c.item, s.c.content, s.c.text, s.c.points)
-                            .where(or_(s.c.item.in_(items), s.c.content == kind,
-                                       # a 负面清单 row with an effect (否决 / 扣分) is an event recorded by the
-                                       # command centre (gis.metrics.negative), not a check at a point
-                                       s.c.negative.is_(True) & s.c.negative_effect.is_(None)))
-                            .order_by(s.c.code)).mappings().all()
-    return pd.DataFrame(rows, columns=["code", "item", "content", "text", "points"])
+        rows = pd.DataFrame(conn.execute(select(s.c.code, s.c.item, s.c.content, s.c.text, s.c.points, s.c.point_kinds,
+                                                s.c.negative, s.c.negative_effect).order_by(s.c.code)).all(),
+                            columns=["code", "item", "content", "text", "points", "point_kinds", "negative",
+                                     "negative_effect"])
+        live = rule_versions.active_standard_codes(conn, clock.now().date())
+    event_rows = rows["negative"].fillna(False).astype(bool) & rows["negative_effect"].notna()
+    rows = rows[applies(rows, kind) & rows["code"].isin(live) & ~event_rows]
+    return rows[["code", "item", "content", "text", "points"]].reset_index(drop=True)
 
 
 def record_inspection(engine: Engine, actor: Actor, point_code: str, results: dict[str, str],

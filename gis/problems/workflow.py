@@ -39,6 +39,7 @@ from gis.db.models import (
 from gis.people.permissions import Actor, allowed, require, require_role
 from gis.problems import photos, worktime
 from gis.problems.writes import insert_problems, locate
+from gis.db import rule_versions as versions
 
 # ---------------------------------------------------------------------------------------------
 # The state machine
@@ -329,9 +330,10 @@ def register(engine: Engine, actor: Actor, code: str, expected_revision: int | N
     found = {}
 
     def check(conn, problem):
-        cat = conn.execute(select(*[c.c[n] for n in CATEGORY_COLUMNS]).where(c.c.name == problem["category"])
-                           ).mappings().first()
-        found["deadline"] = category_deadline(dict(cat), now) if cat is not None else problem["deadline"]
+        known = conn.execute(select(c.c.name).where(c.c.name == problem["category"])).first()
+        # the limit in force when the problem was reported (规则按日期生效), counted from 立案
+        cat = versions.in_force(conn, versions.CATEGORY, problem["category"], problem["reported_at"].date())
+        found["deadline"] = category_deadline(cat, now) if known is not None else problem["deadline"]
 
     return _transition(engine, actor, code, REGISTER, expected_revision, now,
                        lambda problem: {"registered_at": now, "deadline": found["deadline"]},
@@ -421,16 +423,17 @@ def apply(engine: Engine, actor: Actor, code: str, action: str, expected_revisio
 CATEGORY_COLUMNS = ["name", "deadline_hours", "deduction", "standard_code", "time_limit", "time_unit", "urgent_hours"]
 
 
-def category_table(engine_or_conn) -> pd.DataFrame:
+def category_table(engine_or_conn, at: datetime | None = None) -> pd.DataFrame:
     """The configurable deadline table: CATEGORY_COLUMNS. The limit is `time_limit` `time_unit`s
-    (工作时 / 工作日 / 自然时), or `deadline_hours` 自然时 when no unit is set (`category_limit`)."""
-    c = Category.__table__
-    stmt = select(*[c.c[n] for n in CATEGORY_COLUMNS]).order_by(c.c.name)
+    (工作时 / 工作日 / 自然时), or `deadline_hours` 自然时 when no unit is set (`category_limit`).
+    With `at`, each category's rule in force at that moment (规则按日期生效, gis.db.rule_versions)."""
     if isinstance(engine_or_conn, Engine):
         with engine_or_conn.connect() as conn:
-            rows = conn.execute(stmt).all()
-    else:
-        rows = engine_or_conn.execute(stmt).all()
+            return category_table(conn, at)
+    if at is not None:
+        return versions.categories_on(engine_or_conn, at)[CATEGORY_COLUMNS]
+    c = Category.__table__
+    rows = engine_or_conn.execute(select(*[c.c[n] for n in CATEGORY_COLUMNS]).order_by(c.c.name)).all()
     return pd.DataFrame(rows, columns=CATEGORY_COLUMNS)
 
 
@@ -476,7 +479,7 @@ def create_problem(engine: Engine, actor: Actor, category: str, description: str
         if grid_code is None:
             raise WorkflowError("该位置不在任何网格内，无法上报。")
         require(actor, "problem.create", grid_code)
-        cats = category_table(conn).set_index("name")
+        cats = category_table(conn, at=now).set_index("name")
         if category not in cats.index:
             raise WorkflowError(f"问题类型“{category}”不在问题类型表中。")
         cat = cats.loc[category]
