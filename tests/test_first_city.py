@@ -29,6 +29,7 @@ from gis.geo import district
 from gis.io import importer, sheets
 from gis.io.fields import fields
 from gis.io.templates import template_frame
+from tests import assessment_files as af
 from tests.apptools import captured_maps, run_app  # noqa: F401  (fixture)
 from tests.conftest import new_database_url
 
@@ -131,7 +132,11 @@ def test_day_one_from_an_empty_database(fresh_url, tmp_path, capsys, monkeypatch
     assert code == 0, err
     assert f"已导入 {len(cells)} 条网格" in out
 
-    # 3. 测评体系 step: added at merge (h-rules' gis import assessment)
+    # 3. the city's 测评体系: one workbook, the system on its first sheet and the 负面清单 on a second
+    book = af.write_workbook(tmp_path / "测评体系.xlsx", af.system_frame(), af.negative_frame())
+    code, out, err = _run(capsys, url, "import", "assessment", str(book))
+    assert code == 0, err
+    assert "已导入 216 条测评体系标准（新增 216，更新 0）" in out and "30 条负面清单" in out
 
     # 4. units, people and assignments: one workbook, one sheet each, filled in from the templates
     codes = sorted(cells["网格编号"])

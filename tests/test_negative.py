@@ -199,3 +199,21 @@ def test_a_grid_worker_sees_the_list_but_no_forms(neg, monkeypatch):
     assert not at.exception
     assert any("指挥中心、领导和管理员可以登记" in i.value for i in at.info)
     assert not [b for b in at.button if b.label in ("登记", "确认", "撤销")]
+
+
+def test_an_event_counts_by_the_rule_in_force_on_its_day(backend_name, tmp_path_factory):
+    """规则按日期生效 reaches the negative list: 9.3.1 deducts 5 until 10 Nov and 8 from then on, so an event
+    on 5 Nov costs T-01 5 points and one on 12 Nov 8 more: 48.33 − 13 = 35.33 (see the table above)."""
+    from gis.db import rule_versions
+
+    engine = get_engine(new_database_url(backend_name, tmp_path_factory, "negative_by_date"))
+    migrate.upgrade(engine)
+    numbers_city.load(engine)
+    with engine.begin() as conn:
+        rule_versions.set_from(conn, rule_versions.STANDARD, "9.3.1", date(2026, 11, 10), {"points": 8.0})
+    for day in (date(2026, 11, 5), date(2026, 11, 12)):
+        negative.confirm(engine, COMMAND, negative.report(engine, COMMAND, "9.3.1", "T-01", day, "负面舆情", now=NOW),
+                         now=NOW)
+    nov = scores.monthly_scores(engine, NOV, END_NOV, min_sample=4).set_index("code")
+    assert nov.at["T-01", "negative_deduction"] == 13.0
+    assert nov.at["T-01", "score"] == pytest.approx(35.0 + 1 / 3)

@@ -27,10 +27,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, and_, func, or_, select
 
 from gis import clock
-from gis.db.models import Assignment, Grid, NegativeEvent, Standard, Unit
+from gis.db.models import Assignment, Grid, NegativeEvent, Standard, StandardVersion, Unit
 from gis.geo.areas import current_layer_id
 from gis.people.audit import record as audit
 from gis.people.permissions import Actor, require_role
@@ -197,9 +197,14 @@ def _confirmed(engine: Engine, months: list[dict]) -> pd.DataFrame:
     before each month's evaluation day; column k = the month they count in."""
     if not months:
         return pd.DataFrame(columns=["k", "code", "grid_code", "unit_codes", "effect", "points"])
-    t, s = NegativeEvent.__table__, Standard.__table__
-    stmt = (select(t.c.code, t.c.grid_code, t.c.unit_codes, t.c.occurred_on, s.c.negative_effect, s.c.points)
-            .select_from(t.join(s, s.c.code == t.c.standard_code))
+    t, s, v = NegativeEvent.__table__, Standard.__table__, StandardVersion.__table__
+    # the standard's rule in force on the event's day (规则按日期生效, gis.db.rule_versions), else its row
+    in_force = and_(v.c.code == t.c.standard_code, v.c.valid_from <= t.c.occurred_on,
+                    or_(v.c.valid_to.is_(None), t.c.occurred_on < v.c.valid_to))
+    stmt = (select(t.c.code, t.c.grid_code, t.c.unit_codes, t.c.occurred_on,
+                   func.coalesce(v.c.negative_effect, s.c.negative_effect).label("negative_effect"),
+                   func.coalesce(v.c.points, s.c.points).label("points"))
+            .select_from(t.join(s, s.c.code == t.c.standard_code).outerjoin(v, in_force))
             .where(t.c.status == CONFIRMED, t.c.occurred_on >= months[0]["d0"], t.c.occurred_on < months[-1]["d1"])
             .order_by(t.c.code))
     with engine.connect() as conn:

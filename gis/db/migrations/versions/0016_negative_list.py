@@ -2,14 +2,14 @@
 date — reported, then confirmed (确认) or withdrawn (撤销) by the command centre, a leader or an administrator.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
