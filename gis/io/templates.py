@@ -34,6 +34,8 @@ EXAMPLES: dict[str, dict[str, object]] = {
                 "unit_name": "区综合行政执法局", "phone": "13800000000"},
     "assignments": {"target_kind": "网格", "target_code": "WG-01", "role": "网格长", "person_code": "RY-001",
                     "person_name": "张三", "unit_code": "", "valid_from": date(2026, 1, 1).isoformat()},
+    "assessment": {"item": "市容环境", "content": "门前三包", "text": "临街门店落实门前三包责任，店外无乱堆乱放",
+                   "points": 2, "method": "实地考察", "point_kinds": "商业大街、主次干道", "negative": "否"},
     "problems": {"code": "WT-0001", "category": "暴露垃圾", "description": "路口垃圾桶满溢，有暴露垃圾",
                  "reported_at": "2026-11-20 09:30", "source": "市民热线", "reporter": "", "status": "待派遣"},
 }
