@@ -11,6 +11,7 @@ import sys
 
 from gis.io import InputError
 from gis.io.fields import EXPORT_KINDS, DATASET_LABELS, KINDS
+from gis.io.templates import TEMPLATE_KINDS, TEMPLATE_LABELS
 
 
 def register(sub) -> None:
@@ -31,7 +32,8 @@ def register(sub) -> None:
 
     tpl = sub.add_parser("template", help="写出导入模板（中文表头与一行示例）",
                          description="模板下载：每种导入数据一份，填写后可直接 gis import。")
-    tpl.add_argument("kind", choices=KINDS, help="数据类型：" + "、".join(f"{k}（{DATASET_LABELS[k]}）" for k in KINDS))
+    tpl.add_argument("kind", choices=TEMPLATE_KINDS,
+                     help="数据类型：" + "、".join(f"{k}（{TEMPLATE_LABELS[k]}）" for k in TEMPLATE_KINDS))
     tpl.add_argument("file", help=".xlsx 或 .csv")
     tpl.set_defaults(func=cmd_template)
 
@@ -85,7 +87,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     except InputError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
-    print(f"已写出{DATASET_LABELS[args.kind]}导入模板：{path}（带 * 的列为必填；示例行请替换为实际数据）")
+    print(f"已写出{TEMPLATE_LABELS[args.kind]}导入模板：{path}（带 * 的列为必填；示例行请替换为实际数据）")
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from pathlib import Path
 
 from gis.db import migrate
 from gis.db.engine import get_engine
@@ -54,6 +55,8 @@ def _cmd_user(args) -> int:
             print(f"已重置用户 {args.name} 的密码并解除锁定。")
             if not given:
                 print(f"新密码（只显示这一次）：{password}")
+        elif args.action == "import":
+            return _import_roster(engine, actor, args)
         else:  # list
             users = auth.list_users(engine)
             if users.empty:
@@ -64,6 +67,29 @@ def _cmd_user(args) -> int:
     except auth.AuthError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _import_roster(engine, actor, args) -> int:
+    """`gis user import 用户名单.xlsx [--out 初始密码.xlsx]`: all accounts or none; passwords shown once."""
+    from gis.io import InputError, roster, sheets
+
+    if not args.name:
+        print("错误：请给出用户名单文件，如 gis user import 用户名单.xlsx", file=sys.stderr)
+        return 1
+    try:
+        made = roster.import_roster_file(engine, actor, args.name, args.layer)
+    except InputError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
+    print(f"已创建用户 {len(made)} 个。")
+    if args.out:
+        Path(args.out).write_bytes(sheets.xlsx_bytes(sheets.Sheet(roster.PASSWORD_SHEET, made)))
+        print(f"初始密码已写入 {args.out}（只此一份，请分发后妥善保管或删除）。")
+    else:
+        print("初始密码（只显示这一次）：")
+        for r in made.itertuples(index=False):
+            print(f"  {r.用户名}\t{r.角色}\t{r.网格编号 or '-'}\t{r.初始密码}")
     return 0
 
 
@@ -107,13 +133,15 @@ def demo_users(engine) -> None:
 
 def register(sub) -> None:
     """Add the `user` and `kiosk` sub-commands to the CLI's subparsers."""
-    user = sub.add_parser("user", help="用户管理：add / disable / enable / reset-password / list")
-    user.add_argument("action", choices=["add", "disable", "enable", "reset-password", "list"])
-    user.add_argument("name", nargs="?", help="用户名")
+    user = sub.add_parser("user", help="用户管理：add / disable / enable / reset-password / list / import")
+    user.add_argument("action", choices=["add", "disable", "enable", "reset-password", "list", "import"])
+    user.add_argument("name", nargs="?", help="用户名（import 时为用户名单文件 .xlsx / .csv）")
     user.add_argument("--role", choices=ROLES, help="角色（add 时必填）")
     user.add_argument("--grid", help="所属网格编号，网格长 / 网格员必填，如 DC-07")
     user.add_argument("--display-name", help="姓名")
     user.add_argument("--password", help="密码（不给则随机生成并显示一次；“-”从标准输入读取）")
+    user.add_argument("--layer", help="import：用户名单所在的工作表")
+    user.add_argument("--out", help="import：把初始密码写入这个 .xlsx（不给则显示在屏幕上）")
     user.set_defaults(func=_checked(_cmd_user, user))
 
     kiosk = sub.add_parser("kiosk", help="大屏只读令牌：create / list / revoke")

@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 
 from gis.geo.district import district_boundary
-from gis.io import InputError, sheets
+from gis.io import InputError, roster, sheets
 from gis.io.fields import DATASET_LABELS, GEOMETRY, KINDS, fields
 
 # one example value per field (field name → value); fields left out stay empty in the example row
@@ -60,8 +60,15 @@ def _example_geometry(kind: str) -> dict[str, object]:
     return {"WKT": shapely.to_wkt(geom, rounding_precision=6, trim=True)}
 
 
+USERS = "users"  # the user roster (gis.io.roster): not an import kind of gis.io.fields, created by `gis user import`
+TEMPLATE_KINDS = (*KINDS, USERS)
+TEMPLATE_LABELS = {**DATASET_LABELS, USERS: "用户名单"}
+
+
 def template_frame(kind: str) -> pd.DataFrame:
     """The template of `kind`: one column per field (its Chinese label) plus coordinates, one example row."""
+    if kind == USERS:
+        return roster.template()
     if kind not in KINDS:
         raise InputError(f"未知的数据类型“{kind}”：可选 {'、'.join(KINDS)}。")
     example = EXAMPLES[kind]
@@ -72,7 +79,7 @@ def template_frame(kind: str) -> pd.DataFrame:
 
 def template_bytes(kind: str, fmt: str = ".xlsx") -> bytes:
     """The template as .xlsx (default) or .csv bytes (`gis.io.sheets`)."""
-    return sheets.table_bytes(template_frame(kind), fmt, sheet_name=DATASET_LABELS[kind])
+    return sheets.table_bytes(template_frame(kind), fmt, sheet_name=TEMPLATE_LABELS[kind])
 
 
 def write_template(kind: str, path: str | Path) -> Path:
@@ -86,4 +93,4 @@ def write_template(kind: str, path: str | Path) -> Path:
 
 
 def file_name(kind: str, fmt: str = ".xlsx") -> str:
-    return f"{DATASET_LABELS[kind]}导入模板{fmt}"
+    return f"{TEMPLATE_LABELS[kind]}导入模板{fmt}"
