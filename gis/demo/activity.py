@@ -358,8 +358,8 @@ def _timeline(rep, tf, dl, badness, ndays, rng):
     return ack, rect, verify, rework, status
 
 
-def _problems(layers, std, cats, people, n, seed, start, ndays, bad):
-    rng = np.random.default_rng([seed, 1])
+def _problems(layers, std, cats, people, n, seed, start, ndays, bad, part=0):
+    rng = np.random.default_rng([seed, 1] + ([part] if part else []))
     an = _anchors(layers, people, bad)
     a = rng.choice(len(an["w"]), size=n, p=an["w"] / an["w"].sum())
     typ = an["typ"][a]
@@ -520,3 +520,24 @@ def build_activity(layers: dict, standards_df: pd.DataFrame, categories_df: pd.D
         "problems": _problems(layers, std, cats, people, int(n_problems), seed, start, ndays, bad),
         "inspections": _inspections(layers, std, seed, start, ndays, bad, _inspectors(people, seed)),
     }
+
+
+def problems_part(city: dict, n_problems: int, seed: int, part: int, *, until: dt.date,
+                  seen: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
+    """Part `part` (1, 2, …) of a demo bigger than one chunk (`gis.demo.build.PROBLEM_CHUNK`):
+    `n_problems` more problems drawn like the first part, from their own random stream, so memory
+    stays bounded at any size. `seen` counts the problems of earlier parts per month ("yyyymm"):
+    codes continue each month's counter after them. Returns the part and the updated counts."""
+    start, ndays = window(pd.Timestamp(until).date())
+    std, cats = city["standards"].reset_index(drop=True), city["categories"].reset_index(drop=True)
+    frame = _problems(city, std, cats, city, int(n_problems), seed, start, ndays,
+                      grid_badness(city["grids"], seed), part=part)
+    month = frame["code"].str.slice(2, 8)
+    number = frame["code"].str.slice(8).astype("int64") + month.map(seen).fillna(0).astype("int64").to_numpy()
+    frame["code"] = "WT" + month + number.astype(str).str.zfill(7)
+    return frame, seen.add(month.value_counts(), fill_value=0).astype("int64")
+
+
+def month_counts(problems: pd.DataFrame) -> pd.Series:
+    """Problems per month ("yyyymm", from the codes WT<yyyymm><counter>): the `seen` of `problems_part`."""
+    return problems["code"].str.slice(2, 8).value_counts()
