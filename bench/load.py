@@ -12,7 +12,7 @@ Streamlit session):
 * grid managers (网格长 of one grid each, signed in once: the sign-in lives in the Streamlit session,
   so they stay on the page): open their grid's page, then one of their problems by its code
   (the page's 打开问题 box) and press its next step (派遣, 签收, 提交整改 with a note), again and again.
-* one import (`python -m gis data import problems <csv>`, the CLI, a separate process) while the
+* one import (`python -m gis import problems <csv>`, the CLI, a separate process) while the
   sessions run.
 * the server's resident memory sampled every 2 s from /proc.
 
@@ -226,7 +226,7 @@ def _import_run(url: str, rows: int, res: Results) -> None:
 
     csv = make_csv(get_engine(url), rows, Path(f"/tmp/h-scale/load_import_{rows}.csv"))
     t0 = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "gis", "--database", url, "data", "import", "problems", str(csv)],
+    done = subprocess.run([sys.executable, "-m", "gis", "--database", url, "import", "problems", str(csv)],
                           cwd=ROOT, capture_output=True, text=True)
     res.import_seconds, res.import_rc = time.monotonic() - t0, done.returncode
     if done.returncode:
