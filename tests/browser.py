@@ -125,6 +125,14 @@ def browser(width: int = 1600, height: int = 1000):
             b.close()
 
 
+def async_playwright():
+    """Playwright's async API, for drivers of many tabs at once (bench/load.py): the browser tooling
+    stays a test requirement (requirements-test.txt), reached through this harness."""
+    from playwright.async_api import async_playwright as start
+
+    return start()
+
+
 def watch_requests(page) -> PageVisit:
     visit = PageVisit(page)
 

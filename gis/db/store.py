@@ -19,6 +19,9 @@ from sqlalchemy import Connection, Table, func, select
 from gis.db.models import SRID
 
 SORTED_ROWS = 10_000
+# Rows sent to the driver at a time: one COPY block / executemany of this many rows, so that the
+# driver-ready copy of a big batch (Python strings per field, ~1 KB a row) never exists whole.
+WRITE_ROWS = 100_000
 
 
 def _is_sqlite(conn: Connection) -> bool:
@@ -73,8 +76,15 @@ def bulk_insert(conn: Connection, table: Table, rows: pd.DataFrame, geoms: Seque
             and (order := index_order(table, rows)) is not None):
         rows = rows.reset_index(drop=True).iloc[order].reset_index(drop=True)
         geoms = None if geoms is None else np.asarray(geoms, dtype=object)[order]
-    cols = list(rows.columns) + (["geom"] if geoms is not None else [])
     geoms = None if geoms is None else np.asarray(geoms, dtype=object)
+    for lo in range(0, len(rows), WRITE_ROWS):
+        _write(conn, table, rows.iloc[lo:lo + WRITE_ROWS], None if geoms is None else geoms[lo:lo + WRITE_ROWS])
+    return len(rows)
+
+
+def _write(conn: Connection, table: Table, rows: pd.DataFrame, geoms: np.ndarray | None) -> None:
+    """One slice of `bulk_insert`: COPY on PostgreSQL, executemany on SQLite."""
+    cols = list(rows.columns) + (["geom"] if geoms is not None else [])
     if _is_sqlite(conn):
         data = [_column_values(rows[c], sqlite=True) for c in rows.columns]
         marks = ["?"] * len(rows.columns)
@@ -90,7 +100,6 @@ def bulk_insert(conn: Connection, table: Table, rows: pd.DataFrame, geoms: Seque
         raw = conn.connection.driver_connection
         with raw.cursor() as cur, cur.copy(f'COPY {table.name} ({", ".join(cols)}) FROM STDIN') as copy:
             copy.write(_copy_text(rows, ewkb))
-    return len(rows)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

@@ -365,8 +365,8 @@ def _timeline(rep, tf, dl, badness, end, rng):
     return ack, rect, verify, rework, status
 
 
-def _problems(layers, std, cats, people, n, seed, start, ndays, bad, end):
-    rng = np.random.default_rng([seed, 1])
+def _problems(layers, std, cats, people, n, seed, start, ndays, bad, end, part=0):
+    rng = np.random.default_rng([seed, 1] + ([part] if part else []))
     an = _anchors(layers, people, bad)
     a = rng.choice(len(an["w"]), size=n, p=an["w"] / an["w"].sum())
     typ = an["typ"][a]
@@ -586,6 +586,17 @@ def _negative_events(grids, std, people, bad, start, end) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _span(until: dt.date | dt.datetime) -> tuple[dt.datetime, dt.date, int, int]:
+    """The end moment (the end of that day for a date), the twelve months' first day and length, and the
+    end in seconds from the first day (nothing is drawn after it)."""
+    if isinstance(until, dt.datetime):
+        end = until.replace(microsecond=0)
+    else:
+        end = dt.datetime.combine(pd.Timestamp(until).date(), dt.time(23, 59, 59))
+    start, ndays = window(end.date())
+    return end, start, ndays, min(int((end - dt.datetime.combine(start, dt.time())).total_seconds()), ndays * 86400 - 1)
+
+
 def build_activity(layers: dict, standards_df: pd.DataFrame, categories_df: pd.DataFrame, people: dict,
                    n_problems: int = 50_000, seed: int = 2024, *, until: dt.date | dt.datetime) -> dict[str, pd.DataFrame]:
     """Problems, inspections and 负面清单 events for the twelve months ending at ``until``: the end of
@@ -594,12 +605,7 @@ def build_activity(layers: dict, standards_df: pd.DataFrame, categories_df: pd.D
     Returns {"problems", "inspections", "negative_events"}. Deterministic for (layers, people, seed,
     until, n_problems); grid badness depends only on ``seed`` and the grid order.
     """
-    if isinstance(until, dt.datetime):
-        end = until.replace(microsecond=0)
-    else:
-        end = dt.datetime.combine(pd.Timestamp(until).date(), dt.time(23, 59, 59))
-    start, ndays = window(end.date())
-    end_s = min(int((end - dt.datetime.combine(start, dt.time())).total_seconds()), ndays * 86400 - 1)
+    end, start, ndays, end_s = _span(until)
     # an inspection is a day's work: the end's own day counts once the working day is over
     last_day = ndays - 1 if end.time() >= dt.time(17, 30) else ndays - 2
     std = standards_df.reset_index(drop=True)
@@ -610,3 +616,24 @@ def build_activity(layers: dict, standards_df: pd.DataFrame, categories_df: pd.D
         "inspections": _inspections(layers, std, seed, start, ndays, bad, _inspectors(people, seed), last_day),
         "negative_events": _negative_events(layers["grids"], std, people, bad, start, end),
     }
+
+
+def problems_part(city: dict, n_problems: int, seed: int, part: int, *, until: dt.date | dt.datetime,
+                  seen: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
+    """Part `part` (1, 2, …) of a demo bigger than one chunk (`gis.demo.build.PROBLEM_CHUNK`):
+    `n_problems` more problems drawn like the first part, from their own random stream, so memory
+    stays bounded at any size. `seen` counts the problems of earlier parts per month ("yyyymm"):
+    codes continue each month's counter after them. Returns the part and the updated counts."""
+    _, start, ndays, end_s = _span(until)
+    std, cats = city["standards"].reset_index(drop=True), city["categories"].reset_index(drop=True)
+    frame = _problems(city, std, cats, city, int(n_problems), seed, start, ndays,
+                      grid_badness(city["grids"], seed), end_s, part=part)
+    month = frame["code"].str.slice(2, 8)
+    number = frame["code"].str.slice(8).astype("int64") + month.map(seen).fillna(0).astype("int64").to_numpy()
+    frame["code"] = "WT" + month + number.astype(str).str.zfill(7)
+    return frame, seen.add(month.value_counts(), fill_value=0).astype("int64")
+
+
+def month_counts(problems: pd.DataFrame) -> pd.Series:
+    """Problems per month ("yyyymm", from the codes WT<yyyymm><counter>): the `seen` of `problems_part`."""
+    return problems["code"].str.slice(2, 8).value_counts()

@@ -19,17 +19,22 @@ from sqlalchemy import Engine
 from gis import clock
 from gis.db import migrate
 from gis.config import SHAPEFILE_DIR
-from gis.demo.activity import build_activity
+from gis.demo.activity import build_activity, month_counts, problems_part
 from gis.demo.geometry import build_geometry
 from gis.demo.people import build_people
 from gis.demo.standards import categories, standards
-from gis.io.files import write_geopackage, write_shapefile
+from gis.io.files import append_layer, write_geopackage, write_shapefile
 from gis.io.city import clear_data, write_city
+from gis.problems.writes import insert_problems
 
 DEMO_DIR = SHAPEFILE_DIR / "demo"
 SPATIAL_LAYERS = ("grids", "streets", "compounds", "villages", "points")
 # A shapefile's .dbf tops out at 2 GB: past this many problems they go to the GeoPackage only.
 PROBLEM_SHAPEFILE_LIMIT = 200_000
+# Problems are generated and loaded at most this many at a time (issue 17): a bigger demo is built
+# part by part (`gis.demo.activity.problems_part`), so memory stays near 1 GB at any size. Demos
+# up to this size are drawn in one part, exactly as before.
+PROBLEM_CHUNK = 1_000_000
 
 
 @dataclass
@@ -66,9 +71,7 @@ def layer_start(until: date) -> datetime:
 
 def write_files(city: dict[str, pd.DataFrame], out_dir: Path = DEMO_DIR) -> list[Path]:
     """Spatial layers as Shapefiles, and every layer in one GeoPackage, under `out_dir`."""
-    problems = city["problems"]
-    problem_gdf = gpd.GeoDataFrame(problems, geometry=gpd.points_from_xy(problems["lon"], problems["lat"]), crs="EPSG:4326")
-    spatial = {k: city[k] for k in ("core",) + SPATIAL_LAYERS} | {"problems": problem_gdf}
+    spatial = {k: city[k] for k in ("core",) + SPATIAL_LAYERS} | {"problems": _points(city["problems"])}
     files = []
     for name, gdf in spatial.items():
         if name == "problems" and len(gdf) > PROBLEM_SHAPEFILE_LIMIT:
@@ -78,14 +81,18 @@ def write_files(city: dict[str, pd.DataFrame], out_dir: Path = DEMO_DIR) -> list
     return files
 
 
+def _points(problems: pd.DataFrame) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(problems, geometry=gpd.points_from_xy(problems["lon"], problems["lat"]), crs="EPSG:4326")
+
+
 def build_demo(engine: Engine, n_problems: int = 50_000, seed: int = 2024, until: date | None = None,
                out_dir: Path | None = DEMO_DIR) -> BuildReport:
     """Generate the demo city, write its files (unless `out_dir` is None) and load it, replacing
     whatever data the database held, in one transaction."""
     until = end_moment(until)
     t0 = time.perf_counter()
-    city = generate(n_problems, seed, until)
-    report = BuildReport(counts={k: len(v) for k, v in city.items()})
+    city = generate(min(n_problems, PROBLEM_CHUNK), seed, until)
+    report = BuildReport(counts={k: len(v) for k, v in city.items()} | {"problems": n_problems})
     report.seconds["generate"] = time.perf_counter() - t0
     if out_dir is not None:
         t1 = time.perf_counter()
@@ -96,6 +103,15 @@ def build_demo(engine: Engine, n_problems: int = 50_000, seed: int = 2024, until
     with engine.begin() as conn:
         clear_data(conn)
         write_city(conn, {k: v for k, v in city.items() if k != "core"}, layer_start(until.date()))
+        seen, done, part = month_counts(city.pop("problems")), min(n_problems, PROBLEM_CHUNK), 0
+        while done < n_problems:  # a demo bigger than one chunk: the next parts, one at a time
+            part += 1
+            problems, seen = problems_part(city, min(PROBLEM_CHUNK, n_problems - done), seed, part,
+                                           until=until, seen=seen)
+            if out_dir is not None:
+                append_layer(_points(problems), out_dir / "dongchangfu_demo.gpkg", "problems")
+            done += insert_problems(conn, problems)
+            del problems
     report.seconds["load"] = time.perf_counter() - t2
     t3 = time.perf_counter()
     tidy_after_bulk_load(engine)

@@ -43,3 +43,9 @@ def write_geopackage(layers: dict[str, gpd.GeoDataFrame], path: Path) -> Path:
     for name, gdf in layers.items():
         _prepared(gdf).to_file(path, layer=name, driver="GPKG", engine="pyogrio")
     return path
+
+
+def append_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> Path:
+    """Append rows to a layer of an existing GeoPackage (a big layer written part by part)."""
+    _prepared(gdf).to_file(path, layer=layer, driver="GPKG", engine="pyogrio", append=True)
+    return path
