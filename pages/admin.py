@@ -17,7 +17,6 @@ from gis.people import auth
 from gis.people import kiosk
 from gis.io import sheets
 from gis.people import apikeys
-from gis import clock
 from gis.problems.worktime import UNITS
 from gis.registry import edits
 from pages.cache import clear as clear_caches, engine
