@@ -18,7 +18,7 @@ from gis.people import kiosk
 from gis.io import sheets
 from gis.people import apikeys
 from gis.problems.worktime import UNITS
-from gis.registry import edits
+from gis.registry import directory, edits
 from pages.cache import clear as clear_caches, engine
 from gis.people.permissions import OWN_GRID_ROLES, ROLES, PermissionDenied, allowed
 from pages.ui import current_actor, md_escape
@@ -39,9 +39,9 @@ def _done(text: str, secret: str | None = None) -> None:
     st.session_state["admin_notice"] = (text, secret)
 
 
-def _act(fn, *args, ok: str, show_secret: bool = False) -> None:
+def _act(fn, *args, ok: str, show_secret: bool = False, **kwargs) -> None:
     try:
-        result = fn(eng, actor, *args)
+        result = fn(eng, actor, *args, **kwargs)
     except (auth.AuthError, PermissionDenied, edits.RegistryError) as exc:
         st.error(md_escape(str(exc)))
         return
@@ -57,7 +57,8 @@ if notice:
     if notice[1]:
         st.code(notice[1], language=None)
         st.caption("密码 / 令牌只显示这一次，请立即转交本人。")
-users_tab, audit_tab, kiosk_tab, api_tab, rules_tab = st.tabs(["用户", "审计日志", "大屏令牌", "接口密钥", "规则"])
+users_tab, audit_tab, kiosk_tab, api_tab, rules_tab, directory_tab = st.tabs(
+    ["用户", "审计日志", "大屏令牌", "接口密钥", "规则", "单位与人员"])
 
 with users_tab:
     users = auth.list_users(eng)
@@ -202,3 +203,31 @@ with rules_tab:  # rules (issue 13): changed from a date, past months keep their
             since = st.date_input("生效日期", today, key="rules_std_from")
             if st.form_submit_button("保存分值", type="primary"):
                 _act(edits.set_standard_points, code, pts, since, ok=f"已修改测评标准 {code} 的分值，自 {since:%Y-%m-%d} 起执行。")
+
+with directory_tab:  # 单位与人员 (issue 13): correct details without a re-import (gis.registry.directory)
+    st.caption("修改责任单位和责任人的名称、联系方式、所属单位；帮包关系请用“帮包关系”导入（按日期保留历史）。每次修改都记入审计日志。")
+    u_col, p_col = st.columns(2)
+    units = directory.unit_rows(eng)
+    unit_code = u_col.selectbox("修改责任单位", units["code"].tolist(), index=None, placeholder="选择单位",
+                                format_func=lambda c: f"{c} {units.set_index('code').at[c, 'name']}", key="dir_unit")
+    if unit_code:
+        row = units.set_index("code").loc[unit_code]
+        with u_col.form("dir_unit_form"):
+            values = {k: st.text_input(label, row[k] or "", key=f"dir_unit_{k}")
+                      for k, (label, _) in directory.UNIT_FIELDS.items()}
+            if st.form_submit_button("保存单位", type="primary"):
+                _act(directory.update_unit, unit_code, **values, ok=f"已保存责任单位 {unit_code}。")
+    people = directory.person_rows(eng)
+    person_code = p_col.selectbox("修改责任人", people["code"].tolist(), index=None, placeholder="选择责任人",
+                                  format_func=lambda c: f"{c} {people.set_index('code').at[c, 'name']}", key="dir_person")
+    if person_code:
+        row = people.set_index("code").loc[person_code]
+        with p_col.form("dir_person_form"):
+            values = {k: st.text_input(label, row[k] or "", key=f"dir_person_{k}")
+                      for k, (label, _) in directory.PERSON_FIELDS.items()}
+            choices = ["", *units["code"]]
+            unit_pick = st.selectbox("所属单位", choices, index=choices.index(row["unit_code"] or ""),
+                                     format_func=lambda c: "（无）" if not c else f"{c} {units.set_index('code').at[c, 'name']}",
+                                     key="dir_person_unit")
+            if st.form_submit_button("保存责任人", type="primary"):
+                _act(directory.update_person, person_code, unit_pick, **values, ok=f"已保存责任人 {person_code}。")
