@@ -83,7 +83,9 @@ with users_tab:
 
 with audit_tab:
     f1, f2, f3 = st.columns([1, 1, 2])
-    who = f1.selectbox("操作人", ["全部", *audit.actors(eng)], key="audit_actor")
+    people = audit.actors(eng)  # stored actor → the person's name
+    who = f1.selectbox("操作人", ["全部", *people], key="audit_actor",
+                       format_func=lambda a: a if a == "全部" or people[a] == a else f"{people[a]}（{a}）")
     kinds = {"全部": None, "登录": "auth.", "用户": "user.", "问题": "problem.", "网格版本": "grid.",
              "导入": "import.", "大屏令牌": "kiosk.", "接口密钥": "apikey."}
     kind = f2.selectbox("操作类型", list(kinds), key="audit_kind")
@@ -95,8 +97,7 @@ with audit_tab:
         start = end = span or today
     log = audit.entries(eng, actor=None if who == "全部" else who, action_prefix=kinds[kind],
                         since=datetime.combine(start, time.min), until=datetime.combine(end + timedelta(days=1), time.min))
-    shown = log.rename(columns={"at": "时间", "actor": "操作人", "action": "操作", "target_kind": "对象类型",
-                                "target_code": "对象", "detail": "详情"})
+    shown = audit.table(log)
     st.caption(f"{len(shown):,} 条记录（最多显示 5000 条，最新在前）")
     st.dataframe(shown, hide_index=True, width="stretch")
     d1, d2, _ = st.columns([1, 1, 4])

@@ -16,7 +16,7 @@ from gis import clock
 from gis.config import database_url
 from gis.db.models import ALL_STATUSES, SOURCES
 from gis.geo.kinds import AREA_LABELS
-from gis.people.permissions import PermissionDenied
+from gis.people.permissions import PermissionDenied, own_grid
 from gis.io import downloads
 from gis.problems import ledger, photos, workflow
 from layers import areas as area_layers
@@ -67,8 +67,9 @@ def asked_deadline(key: str):
     return datetime.combine(day, at) if day is not None and at is not None else None
 
 
-def act(problem_code: str, action: str, revision: int) -> None:
-    """Form callback: runs with the revision the page showed (optimistic locking)."""
+def act(problem_code: str, action: str, revision: int, place: int) -> None:
+    """Form callback: runs with the revision the page showed (optimistic locking); `place` is the form's
+    position among the problem's actions, where the outcome is shown on the rerun."""
     key, upload = f"{problem_code}_{action}", st.session_state.get(f"photo_{problem_code}_{action}")
     try:
         workflow.apply(cache.engine(), ui.current_actor(), problem_code, action, expected_revision=revision,
@@ -76,10 +77,15 @@ def act(problem_code: str, action: str, revision: int) -> None:
                        photo=upload.getvalue() if upload else None, photo_name=upload.name if upload else None,
                        new_deadline=asked_deadline(key))
     except (workflow.WorkflowError, PermissionDenied) as exc:
-        st.session_state["grid_flash"] = ("error", str(exc))
+        st.session_state["grid_flash"] = ("error", str(exc), problem_code, place)
         return
     cache.clear()
-    st.session_state["grid_flash"] = ("success", f"问题 {problem_code} 已{action}。")
+    st.session_state["grid_flash"] = ("success", f"问题 {problem_code} 已{action}。", problem_code, place)
+
+
+def show_flash(flash) -> None:
+    """The outcome of the action just taken, where its button was (the page keeps its scroll position)."""
+    (st.success if flash[0] == "success" else st.error)(ui.md_escape(flash[1]))
 
 
 url = database_url()
@@ -91,6 +97,8 @@ code = st.query_params.get("grid")
 if code and code not in labels:
     st.warning(f"没有编号为 {ui.md_escape(code)} 的网格，请重新选择。")
     code = None
+elif code is None and own_grid(actor) in labels:  # a 网格长 / 网格员 lands on their own grid
+    code = st.query_params["grid"] = own_grid(actor)
 if st.session_state.get("grid_select") != code:
     st.session_state["grid_select"] = code
 head, pick = st.columns([3, 2], vertical_alignment="bottom")
@@ -114,9 +122,7 @@ if code is None:  # ------------------------------------------------ no grid yet
 grid, areas, card = cache.grid_info(url, code), cache.grid_areas(url, code), cache.grid_responsibility(url, code)
 head.title(f"网格详情 · {ui.md_escape(code)}")
 st.caption(f"{ui.md_escape(ledger.grid_summary(grid.iloc[0], areas))} · 分享链接 {ui.md_escape('?grid=' + code)}")
-flash = st.session_state.pop("grid_flash", None)
-if flash:
-    (st.success if flash[0] == "success" else st.error)(ui.md_escape(flash[1]))
+flash = st.session_state.pop("grid_flash", None)  # shown beside the action's button (below)
 if actor is None:
     st.info("登录后可处理问题。当前为只读浏览。")
 month = now.date().replace(day=1)
@@ -218,10 +224,12 @@ if picked and ledger_df["code"].iloc[picked[0]] != st.session_state.get("ledger_
 d1, d2, d3 = st.columns([1, 1, 2])
 full = lambda: ledger.ledger(cache.engine(), code, now=now, **filters)  # noqa: E731  (every row, on download)
 d1.download_button("下载台账（Excel）", lambda: downloads.ledger_xlsx(full(), code, grid.iloc[0]["name"], now),
-                   file_name=f"{code}_问题台账_{now:%Y%m%d}.xlsx", key="dl_xlsx",
+                   file_name=f"{code}_问题台账_{now:%Y%m%d}.xlsx", key="dl_xlsx", on_click="ignore",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 d2.download_button("下载图层（GeoPackage）", lambda: downloads.grid_geopackage(grid, areas, full()),
-                   file_name=f"{code}_图层_{now:%Y%m%d}.gpkg", key="dl_gpkg", mime="application/geopackage+sqlite3")
+                   file_name=f"{code}_图层_{now:%Y%m%d}.gpkg", key="dl_gpkg", mime="application/geopackage+sqlite3",
+                   on_click="ignore")  # no rerun on a click: a rerun re-registers both deferred files, and a
+# second click before the browser has the new ids asked for a dropped one ("Deferred file … not found")
 typed = (d3.text_input("打开问题", key="grid_problem_code", placeholder="输入问题编号，如 WT2026110000001",
                        label_visibility="collapsed") or "").strip()
 if typed and typed != st.session_state.get("grid_problem_typed"):
@@ -260,7 +268,10 @@ elif open_code:
         units = cache.units(url)
         unit_codes, unit_names = units["code"].tolist(), dict(zip(units["code"], units["name"]))
         first_unit = next((u for u in ledger.grid_unit_codes(card) if u in unit_codes), None)  # the grid's own unit
-        for action in actions:
+        place = flash[3] if flash and flash[2] == open_code else None
+        for i, action in enumerate(actions):
+            if i == place:
+                show_flash(flash)
             key = f"{open_code}_{action}"
             with st.form(f"form_{key}_{detail['revision']}", border=True):
                 if action == workflow.DISPATCH:
@@ -280,4 +291,10 @@ elif open_code:
                 if action == workflow.ACKNOWLEDGE:
                     st.caption("责任单位确认已接收。反馈不过夜：派遣当天须在 24 时前签收。")
                 st.form_submit_button(action, type="secondary" if action == workflow.RETURN else "primary",
-                                      on_click=act, args=(open_code, action, int(detail["revision"])))
+                                      on_click=act, args=(open_code, action, int(detail["revision"]), i))
+        if place is not None and place >= len(actions):  # the pressed form is gone: the message takes its place
+            show_flash(flash)
+        if place is not None:
+            flash = None
+if flash:  # the problem is no longer open here: say it at the end of the page, where the action was
+    show_flash(flash)
