@@ -17,7 +17,7 @@ from gis.io import sheets
 from gis.people import apikeys
 from pages.cache import engine
 from gis.people.permissions import OWN_GRID_ROLES, ROLES, PermissionDenied, allowed
-from pages.ui import current_actor, md_escape
+from pages.ui import current_actor, md_escape, table
 from pages import gate
 
 gate.require()  # first: no page runs without the sign-in gate (pages/gate.py)
@@ -55,7 +55,7 @@ users_tab, audit_tab, kiosk_tab, api_tab = st.tabs(["用户", "审计日志", "�
 
 with users_tab:
     users = auth.list_users(eng)
-    st.dataframe(users.rename(columns=auth.USER_COLUMNS), hide_index=True, width="stretch")
+    table(users.rename(columns=auth.USER_COLUMNS), hide_index=True, width="stretch")
 
     left, right = st.columns(2)
     with left.form("admin_add_user", clear_on_submit=True):
@@ -99,7 +99,7 @@ with audit_tab:
                         since=datetime.combine(start, time.min), until=datetime.combine(end + timedelta(days=1), time.min))
     shown = audit.table(log)
     st.caption(f"{len(shown):,} 条记录（最多显示 5000 条，最新在前）")
-    st.dataframe(shown, hide_index=True, width="stretch")
+    table(shown, hide_index=True, width="stretch")
     d1, d2, _ = st.columns([1, 1, 4])
     stamp = f"{start:%Y%m%d}-{end:%Y%m%d}"
     d1.download_button("导出 CSV", sheets.table_bytes(shown, "csv"), f"审计日志_{stamp}.csv", "text/csv",
@@ -111,7 +111,7 @@ with kiosk_tab:
     st.caption("大屏只读令牌：在大屏浏览器中打开 `http://<服务器>:8501/?kiosk=<令牌>`，只能看到大屏页面。"
                "也可在 secrets.toml 的 GRIDMAP_KIOSK_TOKENS 中配置。")
     tokens = kiosk.list_tokens(eng)
-    st.dataframe(tokens.rename(columns={"name": "名称", "created_at": "创建时间", "created_by": "创建人",
+    table(tokens.rename(columns={"name": "名称", "created_at": "创建时间", "created_by": "创建人",
                                         "revoked_at": "撤销时间"}), hide_index=True, width="stretch")
     k1, k2 = st.columns(2)
     with k1.form("admin_kiosk_create", clear_on_submit=True):
@@ -128,7 +128,7 @@ with api_tab:  # street (issue 15): Open311 API keys, one per client system (gis
     st.caption("Open311 问题受理接口（`http://<服务器>:8502/docs`）的密钥：每个对接系统一个（如 12345热线、微信小程序），"
                "只显示一次，撤销后立即失效。")
     keys = apikeys.list_keys(eng)
-    st.dataframe(keys.rename(columns={"name": "对接系统", "created_at": "创建时间", "created_by": "创建人",
+    table(keys.rename(columns={"name": "对接系统", "created_at": "创建时间", "created_by": "创建人",
                                       "revoked_at": "撤销时间"}), hide_index=True, width="stretch")
     a1, a2 = st.columns(2)
     with a1.form("admin_apikey_create", clear_on_submit=True):

@@ -184,7 +184,7 @@ with card_col:
         if people.empty:
             st.caption("尚未明确责任人。")
         else:
-            st.dataframe(people.rename(columns=ledger.PEOPLE_HEADERS), hide_index=True, width="stretch")
+            ui.table(people.rename(columns=ledger.PEOPLE_HEADERS), hide_index=True, width="stretch")
         if st.button("返回网格责任公示", key="grid_area_back"):
             st.session_state.pop("grid_area", None)
             st.rerun()
@@ -193,8 +193,8 @@ with card_col:
     local = card[~card["grid"] | card["covers"].ne("")]
     if len(local):
         with st.expander(f"小区、街巷、城中村、点位的责任人（{len(local)}）"):
-            st.dataframe(local[["role", "name", "phone", "covers"]].rename(columns=ledger.PEOPLE_HEADERS),
-                         hide_index=True, width="stretch", height=min(420, 38 + 35 * len(local)))
+            ui.table(local[["role", "name", "phone", "covers"]].rename(columns=ledger.PEOPLE_HEADERS),
+                     hide_index=True, width="stretch", height=min(420, 38 + 35 * len(local)))
 
 st.subheader("考评得分")  # ------------------------------------ score trend and who lost points
 trend_col, lost_col = st.columns([2, 3])
@@ -205,7 +205,8 @@ if len(trend):
     trend_col.caption(ledger.trend_caption(trend))
 lost = cache.grid_lost_points(url, code, month)
 for tab, part in zip(lost_col.tabs(["谁丢分 · 按测评标准", "谁丢分 · 按责任单位"]), ("by_standard", "by_unit")):
-    tab.dataframe(lost[part].rename(columns=ledger.LOST_HEADERS), hide_index=True, width="stretch", height=240)
+    ui.table(lost[part].rename(columns=ledger.LOST_HEADERS), f"{month:%Y年%m月}尚无丢分。", tab, hide_index=True,
+             width="stretch", height=240)
 lost_col.caption(f"{month:%Y年%m月}：问题按上报时扣分计入派遣的责任单位；测评失分计入点位的责任单位。")
 
 st.subheader(f"问题台账（{matching['total']:,} 条）")  # ------------------------------ the ledger
@@ -213,10 +214,10 @@ st.caption(f"未结案 {matching['open']:,} 条，其中超期 {matching['overdu
            + (f"表格显示最新的 {len(ledger_df):,} 条，下载 Excel 可得全部；" if matching["total"] > len(ledger_df) else "")
            + "点击表头排序，选中一行打开问题。")
 when = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
-selection = st.dataframe(ledger.ledger_table(ledger_df), hide_index=True, width="stretch", height=380,
-                         key="ledger_table", on_select="rerun", selection_mode="single-row",
-                         column_config={"上报时间": when, "整改时限": when, "超期": st.column_config.CheckboxColumn(),
-                                        "描述": st.column_config.TextColumn(width="large")})
+selection = ui.table(ledger.ledger_table(ledger_df), "没有符合条件的问题。", hide_index=True, width="stretch",
+                     height=380, key="ledger_table", on_select="rerun", selection_mode="single-row",
+                     column_config={"上报时间": when, "整改时限": when, "超期": st.column_config.CheckboxColumn(),
+                                    "描述": st.column_config.TextColumn(width="large")})
 picked = ((selection or {}).get("selection") or {}).get("rows")
 if picked and ledger_df["code"].iloc[picked[0]] != st.session_state.get("ledger_picked"):
     st.session_state["ledger_picked"] = ledger_df["code"].iloc[picked[0]]
@@ -252,8 +253,8 @@ elif open_code:
     if history.empty:
         info_col.caption("（导入的历史问题，无逐步记录）")
     else:
-        info_col.dataframe(ledger.history_table(history), hide_index=True, width="stretch",
-                           column_config={"时间": when})
+        ui.table(ledger.history_table(history), container=info_col, hide_index=True, width="stretch",
+                 column_config={"时间": when})
     for shot in history.dropna(subset=["photo_path"]).itertuples():  # a bad file never breaks the page
         picture, label = photos.for_display(shot.photo_path), f"整改照片 {shot.at:%Y-%m-%d %H:%M}"
         if picture:
