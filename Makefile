@@ -3,7 +3,7 @@
 #               (and the Open311 API on http://127.0.0.1:8502, stopped with the dashboard)
 #   make test   install (plus the test tools, PostGIS and Chromium), run the whole test suite on SpatiaLite
 #               and PostGIS, on 2 workers (pytest.ini); PYTEST_ARGS="-n 0" runs it in one process
-#   make docs-screenshots   refresh docs/screenshots/wall.png from the wall's browser test
+#   make docs-screenshots   refresh docs/screenshots/wall.png and grid_phone.png from their browser tests
 # Both work on a fresh Debian 12 machine as root, and do nothing twice.
 
 SHELL := /bin/bash
@@ -25,10 +25,12 @@ run: system-run $(STAMP)
 test: system-test $(TEST_STAMP) postgres
 	$(PY) -m pytest -ra $(PYTEST_ARGS)
 
-# The README's wall screenshot: the browser test writes tests/screenshots/ (gitignored); this copies it.
+# The README's wall and phone-width grid screenshots: browser tests write tests/screenshots/ (gitignored); this copies them.
 docs-screenshots: system-test $(TEST_STAMP)
 	$(PY) -m pytest -q -n 0 tests/test_wall_browser.py
 	cp tests/screenshots/wall_kiosk_1920.png docs/screenshots/wall.png
+	GRIDMAP_TEST_BACKENDS=spatialite $(PY) -m pytest -q -n 0 tests/test_grid_actions_browser.py -k phone_width
+	cp tests/screenshots/grid_phone_390_spatialite.png docs/screenshots/grid_phone.png
 
 bench: $(STAMP) postgres
 	$(PY) -m bench $(BENCH_ARGS)

@@ -127,8 +127,10 @@ if actor is None:
     st.info("登录后可处理问题。当前为只读浏览。")
 month = now.date().replace(day=1)
 tiles = ledger.score_tiles(cache.grid_scores(url, month, now), code, cache.grid_ledger_counts(url, code, now))
-for col, (label, value, help_text) in zip(st.columns(6)[6 - len(tiles):], tiles):
-    col.metric(label, value, help=help_text)
+with st.container(key="grid_tiles"):  # three abreast on a phone (html.TILES_CSS)
+    st.markdown(html.TILES_CSS, unsafe_allow_html=True)
+    for col, (label, value, help_text) in zip(st.columns(6)[6 - len(tiles):], tiles):
+        col.metric(label, value, help=help_text)
 held = cache.active_cards(url)  # the grid's 三色牌 in force (gis.accountability)
 held = held[(held["target_kind"] == "网格") & (held["target_code"] == code)]
 if len(held):
