@@ -176,7 +176,7 @@ def _signed_out(pages: list) -> None:
 def _sidebar(actor) -> None:
     with st.sidebar:
         st.caption("当前用户")
-        st.text(f"{actor.username}（{actor.role}{' · ' + actor.grid_code if actor.grid_code else ''}）")
+        st.text(f"{actor.shown}（{actor.role}{' · ' + actor.grid_code if actor.grid_code else ''}）")
         if st.button("退出登录", key="gate_sign_out", icon=":material/logout:", width="stretch"):
             sign_out()
             st.rerun()

@@ -20,7 +20,7 @@ database, so calling it directly for another grid fails the same way. Permission
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 LEADER, GRID_CHIEF, GRID_WORKER, VERIFIER, PLANNER, ADMIN = "领导", "网格长", "网格员", "核查员", "规划员", "管理员"
 COMMAND = "指挥中心"  # numbers (issue 12): the command centre's dispatchers (调度员)
@@ -72,6 +72,12 @@ class Actor:
     username: str
     role: str
     grid_code: str | None = None
+    name: str | None = field(default=None, compare=False)  # the person's display name (姓名), for screens
+
+    @property
+    def shown(self) -> str:
+        """What screens call this person: their name, else the username."""
+        return self.name or self.username
 
     @classmethod
     def system(cls, name: str = "命令行") -> "Actor":
