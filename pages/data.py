@@ -151,7 +151,7 @@ with tab_import:
     c4, c5, c6 = st.columns([1, 1, 1])
     crs_text = c4.text_input("坐标系（可选）", placeholder="如 EPSG:4548；留空则读取 .prj 或按坐标范围推断")
     layer = c5.text_input("图层 / 工作表（可选）", placeholder="GeoPackage 图层或 Excel 工作表名")
-    repair = c6.checkbox("修复无效几何（make_valid）", help="自相交等无效几何将被修复，并在报告中列出。")
+    repair = c6.checkbox("修复无效几何", help="自相交等无效几何将被修复，并在报告中列出。")
     limit_mb = readers.max_bytes() // (1 << 20)
     uploads = st.file_uploader(
         f"选择文件（Shapefile 请同时选 .shp、.dbf、.shx、.prj、.cpg，或上传 .zip；单次不超过 {limit_mb} MB）",

@@ -24,6 +24,14 @@ TILES_CSS = ("<style>@media (max-width: 640px){[class*='_tiles'] [data-testid='s
              "flex:1 1 calc(33% - 0.75rem)!important}[class*='_tiles'] [data-testid='stMetricValue']"
              "{font-size:1.6rem}}</style>")
 
+# Streamlit's file uploader writes English ("Upload", "200MB per file • JPG, PNG"): drawn in Chinese here
+# (the pages' labels give each upload's formats and size limit). The sidebar writes it on every page.
+UPLOADER_CSS = ("<style>[data-testid='stFileUploaderDropzoneInstructions'] *{font-size:0!important}"
+                "[data-testid='stFileUploaderDropzoneInstructions']>div::after{content:'拖放文件到此处，或点击“选择文件”';"
+                "font-size:0.875rem;color:#64748b}"
+                "[data-testid='stFileUploaderDropzone'] button *:not([data-testid='stIconMaterial']){font-size:0!important}"
+                "[data-testid='stFileUploaderDropzone'] button::after{content:'选择文件';font-size:0.875rem}</style>")
+
 
 def esc(text) -> str:
     """`text` HTML-escaped; None and NaN become ''."""
