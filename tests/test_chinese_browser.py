@@ -12,6 +12,7 @@ cells are checked through AppTest (tests/test_grid_people.py).
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -20,7 +21,6 @@ from tests.conftest import BACKENDS
 from tests.browser import (
     browser,
     chromium_available,
-    click_and_rerun,
     open_app,
     served_app,
     sign_in,
@@ -95,7 +95,8 @@ def test_every_page_for_every_demo_role_is_chinese(city_rw, backend_name, tmp_pa
                 assert len(links) >= 9, links
                 for i, (href, title) in enumerate(links):
                     if i:  # the first is the page signed in to (总览)
-                        click_and_rerun(page, page.locator(f'[data-testid="stSidebarNav"] a[href="{href}"]'))
+                        page.locator(f'[data-testid="stSidebarNav"] a[href="{href}"]').click()
+                        page.wait_for_url(lambda u, path=urlsplit(href).path: urlsplit(u).path == path)
                     page.get_by_role("heading", level=1).first.wait_for()
                     wait_for_streamlit(page)
                     words = english_words(visible_text(page))
