@@ -14,6 +14,7 @@ from gis.people import auth
 
 from gis.people import kiosk
 from gis.io import sheets
+from gis.io.fields import DATASET_LABELS
 from gis.people import apikeys
 from pages.cache import engine
 from gis.people.permissions import OWN_GRID_ROLES, ROLES, PermissionDenied, allowed
@@ -97,7 +98,7 @@ with audit_tab:
         start = end = span or today
     log = audit.entries(eng, actor=None if who == "全部" else who, action_prefix=kinds[kind],
                         since=datetime.combine(start, time.min), until=datetime.combine(end + timedelta(days=1), time.min))
-    shown = audit.table(log)
+    shown = audit.table(log, DATASET_LABELS)
     st.caption(f"{len(shown):,} 条记录（最多显示 5000 条，最新在前）")
     table(shown, hide_index=True, width="stretch")
     d1, d2, _ = st.columns([1, 1, 4])

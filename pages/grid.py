@@ -16,6 +16,7 @@ from gis import clock
 from gis.config import database_url
 from gis.db.models import ALL_STATUSES, SOURCES
 from gis.geo.kinds import AREA_LABELS
+from gis.metrics import definitions
 from gis.people.permissions import PermissionDenied, own_grid
 from gis.io import downloads
 from gis.problems import ledger, photos, workflow
@@ -126,7 +127,8 @@ flash = st.session_state.pop("grid_flash", None)  # shown beside the action's bu
 if actor is None:
     st.info("登录后可处理问题。当前为只读浏览。")
 month = now.date().replace(day=1)
-tiles = ledger.score_tiles(cache.grid_scores(url, month, now), code, cache.grid_ledger_counts(url, code, now))
+tiles = ledger.score_tiles(cache.grid_scores(url, month, now), code, cache.grid_ledger_counts(url, code, now),
+                           definitions.SCORE_SUMMARY)
 with st.container(key="grid_tiles"):  # three abreast on a phone (html.TILES_CSS)
     st.markdown(html.TILES_CSS, unsafe_allow_html=True)
     for col, (label, value, help_text) in zip(st.columns(6)[6 - len(tiles):], tiles):

@@ -9,7 +9,6 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select
 
 from gis.db.models import AuditEntry
-from gis.io.fields import DATASET_LABELS
 from gis.people.names import name_of
 from gis.people.permissions import ACTION_LABELS, Actor
 
@@ -38,26 +37,30 @@ ACTION_NAMES = {
     "kiosk.create": "生成大屏令牌", "kiosk.revoke": "撤销大屏令牌",
     "apikey.create": "生成接口密钥", "apikey.revoke": "撤销接口密钥", "apikey.refused": "拒绝接口请求",
     "grid.draft": "保存网格草稿", "grid.restore": "恢复网格版本", "exposure.add": "曝光",
-    **{f"import.{kind}": f"导入{label}" for kind, label in DATASET_LABELS.items()},
-}
+}  # and "import.<kind>": 导入 + the data set's name (`action_name`)
 TARGET_NAMES = {"problem": "问题", "user": "用户", "grid_layer": "网格版本", "card": "三色牌", "kiosk": "大屏令牌",
-                "apikey": "接口密钥", "point": "点位", **DATASET_LABELS}
+                "apikey": "接口密钥", "point": "点位"}
 HEADERS = {"at": "时间", "actor": "操作人", "action": "操作", "target_kind": "对象类型", "target_code": "对象",
            "detail": "详情"}
 
 
-def action_name(code: str | None) -> str:
-    """The Chinese name of an action code (``auth.login`` → 登录); an unknown code is shown as 其他操作（code）."""
+def action_name(code: str | None, datasets: dict[str, str] | None = None) -> str:
+    """The Chinese name of an action code (``auth.login`` → 登录, ``import.problems`` → 导入问题 with
+    `datasets` = gis.io.fields.DATASET_LABELS, which gis.people may not import); an unknown code is
+    shown as 其他操作（code）."""
     if not code:
         return ""
+    if code.startswith("import."):
+        return f"导入{(datasets or {}).get(code[7:], '数据')}"
     return ACTION_NAMES.get(code) or f"其他操作（{code}）"
 
 
-def table(log: pd.DataFrame) -> pd.DataFrame:
+def table(log: pd.DataFrame, datasets: dict[str, str] | None = None) -> pd.DataFrame:
     """`entries` as people read them: Chinese headers, action and object kinds in Chinese, the actor's
-    name (`entries` gives it), blanks for missing values."""
-    shown = log.assign(actor=log["name"], action=log["action"].map(action_name),
-                       target_kind=log["target_kind"].map(lambda k: TARGET_NAMES.get(k, k) if k else ""),
+    name (`entries` gives it), blanks for missing values. `datasets`: see `action_name`."""
+    kinds = {**TARGET_NAMES, **(datasets or {})}
+    shown = log.assign(actor=log["name"], action=log["action"].map(lambda a: action_name(a, datasets)),
+                       target_kind=log["target_kind"].map(lambda k: kinds.get(k, k) if k else ""),
                        target_code=log["target_code"].fillna(""), detail=log["detail"].fillna(""))
     return shown.drop(columns=["name"]).rename(columns=HEADERS)
 

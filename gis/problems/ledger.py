@@ -27,7 +27,6 @@ from gis.db.models import (
 )
 from gis.db.store import read_frame
 from gis.problems import states
-from gis.metrics import definitions
 from gis.people import permissions
 from gis.people.names import name_of
 from gis.problems.workflow import TRANSITIONS, ack_state, allowed_actions, legal_actions
@@ -437,16 +436,18 @@ def pending_request(detail: dict) -> str:
     return f"待审批：{detail['request_kind']}" + (f"，延期至 {asked:%Y-%m-%d %H:%M}" if asked is not None else "")
 
 
-def score_tiles(scores: pd.DataFrame, grid_code: str, totals: dict[str, int]) -> list[tuple[str, str, str | None]]:
+def score_tiles(scores: pd.DataFrame, grid_code: str, totals: dict[str, int],
+                score_help: str | None = None) -> list[tuple[str, str, str | None]]:
     """The grid page's tiles as (label, value, help): this month's score, rank, card colour and problems
-    (from `gis.metrics.scores.monthly_scores`, when the grid is scored), then open and overdue problems."""
+    (from `gis.metrics.scores.monthly_scores`, when the grid is scored), then open and overdue problems.
+    `score_help`: the score's explanation (gis.metrics.definitions.SCORE_SUMMARY; gis.problems may not import it)."""
     tiles = []
     mine = scores[scores["code"] == grid_code]
     if len(mine):
         row = mine.iloc[0]
         rank = f"{int(row['rank'])} / {int(scores['ranked'].sum())}" if row["ranked"] else "未排名"
         score = "—" if pd.isna(row["score"]) else f"{row['score']:.1f}"
-        tiles += [("本月综合得分", score, definitions.SCORE_SUMMARY),
+        tiles += [("本月综合得分", score, score_help),
                   ("全市排名", rank, None if row["ranked"] else "本月测评样本不足，不参加排名"),
                   ("得分等级", "样本不足" if row["color"] == "灰" else row["color"], None), ("本月问题", f"{int(row['problems']):,}", None)]
     return tiles + [("未结案", f"{totals['open']:,}", None), ("已超期", f"{totals['overdue']:,}", None)]
