@@ -37,6 +37,8 @@ docs-screenshots: system-test $(TEST_STAMP)
 	cp tests/screenshots/mobile_inspect_spatialite.png docs/screenshots/mobile_inspect.png
 	$(PY) -m pytest -q -n 0 tests/test_planner_browser.py -k demo_city
 	cp tests/screenshots/planner_demo_midedit.png docs/screenshots/planner.png
+	GRIDMAP_TEST_BACKENDS=spatialite $(PY) -m pytest -q -n 0 tests/test_grid_actions_browser.py -k phone_width
+	cp tests/screenshots/grid_phone_390_spatialite.png docs/screenshots/grid_phone.png
 
 bench: $(STAMP) postgres
 	$(PY) -m bench $(BENCH_ARGS)

@@ -16,12 +16,13 @@ from gis.people import auth
 
 from gis.people import kiosk
 from gis.io import sheets
+from gis.io.fields import DATASET_LABELS
 from gis.people import apikeys
 from gis.problems.worktime import UNITS
 from gis.registry import directory, edits
 from pages.cache import clear as clear_caches, engine
 from gis.people.permissions import OWN_GRID_ROLES, ROLES, PermissionDenied, allowed
-from pages.ui import current_actor, md_escape
+from pages.ui import current_actor, md_escape, table
 from pages import gate
 
 gate.require()  # first: no page runs without the sign-in gate (pages/gate.py)
@@ -62,7 +63,7 @@ users_tab, audit_tab, kiosk_tab, api_tab, rules_tab, directory_tab = st.tabs(
 
 with users_tab:
     users = auth.list_users(eng)
-    st.dataframe(users.rename(columns=auth.USER_COLUMNS), hide_index=True, width="stretch")
+    table(users.rename(columns=auth.USER_COLUMNS), hide_index=True, width="stretch")
 
     left, right = st.columns(2)
     with left.form("admin_add_user", clear_on_submit=True):
@@ -90,7 +91,9 @@ with users_tab:
 
 with audit_tab:
     f1, f2, f3 = st.columns([1, 1, 2])
-    who = f1.selectbox("操作人", ["全部", *audit.actors(eng)], key="audit_actor")
+    people = audit.actors(eng)  # stored actor → the person's name
+    who = f1.selectbox("操作人", ["全部", *people], key="audit_actor",
+                       format_func=lambda a: a if a == "全部" or people[a] == a else f"{people[a]}（{a}）")
     kinds = {"全部": None, "登录": "auth.", "用户": "user.", "问题": "problem.", "网格版本": "grid.",
              "导入": "import.", "大屏令牌": "kiosk.", "接口密钥": "apikey.", "规则": "registry."}
     kind = f2.selectbox("操作类型", list(kinds), key="audit_kind")
@@ -102,10 +105,9 @@ with audit_tab:
         start = end = span or today
     log = audit.entries(eng, actor=None if who == "全部" else who, action_prefix=kinds[kind],
                         since=datetime.combine(start, time.min), until=datetime.combine(end + timedelta(days=1), time.min))
-    shown = log.rename(columns={"at": "时间", "actor": "操作人", "action": "操作", "target_kind": "对象类型",
-                                "target_code": "对象", "detail": "详情"})
+    shown = audit.table(log, DATASET_LABELS)
     st.caption(f"{len(shown):,} 条记录（最多显示 5000 条，最新在前）")
-    st.dataframe(shown, hide_index=True, width="stretch")
+    table(shown, hide_index=True, width="stretch")
     d1, d2, _ = st.columns([1, 1, 4])
     stamp = f"{start:%Y%m%d}-{end:%Y%m%d}"
     d1.download_button("导出 CSV", sheets.table_bytes(shown, "csv"), f"审计日志_{stamp}.csv", "text/csv",
@@ -117,7 +119,7 @@ with kiosk_tab:
     st.caption("大屏只读令牌：在大屏浏览器中打开 `http://<服务器>:8501/?kiosk=<令牌>`，只能看到大屏页面。"
                "也可在 secrets.toml 的 GRIDMAP_KIOSK_TOKENS 中配置。")
     tokens = kiosk.list_tokens(eng)
-    st.dataframe(tokens.rename(columns={"name": "名称", "created_at": "创建时间", "created_by": "创建人",
+    table(tokens.rename(columns={"name": "名称", "created_at": "创建时间", "created_by": "创建人",
                                         "revoked_at": "撤销时间"}), hide_index=True, width="stretch")
     k1, k2 = st.columns(2)
     with k1.form("admin_kiosk_create", clear_on_submit=True):
@@ -134,7 +136,7 @@ with api_tab:  # street (issue 15): Open311 API keys, one per client system (gis
     st.caption("Open311 问题受理接口（`http://<服务器>:8502/docs`）的密钥：每个对接系统一个（如 12345热线、微信小程序），"
                "只显示一次，撤销后立即失效。")
     keys = apikeys.list_keys(eng)
-    st.dataframe(keys.rename(columns={"name": "对接系统", "created_at": "创建时间", "created_by": "创建人",
+    table(keys.rename(columns={"name": "对接系统", "created_at": "创建时间", "created_by": "创建人",
                                       "revoked_at": "撤销时间"}), hide_index=True, width="stretch")
     a1, a2 = st.columns(2)
     with a1.form("admin_apikey_create", clear_on_submit=True):

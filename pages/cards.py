@@ -13,10 +13,13 @@ from gis.accountability import cards, interviews
 from gis.accountability.cards import CardError, Evidence
 from gis.people.permissions import PermissionDenied, allowed
 from pages import cache, negative_list
-from pages.ui import current_actor, md_escape
+from pages.ui import current_actor, md_escape, table
 from pages import gate
 
 gate.require()  # first: no page runs without the sign-in gate (pages/gate.py)
+INTERVIEW_HEADERS = {"kind": "类型", "unit": "单位", "people": "对象", "held_on": "日期", "reason": "事由", "cards": "三色牌",
+                     "problems": "问题", "outcome": "结果", "follow_up": "跟踪期限", "recorded_by": "记录人",
+                     "recorded_at": "记录时间", "id": "序号", "unit_code": "单位编号"}
 
 actor = current_actor()
 eng = cache.engine()
@@ -48,7 +51,7 @@ with register_tab:
     status = f3.selectbox("状态", ["全部", cards.ACTIVE, cards.ESCALATED, cards.LIFTED], key="cards_status")
     target = f4.text_input("对象编号", key="cards_target").strip() or None
     reg = cards.register(eng, kind, target, None if color == "全部" else color, None if status == "全部" else status)
-    st.dataframe(reg.drop(columns=["revision"]).rename(columns={
+    table(reg.drop(columns=["revision"]).rename(columns={
         "code": "编号", "color": "牌色", "target_kind": "对象类型", "target_code": "对象编号", "target": "对象",
         "reason": "事由", "issued_by": "签发人", "issued_at": "签发时间", "deadline": "反馈期限", "step": "处置阶段",
         "status": "状态", "rule": "规则", "lifted_by": "摘牌人", "lifted_at": "摘牌时间", "parent": "由黄牌升级"}),
@@ -57,7 +60,7 @@ with register_tab:
         code = st.selectbox("查看三色牌", reg["code"].tolist(), key="cards_pick")
         row = reg.set_index("code").loc[code]
         st.subheader(f"{row['color']}牌 {code} · {md_escape(row['target'])}（{row['status']}，{row['step']}）")
-        st.dataframe(cards.card_actions(eng, code).rename(columns={"action": "处置", "actor": "经办人", "at": "时间",
+        table(cards.card_actions(eng, code).rename(columns={"action": "处置", "actor": "经办人", "at": "时间",
                                                                    "note": "说明", "file": "附件"}),
                      hide_index=True, width="stretch")
         nxt = cards.next_step(row["step"])
@@ -112,17 +115,14 @@ with record_tab:
     target = b.text_input("对象编号", key="cards_rec_code").strip()
     if target:
         hist = cards.history(eng, kind, target)
-        if hist.empty:
-            st.caption("该对象没有三色牌记录。")
-        st.dataframe(hist.rename(columns={"card": "三色牌", "color": "牌色", "action": "处置", "actor": "经办人",
-                                          "at": "时间", "note": "说明", "file": "附件"}), hide_index=True, width="stretch")
+        table(hist.rename(columns={"card": "三色牌", "color": "牌色", "action": "处置", "actor": "经办人",
+                                          "at": "时间", "note": "说明", "file": "附件"}), "该对象没有三色牌记录。", hide_index=True, width="stretch")
         if kind == "unit":
-            st.dataframe(interviews.records(eng, unit_code=target), hide_index=True, width="stretch")
+            table(interviews.records(eng, unit_code=target).rename(columns=INTERVIEW_HEADERS), "该单位没有约谈 / 问责记录。",
+                  hide_index=True, width="stretch")
 
 with talk_tab:
-    st.dataframe(interviews.records(eng).rename(columns={
-        "kind": "类型", "unit": "单位", "people": "对象", "held_on": "日期", "reason": "事由", "cards": "三色牌",
-        "problems": "问题", "outcome": "结果", "follow_up": "跟踪期限", "recorded_by": "记录人"}),
+    table(interviews.records(eng).rename(columns=INTERVIEW_HEADERS),
         hide_index=True, width="stretch")
     if actor is not None and allowed(actor, "card.interview"):
         with st.form("cards_interview", clear_on_submit=True):

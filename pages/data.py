@@ -146,14 +146,14 @@ def _review(prepared: validate.Prepared, kind: str, renames: dict[str, str] | No
 
 with tab_import:
     c1, c2, c3 = st.columns([1, 1, 1])
-    kind = c1.selectbox("导入为", KINDS, format_func=lambda k: f"{DATASET_LABELS[k]}（{k}）", index=KINDS.index("problems"))
+    kind = c1.selectbox("导入为", KINDS, format_func=DATASET_LABELS.get, index=KINDS.index("problems"))
     coords = c2.selectbox("经纬度来源", list(COORD_LABELS), format_func=COORD_LABELS.get,
                           help="高德、腾讯地图导出的坐标为 GCJ-02，百度地图为 BD-09；投影坐标（如 EPSG:4548）不受此项影响。")
     enc_label = c3.selectbox("字符编码", list(ENCODINGS), help="默认读取 .cpg；没有 .cpg 时自动识别 UTF-8 与 GBK/GB18030。")
     c4, c5, c6 = st.columns([1, 1, 1])
     crs_text = c4.text_input("坐标系（可选）", placeholder="如 EPSG:4548；留空则读取 .prj 或按坐标范围推断")
     layer = c5.text_input("图层 / 工作表（可选）", placeholder="GeoPackage 图层或 Excel 工作表名")
-    repair = c6.checkbox("修复无效几何（make_valid）", help="自相交等无效几何将被修复，并在报告中列出。")
+    repair = c6.checkbox("修复无效几何", help="自相交等无效几何将被修复，并在报告中列出。")
     t1, t2 = st.columns([1, 2])
     t1.download_button(f"下载模板：{DATASET_LABELS[kind]}", template_bytes(kind), file_name(kind), mime=sheets.XLSX_MIME,
                        key=f"data_template_{kind}", icon=":material/download:", width="stretch")
@@ -226,7 +226,7 @@ with tab_import:
 
 with tab_export:
     e1, e2, _ = st.columns([1, 1, 1])
-    ekind = e1.selectbox("导出图层", EXPORT_KINDS, format_func=lambda k: f"{DATASET_LABELS[k]}（{k}）", key="export_kind")
+    ekind = e1.selectbox("导出图层", EXPORT_KINDS, format_func=DATASET_LABELS.get, key="export_kind")
     fmt = e2.selectbox("格式", FORMATS, format_func=FORMAT_LABELS.get, key="export_format", index=FORMATS.index(".xlsx"))
     st.caption("导出的文件可原样再导入（往返一致）：Excel 与 CSV 使用中文表头，点位与问题给出经度/纬度，其余图层给出 WKT 几何。")
     if st.button("生成导出文件", key="export_go"):

@@ -37,6 +37,7 @@ import streamlit as st
 from gis.people import auth
 
 from gis.people import kiosk
+from pages import html
 from pages.cache import engine
 from pages.ui import md_escape
 from gis.people.permissions import ADMIN, KIOSK, allowed
@@ -175,8 +176,9 @@ def _signed_out(pages: list) -> None:
 
 def _sidebar(actor) -> None:
     with st.sidebar:
+        st.markdown(html.UPLOADER_CSS, unsafe_allow_html=True)  # Streamlit's English upload texts, in Chinese
         st.caption("当前用户")
-        st.text(f"{actor.username}（{actor.role}{' · ' + actor.grid_code if actor.grid_code else ''}）")
+        st.text(f"{actor.shown}（{actor.role}{' · ' + actor.grid_code if actor.grid_code else ''}）")
         if st.button("退出登录", key="gate_sign_out", icon=":material/logout:", width="stretch"):
             sign_out()
             st.rerun()

@@ -16,7 +16,8 @@ from gis import clock
 from gis.config import database_url
 from gis.db.models import ALL_STATUSES, SOURCES
 from gis.geo.kinds import AREA_LABELS
-from gis.people.permissions import PermissionDenied
+from gis.metrics import definitions
+from gis.people.permissions import PermissionDenied, own_grid
 from gis.io import downloads
 from gis.problems import ledger, photos, workflow
 from layers import areas as area_layers
@@ -67,8 +68,9 @@ def asked_deadline(key: str):
     return datetime.combine(day, at) if day is not None and at is not None else None
 
 
-def act(problem_code: str, action: str, revision: int) -> None:
-    """Form callback: runs with the revision the page showed (optimistic locking)."""
+def act(problem_code: str, action: str, revision: int, place: int) -> None:
+    """Form callback: runs with the revision the page showed (optimistic locking); `place` is the form's
+    position among the problem's actions, where the outcome is shown on the rerun."""
     key, upload = f"{problem_code}_{action}", st.session_state.get(f"photo_{problem_code}_{action}")
     try:
         workflow.apply(cache.engine(), ui.current_actor(), problem_code, action, expected_revision=revision,
@@ -76,10 +78,15 @@ def act(problem_code: str, action: str, revision: int) -> None:
                        photo=upload.getvalue() if upload else None, photo_name=upload.name if upload else None,
                        new_deadline=asked_deadline(key))
     except (workflow.WorkflowError, PermissionDenied) as exc:
-        st.session_state["grid_flash"] = ("error", str(exc))
+        st.session_state["grid_flash"] = ("error", str(exc), problem_code, place)
         return
     cache.clear()
-    st.session_state["grid_flash"] = ("success", f"问题 {problem_code} 已{action}。")
+    st.session_state["grid_flash"] = ("success", f"问题 {problem_code} 已{action}。", problem_code, place)
+
+
+def show_flash(flash) -> None:
+    """The outcome of the action just taken, where its button was (the page keeps its scroll position)."""
+    (st.success if flash[0] == "success" else st.error)(ui.md_escape(flash[1]))
 
 
 url = database_url()
@@ -91,6 +98,8 @@ code = st.query_params.get("grid")
 if code and code not in labels:
     st.warning(f"没有编号为 {ui.md_escape(code)} 的网格，请重新选择。")
     code = None
+elif code is None and own_grid(actor) in labels:  # a 网格长 / 网格员 lands on their own grid
+    code = st.query_params["grid"] = own_grid(actor)
 if st.session_state.get("grid_select") != code:
     st.session_state["grid_select"] = code
 head, pick = st.columns([3, 2], vertical_alignment="bottom")
@@ -114,15 +123,16 @@ if code is None:  # ------------------------------------------------ no grid yet
 grid, areas, card = cache.grid_info(url, code), cache.grid_areas(url, code), cache.grid_responsibility(url, code)
 head.title(f"网格详情 · {ui.md_escape(code)}")
 st.caption(f"{ui.md_escape(ledger.grid_summary(grid.iloc[0], areas))} · 分享链接 {ui.md_escape('?grid=' + code)}")
-flash = st.session_state.pop("grid_flash", None)
-if flash:
-    (st.success if flash[0] == "success" else st.error)(ui.md_escape(flash[1]))
+flash = st.session_state.pop("grid_flash", None)  # shown beside the action's button (below)
 if actor is None:
     st.info("登录后可处理问题。当前为只读浏览。")
 month = now.date().replace(day=1)
-tiles = ledger.score_tiles(cache.grid_scores(url, month, now), code, cache.grid_ledger_counts(url, code, now))
-for col, (label, value, help_text) in zip(st.columns(6)[6 - len(tiles):], tiles):
-    col.metric(label, value, help=help_text)
+tiles = ledger.score_tiles(cache.grid_scores(url, month, now), code, cache.grid_ledger_counts(url, code, now),
+                           definitions.SCORE_SUMMARY)
+with st.container(key="grid_tiles"):  # three abreast on a phone (html.TILES_CSS)
+    st.markdown(html.TILES_CSS, unsafe_allow_html=True)
+    for col, (label, value, help_text) in zip(st.columns(6)[6 - len(tiles):], tiles):
+        col.metric(label, value, help=help_text)
 held = cache.active_cards(url)  # the grid's 三色牌 in force (gis.accountability)
 held = held[(held["target_kind"] == "网格") & (held["target_code"] == code)]
 if len(held):
@@ -180,7 +190,7 @@ with card_col:
         if people.empty:
             st.caption("尚未明确责任人。")
         else:
-            st.dataframe(people.rename(columns=ledger.PEOPLE_HEADERS), hide_index=True, width="stretch")
+            ui.table(people.rename(columns=ledger.PEOPLE_HEADERS), hide_index=True, width="stretch")
         if st.button("返回网格责任公示", key="grid_area_back"):
             st.session_state.pop("grid_area", None)
             st.rerun()
@@ -189,8 +199,8 @@ with card_col:
     local = card[~card["grid"] | card["covers"].ne("")]
     if len(local):
         with st.expander(f"小区、街巷、城中村、点位的责任人（{len(local)}）"):
-            st.dataframe(local[["role", "name", "phone", "covers"]].rename(columns=ledger.PEOPLE_HEADERS),
-                         hide_index=True, width="stretch", height=min(420, 38 + 35 * len(local)))
+            ui.table(local[["role", "name", "phone", "covers"]].rename(columns=ledger.PEOPLE_HEADERS),
+                     hide_index=True, width="stretch", height=min(420, 38 + 35 * len(local)))
 
 st.subheader("考评得分")  # ------------------------------------ score trend and who lost points
 trend_col, lost_col = st.columns([2, 3])
@@ -201,7 +211,8 @@ if len(trend):
     trend_col.caption(ledger.trend_caption(trend))
 lost = cache.grid_lost_points(url, code, month)
 for tab, part in zip(lost_col.tabs(["谁丢分 · 按测评标准", "谁丢分 · 按责任单位"]), ("by_standard", "by_unit")):
-    tab.dataframe(lost[part].rename(columns=ledger.LOST_HEADERS), hide_index=True, width="stretch", height=240)
+    ui.table(lost[part].rename(columns=ledger.LOST_HEADERS), f"{month:%Y年%m月}尚无丢分。", tab, hide_index=True,
+             width="stretch", height=240)
 lost_col.caption(f"{month:%Y年%m月}：问题按上报时扣分计入派遣的责任单位；测评失分计入点位的责任单位。")
 
 st.subheader(f"问题台账（{matching['total']:,} 条）")  # ------------------------------ the ledger
@@ -209,10 +220,10 @@ st.caption(f"未结案 {matching['open']:,} 条，其中超期 {matching['overdu
            + (f"表格显示最新的 {len(ledger_df):,} 条，下载 Excel 可得全部；" if matching["total"] > len(ledger_df) else "")
            + "点击表头排序，选中一行打开问题。")
 when = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
-selection = st.dataframe(ledger.ledger_table(ledger_df), hide_index=True, width="stretch", height=380,
-                         key="ledger_table", on_select="rerun", selection_mode="single-row",
-                         column_config={"上报时间": when, "整改时限": when, "超期": st.column_config.CheckboxColumn(),
-                                        "描述": st.column_config.TextColumn(width="large")})
+selection = ui.table(ledger.ledger_table(ledger_df), "没有符合条件的问题。", hide_index=True, width="stretch",
+                     height=380, key="ledger_table", on_select="rerun", selection_mode="single-row",
+                     column_config={"上报时间": when, "整改时限": when, "超期": st.column_config.CheckboxColumn(),
+                                    "描述": st.column_config.TextColumn(width="large")})
 picked = ((selection or {}).get("selection") or {}).get("rows")
 if picked and ledger_df["code"].iloc[picked[0]] != st.session_state.get("ledger_picked"):
     st.session_state["ledger_picked"] = ledger_df["code"].iloc[picked[0]]
@@ -220,10 +231,12 @@ if picked and ledger_df["code"].iloc[picked[0]] != st.session_state.get("ledger_
 d1, d2, d3 = st.columns([1, 1, 2])
 full = lambda: ledger.ledger(cache.engine(), code, now=now, **filters)  # noqa: E731  (every row, on download)
 d1.download_button("下载台账（Excel）", lambda: downloads.ledger_xlsx(full(), code, grid.iloc[0]["name"], now),
-                   file_name=f"{code}_问题台账_{now:%Y%m%d}.xlsx", key="dl_xlsx",
+                   file_name=f"{code}_问题台账_{now:%Y%m%d}.xlsx", key="dl_xlsx", on_click="ignore",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 d2.download_button("下载图层（GeoPackage）", lambda: downloads.grid_geopackage(grid, areas, full()),
-                   file_name=f"{code}_图层_{now:%Y%m%d}.gpkg", key="dl_gpkg", mime="application/geopackage+sqlite3")
+                   file_name=f"{code}_图层_{now:%Y%m%d}.gpkg", key="dl_gpkg", mime="application/geopackage+sqlite3",
+                   on_click="ignore")  # no rerun on a click: a rerun re-registers both deferred files, and a
+# second click before the browser has the new ids asked for a dropped one ("Deferred file … not found")
 typed = (d3.text_input("打开问题", key="grid_problem_code", placeholder="输入问题编号，如 WT2026110000001",
                        label_visibility="collapsed") or "").strip()
 if typed and typed != st.session_state.get("grid_problem_typed"):
@@ -246,8 +259,8 @@ elif open_code:
     if history.empty:
         info_col.caption("（导入的历史问题，无逐步记录）")
     else:
-        info_col.dataframe(ledger.history_table(history), hide_index=True, width="stretch",
-                           column_config={"时间": when})
+        ui.table(ledger.history_table(history), container=info_col, hide_index=True, width="stretch",
+                 column_config={"时间": when})
     for shot in history.dropna(subset=["photo_path"]).itertuples():  # a bad file never breaks the page
         picture, label = photos.for_display(shot.photo_path), f"整改照片 {shot.at:%Y-%m-%d %H:%M}"
         if picture:
@@ -262,7 +275,10 @@ elif open_code:
         units = cache.units(url)
         unit_codes, unit_names = units["code"].tolist(), dict(zip(units["code"], units["name"]))
         first_unit = next((u for u in ledger.grid_unit_codes(card) if u in unit_codes), None)  # the grid's own unit
-        for action in actions:
+        place = flash[3] if flash and flash[2] == open_code else None
+        for i, action in enumerate(actions):
+            if i == place:
+                show_flash(flash)
             key = f"{open_code}_{action}"
             with st.form(f"form_{key}_{detail['revision']}", border=True):
                 if action == workflow.DISPATCH:
@@ -282,4 +298,10 @@ elif open_code:
                 if action == workflow.ACKNOWLEDGE:
                     st.caption("责任单位确认已接收。反馈不过夜：派遣当天须在 24 时前签收。")
                 st.form_submit_button(action, type="secondary" if action == workflow.RETURN else "primary",
-                                      on_click=act, args=(open_code, action, int(detail["revision"])))
+                                      on_click=act, args=(open_code, action, int(detail["revision"]), i))
+        if place is not None and place >= len(actions):  # the pressed form is gone: the message takes its place
+            show_flash(flash)
+        if place is not None:
+            flash = None
+if flash:  # the problem is no longer open here: say it at the end of the page, where the action was
+    show_flash(flash)

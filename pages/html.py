@@ -17,6 +17,21 @@ CARD_CSS = ("<style>.gm-person{padding:6px 0;border-bottom:1px solid #e2e8f0;fon
 TABLE_CSS = ("<style>.gm-detail th{white-space:nowrap;color:#475569;font-weight:500;padding-right:12px;text-align:left}"
              ".gm-detail td,.gm-detail th{border:none;padding:3px 8px 3px 0;font-size:14px}</style>")
 
+# A row of st.metric tiles in a container keyed "*_tiles" keeps three abreast on a phone (Streamlit stacks
+# columns one per line below 640 px, which made six tiles fill a whole phone screen).
+TILES_CSS = ("<style>@media (max-width: 640px){[class*='_tiles'] [data-testid='stHorizontalBlock']{flex-wrap:wrap;"
+             "gap:0.5rem 0.75rem}[class*='_tiles'] [data-testid='stColumn']{min-width:calc(33% - 0.75rem)!important;"
+             "flex:1 1 calc(33% - 0.75rem)!important}[class*='_tiles'] [data-testid='stMetricValue']"
+             "{font-size:1.6rem}}</style>")
+
+# Streamlit's file uploader writes English ("Upload", "200MB per file • JPG, PNG"): drawn in Chinese here
+# (the pages' labels give each upload's formats and size limit). The sidebar writes it on every page.
+UPLOADER_CSS = ("<style>[data-testid='stFileUploaderDropzoneInstructions'] *{font-size:0!important}"
+                "[data-testid='stFileUploaderDropzoneInstructions']>div::after{content:'拖放文件到此处，或点击“选择文件”';"
+                "font-size:0.875rem;color:#64748b}"
+                "[data-testid='stFileUploaderDropzone'] button *:not([data-testid='stIconMaterial']){font-size:0!important}"
+                "[data-testid='stFileUploaderDropzone'] button::after{content:'选择文件';font-size:0.875rem}</style>")
+
 
 def esc(text) -> str:
     """`text` HTML-escaped; None and NaN become ''."""

@@ -7,6 +7,7 @@ custom components) and every page asks for only the map events it needs.
 from __future__ import annotations
 
 import geopandas as gpd
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -61,3 +62,34 @@ def md_escape(text) -> str:
     return "".join("\\" + c if c in string.punctuation and (c != "-" or i == 0 or text[i - 1] == "\n") else c
                    for i, c in enumerate(text))
 
+
+
+def readable(df: pd.DataFrame) -> pd.DataFrame:
+    """`df` with every missing value shown blank: a data grid draws None / NaN / NaT as "None" or "nan".
+
+    Columns with no missing value keep their type (numbers sort as numbers, dates use their column
+    format); a column with gaps becomes text (dates as YYYY-MM-DD HH:MM).
+    """
+    out = df.copy()
+    for name in out.columns:
+        col = out[name]
+        if not col.isna().any():
+            continue
+        if pd.api.types.is_datetime64_any_dtype(col):
+            out[name] = col.dt.strftime("%Y-%m-%d %H:%M").fillna("")
+        elif pd.api.types.is_numeric_dtype(col):
+            out[name] = col.map(lambda v: "" if pd.isna(v) else f"{v:.2f}".rstrip("0").rstrip(".")
+                                  if isinstance(v, float) else str(v))
+        else:
+            out[name] = col.astype(object).where(col.notna(), "")
+    return out
+
+
+def table(df: pd.DataFrame, empty: str = "暂无记录。", container=None, **kwargs):
+    """st.dataframe as people read it: blanks for missing values (`readable`), and a line of text in place
+    of an empty grid (which says "empty"). Returns st.dataframe's value (None when empty)."""
+    box = container if container is not None else st
+    if df.empty:
+        box.caption(empty)
+        return None
+    return box.dataframe(readable(df), **kwargs)

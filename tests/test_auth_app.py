@@ -272,14 +272,14 @@ def test_audit_log_viewer_shows_each_kind_of_change(site, monkeypatch, captured_
     assert importer.import_file(site, ADMIN, "grids", shp).written
 
     at = _admin_app(site, monkeypatch)
-    assert set(_audit_view(at, "登录")["操作"]) == {"auth.login_failed", "auth.login"}
+    assert set(_audit_view(at, "登录")["操作"]) == {"登录失败", "登录"}  # in Chinese (gis.people.audit)
     users = _audit_view(at, "用户")
-    assert users["操作"].tolist() == ["user.disable"] and users["对象"].tolist() == ["leader"]
+    assert users["操作"].tolist() == ["停用用户"] and users["对象"].tolist() == ["leader"]
     problems = _audit_view(at, "问题")
-    assert problems["操作"].tolist() == ["problem.dispatch"] and problems["对象"].tolist() == ["WT04"]
+    assert problems["操作"].tolist() == ["派遣"] and problems["对象"].tolist() == ["WT04"]
     assert problems["操作人"].tolist() == ["chief"]
-    assert _audit_view(at, "网格版本")["操作"].tolist() == ["grid.publish", "grid.draft"]
-    assert _audit_view(at, "导入")["操作"].tolist() == ["import.grids"]
+    assert _audit_view(at, "网格版本")["操作"].tolist() == ["发布网格版本", "保存网格草稿"]
+    assert _audit_view(at, "导入")["操作"].tolist() == ["导入网格"]
     # filter by actor
     at.selectbox(key="audit_kind").select("全部").run()
     at.selectbox(key="audit_actor").select("leader").run()

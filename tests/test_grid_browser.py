@@ -26,12 +26,13 @@ PASSWORD = "Grid-Browser-2026!"
 
 
 def test_click_grid_polygon_opens_its_page(city_rw, backend_name):
-    auth.add_user(city_rw, Actor.system(), "chief01", "网格长", PASSWORD, grid_code="T-01")
+    # a 核查员 starts on the whole-city picker (a 网格长 lands on their own grid: test_grid_actions_browser.py)
+    auth.add_user(city_rw, Actor.system(), "check01", "核查员", PASSWORD)
     url = city_rw.url.render_as_string(hide_password=False)
     with served_app(url) as base, browser(1400, 1000) as page:
         visit = watch_requests(page)
         open_app(page, base + "/grid")
-        sign_in(page, "chief01", PASSWORD)  # the deep link survives sign-in
+        sign_in(page, "check01", PASSWORD)  # the deep link survives sign-in
         page.get_by_role("heading", name="网格详情", exact=True).wait_for()
         wait_for_streamlit(page)
         frame = map_frame(page)

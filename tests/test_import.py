@@ -133,7 +133,7 @@ def test_real_shapefile_gcj02_no_prj_no_cpg():
     assert ours.iloc[0].symmetric_difference(ours.iloc[1]).area / ours.iloc[1].area < 0.01
     # not declared: a guess (lon/lat), said, and the polygon sits ~500 m off
     raw = importer.load(REAL_SHP, "grids", **opts)
-    assert "若数据来自高德/腾讯地图（GCJ-02）或百度地图（BD-09），请声明坐标来源（--coords gcj02 / bd09）。" in raw.notes
+    assert "若数据来自高德/腾讯地图（GCJ-02）或百度地图（BD-09），请在“经纬度来源”中选择相应坐标，系统会换算为 WGS84。" in raw.notes
     off = gpd.GeoSeries([raw.geoms[row], district_boundary()], crs=4326).to_crs(4548)
     assert off.iloc[0].centroid.distance(off.iloc[1].centroid) > 300
     # the district check refuses the rest of Shandong, naming the rows

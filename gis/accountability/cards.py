@@ -28,6 +28,7 @@ from gis.db.models import STATUS_CLOSED, Card, CardAction, Exposure, Grid, Inspe
 from gis.geo.areas import current_layer_id
 from gis.metrics.periods import add_months, month_end_as_of, month_start
 from gis.people.audit import record
+from gis.people.names import name_of
 from gis.people.permissions import Actor, require
 from gis.problems.photos import upload_dir
 
@@ -85,8 +86,8 @@ def register(engine: Engine, target_kind: str | None = None, target_code: str | 
     ``target_kind`` in Chinese, ``parent`` the code of the 黄牌 a 红牌 escalates)."""
     c = Card.__table__
     parent = c.alias("parent")
-    stmt = select(c.c.code, c.c.color, c.c.target_kind, c.c.target_code, c.c.reason, c.c.issued_by, c.c.issued_at,
-                  c.c.deadline, c.c.step, c.c.status, c.c.rule, c.c.lifted_by, c.c.lifted_at,
+    stmt = select(c.c.code, c.c.color, c.c.target_kind, c.c.target_code, c.c.reason, name_of(c.c.issued_by).label("issued_by"), c.c.issued_at,
+                  c.c.deadline, c.c.step, c.c.status, c.c.rule, name_of(c.c.lifted_by).label("lifted_by"), c.c.lifted_at,
                   parent.c.code.label("parent"), c.c.revision).select_from(
         c.outerjoin(parent, parent.c.id == c.c.parent_id))
     if target_kind:
@@ -119,7 +120,7 @@ def history(engine: Engine, target_kind: str, target_code: str) -> pd.DataFrame:
     """Every action on every card of one unit / point / grid, oldest first: card, color, action,
     actor, at, note, file."""
     c, a = Card.__table__, CardAction.__table__
-    stmt = (select(c.c.code.label("card"), c.c.color, a.c.action, a.c.actor, a.c.at, a.c.note, a.c.file_path)
+    stmt = (select(c.c.code.label("card"), c.c.color, a.c.action, name_of(a.c.actor).label("actor"), a.c.at, a.c.note, a.c.file_path)
             .select_from(a.join(c, c.c.id == a.c.card_id))
             .where(c.c.target_kind == target_kind, c.c.target_code == target_code)
             .order_by(a.c.at, a.c.id))
@@ -132,7 +133,7 @@ def card_actions(engine: Engine, code: str) -> pd.DataFrame:
     """The actions of one card, oldest first: action, actor, at, note, file."""
     c, a = Card.__table__, CardAction.__table__
     with engine.connect() as conn:
-        rows = conn.execute(select(a.c.action, a.c.actor, a.c.at, a.c.note, a.c.file_path)
+        rows = conn.execute(select(a.c.action, name_of(a.c.actor).label("actor"), a.c.at, a.c.note, a.c.file_path)
                             .join(c, c.c.id == a.c.card_id).where(c.c.code == code).order_by(a.c.at, a.c.id)).all()
     return pd.DataFrame(rows, columns=["action", "actor", "at", "note", "file"])
 

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from gis.accountability.cards import CardError, _check_problems
 from gis.db.models import Card, Interview, Unit
 from gis.people.audit import record as audit
+from gis.people.names import name_of
 from gis.people.permissions import Actor, require
 
 KINDS = ("约谈", "问责")
@@ -71,7 +72,7 @@ def records(engine: Engine, since: date | None = None, until: date | None = None
     i, u = Interview.__table__, Unit.__table__
     stmt = select(i.c.id, i.c.kind, u.c.code.label("unit_code"), u.c.name.label("unit"), i.c.people, i.c.held_on,
                   i.c.reason, i.c.card_codes.label("cards"), i.c.problem_codes.label("problems"), i.c.outcome,
-                  i.c.follow_up, i.c.recorded_by, i.c.recorded_at).join(u, u.c.id == i.c.unit_id)
+                  i.c.follow_up, name_of(i.c.recorded_by).label("recorded_by"), i.c.recorded_at).join(u, u.c.id == i.c.unit_id)
     if since:
         stmt = stmt.where(i.c.held_on >= since)
     if until:

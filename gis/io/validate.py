@@ -341,7 +341,7 @@ def _prepare(src: Source, kind: str, mapping: dict[str, str | None] | None, crs:
         choice = crsmod.choose(src.crs, src.crs_how, crs, cx, cy)
         notes.append(choice.note)
         if coords == "wgs84" and choice.crs.is_geographic and choice.how in ("guess", "default"):
-            notes.append("若数据来自高德/腾讯地图（GCJ-02）或百度地图（BD-09），请声明坐标来源（--coords gcj02 / bd09）。")
+            notes.append("若数据来自高德/腾讯地图（GCJ-02）或百度地图（BD-09），请在“经纬度来源”中选择相应坐标，系统会换算为 WGS84。")
         if coords != "wgs84":
             notes.append(f"坐标来源：{crsmod.COORD_LABELS[coords]}，已转换为 WGS84。")
         if choice.crs.is_geographic:

@@ -58,6 +58,10 @@ WALL_FIGURES: tuple[Figure, ...] = (
 
 BY_NAME = {f.name: f for f in (*FIGURES, *WALL_FIGURES)}
 
+#: 综合得分 in one sentence (a tile's tooltip); the 指标说明 page gives it in full with the settings in force.
+SCORE_SUMMARY = ("综合得分 = 100 × 测评通过率 − 问题扣分（最多 30 分，按全市平均扣分折算）− 超期扣分（20 × 超期率），"
+                 "限定在 0–100 分；本月没有实地测评的网格没有综合得分。详见“指标说明”页。")
+
 #: Words used by several definitions, for the 指标说明 page.
 TERMS: tuple[tuple[str, str], ...] = (
     ("统计时点", "一个月份按月末统计（本月按当前时刻），月份结束后数字不再变化。"),

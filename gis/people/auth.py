@@ -131,7 +131,7 @@ WRONG = "用户名或密码错误。"
 
 
 def _actor(row) -> Actor:
-    return Actor(username=row.username, role=row.role, grid_code=row.grid_code)
+    return Actor(username=row.username, role=row.role, grid_code=row.grid_code, name=row.display_name or None)
 
 
 def authenticate(engine: Engine, username: str, password: str, now: datetime | None = None,
@@ -266,7 +266,7 @@ def active_actor(engine: Engine, username: str) -> Actor | None:
     """The Actor of an existing, enabled user (for re-checking a session, or an OIDC sign-in)."""
     t = User.__table__
     with engine.connect() as conn:
-        row = conn.execute(select(t.c.username, t.c.role, t.c.grid_code, t.c.disabled)
+        row = conn.execute(select(t.c.username, t.c.role, t.c.grid_code, t.c.disabled, t.c.display_name)
                            .where(t.c.username == username)).first()
     return None if row is None or row.disabled else _actor(row)
 

@@ -21,7 +21,7 @@ database, so calling it directly for another grid fails the same way. Permission
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 LEADER, GRID_CHIEF, GRID_WORKER, VERIFIER, PLANNER, ADMIN = "领导", "网格长", "网格员", "核查员", "规划员", "管理员"
 COMMAND = "指挥中心"  # numbers (issue 12): the command centre's dispatchers (调度员)
@@ -77,6 +77,12 @@ class Actor:
     username: str
     role: str
     grid_code: str | None = None
+    name: str | None = field(default=None, compare=False)  # the person's display name (姓名), for screens
+
+    @property
+    def shown(self) -> str:
+        """What screens call this person: their name, else the username."""
+        return self.name or self.username
 
     @classmethod
     def system(cls, name: str = "命令行") -> "Actor":
@@ -101,14 +107,25 @@ def may(actor: Actor | None, action: str, grid_code: str | None = None) -> bool:
     return actor is not None and allowed(actor, action, grid_code)
 
 
+def own_grid(actor: Actor | None) -> str | None:
+    """The grid a 网格长 / 网格员 answers for (their home on the grid page); None for every other role."""
+    return actor.grid_code if actor is not None and actor.role in OWN_GRID_ROLES else None
+
+
+def refusal(actor: Actor, action: str, grid_code: str | None = None) -> str:
+    """Why `actor` may not do `action` (on `grid_code`), in Chinese: the grid when the role would
+    be allowed on its own grid (e.g. "该问题属于网格 DC-12，您负责的是 DC-07"), else the role."""
+    if action in GRID_SCOPED and actor.role in ACTIONS[action] and actor.role in OWN_GRID_ROLES:
+        if not actor.grid_code:
+            return f"无权操作：您的账户（{actor.role}）尚未指定负责的网格，请联系管理员。"
+        return f"无权操作：该问题属于网格 {grid_code or '（未知）'}，您负责的是 {actor.grid_code}。"
+    return f"无权操作：角色“{actor.role}”不能执行“{ACTION_LABELS.get(action, action)}”。"
+
+
 def require(actor: Actor, action: str, grid_code: str | None = None) -> None:
-    """Raise PermissionDenied unless `actor` may do `action` (on `grid_code`)."""
-    if allowed(actor, action, grid_code):
-        return
-    if action in GRID_SCOPED and actor.role in OWN_GRID_ROLES:
-        raise PermissionDenied(f"无权操作：{actor.role}“{actor.username}”只能处理本网格（{actor.grid_code or '未指定'}）的问题，"
-                               f"不能处理网格 {grid_code or '（未知）'} 的问题。")
-    raise PermissionDenied(f"无权操作：角色“{actor.role}”不能执行“{ACTION_LABELS.get(action, action)}”。")
+    """Raise PermissionDenied unless `actor` may do `action` (on `grid_code`); the message is `refusal`."""
+    if not allowed(actor, action, grid_code):
+        raise PermissionDenied(refusal(actor, action, grid_code))
 
 
 def require_role(actor: Actor, action: str) -> None:
@@ -122,7 +139,7 @@ def require_role(actor: Actor, action: str) -> None:
     if roles is None:
         raise ValueError(f"unknown action {action!r}")
     if actor.role not in roles or (action in GRID_SCOPED and actor.role in OWN_GRID_ROLES and not actor.grid_code):
-        raise PermissionDenied(f"无权操作：角色“{actor.role}”不能执行“{ACTION_LABELS.get(action, action)}”。")
+        raise PermissionDenied(refusal(actor, action))
 
 
 ACTION_LABELS = {

@@ -27,7 +27,9 @@ from gis.db.models import (
 )
 from gis.db.store import read_frame
 from gis.problems import states
-from gis.problems.workflow import ack_state, allowed_actions, legal_actions
+from gis.people import permissions
+from gis.people.names import name_of
+from gis.problems.workflow import TRANSITIONS, ack_state, allowed_actions, legal_actions
 
 ROLE_ORDER = ("帮包市级领导", "帮包县级领导", "网格长", "网格员", "点长", "责任单位")
 AREA_MODELS = {COMPOUND: Compound, STREET: Street, VILLAGE: UrbanVillage, POINT: InspectionPoint}  # area kind → table
@@ -167,7 +169,7 @@ def problem_detail(engine: Engine, code: str, now: datetime | None = None) -> di
     now = now or clock.now()
     p, u, c, s, v, g = (Problem.__table__, Unit.__table__, Compound.__table__, Street.__table__,
                         UrbanVillage.__table__, Grid.__table__)
-    stmt = (select(p, u.c.code.label("unit_code"), u.c.name.label("unit"), u.c.phone.label("unit_phone"),
+    stmt = (select(p, name_of(p.c.reporter).label("reporter_name"), u.c.code.label("unit_code"), u.c.name.label("unit"), u.c.phone.label("unit_phone"),
                    c.c.name.label("compound"), s.c.name.label("street"), v.c.name.label("village"),
                    g.c.code.label("grid_code"), g.c.name.label("grid_name"))
             .select_from(p.outerjoin(u, p.c.unit_id == u.c.id).outerjoin(c, p.c.compound_id == c.c.id)
@@ -179,6 +181,7 @@ def problem_detail(engine: Engine, code: str, now: datetime | None = None) -> di
         if row is None:
             return None
         detail = {k: v for k, v in row.items() if k != "geom"}
+        detail["reporter"] = detail.pop("reporter_name")  # the person's name (gis.people.names)
         detail["history"] = _history(conn, detail["id"])
     detail["overdue"] = bool(states.is_overdue(detail, now))
     detail["ack"] = ack_state(detail["dispatched_at"] or detail["reported_at"], detail["acknowledged_at"], now)
@@ -187,7 +190,7 @@ def problem_detail(engine: Engine, code: str, now: datetime | None = None) -> di
 
 def _history(conn: Connection, problem_id: int) -> pd.DataFrame:
     e, u = ProblemEvent.__table__, Unit.__table__
-    rows = conn.execute(select(e.c.at, e.c.action, e.c.from_status, e.c.to_status, e.c.actor,
+    rows = conn.execute(select(e.c.at, e.c.action, e.c.from_status, e.c.to_status, name_of(e.c.actor).label("actor"),
                                u.c.name.label("unit"), e.c.note, e.c.photo_path)
                         .select_from(e.outerjoin(u, e.c.unit_id == u.c.id))
                         .where(e.c.problem_id == problem_id).order_by(e.c.at, e.c.id)).all()
@@ -359,13 +362,21 @@ OVERDUE_CHOICES = {"全部": None, "仅超期": True, "未超期": False}  # the
 
 
 def ledger_table(df: pd.DataFrame) -> pd.DataFrame:
-    """The ledger's shown columns with Chinese headers."""
-    return df[list(LEDGER_HEADERS)].rename(columns=LEDGER_HEADERS)
+    """The ledger's shown columns with Chinese headers; a problem not yet dispatched, or outside any
+    compound, street or village, shows a blank there (never "None")."""
+    shown = df[list(LEDGER_HEADERS)]
+    text = ["unit", "compound", "street", "village", "ack", "category", "source", "description"]
+    return shown.assign(**{c: shown[c].astype(object).where(shown[c].notna(), "") for c in text}).rename(
+        columns=LEDGER_HEADERS)
 
 
 def history_table(history: pd.DataFrame) -> pd.DataFrame:
-    """A problem's steps with Chinese headers (photos are shown apart)."""
-    return history.drop(columns="photo_path").rename(columns=HISTORY_HEADERS)
+    """A problem's steps with Chinese headers (photos are shown apart); a step with no status, unit or
+    note before it shows a blank there, never "None"."""
+    shown = history.drop(columns="photo_path")
+    text = ["from_status", "to_status", "actor", "unit", "note"]
+    return shown.assign(**{c: shown[c].astype(object).where(shown[c].notna(), "") for c in text}).rename(
+        columns=HISTORY_HEADERS)
 
 
 def grid_summary(info, areas: dict[str, gpd.GeoDataFrame]) -> str:
@@ -410,8 +421,13 @@ def next_steps(actor, detail: dict, grid_code: str) -> tuple[list[str], str | No
     if actions:
         return actions, None
     legal = legal_actions(detail["status"], acked, kind, deferred)
-    return [], ("该问题已结案。" if not legal else
-                f"当前状态可进行：{'、'.join(legal)}；您的角色（{actor.role}）无权执行。")
+    if not legal:
+        return [], "该问题已结案。"
+    # the reason from the rule itself: the grid for a 网格长 / 网格员 of another grid, else the role
+    own = [a for a in legal if permissions.allowed(actor, TRANSITIONS[a].permission, permissions.own_grid(actor))]
+    if own:
+        return [], permissions.refusal(actor, TRANSITIONS[own[0]].permission, grid_code)
+    return [], f"当前状态可进行：{'、'.join(legal)}；您的角色（{actor.role}）无权执行。"
 
 
 def pending_request(detail: dict) -> str:
@@ -420,16 +436,18 @@ def pending_request(detail: dict) -> str:
     return f"待审批：{detail['request_kind']}" + (f"，延期至 {asked:%Y-%m-%d %H:%M}" if asked is not None else "")
 
 
-def score_tiles(scores: pd.DataFrame, grid_code: str, totals: dict[str, int]) -> list[tuple[str, str, str | None]]:
+def score_tiles(scores: pd.DataFrame, grid_code: str, totals: dict[str, int],
+                score_help: str | None = None) -> list[tuple[str, str, str | None]]:
     """The grid page's tiles as (label, value, help): this month's score, rank, card colour and problems
-    (from `gis.metrics.scores.monthly_scores`, when the grid is scored), then open and overdue problems."""
+    (from `gis.metrics.scores.monthly_scores`, when the grid is scored), then open and overdue problems.
+    `score_help`: the score's explanation (gis.metrics.definitions.SCORE_SUMMARY; gis.problems may not import it)."""
     tiles = []
     mine = scores[scores["code"] == grid_code]
     if len(mine):
         row = mine.iloc[0]
         rank = f"{int(row['rank'])} / {int(scores['ranked'].sum())}" if row["ranked"] else "未排名"
         score = "—" if pd.isna(row["score"]) else f"{row['score']:.1f}"
-        help_text = "见 README：综合得分 / 合规指数"
+        help_text = score_help
         events = "、".join(row.get("negative_events") or [])
         if row.get("vetoed", False):  # 负面清单 (gis.metrics.negative)
             score, help_text = "一票否决", f"本月负面清单事件 {events} 一票否决，排名末位"
