@@ -37,10 +37,13 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives headless Chromium")
 
 
-# Units of work for pytest-xdist (pytest.ini: -n 2 --dist loadscope): every browser test in one unit
-# (one Chromium at a time), the demo builds in another, each other module one unit (its module
-# fixtures built once). The two long units go first, one to each worker.
-BROWSER_GROUP, DEMO_GROUP = "browser", "demo"
+# Units of work for pytest-xdist (pytest.ini: -n 2 --dist loadscope): the browser tests in two units of
+# about equal length (one Chromium per worker at a time), the demo builds in another, each other module
+# one unit (its module fixtures built once). The long units go first, the two browser units one to each
+# worker.
+BROWSER_GROUP, BROWSER_GROUP_2, DEMO_GROUP = "browser", "browser-2", "demo"
+BROWSER_MODULES_2 = {"test_chinese_browser.py", "test_mobile_browser.py", "test_planner_browser.py",
+                     "test_planning_browser.py", "test_wall_labels_browser.py"}
 DEMO_MODULES = {"test_demo.py"}  # the full demo city and its determinism
 
 
@@ -48,7 +51,7 @@ def _unit(nodeid: str) -> str:
     path = nodeid.split("::", 1)[0]
     name = path.rsplit("/", 1)[-1]
     if name.endswith("_browser.py"):
-        return BROWSER_GROUP
+        return BROWSER_GROUP_2 if name in BROWSER_MODULES_2 else BROWSER_GROUP
     if name in DEMO_MODULES:
         return DEMO_GROUP
     return path
@@ -69,8 +72,8 @@ def pytest_xdist_make_scheduler(config, log):
 @pytest.hookimpl(tryfirst=True)  # after every modifyitems hook, before pytest-xdist sends the list
 def pytest_collection_finish(session):
     """The two longest units first (--no-loadscope-reorder keeps this order); stable within each rank."""
-    order = {BROWSER_GROUP: 0, DEMO_GROUP: 1}
-    session.items.sort(key=lambda item: order.get(_unit(item.nodeid), 2))
+    order = {BROWSER_GROUP: 0, BROWSER_GROUP_2: 1, DEMO_GROUP: 2}
+    session.items.sort(key=lambda item: order.get(_unit(item.nodeid), 3))
 
 
 def _pg_admin():

@@ -198,14 +198,17 @@ def test_user_input_is_validated_and_nothing_written_on_error(users):
 # Written out by hand from the issue's table (not derived from ACTIONS): role -> actions allowed.
 EXPECTED = {
     # accountability (issue 14): leaders issue, escalate, expose, interview and lift cards, and export the bulletin
-    "领导": {"card.issue", "card.escalate", "card.expose", "card.interview", "card.lift", "bulletin.export"},
+    "领导": {"card.issue", "card.escalate", "card.expose", "card.interview", "card.lift", "bulletin.export",
+           "negative.report", "negative.decide"},
     "网格长": {"problem.create", "problem.dispatch", "problem.acknowledge", "problem.submit", "problem.request"},
     "网格员": {"problem.create", "problem.dispatch", "problem.acknowledge", "problem.submit", "problem.request"},
     # a 督查 / 暗访 inspector reports what is found, records inspections on the phone, issues a card (issues 14, 15)
     "核查员": {"problem.verify", "problem.return", "card.issue", "problem.create", "inspection.record"},
     "规划员": {"grid.edit", "grid.publish"},
-    "管理员": {"data.import", "user.manage", "audit.view", "card.rules", "bulletin.export"},
-    "指挥中心": {"problem.register", "problem.approve", "card.issue", "card.escalate", "card.rules", "problem.followup"},
+    "管理员": {"data.import", "user.manage", "audit.view", "card.rules", "bulletin.export", "registry.edit",
+            "negative.report", "negative.decide"},
+    "指挥中心": {"problem.register", "problem.approve", "card.issue", "card.escalate", "card.rules", "problem.followup",
+             "negative.report", "negative.decide"},
     KIOSK: set(),
 }
 

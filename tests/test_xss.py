@@ -117,7 +117,8 @@ def test_admin_audit_log(poisoned, monkeypatch, captured_maps):
     auth.authenticate(poisoned, PAYLOAD, "x")
     at = _open(poisoned, monkeypatch, captured_maps, _page("admin.py"), actor=Actor("a", "管理员"))
     _check_page(at, captured_maps, expect_shown=False)
-    assert PAYLOAD in at.dataframe[1].value["操作人"].tolist()  # a dataframe cell: text, not HTML
+    log = next(d.value for d in at.dataframe if "操作人" in d.value.columns)  # the audit log's table
+    assert PAYLOAD in log["操作人"].tolist()  # a dataframe cell: text, not HTML
 
 
 # --- Markdown injection (issue 11 §8): a grid code that is a Markdown link stays text -------------
