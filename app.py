@@ -1,10 +1,7 @@
 """创城网格地图 gridmap: the Streamlit entry point. Registers the pages and runs the chosen one."""
 
-from pages.startup import IMPORT_LOCK
-
-with IMPORT_LOCK:  # sessions racing a fresh server import one at a time (pages/startup.py)
-    import gis.db.engine  # noqa: F401  (geospatial wheels load before mod_spatialite; see gis.db.engine)
-    import streamlit as st
+import gis.db.engine  # noqa: F401  (geospatial wheels load before mod_spatialite; see gis.db.engine)
+import streamlit as st
 
 st.set_page_config(page_title="创城网格地图 · 东昌府区", page_icon="static/favicon.png", layout="wide")
 
@@ -22,9 +19,8 @@ PAGES = [
     st.Page("pages/bulletin.py", title="督查通报", icon=":material/description:", url_path="bulletin"),  # 领导, 管理员
 ]
 
-with IMPORT_LOCK:
-    from gis.config import validate_settings
-    from pages import gate  # sign-in, kiosk token, role-filtered pages, sidebar user box
+from gis.config import validate_settings  # noqa: E402
+from pages import gate  # noqa: E402  sign-in, kiosk token, role-filtered pages, sidebar user box
 
 gate.guard_media()  # /media/<id> only for connected, signed-in sessions; unguessable ids
 problems = validate_settings()  # every GRIDMAP_* setting and DATABASE_URL, checked before any page runs
