@@ -20,7 +20,7 @@ PG_VERSION ?= 15
 run: system-run $(STAMP)
 	$(PY) -m gis demo --if-empty
 	$(PY) -m gis api --port 8502 & api=$$!; trap 'kill $$api' EXIT; \
-	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port 8501
+	$(PY) app.py --server.address 127.0.0.1 --server.port 8501
 
 test: system-test $(TEST_STAMP) postgres
 	$(PY) -m pytest -ra $(PYTEST_ARGS)

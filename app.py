@@ -1,7 +1,17 @@
-"""创城网格地图 gridmap: the Streamlit entry point. Registers the pages and runs the chosen one."""
+"""创城网格地图 gridmap: the Streamlit entry point. Registers the pages and runs the chosen one.
+
+`python app.py [streamlit options]` serves it (pages/launch.py: modules imported and Streamlit's old
+multipage mode off before the first session); Streamlit then runs this file for every session.
+"""
 
 import gis.db.engine  # noqa: F401  (geospatial wheels load before mod_spatialite; see gis.db.engine)
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+if __name__ == "__main__" and get_script_run_ctx() is None:  # `python app.py [streamlit options]`: serve it
+    from pages import launch
+
+    raise SystemExit(launch.serve(__file__, __import__("sys").argv[1:]))
 
 st.set_page_config(page_title="创城网格地图 · 东昌府区", page_icon="static/favicon.png", layout="wide")
 

@@ -1,6 +1,6 @@
 """Many people at once against one served app (issue 11 §8 wall load, issue 17 load test).
 
-One `streamlit run app.py` on 127.0.0.1 (ports 8680–8699 by default), one headless Debian Chromium
+One `python app.py` (Streamlit) on 127.0.0.1 (ports 8680–8699 by default), one headless Debian Chromium
 driven by Playwright (async API), one browser context per session (its own cookies, its own
 Streamlit session):
 
@@ -98,7 +98,7 @@ def _sample(pid: int, res: Results, stop: threading.Event, t0: float) -> None:
 
 
 def serve(app_dir: Path, url: str, port: int, env: dict[str, str]) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_dir / "app.py"), "--server.port", str(port),
+    cmd = [sys.executable, str(app_dir / "app.py"), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     proc_env = {**os.environ, "DATABASE_URL": url, "GRIDMAP_NOW": SERVER_NOW, "GRIDMAP_KIOSK_TOKENS": TOKEN,
                 "PYTHONPATH": str(app_dir), **env}

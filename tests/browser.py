@@ -1,7 +1,7 @@
 """Browser-test harness: serve the app with Streamlit, drive Debian's Chromium with Playwright.
 
 Never `playwright install`: the browser is /usr/bin/chromium (Debian package `chromium`).
-`served_app` starts `streamlit run app.py` on a free port against a given database and
+`served_app` starts `python app.py` (pages/launch.py: Streamlit, modules preloaded) on a free port against a given database and
 stops it afterwards; `watch_requests` records every request whose host is not 127.0.0.1.
 
 Never flaky, even on two busy cores: no fixed sleeps, only waits for conditions.
@@ -22,6 +22,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -52,13 +53,22 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def served_app(database_url: str, env: dict[str, str] | None = None, timeout: float = 180):
-    """Run the dashboard on 127.0.0.1:<free port>; yields its base URL."""
+    """Run the dashboard on 127.0.0.1:<free port>; yields its base URL.
+
+    The server's output goes to a file, not a pipe (a full pipe would stall a chatty server); at the
+    end any traceback in it is printed, so a failing test shows what the server saw."""
     port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+    cmd = [sys.executable, str(ROOT / "app.py"), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     proc_env = {**os.environ, "DATABASE_URL": database_url, "GRIDMAP_NOW": SERVER_NOW, **(env or {})}
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=proc_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=proc_env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
+
+    def output() -> str:
+        log.seek(0)
+        return log.read().decode(errors="replace")
+
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -69,8 +79,7 @@ def served_app(database_url: str, env: dict[str, str] | None = None, timeout: fl
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                raise RuntimeError(f"streamlit did not start:\n{out[-3000:]}")
+                raise RuntimeError(f"streamlit did not start:\n{output()[-3000:]}")
             time.sleep(0.3)  # poll interval of the health check above
         yield base
     finally:
@@ -79,6 +88,10 @@ def served_app(database_url: str, env: dict[str, str] | None = None, timeout: fl
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        text = output()
+        log.close()
+        if "Traceback" in text:
+            print(f"served app {base} logged:\n{text[-6000:]}", file=sys.stderr)
 
 
 @dataclass

@@ -51,7 +51,7 @@ def _on_login_page(page) -> None:
 def test_first_request_lands_on_sign_in_then_roles_decide_the_pages(small_sqlite):
     with served_app(small_sqlite, env={"GRIDMAP_KIOSK_TOKENS": TOKEN}) as base, browser(1400, 900) as page:
         visit = watch_requests(page)
-        open_app(page, f"{base}/overview")  # the very first request of this server
+        open_app(page, f"{base}/")  # the very first request of this server
         _on_login_page(page)
         body = page.inner_text("body")
         assert "问题总数" not in body and not page.query_selector('iframe[title="streamlit_folium.st_folium"]')
