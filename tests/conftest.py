@@ -42,9 +42,12 @@ def pytest_configure(config):
 # one unit (its module fixtures built once). The long units go first, the two browser units one to each
 # worker.
 BROWSER_GROUP, BROWSER_GROUP_2, DEMO_GROUP = "browser", "browser-2", "demo"
-BROWSER_MODULES_2 = {"test_chinese_browser.py", "test_mobile_browser.py", "test_planner_browser.py",
-                     "test_planning_browser.py", "test_wall_labels_browser.py"}
+BROWSER_MODULES_2 = {"test_chinese_browser.py", "test_mobile_browser.py", "test_planner_browser.py"}
 DEMO_MODULES = {"test_demo.py"}  # the full demo city and its determinism
+# A browser test checks what a screen shows; the queries under it are the pages' own, checked on both
+# backends by the AppTest and core tests. So each browser module runs on one backend: these on PostGIS,
+# the others on SpatiaLite (or on the one backend GRIDMAP_TEST_BACKENDS names).
+BROWSER_ON_POSTGIS = {"test_grid_actions_browser.py", "test_pages_browser.py", "test_wall_labels_browser.py"}
 
 
 def _unit(nodeid: str) -> str:
@@ -67,6 +70,24 @@ def pytest_xdist_make_scheduler(config, log):
             return _unit(nodeid)
 
     return SuiteScheduling(config, log) if config.getvalue("dist") == "loadscope" else None
+
+
+def _browser_backend(module: str) -> str:
+    wanted = "postgis" if module in BROWSER_ON_POSTGIS else "spatialite"
+    return wanted if wanted in BACKENDS else BACKENDS[0]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Each browser module on its one backend (BROWSER_ON_POSTGIS)."""
+    keep, drop = [], []
+    for item in items:
+        module = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+        backend = getattr(getattr(item, "callspec", None), "params", {}).get("backend_name")
+        off = module.endswith("_browser.py") and backend is not None and backend != _browser_backend(module)
+        (drop if off else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.hookimpl(tryfirst=True)  # after every modifyitems hook, before pytest-xdist sends the list
