@@ -25,6 +25,7 @@ from gis.problems import workflow
 from gis.problems.workflow import StaleProblem
 from tests import smallcity as sc
 from tests.browser import (
+    WAIT_MS,
     CHROMIUM,
     CHROMIUM_ARGS,
     chromium_available,
@@ -167,7 +168,7 @@ def test_parallel_sign_ins_in_browsers_against_the_served_app(tmp_path):
             for i in range(8):
                 page = b.new_context(locale="zh-CN", extra_http_headers={"X-Forwarded-For": f"10.1.0.{i}"}).new_page()
                 page.goto(base)
-                page.wait_for_selector("text=创城网格地图 · 登录", timeout=90_000)
+                page.wait_for_selector("text=创城网格地图 · 登录", timeout=WAIT_MS)
                 wait_for_streamlit(page)
                 page.get_by_label("用户名", exact=True).fill(f"p{i}")
                 page.get_by_label("密码", exact=True).fill(f"password-{i}" if i < 6 else "wrong-pass")
@@ -176,7 +177,7 @@ def test_parallel_sign_ins_in_browsers_against_the_served_app(tmp_path):
                 page.get_by_role("button", name="登录", exact=True).click(no_wait_after=True)
             for i, page in enumerate(pages):
                 expected = f"p{i}（领导）" if i < 6 else auth.WRONG
-                page.wait_for_selector(f"text={expected}", timeout=90_000)
+                page.wait_for_selector(f"text={expected}", timeout=WAIT_MS)
                 assert "database is locked" not in page.inner_text("body")
                 assert "Traceback" not in page.inner_text("body")
         finally:

@@ -15,6 +15,7 @@ from gis.people import auth
 from gis.people.permissions import Actor
 from tests import io_files as f
 from tests.browser import (
+    WAIT_MS,
     browser,
     chromium_available,
     click_and_rerun,
@@ -52,7 +53,7 @@ def test_shapefile_upload_in_chromium(tmp_path_factory, tmp_path):
             page.get_by_role("option", name="网格", exact=True).wait_for()
             kind.press("Enter")
             try:
-                expect(kind).to_have_value("网格", timeout=30_000)
+                expect(kind).to_have_value("网格", timeout=WAIT_MS)
                 break
             except AssertionError:
                 if attempt == 2:

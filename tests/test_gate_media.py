@@ -22,7 +22,7 @@ from gis.db.engine import get_engine
 from gis.people import auth
 from gis.people.permissions import Actor
 from gis.problems import workflow
-from tests.browser import browser, chromium_available, served_app, wait_for_streamlit
+from tests.browser import WAIT_MS, browser, chromium_available, served_app, wait_for_streamlit
 from tests.conftest import load_small_city
 
 pytestmark = [pytest.mark.browser,
@@ -73,10 +73,10 @@ def _open_problem(page, base: str) -> str:
     page.get_by_label("密码").fill("leader-password")
     page.get_by_role("button", name="登录", exact=True).click()
     img = page.locator('img[src*="/media/"]').first
-    img.wait_for(timeout=90_000)
+    img.wait_for(timeout=WAIT_MS)
     page.wait_for_function("() => { const i = document.querySelector('img[src*=\"/media/\"]');"
-                           " return i && i.complete && i.naturalWidth === 64; }", timeout=60_000)
-    wait_for_streamlit(page, timeout_ms=90_000)
+                           " return i && i.complete && i.naturalWidth === 64; }", timeout=WAIT_MS)
+    wait_for_streamlit(page, timeout_ms=WAIT_MS)
     return base + img.get_attribute("src")[img.get_attribute("src").index("/media/"):]
 
 
@@ -90,7 +90,7 @@ def test_a_photo_url_is_unguessable_and_dies_with_sign_out(site):
         assert plain not in src and _status(f"{base}/media/{plain}.png") == 404
         assert _status(src) == 200  # while the leader's session is connected and signed in
         page.get_by_role("button", name="退出登录", exact=True).click()
-        page.get_by_label("用户名").wait_for(timeout=60_000)
+        page.get_by_label("用户名").wait_for(timeout=WAIT_MS)
         _until_refused(src)
 
 
@@ -107,12 +107,12 @@ def test_a_download_works_for_the_user_and_not_after_sign_out(site):
     url, env, _ = site
     with served_app(url, env=env) as base, browser(1600, 1000) as page:
         _open_problem(page, base)
-        with page.expect_download(timeout=90_000) as info:
+        with page.expect_download(timeout=WAIT_MS) as info:
             page.get_by_role("button", name="下载台账（Excel）", exact=True).click()
         download = info.value
         assert download.failure() is None and download.suggested_filename.endswith(".xlsx")
         link = download.url
         assert "/media/" in link
         page.get_by_role("button", name="退出登录", exact=True).click()
-        page.get_by_label("用户名").wait_for(timeout=60_000)
+        page.get_by_label("用户名").wait_for(timeout=WAIT_MS)
         _until_refused(link)

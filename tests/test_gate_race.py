@@ -18,7 +18,7 @@ from gis.db import migrate
 from gis.db.engine import get_engine
 from gis.people import auth
 from gis.people.permissions import Actor
-from tests.browser import browser, chromium_available, served_app, wait_for_streamlit
+from tests.browser import WAIT_MS, browser, chromium_available, served_app, wait_for_streamlit
 from tests.conftest import load_small_city
 from tests.gate_wsclient import visit
 
@@ -90,10 +90,10 @@ def test_racing_chromium_tabs_after_a_restart_see_only_the_sign_in_form(small_sq
                 first.wait_for_timeout(50)
             tab.goto(f"{base}/{path}", wait_until="commit")
         for tab, path in zip(tabs, paths):
-            tab.get_by_text(SIGN_IN, exact=True).wait_for(timeout=90_000)
+            tab.get_by_text(SIGN_IN, exact=True).wait_for(timeout=WAIT_MS)
             # the form itself, once the run that draws it (after the gate's rerun, on a busy machine) is over
-            tab.get_by_label("用户名", exact=True).wait_for(timeout=90_000)
-            wait_for_streamlit(tab, timeout_ms=90_000)
+            tab.get_by_label("用户名", exact=True).wait_for(timeout=WAIT_MS)
+            wait_for_streamlit(tab, timeout_ms=WAIT_MS)
             body = tab.inner_text("body")
             assert not _leaks(body), f"/{path} leaked {_leaks(body)}"
             assert tab.locator("iframe").count() == 0, f"/{path} drew a map or chart"

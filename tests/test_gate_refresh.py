@@ -14,7 +14,7 @@ from gis.db import migrate
 from gis.db.engine import get_engine
 from gis.people import auth, kiosk
 from gis.people.permissions import Actor
-from tests.browser import browser, chromium_available, served_app, wait_for_streamlit
+from tests.browser import WAIT_MS, browser, chromium_available, served_app, wait_for_streamlit
 from tests.conftest import load_small_city
 
 pytestmark = [pytest.mark.browser,
@@ -39,14 +39,14 @@ def _open_wall_signed_in(page, base: str) -> None:
     page.get_by_label("用户名").fill("leader")
     page.get_by_label("密码").fill("leader-password")
     page.get_by_role("button", name="登录", exact=True).click()
-    page.get_by_text("红榜 · 前十").first.wait_for(timeout=90_000)
-    wait_for_streamlit(page, timeout_ms=90_000)
+    page.get_by_text("红榜 · 前十").first.wait_for(timeout=WAIT_MS)
+    wait_for_streamlit(page, timeout_ms=WAIT_MS)
 
 
 def _assert_signed_out(page, message: str) -> None:
-    page.get_by_text(message).first.wait_for(timeout=90_000)  # no click: only the timed refresh can do this
-    wait_for_streamlit(page, timeout_ms=90_000)
-    page.get_by_label("用户名").wait_for(timeout=30_000)
+    page.get_by_text(message).first.wait_for(timeout=WAIT_MS)  # no click: only the timed refresh can do this
+    wait_for_streamlit(page, timeout_ms=WAIT_MS)
+    page.get_by_label("用户名").wait_for(timeout=WAIT_MS)
     body = page.inner_text("body")
     assert not [d for d in WALL_DATA if d in body]
     assert page.locator('iframe[title="streamlit_folium.st_folium"]').count() == 0
@@ -71,6 +71,6 @@ def test_a_revoked_kiosk_token_ends_the_wall_at_the_next_refresh(site):
     token = kiosk.create(engine, Actor.system(), "测试大屏")
     with served_app(site, env=REFRESH) as base, browser(1920, 1080) as page:
         page.goto(f"{base}/wall?kiosk={token}")
-        page.get_by_text("红榜 · 前十").first.wait_for(timeout=90_000)
+        page.get_by_text("红榜 · 前十").first.wait_for(timeout=WAIT_MS)
         kiosk.revoke(engine, Actor.system(), "测试大屏")
         _assert_signed_out(page, "大屏令牌无效或已撤销，请登录。")

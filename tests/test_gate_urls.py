@@ -18,7 +18,7 @@ from gis.db import migrate
 from gis.db.engine import get_engine
 from gis.people import auth
 from gis.people.permissions import Actor
-from tests.browser import browser, chromium_available, served_app, wait_for_streamlit
+from tests.browser import WAIT_MS, browser, chromium_available, served_app, wait_for_streamlit
 from tests.conftest import load_small_city
 
 pytestmark = [pytest.mark.browser,
@@ -51,8 +51,8 @@ def _no_modal_for(page, ms: int) -> None:
 def test_documented_kiosk_urls_open_the_wall_and_stay_clean(served, path):
     with browser(1920, 1080) as page:
         page.goto(f"{served}/{path.format(t=TOKEN)}")
-        page.get_by_text("红榜 · 前十").first.wait_for(timeout=90_000)
-        wait_for_streamlit(page, timeout_ms=90_000)
+        page.get_by_text("红榜 · 前十").first.wait_for(timeout=WAIT_MS)
+        wait_for_streamlit(page, timeout_ms=WAIT_MS)
         _no_modal_for(page, 10_000)
         assert page.get_by_text("红榜 · 前十").first.is_visible()
         assert TOKEN in page.url and page.url.split("?")[0].rstrip("/").endswith(path.split("?")[0].rstrip("/")
@@ -62,8 +62,8 @@ def test_documented_kiosk_urls_open_the_wall_and_stay_clean(served, path):
 def test_wall_with_kiosk_flag_signed_out_asks_to_sign_in(served):
     with browser(1600, 1000) as page:
         page.goto(f"{served}/wall?kiosk=1")
-        page.get_by_text("请先登录。", exact=True).wait_for(timeout=90_000)
-        wait_for_streamlit(page, timeout_ms=90_000)
+        page.get_by_text("请先登录。", exact=True).wait_for(timeout=WAIT_MS)
+        wait_for_streamlit(page, timeout_ms=WAIT_MS)
         body = page.inner_text("body")
         assert "令牌无效" not in body and "红榜" not in body
         _no_modal_for(page, 3_000)

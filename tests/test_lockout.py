@@ -21,6 +21,7 @@ from gis.people import audit, auth
 from gis.people.guard import LOCAL_CLIENT, client_key
 from gis.people.permissions import Actor
 from tests.browser import (
+    WAIT_MS,
     CHROMIUM,
     CHROMIUM_ARGS,
     chromium_available,
@@ -189,7 +190,7 @@ def test_locked_out_on_the_attackers_browser_only(tmp_path):
     def open_form(b, client):
         page = b.new_context(locale="zh-CN", extra_http_headers={"X-Forwarded-For": client}).new_page()
         page.goto(base)
-        page.wait_for_selector("text=创城网格地图 · 登录", timeout=90_000)
+        page.wait_for_selector("text=创城网格地图 · 登录", timeout=WAIT_MS)
         wait_for_streamlit(page)
         return page
 
@@ -197,7 +198,7 @@ def test_locked_out_on_the_attackers_browser_only(tmp_path):
         page.get_by_label("用户名", exact=True).fill("admin")
         page.get_by_label("密码", exact=True).fill(password)
         page.get_by_role("button", name="登录", exact=True).click()
-        page.wait_for_selector(f'[data-testid="stAlert"] >> text={expected}', timeout=90_000)
+        page.wait_for_selector(f'[data-testid="stAlert"] >> text={expected}', timeout=WAIT_MS)
 
     def failures_audited():
         return len(_details(engine, "auth.login_failed"))
@@ -218,7 +219,7 @@ def test_locked_out_on_the_attackers_browser_only(tmp_path):
             owner.get_by_label("用户名", exact=True).fill("admin")
             owner.get_by_label("密码", exact=True).fill("admin-password")
             owner.get_by_role("button", name="登录", exact=True).click()
-            owner.wait_for_selector("text=admin（管理员）", timeout=90_000)
+            owner.wait_for_selector("text=admin（管理员）", timeout=WAIT_MS)
         finally:
             b.close()
     failed = _details(engine, "auth.login_failed")

@@ -47,7 +47,7 @@ def sign_in(page, username: str) -> None:
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录", exact=True).click()
-    page.get_by_role("heading", name="移动巡查").wait_for(timeout=60_000)
+    page.get_by_role("heading", name="移动巡查").wait_for(timeout=WAIT_MS)
     wait_for_streamlit(page)
 
 
@@ -124,7 +124,7 @@ def test_grid_worker_reports_with_exif_gps_and_the_wall_counts_it(city_rw, backe
         # a failed report keeps what was filled in
         page.get_by_label("问题描述").fill("阳光小区东门垃圾桶满溢")
         page.get_by_role("button", name="上报", exact=True).click()
-        page.get_by_text("请选择问题类型。").wait_for(timeout=30_000)
+        page.get_by_text("请选择问题类型。").wait_for(timeout=WAIT_MS)
         assert page.get_by_label("问题描述").input_value() == "阳光小区东门垃圾桶满溢"
         frame = capture_frame(page)
         no_english_in(frame)
@@ -142,15 +142,15 @@ def test_grid_worker_reports_with_exif_gps_and_the_wall_counts_it(city_rw, backe
         screenshot(page, f"mobile_report_{backend_name}")
         page.get_by_role("button", name="上报", exact=True).click()
         done = page.get_by_text(re.compile(r"已上报 WT202611\d+（网格 T-01，待派遣）"))
-        done.wait_for(timeout=30_000)
+        done.wait_for(timeout=WAIT_MS)
         code = re.search(r"WT202611\d+", done.inner_text()).group(0)
         wait_for_streamlit(page)
         expect(page.get_by_label("问题描述")).to_have_count(1)  # the old form goes once the rerun lands
         expect(page.get_by_label("问题描述")).to_have_value("")  # a fresh form for the next one
         expect(capture_frame(page).locator("#photo-msg")).to_have_text("")  # and fresh buttons
         page.get_by_role("tab", name="我的待办").click()
-        page.get_by_text(re.compile(rf"{code} · 暴露垃圾 · 待派遣")).wait_for(timeout=30_000)
-        page.locator(f".st-key-m_do_{code} button").get_by_text("派遣", exact=True).wait_for(timeout=30_000)
+        page.get_by_text(re.compile(rf"{code} · 暴露垃圾 · 待派遣")).wait_for(timeout=WAIT_MS)
+        page.locator(f".st-key-m_do_{code} button").get_by_text("派遣", exact=True).wait_for(timeout=WAIT_MS)
         no_english(page)  # the 整改照片 uploaders of this tab, empty
         screenshot(page, f"mobile_todo_{backend_name}")
         # the wall refreshes itself (GRIDMAP_WALL_REFRESH=5 s): its heat map counts one more open problem
@@ -239,7 +239,7 @@ def test_inspector_records_an_inspection_and_the_score_moves(city_rw, backend_na
         wait_for_streamlit(page)
         sign_in(page, "insp01")
         page.get_by_role("tab", name="今日巡查").click()
-        page.get_by_role("heading", name="测评录入").wait_for(timeout=30_000)
+        page.get_by_role("heading", name="测评录入").wait_for(timeout=WAIT_MS)
         choose(page, "点位", "DW-0002 双井街")
         std = page.locator('[data-testid="stRadio"]')
         std.filter(has_text="1.2.1").get_by_text("达标", exact=True).click()
@@ -247,14 +247,15 @@ def test_inspector_records_an_inspection_and_the_score_moves(city_rw, backend_na
         std.filter(has_text="9.1.1").get_by_text("不达标", exact=True).click()
         wait_for_streamlit(page)
         page.get_by_role("button", name="保存测评", exact=True).click()
-        page.get_by_text(re.compile(r"不达标，请拍照留证")).wait_for(timeout=30_000)
+        page.get_by_text(re.compile(r"不达标，请拍照留证")).wait_for(timeout=WAIT_MS)
         page.locator('input[type="file"]').last.set_input_files(
             files=[{"name": "烧烤.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_gps(115.985, 36.443)}])
+        page.get_by_text("烧烤.jpg", exact=True).wait_for()  # the upload is over (a save before it has no photo)
         wait_for_streamlit(page)
         no_english(page)
-        page.get_by_role("button", name="保存测评", exact=True).click()
+        click_and_rerun(page, page.get_by_role("button", name="保存测评", exact=True))
         saved = page.get_by_text(re.compile(r"已保存 DW-0002 的 2 项测评。网格 T-01 本月综合得分 [\d.]+ → [\d.]+"))
-        saved.wait_for(timeout=30_000)
+        saved.wait_for(timeout=WAIT_MS)
         before, after = re.findall(r"([\d.]+) → ([\d.]+)", saved.inner_text())[0]
         assert float(after) != float(before)
         screenshot(page, f"mobile_inspect_{backend_name}")
