@@ -4,6 +4,8 @@
 multipage mode off before the first session); Streamlit then runs this file for every session.
 """
 
+import sys
+
 import gis.db.engine  # noqa: F401  (geospatial wheels load before mod_spatialite; see gis.db.engine)
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -11,7 +13,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 if __name__ == "__main__" and get_script_run_ctx() is None:  # `python app.py [streamlit options]`: serve it
     from pages import launch
 
-    raise SystemExit(launch.serve(__file__, __import__("sys").argv[1:]))
+    launch.serve(__file__, sys.argv[1:])  # exits when the server stops
 
 st.set_page_config(page_title="创城网格地图 · 东昌府区", page_icon="static/favicon.png", layout="wide")
 

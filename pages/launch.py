@@ -1,7 +1,7 @@
 """Serve the dashboard: `python app.py [streamlit options]` (what `make run` and the tests start).
 
-Two things happen after Streamlit's runtime is made and before its server listens, so that sessions racing a freshly started
-server (wall screens reconnecting after a restart) all find the same finished state:
+Two things happen after Streamlit's runtime is made and before its server listens, so that sessions
+racing a freshly started server (wall screens reconnecting after a restart) all find the same state:
 
 - Every module the app's scripts import is imported once, here, in one thread. Otherwise the first
   sessions' threads import the same large modules at the same moment, and Python may hand one of them
@@ -93,8 +93,8 @@ def register_components(modules: list[str]) -> int:
     return len(found)
 
 
-def serve(app_path: str, options: list[str]) -> int:
-    """Run `streamlit run app_path *options` in this process; once Streamlit's runtime exists (custom
+def serve(app_path: str, options: list[str]) -> None:
+    """Run `streamlit run app_path *options` in this process (exits with it); once Streamlit's runtime exists (custom
     components register with it) and before the server listens, preload and switch the old multipage
     mode off."""
     from streamlit.runtime.pages_manager import PagesManager
@@ -110,8 +110,4 @@ def serve(app_path: str, options: list[str]) -> int:
 
     Server.start = start
     sys.argv = ["streamlit", "run", app_path, *options]
-    try:
-        cli.main(prog_name="streamlit")
-    except SystemExit as done:
-        return done.code if isinstance(done.code, int) else 0
-    return 0
+    cli.main(prog_name="streamlit")

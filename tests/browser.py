@@ -1,7 +1,7 @@
 """Browser-test harness: serve the app with Streamlit, drive Debian's Chromium with Playwright.
 
 Never `playwright install`: the browser is /usr/bin/chromium (Debian package `chromium`).
-`served_app` starts `python app.py` (pages/launch.py: Streamlit, modules preloaded) on a free port against a given database and
+`served_app` starts `python app.py` (pages/launch.py) on a free port against a given database and
 stops it afterwards; `watch_requests` records every request whose host is not 127.0.0.1.
 
 Never flaky, even on two busy cores: no fixed sleeps, only waits for conditions.

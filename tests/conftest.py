@@ -50,9 +50,12 @@ DEMO_MODULES = {"test_demo.py"}  # the full demo city and its determinism
 BROWSER_ON_POSTGIS = {"test_grid_actions_browser.py", "test_pages_browser.py", "test_wall_labels_browser.py"}
 
 
+def _module(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+
+
 def _unit(nodeid: str) -> str:
-    path = nodeid.split("::", 1)[0]
-    name = path.rsplit("/", 1)[-1]
+    path, name = nodeid.split("::", 1)[0], _module(nodeid)
     if name.endswith("_browser.py"):
         return BROWSER_GROUP_2 if name in BROWSER_MODULES_2 else BROWSER_GROUP
     if name in DEMO_MODULES:
@@ -81,7 +84,7 @@ def pytest_collection_modifyitems(config, items):
     """Each browser module on its one backend (BROWSER_ON_POSTGIS)."""
     keep, drop = [], []
     for item in items:
-        module = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+        module = _module(item.nodeid)
         backend = getattr(getattr(item, "callspec", None), "params", {}).get("backend_name")
         off = module.endswith("_browser.py") and backend is not None and backend != _browser_backend(module)
         (drop if off else keep).append(item)

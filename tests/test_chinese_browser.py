@@ -5,7 +5,7 @@ What counts is the text a user sees: text nodes that are laid out and not hidden
 expanders are not), in the page and in the map iframes. Streamlit's icon ligatures (":material/…",
 drawn as an icon from a word like "logout") are icons, not words; commands shown as code (`python -m
 gis figures`) are typed as they are; a date field's segments are the browser locale's (年/月/日 in a
-Chinese browser). The screens are the same on both backends: this runs on the first one only. Data grids draw on a canvas: their
+Chinese browser). The screens are the same on both backends: this runs on one (tests/conftest.py). Data grids draw on a canvas: their
 cells are checked through AppTest (tests/test_grid_people.py).
 """
 
@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 import pytest
 
 from gis.people import auth
-from tests.conftest import BACKENDS
 from tests.browser import (
     browser,
     chromium_available,
@@ -77,8 +76,6 @@ def visible_text(page) -> str:
 
 
 def test_every_page_for_every_demo_role_is_chinese(city_rw, backend_name, tmp_path, monkeypatch):
-    if backend_name != BACKENDS[0]:
-        pytest.skip("the screens' words do not depend on the backend: read once, on the first")
     monkeypatch.setenv("GRIDMAP_DEMO_USERS_FILE", str(tmp_path / "demo_users.txt"))
     made = auth.ensure_demo_users(city_rw)
     assert {role for _, role, _ in made} == {"管理员", "领导", "网格长", "网格员", "核查员", "规划员", "指挥中心"}
