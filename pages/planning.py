@@ -47,15 +47,33 @@ def _session() -> WorkingSession:
     return ws
 
 
-def _done(result, after=None) -> None:
-    """Keep the new session (or the edited one), say what happened on the next run, rerun."""
+def _keep(result, after=None) -> None:
+    """Keep the new session (or the edited one) and say what happened on the next run."""
     session, message = result if isinstance(result, tuple) else (None, result)
     if session is not None:
         st.session_state["planning"] = session
     if after:
         after()
     st.session_state["planning_message"] = ("success", message)
+
+
+def _done(result, after=None) -> None:
+    _keep(result, after)
     st.rerun()
+
+
+def _on_click(step_name: str, *args, after=None) -> None:
+    """A button's callback (保存草案, 发布, 恢复为新草案): the step runs before the page does, so one run
+    shows its outcome (a step taken in the page's body needed a second run). A refusal is said there too."""
+    ws = st.session_state["planning"]
+    args = [st.session_state.get("planning_title") or "" if a is _TITLE else a for a in args]
+    try:
+        _keep(getattr(ws, step_name)(cache.engine(), ui.current_actor(), *args), after)
+    except FAILURES as exc:
+        st.session_state["planning_message"] = ("error", str(exc))
+
+
+_TITLE = object()  # stands for the 版本说明 as typed when the button was pressed
 
 
 def _try(step, *args, after=None) -> None:
@@ -177,15 +195,16 @@ else:
 st.subheader("保存与发布")
 if can_edit:
     c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
-    title = c1.text_input("版本说明", key="planning_title", max_chars=200, placeholder="例如：调整古楼街道3号、4号网格边界")
+    c1.text_input("版本说明", key="planning_title", max_chars=200, placeholder="例如：调整古楼街道3号、4号网格边界")
     if c2.button("撤销上一步", key="planning_undo", disabled=not ws.undo_stack, width="stretch"):
         ws.undo()
         st.rerun()
-    if c3.button("保存草案", key="planning_save", type="primary", disabled=not ws.dirty, width="stretch"):
-        _try(ws.save, engine, actor, title, after=cache.clear)
-    if c4.button("发布", key="planning_publish", disabled=not ws.may_publish(history), width="stretch",
-                 help="先保存草案；有错误（重叠、空隙、无效几何）的草案不能发布。"):
-        _try(ws.publish, engine, actor, after=cache.clear)
+    # a draft changes nothing in force: only publishing clears the cached figures
+    c3.button("保存草案", key="planning_save", type="primary", disabled=not ws.dirty, width="stretch",
+              on_click=_on_click, args=("save", _TITLE))
+    c4.button("发布", key="planning_publish", disabled=not ws.may_publish(history), width="stretch",
+              help="先保存草案；有错误（重叠、空隙、无效几何）的草案不能发布。", on_click=_on_click, args=("publish",),
+              kwargs={"after": cache.clear})
 st.markdown("**版本历史**")
 st.dataframe(versions.history_table(history), hide_index=True, width="stretch")
 if len(history):
@@ -200,5 +219,6 @@ if len(history):
     if c2.button("载入查看/编辑", key="planning_open", width="stretch"):
         st.session_state["planning"] = WorkingSession.load(engine, url, pick_id, ws.applied)
         st.rerun()
-    if can_edit and c3.button("恢复为新草案", key="planning_restore", width="stretch", disabled=pick_id == current_id):
-        _try(ws.restore, engine, actor, pick_id, pick, after=cache.clear)
+    if can_edit:
+        c3.button("恢复为新草案", key="planning_restore", width="stretch", disabled=pick_id == current_id,
+                  on_click=_on_click, args=("restore", pick_id, pick))

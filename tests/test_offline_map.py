@@ -227,3 +227,23 @@ def test_xyz_renders_its_tile_url():
 def test_make_map_rejects_tiles_kwarg():
     with pytest.raises(TypeError):
         make_map(CENTER, tiles="OpenStreetMap")
+
+
+def test_map_data_is_written_as_utf8_text_and_stays_html_safe():
+    """Chinese in a map's GeoJSON is written as itself (3 bytes in UTF-8), not as a 6-byte \\uXXXX escape;
+    <, >, & and ' are still escaped, so no text can close the map's <script>."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from layers.areas import problems
+    from streamlit_folium import generate_leaflet_string
+
+    frame = gpd.GeoDataFrame({
+        "code": ["WT1"], "category": ["暴露垃圾"], "status": ["待核查"], "overdue": [False], "unit": ["古楼街道办事处"],
+        "description": ["</script><b>'刘家村'</b> & 南片区"], "reported_at": ["2026-11-20 18:13"],
+        "deadline": ["2026-11-20 22:13"]}, geometry=[Point(115.95, 36.45)], crs="EPSG:4326")
+    m = make_map(CENTER, zoom=12)
+    problems(frame).add_to(m)
+    text = generate_leaflet_string(m)
+    assert "古楼街道办事处" in text and "\\u53e4" not in text
+    assert "</script>" not in text and "<b>" not in text and "'刘家村'" not in text

@@ -169,6 +169,27 @@ def test_version_labels_follow_the_status():
         pd.DataFrame({"number": [2, 1], "status": [versions.PUBLISHED, versions.ARCHIVED]})))
 
 
+def test_version_history_table_has_one_type_per_column_and_a_dash_for_nothing():
+    """The 版本记录 table: 基于 is empty for the first version, 失效 for the current one. A column of
+    numbers or times with "—" in it failed Streamlit's Arrow conversion (a traceback in the server log)."""
+    import pyarrow as pa
+
+    t = pd.Timestamp
+    history = pd.DataFrame({
+        "id": [7, 5], "number": [2, 1], "status": [versions.PUBLISHED, versions.ARCHIVED], "title": ["调整", "初版"],
+        "note": [None, None], "parent": [1, None], "created_by": ["规划员", "管理员"],
+        "created_at": [t("2026-11-02 10:00"), t("2026-01-01 08:00")],
+        "published_at": [t("2026-11-03 09:30"), t("2026-01-01 08:00")],
+        "valid_from": [t("2026-11-03 09:30"), t("2026-01-01 08:00")], "valid_to": [None, t("2026-11-03 09:30")],
+        "revision": [3, 1], "grids": [61, 61]})
+    table = versions.history_table(history)
+    assert list(table["基于"]) == ["1", "—"]
+    assert list(table["失效"]) == ["—", "2026-11-03 09:30"]
+    assert list(table["备注"]) == ["—", "—"]
+    assert table["网格数"].tolist() == [61, 61] and table["发布时间"].dtype.kind == "M"
+    pa.Table.from_pandas(table)  # raised ArrowInvalid on "—" beside numbers
+
+
 def test_draw_toolbar_speaks_chinese_and_the_edited_grid_is_made_of_editable_polygons():
     m = make_map((36.45, 115.99), zoom=13)
     group = editable_grid(sc.grids().iloc[[0]])

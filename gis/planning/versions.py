@@ -87,9 +87,26 @@ HISTORY_HEADERS = {"number": "版本", "status": "状态", "title": "说明", "n
 
 
 def history_table(history: pd.DataFrame) -> pd.DataFrame:
-    """`history` for people: Chinese headers, no ids, "—" where there is nothing (no parent, still valid)."""
-    table = history.drop(columns=["id", "revision"]).astype(object)
-    return table.where(table.notna(), "—").rename(columns=HISTORY_HEADERS)
+    """`history` for people: Chinese headers, no ids, "—" where there is nothing (no parent, still valid).
+
+    A column with a gap becomes text throughout (第1版, 2026-11-20 09:00): a table column of numbers or
+    times with a "—" in it cannot be sent to the browser as one type."""
+    table = history.drop(columns=["id", "revision"])
+    for name in table.columns:
+        col = table[name]
+        if col.isna().any():
+            table[name] = col.map(_cell_text)
+    return table.rename(columns=HISTORY_HEADERS)
+
+
+def _cell_text(value) -> str:
+    if pd.isna(value):
+        return "—"
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 STATUS_LABELS = {PUBLISHED: "现行", ARCHIVED: "已归档", DRAFT: "草案"}  # a version's status as the picker says it
