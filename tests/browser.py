@@ -16,6 +16,7 @@ Never flaky, even on two busy cores: no fixed sleeps, only waits for conditions.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -122,20 +123,45 @@ _IDLE = """() => {
 }"""
 
 
+# One Playwright and one Chromium per process, started by the first `browser()` and stopped by
+# `close_shared()` (tests/conftest.py: at the end of each test module) or at exit. Starting them cost
+# ~2 CPU-seconds a test; each `browser()` still gets a fresh context: its own cookies, storage and cache.
+_shared: dict = {}
+
+
+def _chromium():
+    if _shared.get("browser") is None or not _shared["browser"].is_connected():
+        if "playwright" not in _shared:
+            from playwright.sync_api import sync_playwright
+
+            _shared["playwright"] = sync_playwright().start()
+            atexit.register(close_shared)
+        _shared["browser"] = _shared["playwright"].chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                                                   headless=True)
+    return _shared["browser"]
+
+
+def close_shared() -> None:
+    """Stop this process's Chromium and Playwright, if started (a test module's own sync_playwright may follow)."""
+    b, pw = _shared.pop("browser", None), _shared.pop("playwright", None)
+    with contextlib.suppress(Exception):
+        if b is not None:
+            b.close()
+    if pw is not None:
+        pw.stop()
+
+
 @contextlib.contextmanager
 def browser(width: int = 1600, height: int = 1000):
-    """A Playwright page in headless Debian Chromium."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            context = b.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
-            context.add_init_script(_RUN_COUNTER)
-            context.set_default_timeout(WAIT_MS)
-            yield context.new_page()
-        finally:
-            b.close()
+    """A Playwright page in a new context of headless Debian Chromium; the context is closed afterwards
+    (its pages and their sessions end, as when a browser window is closed)."""
+    context = _chromium().new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+    try:
+        context.add_init_script(_RUN_COUNTER)
+        context.set_default_timeout(WAIT_MS)
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def async_playwright():

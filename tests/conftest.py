@@ -8,6 +8,7 @@ its own database names, so parallel runs do not collide.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import uuid
@@ -23,6 +24,11 @@ from gis.db.engine import get_engine
 from gis.io.city import clear_data, write_city
 from gis.metrics import memo
 from tests import smallcity
+from streamlit.components.v2 import manifest_scanner
+
+# Each AppTest scans every installed package for Streamlit components (~70 ms); none is installed or
+# removed during a run, so the first scan serves them all.
+manifest_scanner.scan_component_manifests = functools.lru_cache(maxsize=1)(manifest_scanner.scan_component_manifests)
 
 BACKENDS = [b.strip() for b in os.environ.get("GRIDMAP_TEST_BACKENDS", "spatialite,postgis").split(",") if b.strip()]
 PG_SERVER = os.environ.get("GRIDMAP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -203,6 +209,14 @@ def _district_file(tmp_path_factory, monkeypatch):
     """`gis init` writes the district to GRIDMAP_DISTRICT_FILE: never the developer's data/district.geojson.
     The file does not exist unless a test writes it, so tests run on the demo city's boundary."""
     monkeypatch.setenv("GRIDMAP_DISTRICT_FILE", str(tmp_path_factory.mktemp("district") / "district.geojson"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_chromium_per_module():
+    """The module's tests share one Chromium (tests/browser.py); stopped when the module ends."""
+    yield
+    if "tests.browser" in sys.modules:
+        sys.modules["tests.browser"].close_shared()
 
 
 @pytest.fixture(autouse=True)

@@ -202,3 +202,34 @@ def test_the_cycle_finder_finds_cycles():
 
 def _is_init(module: str) -> bool:
     return (ROOT / Path(*module.split(".")) / "__init__.py").is_file()
+
+
+def _bare_expressions(source: str) -> list[int]:
+    """Lines of statements Streamlit's "magic" would show: an expression on its own that is not a call
+    (nor a docstring, await or yield)."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        for attr in ("body", "orelse", "finalbody"):
+            body = getattr(node, attr, None)
+            for i, stmt in enumerate(body if isinstance(body, list) else []):
+                if not isinstance(stmt, ast.Expr) or isinstance(stmt.value, (ast.Call, ast.Await, ast.Yield,
+                                                                              ast.YieldFrom)):
+                    continue
+                if (i == 0 and isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                        and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)):
+                    continue  # a docstring
+                lines.append(stmt.lineno)
+    return lines
+
+
+def test_no_page_relies_on_magic_which_is_off():
+    """.streamlit/config.toml turns "magic" off (each page compiles without Streamlit's AST rewrite): a bare
+    `df` or `"text"` in a page would silently show nothing, so none may be there."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["runner"]["magicEnabled"] is False
+    found = {str(p.relative_to(ROOT)): _bare_expressions(p.read_text(encoding="utf-8"))
+             for p in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]}
+    assert {name: lines for name, lines in found.items() if lines} == {}
+    assert _bare_expressions('"""doc"""\nimport streamlit as st\nst.write(1)\ndf = 1\ndf\nif df:\n    "shown"\n') == [5, 7]
