@@ -214,9 +214,26 @@ def click_and_rerun(page, target, timeout_ms: int = WAIT_MS, **click_args) -> No
         target()
     else:
         target.click(**click_args)
-    page.wait_for_function("n => (window.__gmScriptStateChanges || 0) > n", arg=before, polling=50,
-                           timeout=timeout_ms)
+    try:
+        page.wait_for_function("n => (window.__gmScriptStateChanges || 0) > n", arg=before, polling=50,
+                               timeout=timeout_ms)
+    except Exception as exc:  # say what was clicked and what the page was doing
+        raise AssertionError(f"no rerun after clicking {target!r}: {_state(page)}") from exc
     wait_for_streamlit(page, timeout_ms)
+
+
+def _state(page) -> str:
+    """Where the page is and what Streamlit says of itself, for a failing wait's message (and a screenshot)."""
+    with contextlib.suppress(Exception):
+        screenshot(page, "failed_wait")
+    try:
+        return page.evaluate("""() => { const a = document.querySelector('[data-testid="stApp"]');
+          return location.pathname + location.search + ' connection=' + (a && a.getAttribute('data-test-connection-state'))
+            + ' script=' + (a && a.getAttribute('data-test-script-state'))
+            + ' changes=' + (window.__gmScriptStateChanges || 0)
+            + ' dialog=' + ((document.querySelector('[role="dialog"]') || {}).innerText || '').slice(0, 200); }""")
+    except Exception as exc:  # noqa: BLE001  (the page itself may be gone)
+        return f"page state unavailable ({exc})"
 
 
 def open_app(page, url: str, timeout_ms: int = WAIT_MS) -> None:
