@@ -244,6 +244,25 @@ def _refresh_refusal() -> str | None:
     return None
 
 
+def callback_actor():
+    """The actor a widget's callback acts as, or None. A callback runs before app.py, so before the gate:
+    it asks the gate's questions itself (signed in, not idle, account still enabled; the role as it is now)
+    and acts only if they are answered. On None it does nothing; the run that follows, through the gate,
+    signs the session out and says why."""
+    actor = st.session_state.get("actor")
+    if actor is None or actor.role == KIOSK:
+        return None
+    try:
+        if auth.session_expired(st.session_state.get("last_seen"), datetime.now()):
+            return None
+        if st.session_state.get("auth_source") in ("password", "oidc"):
+            return auth.active_actor(engine(), actor.username)
+    except Exception as exc:  # noqa: BLE001  (e.g. the database is away: nothing is done, the gate says why)
+        log.error("a callback was refused: %s", exc)
+        return None
+    return actor
+
+
 def recheck() -> None:
     """The first statement of every fragment that reruns on a timer (the wall screen): such a rerun
     skips app.py, so it asks the gate's questions again — signed in, not idle, account still

@@ -71,9 +71,12 @@ def asked_deadline(key: str):
 def act(problem_code: str, action: str, revision: int, place: int) -> None:
     """Form callback: runs with the revision the page showed (optimistic locking); `place` is the form's
     position among the problem's actions, where the outcome is shown on the rerun."""
+    actor_now = gate.callback_actor()
+    if actor_now is None:
+        return
     key, upload = f"{problem_code}_{action}", st.session_state.get(f"photo_{problem_code}_{action}")
     try:
-        workflow.apply(cache.engine(), ui.current_actor(), problem_code, action, expected_revision=revision,
+        workflow.apply(cache.engine(), actor_now, problem_code, action, expected_revision=revision,
                        note=st.session_state.get(f"note_{key}"), unit_code=st.session_state.get(f"unit_{key}"),
                        photo=upload.getvalue() if upload else None, photo_name=upload.name if upload else None,
                        new_deadline=asked_deadline(key))

@@ -65,10 +65,13 @@ def _done(result, after=None) -> None:
 def _on_click(step_name: str, *args, after=None) -> None:
     """A button's callback (保存草案, 发布, 恢复为新草案): the step runs before the page does, so one run
     shows its outcome (a step taken in the page's body needed a second run). A refusal is said there too."""
+    actor_now = gate.callback_actor()
+    if actor_now is None:
+        return
     ws = st.session_state["planning"]
     args = [st.session_state.get("planning_title") or "" if a is _TITLE else a for a in args]
     try:
-        _keep(getattr(ws, step_name)(cache.engine(), ui.current_actor(), *args), after)
+        _keep(getattr(ws, step_name)(cache.engine(), actor_now, *args), after)
     except FAILURES as exc:
         st.session_state["planning_message"] = ("error", str(exc))
 

@@ -241,3 +241,22 @@ def test_extension_applied_on_the_page_and_approved_by_the_command_centre(city_r
     with city_rw.connect() as conn:
         row = conn.execute(select(p.c.deadline, p.c.original_deadline).where(p.c.code == "WT03")).one()
     assert row == (datetime(2026, 11, 30, 17, 30), datetime(2026, 11, 11, 8))
+
+
+def test_an_action_of_a_session_whose_account_was_disabled_changes_nothing(city_rw, monkeypatch, captured_maps):
+    """A form's callback runs before app.py's gate: it asks the gate's questions itself (pages.gate.callback_actor).
+    A 网格长 disabled by an administrator while the problem was open presses 派遣: nothing happens, the gate signs
+    the session out and says why."""
+    from gis.people import auth
+
+    auth.add_user(city_rw, Actor.system(), "zhoujie", "网格长", "zhoujie-password-1", grid_code="T-01")
+    at = run_app(url_of(city_rw), monkeypatch, page=PAGE, query={"grid": "T-01", "problem": "WT04"}, actor=CHIEF)
+    at.session_state["auth_source"] = "password"
+    at.run()
+    assert [b.label for b in at.button if b.label in workflow.ACTIONS] == ["派遣"]
+    at.selectbox(key="unit_WT04_派遣").set_value("U-002")
+    auth.set_disabled(city_rw, Actor.system(), "zhoujie", True)
+    find_button(at, "派遣").click().run()
+    assert not at.exception
+    assert tuple(status_of(city_rw, "WT04"))[0] == "待派遣"
+    assert any("账户已停用" in w.value for w in at.warning) and at.text_input(key="login_username") is not None

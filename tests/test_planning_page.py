@@ -127,3 +127,22 @@ def test_edited_vertices_of_a_chosen_grid(city_rw, monkeypatch, captured_maps):
     grids = at.session_state["planning"].grids.set_index("code")
     assert grids.geometry["T-01"].bounds[2] > sc.MX
     assert grids.geometry["T-02"].bounds[0] > sc.MX  # T-02 gave way
+
+
+def test_save_by_a_planner_disabled_meanwhile_saves_nothing(city_rw, monkeypatch, captured_maps):
+    """保存草案 is a callback, run before app.py's gate: it asks the gate's questions itself."""
+    from gis.people import auth
+
+    auth.add_user(city_rw, Actor.system(), "planner1", "规划员", "planner1-password")
+    at = _signed_in(str(city_rw.url.render_as_string(hide_password=False)), monkeypatch)
+    at.session_state["auth_source"] = "password"
+    drawn = _feature(_ring(115.985, 36.445, 115.995, 36.455))
+    captured_maps.returns["planning_map"] = {"last_active_drawing": drawn, "all_drawings": [drawn]}
+    at.run()
+    assert _said(at.success, "已新增网格 T-05")
+    auth.set_disabled(city_rw, Actor.system(), "planner1", True)
+    at.button(key="planning_save").click().run()
+    assert not at.exception, at.exception
+    with city_rw.connect() as conn:
+        assert conn.execute(select(GridLayer.number)).scalars().all() == [1]
+    assert any("账户已停用" in w.value for w in at.warning)  # the gate signed the session out
