@@ -211,22 +211,40 @@ def _run(pages: list) -> None:
         return _signed_out(pages)
 
     now = datetime.now()
-    if auth.session_expired(st.session_state.get("last_seen"), now):
-        sign_out("idle", f"超过 {auth.idle_minutes():g} 分钟未操作，已自动退出，请重新登录。")
+    fresh, why = _standing(actor, now)
+    if why == IDLE:
+        sign_out("idle", _idle_message())
+        return _signed_out(pages)
+    if why == DISABLED:
+        _clear(DISABLED_MESSAGE)
         return _signed_out(pages)
     st.session_state["last_seen"] = now
-    if st.session_state.get("auth_source") in ("password", "oidc"):
-        fresh = auth.active_actor(engine(), actor.username)
-        if fresh is None:
-            _clear("账户已停用，请联系管理员。")
-            return _signed_out(pages)
-        if fresh != actor:  # role or grid changed by an administrator
-            st.session_state["actor"] = actor = fresh
+    if fresh != actor:  # role or grid changed by an administrator
+        st.session_state["actor"] = actor = fresh
 
     visible = [p for p in pages if (p.url_path not in ADMIN_PAGES or actor.role == ADMIN)
                and (p.url_path != "bulletin" or allowed(actor, "bulletin.export"))]  # 督查通报: 领导, 管理员
     _sidebar(actor)
     _run_page(st.navigation(visible))
+
+
+IDLE, DISABLED = "idle", "disabled"  # why a signed-in session no longer stands (`_standing`)
+DISABLED_MESSAGE = "账户已停用，请联系管理员。"
+
+
+def _idle_message() -> str:
+    return f"超过 {auth.idle_minutes():g} 分钟未操作，已自动退出，请重新登录。"
+
+
+def _standing(actor, now: datetime):
+    """A signed-in (not kiosk) session as it stands at `now`: (the actor as the database has it now, None),
+    or (None, IDLE / DISABLED). The one place the gate, a timed refresh and a callback ask it."""
+    if auth.session_expired(st.session_state.get("last_seen"), now):
+        return None, IDLE
+    if st.session_state.get("auth_source") in ("password", "oidc"):
+        fresh = auth.active_actor(engine(), actor.username)
+        return (fresh, None) if fresh is not None else (None, DISABLED)
+    return actor, None
 
 
 def _refresh_refusal() -> str | None:
@@ -236,12 +254,11 @@ def _refresh_refusal() -> str | None:
         return SIGN_IN_FIRST
     if actor.role == KIOSK:
         return None if kiosk.valid(engine(), st.session_state.get("kiosk_token")) else "大屏令牌已撤销，请登录。"
-    if auth.session_expired(st.session_state.get("last_seen"), datetime.now()):
+    _, why = _standing(actor, datetime.now())
+    if why == IDLE:
         sign_out("idle")
-        return f"超过 {auth.idle_minutes():g} 分钟未操作，已自动退出，请重新登录。"
-    if st.session_state.get("auth_source") in ("password", "oidc") and auth.active_actor(engine(), actor.username) is None:
-        return "账户已停用，请联系管理员。"
-    return None
+        return _idle_message()
+    return DISABLED_MESSAGE if why == DISABLED else None
 
 
 def callback_actor():
@@ -253,14 +270,10 @@ def callback_actor():
     if actor is None or actor.role == KIOSK:
         return None
     try:
-        if auth.session_expired(st.session_state.get("last_seen"), datetime.now()):
-            return None
-        if st.session_state.get("auth_source") in ("password", "oidc"):
-            return auth.active_actor(engine(), actor.username)
+        return _standing(actor, datetime.now())[0]
     except Exception as exc:  # noqa: BLE001  (e.g. the database is away: nothing is done, the gate says why)
         log.error("a callback was refused: %s", exc)
         return None
-    return actor
 
 
 def recheck() -> None:

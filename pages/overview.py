@@ -14,15 +14,19 @@ gate.require()  # first: no page runs without the sign-in gate (pages/gate.py)
 url = database_url()
 
 
+def clicked_code(value: dict | None):
+    """The grid code of the feature clicked on the map (st_folium's answer), or None."""
+    return (((value or {}).get("last_active_drawing") or {}).get("properties") or {}).get("code")
+
+
 def _on_map_click() -> None:
     """A grid clicked on the map: remembered here, opened at the top of the next run, before the map is
     rebuilt (the click's rerun goes straight to the grid page)."""
-    value = st.session_state.get("overview_map") or {}
-    st.session_state["overview_open"] = ((value.get("last_active_drawing") or {}).get("properties") or {}).get("code")
+    st.session_state["overview_open"] = clicked_code(st.session_state.get("overview_map"))
 
 
 def open_grid(code) -> None:
-    if code in set(cache.current_grids(url)["code"]):
+    if code and code in set(cache.current_grids(url)["code"]):
         st.switch_page("pages/grid.py", query_params={"grid": code})
 
 
@@ -54,4 +58,4 @@ if require_data(counts):
                        on_change=_on_map_click)
     st.caption(f"{counts['grids']} 个网格，按所属街道着色；悬停查看网格名称与帮包责任人，点击网格进入网格详情。")
     # a click the callback did not see (a value returned without a change event, as in AppTest)
-    open_grid(((clicked or {}).get("last_active_drawing") or {}).get("properties", {}).get("code"))
+    open_grid(clicked_code(clicked))

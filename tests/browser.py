@@ -135,7 +135,6 @@ def _chromium():
             from playwright.sync_api import sync_playwright
 
             _shared["playwright"] = sync_playwright().start()
-            atexit.register(close_shared)
         _shared["browser"] = _shared["playwright"].chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                                                                    headless=True)
     return _shared["browser"]
@@ -149,6 +148,9 @@ def close_shared() -> None:
             b.close()
     if pw is not None:
         pw.stop()
+
+
+atexit.register(close_shared)
 
 
 @contextlib.contextmanager
