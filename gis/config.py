@@ -101,6 +101,14 @@ def _parsed(raw: str, module: str, function: str) -> str | None:
     return None
 
 
+def _district_code(raw: str) -> str | None:
+    return None if raw.isdigit() and len(raw) == 6 else "应为 6 位国家行政区划代码，例如 371502"
+
+
+def _grid_prefix(raw: str) -> str | None:
+    return None if raw.isascii() and raw.isalnum() and 1 <= len(raw) <= 8 else "应为 1–8 位字母或数字，例如 DC"
+
+
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 
 
@@ -127,6 +135,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("GRIDMAP_DEMO_USERS_FILE", "路径", str(DATA_DIR / "demo_users.txt")),
     Setting("GRIDMAP_UPLOAD_DIR", "路径", str(DATA_DIR / "uploads")),
     Setting("GRIDMAP_DISTRICT_FILE", "路径", str(DATA_DIR / "district.geojson")),  # written by `gis init` (issue 13)
+    Setting("GRIDMAP_DISTRICT_CODE", "文本", "371502", _district_code),  # the own district's 行政区划代码 (issue 17)
+    Setting("GRIDMAP_GRID_PREFIX", "文本", "DC", _grid_prefix),  # its grid codes' prefix (DC-07)
     Setting("GRIDMAP_NOW", "时间", None, _iso_time),
     Setting("GRIDMAP_SCORE_GREEN", "数字", "80", _number(0, 100)),
     Setting("GRIDMAP_SCORE_YELLOW", "数字", "60", _number(0, 100)),

@@ -167,7 +167,7 @@ def test_disabled_users_cannot_sign_in_until_enabled(users):
     assert auth.active_actor(users, "zhao") is None
     auth.set_disabled(users, ADMIN, "zhao", False, now=T0)
     assert auth.authenticate(users, "zhao", "right-password", T0).ok
-    assert auth.active_actor(users, "zhao") == Actor("zhao", "核查员")
+    assert auth.active_actor(users, "zhao") == Actor("zhao", "核查员", district_code="371502")
     assert _actions(users, "user.") == ["user.enable", "user.disable", "user.add"]
 
 
@@ -348,7 +348,7 @@ def test_cli_user_commands(users, capsys, monkeypatch):
     url = users.url.render_as_string(hide_password=False)
     assert cli(["--database", url, "user", "add", "chen", "--role", "网格长", "--grid", "T-02",
                 "--password", "chen-password"]) == 0
-    assert auth.authenticate(users, "chen", "chen-password", T0).actor == Actor("chen", "网格长", "T-02")
+    assert auth.authenticate(users, "chen", "chen-password", T0).actor == Actor("chen", "网格长", "T-02", district_code="371502")
     capsys.readouterr()
     assert cli(["--database", url, "user", "add", "sun", "--role", "规划员"]) == 0
     out = capsys.readouterr().out

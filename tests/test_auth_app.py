@@ -116,7 +116,7 @@ def test_lock_out_message_in_chinese(site, monkeypatch):
 def test_disabled_user_is_signed_out_at_the_next_click(site, monkeypatch, captured_maps):
     at = run_app(_url(site), monkeypatch, actor=None)
     _sign_in(at, "chief", "chief-password")
-    assert at.session_state["actor"] == Actor("chief", "网格长", "T-01")
+    assert at.session_state["actor"] == Actor("chief", "网格长", "T-01", district_code="371502")
     auth.set_disabled(site, ADMIN, "chief", True)
     at.run()
     assert _on_login_page(at) and "停用" in at.warning[0].value
@@ -219,7 +219,7 @@ def test_admin_manages_users_on_the_page(site, monkeypatch, captured_maps):
     assert not at.exception
     assert "已新增用户 newbie" in at.success[0].value
     password = at.code[0].value
-    assert auth.authenticate(site, "newbie", password).actor == Actor("newbie", "核查员")
+    assert auth.authenticate(site, "newbie", password).actor == Actor("newbie", "核查员", district_code="371502")
     # disable the leader
     at.selectbox(key="admin_user_pick").select("leader").run()
     at.button(key="admin_disable").click().run()

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
+from gis.geo.districts import district_of_target
 from gis.accountability.rules import card_rules
 from gis.db.models import STATUS_CLOSED, Card, CardAction, Exposure, Grid, InspectionPoint, Problem, Unit
 from gis.geo.areas import current_layer_id
@@ -186,7 +187,7 @@ def _insert(conn: Connection, actor_name: str, kind: str, code: str, color: str,
     res = conn.execute(Card.__table__.insert().values(
         code=card_code, target_kind=kind, target_code=code, color=color, reason=reason, evidence=evidence.to_json(),
         issued_by=actor_name, issued_at=at, deadline=deadline, rule=rule, rule_key=rule_key, step=step,
-        status=ACTIVE, parent_id=parent_id, revision=1))
+        status=ACTIVE, parent_id=parent_id, revision=1, district_code=district_of_target(conn, kind, code)))
     card_id = res.inserted_primary_key[0]
     _action(conn, card_id, "签发", actor_name, at, f"{color}牌：{reason}")
     if color != "绿":

@@ -36,7 +36,7 @@ def _cmd_demo(args) -> int:
                 demo_users(engine)  # demo accounts when the users table is empty (gis.cli.users)
                 return 0
     report = build_demo(engine, n_problems=args.problems, seed=args.seed, until=args.until,
-                        out_dir=None if args.no_files else DEMO_DIR)
+                        out_dir=None if args.no_files else DEMO_DIR, districts=args.districts)
     counts = ", ".join(f"{k} {v:,}" for k, v in report.counts.items())
     times = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
     print(f"示范城区已构建：{counts}")
@@ -75,6 +75,24 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _demo_districts(text: str):
+    """`--districts`: how many districts in all (1 = 东昌府区 alone), or the further ones by name."""
+    from gis.demo.districts import DEMO_DISTRICTS, select_districts
+
+    spec = text.strip()
+    try:
+        if spec.isdigit() and len(spec) < 6:
+            n = int(spec)
+            if not 1 <= n <= len(DEMO_DISTRICTS) + 1:
+                raise ValueError
+            return select_districts(n - 1)
+        return select_districts(spec)
+    except ValueError:
+        names = "、".join(d.name for d in DEMO_DISTRICTS)
+        raise argparse.ArgumentTypeError(f"“{text}”无效：应为区县总数 1–{len(DEMO_DISTRICTS) + 1}，"
+                                         f"或以逗号分隔的区县名称、代码或前缀（{names}）") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gis", description="创城网格地图 gridmap 命令行")
     parser.add_argument("--database", default=None, help="数据库地址（默认取 DATABASE_URL）")
@@ -85,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2024, help="随机种子（默认 2024）")
     demo.add_argument("--until", type=date.fromisoformat, default=None, help="十二个月数据截止到该日结束 YYYY-MM-DD（不晚于现在；默认截止到现在）")
     demo.add_argument("--if-empty", action="store_true", help="仅当数据库为空时构建")
+    demo.add_argument("--districts", type=_demo_districts, default=[], metavar="N|名称,…",
+                      help="示范区县：总数 N（1 = 仅东昌府区，默认），或东昌府区之外的区县名称，如 阳谷县,临清市")
     demo.add_argument("--no-files", action="store_true", help="不写出 Shapefile / GeoPackage")
     demo.set_defaults(func=_cmd_demo)
 

@@ -65,6 +65,28 @@ class Base(DeclarativeBase):
     pass
 
 
+class District(Base):
+    """区县: one county-level district of the deployment (issue 17): its national administrative code
+    (行政区划代码, e.g. 371502), name, boundary, the prefix of its grid codes and the settings where it
+    differs from the deployment's (JSON: {"GRIDMAP_SCORE_GREEN": "85", …}; see gis.geo.districts).
+
+    Every area, problem, inspection, card and negative-list event carries its ``district_code``; a
+    user's ``district_code`` is the district they see and change (none: city-level, 市文明办)."""
+
+    __tablename__ = "districts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    grid_prefix: Mapped[str] = mapped_column(String(8))
+    settings: Mapped[str | None] = mapped_column(Text)
+    geom = mapped_column(_geom("MULTIPOLYGON"), nullable=False)
+
+
+def _district(index: bool = True) -> Mapped[str | None]:
+    """The ``district_code`` column of a table that belongs to one district (set by every writer)."""
+    return mapped_column(String(12), index=index)
+
+
 class GridLayer(Base):
     """A version of the whole grid map (网格图层版本): 草案 (draft), 已发布 (published) or 已归档."""
 
@@ -96,6 +118,7 @@ class Grid(Base):
     area_m2: Mapped[float] = mapped_column(Float)
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default=sql_text("1"))
     geom = mapped_column(_geom("MULTIPOLYGON"), nullable=False)
+    district_code: Mapped[str | None] = _district()
 
 
 class Street(Base):
@@ -108,6 +131,7 @@ class Street(Base):
     road_class: Mapped[str] = mapped_column(String(8))
     length_m: Mapped[float] = mapped_column(Float)
     geom = mapped_column(_geom("LINESTRING"), nullable=False)
+    district_code: Mapped[str | None] = _district()
 
 
 class Compound(Base):
@@ -121,6 +145,7 @@ class Compound(Base):
     property_company: Mapped[str | None] = mapped_column(String(100))
     area_m2: Mapped[float] = mapped_column(Float)
     geom = mapped_column(_geom("POLYGON"), nullable=False)
+    district_code: Mapped[str | None] = _district()
 
 
 class UrbanVillage(Base):
@@ -133,6 +158,7 @@ class UrbanVillage(Base):
     households: Mapped[int | None] = mapped_column(Integer)
     area_m2: Mapped[float] = mapped_column(Float)
     geom = mapped_column(_geom("POLYGON"), nullable=False)
+    district_code: Mapped[str | None] = _district()
 
 
 class InspectionPoint(Base):
@@ -146,6 +172,7 @@ class InspectionPoint(Base):
     ref_code: Mapped[str | None] = mapped_column(String(32))
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     geom = mapped_column(_geom("POINT"), nullable=False)
+    district_code: Mapped[str | None] = _district()
 
 
 class Unit(Base):
@@ -291,6 +318,8 @@ class Problem(Base):
         Index("ix_problems_deadline", "deadline"),
         Index("ix_problems_registered", "registered_at"),
         Index("ix_problems_deferred", "deferred_at"),
+        # --- issue 17: a district's months (every district-filtered page; Citus' distribution column).
+        Index("ix_problems_district_month", "district_code", "reported_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -332,6 +361,7 @@ class Problem(Base):
     media_url: Mapped[str | None] = mapped_column(String(500))
     satisfaction: Mapped[str | None] = mapped_column(String(4))
     followed_up_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    district_code: Mapped[str | None] = _district(index=False)  # ix_problems_district_month
 
 
 class ProblemEvent(Base):
@@ -354,7 +384,8 @@ class Inspection(Base):
     """测评记录: one check of one point against one standard on one day."""
 
     __tablename__ = "inspections"
-    __table_args__ = (Index("ix_inspections_grid_date", "grid_id", "inspected_on"),)
+    __table_args__ = (Index("ix_inspections_grid_date", "grid_id", "inspected_on"),
+                      Index("ix_inspections_district_date", "district_code", "inspected_on"))
     id: Mapped[int] = mapped_column(primary_key=True)
     point_id: Mapped[int] = mapped_column(ForeignKey("points.id"), index=True)
     standard_code: Mapped[str] = mapped_column(String(16))
@@ -365,6 +396,7 @@ class Inspection(Base):
     grid_id: Mapped[int | None] = mapped_column(Integer)  # derived from the point, like Problem.grid_id
     # --- street (issue 15): the photo of a 不达标 recorded on the phone (under GRIDMAP_UPLOAD_DIR)
     photo_path: Mapped[str | None] = mapped_column(String(300))
+    district_code: Mapped[str | None] = _district(index=False)  # ix_inspections_district_date
 
 
 class User(Base):
@@ -382,6 +414,7 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    district_code: Mapped[str | None] = _district()
 
 
 class AuditEntry(Base):
@@ -455,6 +488,7 @@ class Card(Base):
     lifted_by: Mapped[str | None] = mapped_column(String(64))
     lifted_at: Mapped[datetime | None] = mapped_column(DateTime)
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default=sql_text("1"))
+    district_code: Mapped[str | None] = _district()
 
 
 class CardAction(Base):
@@ -536,3 +570,4 @@ class NegativeEvent(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     decision_note: Mapped[str | None] = mapped_column(Text)
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default=sql_text("1"))
+    district_code: Mapped[str | None] = _district()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,7 +25,10 @@ from gis.demo.geometry import build_geometry
 from gis.demo.people import build_people
 from gis.demo.standards import categories, standards
 from gis.io.files import append_layer, write_geopackage, write_shapefile
-from gis.io.city import clear_data, write_city
+from gis.demo.districts import DemoDistrict, build_district, county_boundary
+from gis.geo.areas import current_layer_id
+from gis.geo.districts import DistrictSpec, insert_district
+from gis.io.city import clear_data, write_city, write_district
 from gis.problems.writes import insert_problems
 
 DEMO_DIR = SHAPEFILE_DIR / "demo"
@@ -86,9 +90,13 @@ def _points(problems: pd.DataFrame) -> gpd.GeoDataFrame:
 
 
 def build_demo(engine: Engine, n_problems: int = 50_000, seed: int = 2024, until: date | None = None,
-               out_dir: Path | None = DEMO_DIR) -> BuildReport:
+               out_dir: Path | None = DEMO_DIR, districts: Sequence[DemoDistrict] = ()) -> BuildReport:
     """Generate the demo city, write its files (unless `out_dir` is None) and load it, replacing
-    whatever data the database held, in one transaction."""
+    whatever data the database held, in one transaction.
+
+    `districts` (issue 17) adds more demo districts of Liaocheng (`gis.demo.districts`) beside 东昌府区,
+    each a county-seat town inside its real boundary with problems in proportion to its grids; the
+    files hold 东昌府区 only."""
     until = end_moment(until)
     t0 = time.perf_counter()
     city = generate(min(n_problems, PROBLEM_CHUNK), seed, until)
@@ -103,20 +111,47 @@ def build_demo(engine: Engine, n_problems: int = 50_000, seed: int = 2024, until
     with engine.begin() as conn:
         clear_data(conn)
         write_city(conn, {k: v for k, v in city.items() if k != "core"}, layer_start(until.date()))
-        seen, done, part = month_counts(city.pop("problems")), min(n_problems, PROBLEM_CHUNK), 0
-        while done < n_problems:  # a demo bigger than one chunk: the next parts, one at a time
-            part += 1
-            problems, seen = problems_part(city, min(PROBLEM_CHUNK, n_problems - done), seed, part,
-                                           until=until, seen=seen)
-            if out_dir is not None:
-                append_layer(_points(problems), out_dir / "dongchangfu_demo.gpkg", "problems")
-            done += insert_problems(conn, problems)
-            del problems
+        gpkg = None if out_dir is None else out_dir / "dongchangfu_demo.gpkg"
+        _more_parts(conn, city, n_problems, seed, until, month_counts(city.pop("problems")), gpkg)
+        for k, d in enumerate(districts, start=1):
+            report.counts.update(_add_district(conn, city, d, n_problems, seed + k, until))
     report.seconds["load"] = time.perf_counter() - t2
     t3 = time.perf_counter()
     tidy_after_bulk_load(engine)
     report.seconds["analyze"] = time.perf_counter() - t3
     return report
+
+
+def _more_parts(conn, city: dict, n_problems: int, seed: int, until: datetime, seen: pd.Series,
+                gpkg: Path | None, code_prefix: str = "") -> None:
+    """The problems of a demo bigger than one chunk past the first, one part at a time."""
+    done, part = min(n_problems, PROBLEM_CHUNK), 0
+    while done < n_problems:
+        part += 1
+        problems, seen = problems_part(city, min(PROBLEM_CHUNK, n_problems - done), seed, part, until=until, seen=seen)
+        problems["code"] = code_prefix + problems["code"]
+        if gpkg is not None:
+            append_layer(_points(problems), gpkg, "problems")
+        done += insert_problems(conn, problems)
+        del problems
+
+
+def _add_district(conn, home: dict, d: DemoDistrict, home_problems: int, seed: int, until: datetime) -> dict[str, int]:
+    """Write one more demo district (its row, areas, people, activity) into the demo's grid layer;
+    its problem and 负面清单 codes carry its prefix (YG-WT…). Returns its row counts, keyed by district."""
+    part = build_district(d.code, seed)
+    n = round(home_problems * len(part["grids"]) / len(home["grids"]))
+    activity = build_activity(part, home["standards"], home["categories"], part, n_problems=min(n, PROBLEM_CHUNK),
+                              seed=seed, until=until)
+    seen = month_counts(activity["problems"])
+    prefix = f"{d.prefix}-"
+    for key in ("problems", "negative_events"):
+        activity[key] = activity[key].assign(code=prefix + activity[key]["code"])
+    insert_district(conn, DistrictSpec(d.code, d.name, d.prefix, county_boundary(d.code)))
+    write_district(conn, {**part, **activity}, current_layer_id(conn))
+    _more_parts(conn, {**part, "standards": home["standards"], "categories": home["categories"]}, n, seed, until,
+                seen, None, prefix)
+    return {f"{d.name}.{k}": len(v) for k, v in {**part, **activity}.items() if k != "core"} | {f"{d.name}.problems": n}
 
 
 def tidy_after_bulk_load(engine: Engine) -> None:

@@ -27,6 +27,7 @@ from gis.people import audit
 from gis.geo.areas import PUBLISHED, current_layer_id, grid_layer
 from gis.geo.crs import METRIC_CRS
 from gis.geo.assign import NONE, points_in_polygons
+from gis.geo.districts import codes_of_shapes
 from gis.io import InputError, readers, validate
 from gis.io.fields import DATASET_LABELS
 from gis.db.models import (
@@ -251,6 +252,8 @@ def _upsert(conn: Connection, model, df: pd.DataFrame, geoms: np.ndarray | None,
     `code` key column given when the table has no code: `store_code=False`)."""
     t = model.__table__
     df = df.reset_index(drop=True)
+    if geoms is not None and "district_code" in t.c:  # an area lies in the district of its inside (issue 17)
+        df["district_code"] = codes_of_shapes(conn, geoms)
     old = df["code"].isin(existing).to_numpy()
     new_rows = df[~old].copy() if store_code else df[~old].drop(columns="code")
     for name, value in (insert_extra or {}).items():

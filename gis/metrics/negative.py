@@ -29,6 +29,7 @@ from datetime import date, datetime
 import pandas as pd
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 
+from gis.geo.districts import district_of_target
 from gis import clock
 from gis.db.models import Assignment, Grid, NegativeEvent, Standard, StandardVersion, Unit
 from gis.geo.areas import current_layer_id
@@ -124,7 +125,7 @@ def report(engine: Engine, actor: Actor, standard_code: str, grid_code: str, occ
         conn.execute(NegativeEvent.__table__.insert().values(
             code=code, standard_code=std.code, grid_code=grid_code, unit_codes=",".join(units) or None,
             occurred_on=occurred_on, description=description, status=REPORTED, reported_by=actor.username,
-            reported_at=now))
+            reported_at=now, district_code=district_of_target(conn, "grid", grid_code)))
         audit(conn, actor, "negative.report", "grid", grid_code,
               {"code": code, "standard": std.code, "effect": std.negative_effect, "occurred_on": occurred_on,
                "units": units, "description": description}, at=now)

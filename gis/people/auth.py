@@ -35,7 +35,9 @@ from gis.people.guard import LOCAL_CLIENT, client_key  # noqa: F401  (pages pass
 from gis.config import DATA_DIR, setting
 from gis.db.engine import DatabaseBusy
 from gis.db.models import Grid, User
-from gis.people.permissions import ADMIN, COMMAND, GRID_CHIEF, GRID_WORKER, LEADER, OWN_GRID_ROLES, PLANNER, ROLES, VERIFIER, Actor, require
+from gis.people.permissions import (ADMIN, CITY_ROLES, COMMAND, GRID_CHIEF, GRID_WORKER, LEADER, OWN_GRID_ROLES, PLANNER,
+                                    ROLES, VERIFIER, Actor, district_scope, require)
+from gis.geo.districts import district_table, ensure_home
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("gridmap-timing-equaliser")
@@ -131,7 +133,8 @@ WRONG = "用户名或密码错误。"
 
 
 def _actor(row) -> Actor:
-    return Actor(username=row.username, role=row.role, grid_code=row.grid_code, name=row.display_name or None)
+    return Actor(username=row.username, role=row.role, grid_code=row.grid_code, name=row.display_name or None,
+                 district_code=row.district_code)
 
 
 def authenticate(engine: Engine, username: str, password: str, now: datetime | None = None,
@@ -266,8 +269,8 @@ def active_actor(engine: Engine, username: str) -> Actor | None:
     """The Actor of an existing, enabled user (for re-checking a session, or an OIDC sign-in)."""
     t = User.__table__
     with engine.connect() as conn:
-        row = conn.execute(select(t.c.username, t.c.role, t.c.grid_code, t.c.disabled, t.c.display_name)
-                           .where(t.c.username == username)).first()
+        row = conn.execute(select(t.c.username, t.c.role, t.c.grid_code, t.c.disabled, t.c.display_name,
+                                  t.c.district_code).where(t.c.username == username)).first()
     return None if row is None or row.disabled else _actor(row)
 
 
@@ -288,6 +291,29 @@ def _grid_exists(conn: Connection, code: str) -> bool:
     return conn.execute(select(g.c.id).where(g.c.code == code).limit(1)).first() is not None
 
 
+def _user_district(conn: Connection, actor: Actor, role: str, grid_code: str | None, given: str | None) -> str | None:
+    """The district a new user belongs to (see `add_user`); AuthError when it cannot be theirs."""
+    scope = district_scope(actor)
+    known = district_table(conn)["code"].tolist()
+    if given is not None and given not in known:
+        raise AuthError(f"区县“{given}”不存在（已有：{'、'.join(known) or '无'}）。")
+    if grid_code:
+        g = Grid.__table__
+        of_grid = conn.execute(select(g.c.district_code).where(g.c.code == grid_code)
+                               .order_by(g.c.layer_id.desc()).limit(1)).scalar()
+        if of_grid is not None and given is not None and given != of_grid:
+            raise AuthError(f"网格 {grid_code} 属于区县 {of_grid}，不是 {given}。")
+        given = of_grid or given
+    given = given or scope
+    if given is None and role not in CITY_ROLES:
+        if len(known) > 1:
+            raise AuthError(f"{role}必须指定所属区县（--district，可选：{'、'.join(known)}）。")
+        given = known[0] if known else ensure_home(conn)
+    if scope is not None and given != scope:
+        raise AuthError(f"您的账户只管理区县 {scope} 的用户，不能创建{'市级' if given is None else '区县 ' + given + ' 的'}用户。")
+    return given
+
+
 def _find(conn: Connection, username: str):
     t = User.__table__
     row = conn.execute(select(t).where(t.c.username == username)).first()
@@ -298,8 +324,12 @@ def _find(conn: Connection, username: str):
 
 def add_user(engine: Engine, actor: Actor, username: str, role: str, password: str | None = None,
              grid_code: str | None = None, display_name: str | None = None,
-             now: datetime | None = None) -> str:
-    """Create a user; returns the password (generated when not given). Raises AuthError on bad input."""
+             now: datetime | None = None, district_code: str | None = None) -> str:
+    """Create a user; returns the password (generated when not given). Raises AuthError on bad input.
+
+    The user's district (区县, issue 17): their grid's; else `district_code`; else the creating
+    administrator's own; else the deployment's only district. A 领导 or 管理员 left without one is
+    city-level (市文明办) — which only a city-level administrator may create."""
     require(actor, "user.manage")
     username = (username or "").strip()
     if not username or len(username) > MAX_USERNAME_LENGTH or any(c.isspace() for c in username):
@@ -321,10 +351,12 @@ def add_user(engine: Engine, actor: Actor, username: str, role: str, password: s
             raise AuthError(f"用户“{username}”已存在。")
         if grid_code and not _grid_exists(conn, grid_code):
             raise AuthError(f"网格“{grid_code}”不存在。")
+        district_code = _user_district(conn, actor, role, grid_code, (district_code or "").strip() or None)
         conn.execute(t.insert().values(username=username, display_name=display_name or None,
                                        password_hash=password_hash, role=role, grid_code=grid_code,
-                                       disabled=False, failed_attempts=0, created_at=now))
-        record(conn, actor, "user.add", "user", username, {"role": role, "grid": grid_code}, at=now)
+                                       disabled=False, failed_attempts=0, created_at=now, district_code=district_code))
+        record(conn, actor, "user.add", "user", username, {"role": role, "grid": grid_code, "district": district_code},
+               at=now)
     return password
 
 
@@ -386,7 +418,7 @@ def reset_password(engine: Engine, actor: Actor, username: str, password: str | 
     return password
 
 
-USER_COLUMNS = {"username": "用户名", "display_name": "姓名", "role": "角色", "grid_code": "网格",
+USER_COLUMNS = {"username": "用户名", "display_name": "姓名", "role": "角色", "district_code": "区县", "grid_code": "网格",
                 "disabled": "已停用", "failed_attempts": "连续错误", "locked_until": "锁定至",
                 "last_login_at": "最近登录", "created_at": "创建时间"}
 
@@ -438,11 +470,19 @@ def ensure_demo_users(engine: Engine, actor: Actor | None = None) -> list[tuple[
         g = Grid.__table__
         first = conn.execute(select(g.c.code).order_by(g.c.code).limit(1)).scalar()
         demo_grid = "DC-01" if first is None or _grid_exists(conn, "DC-01") else first
+        districts = district_table(conn)
+    home = None if districts.empty else districts["code"].iloc[0]
     made = []
     for username, role, grid, name in DEMO_USERS + (GRID_WORKER_DEMO,):
         if grid:
             grid, name = demo_grid, name.replace("DC-01", demo_grid)
-        made.append((username, role, add_user(engine, actor, username, role, grid_code=grid, display_name=name)))
+        district = None if role in CITY_ROLES else home  # the demo's 领导 and 管理员 are city-level (市文明办)
+        made.append((username, role, add_user(engine, actor, username, role, grid_code=grid, display_name=name,
+                                              district_code=district)))
+    for d in districts.iloc[1:].itertuples():  # each further district: its own leader, who sees only it
+        username = f"leader_{d.grid_prefix.lower()}"
+        made.append((username, LEADER, add_user(engine, actor, username, LEADER, display_name=f"{d.name}领导",
+                                                district_code=d.code)))
     path = demo_users_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = ["# 示范账户（仅用于演示；登录后请在“系统管理”中重置密码，然后删除本文件）",

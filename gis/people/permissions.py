@@ -17,6 +17,10 @@ database, so calling it directly for another grid fails the same way. Permission
 |                 | 领导 exposes, records 约谈/问责, lifts; 指挥中心 / 管理员 run the |
 |                 | monthly rules; 领导 / 管理员 export the 督查通报              |
 | (issue 12 §5)   | 负面清单事件: 指挥中心 / 领导 / 管理员 report, confirm, withdraw |
+
+Districts (区县, issue 17): every user but a city-level one (市文明办: a 领导 or 管理员 with no district)
+sees and changes only their own district's data. `district_scope` is the district a reader's queries
+are limited to (None: the whole city); writers pass the district of what they change to `require`.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ ACTIONS: dict[str, frozenset[str]] = {
 GRID_SCOPED = frozenset({"problem.create", "problem.dispatch", "problem.acknowledge", "problem.submit",
                          "problem.request"})
 OWN_GRID_ROLES = frozenset({GRID_CHIEF, GRID_WORKER})
+CITY_ROLES = frozenset({LEADER, ADMIN})  # may be city-level (市文明办): no district of their own
 
 
 class PermissionDenied(PermissionError):
@@ -78,6 +83,7 @@ class Actor:
     role: str
     grid_code: str | None = None
     name: str | None = field(default=None, compare=False)  # the person's display name (姓名), for screens
+    district_code: str | None = None  # their district (区县); None: city-level (市文明办) or the system
 
     @property
     def shown(self) -> str:
@@ -90,21 +96,36 @@ class Actor:
         return cls(username=name, role=ADMIN)
 
 
-def allowed(actor: Actor, action: str, grid_code: str | None = None) -> bool:
-    """True when `actor` may do `action` (on `grid_code`, for grid-scoped actions)."""
+def district_scope(actor: Actor | None) -> str | None:
+    """The district whose data `actor` sees and changes; None: every district (city-level, the system, a
+    wall-screen token). Readers pass it to gis/ queries; `in_scope` checks one thing's district."""
+    return None if actor is None else actor.district_code
+
+
+def in_scope(actor: Actor | None, district_code: str | None) -> bool:
+    """True when something of `district_code` lies in `actor`'s scope (always, for a city-level actor)."""
+    scope = district_scope(actor)
+    return scope is None or district_code == scope
+
+
+def allowed(actor: Actor, action: str, grid_code: str | None = None, district_code: str | None = None) -> bool:
+    """True when `actor` may do `action` (on `grid_code`, for grid-scoped actions; on something of
+    `district_code`, when given: a district's user acts in their district only)."""
     roles = ACTIONS.get(action)
     if roles is None:
         raise ValueError(f"unknown action {action!r}")
     if actor.role not in roles:
+        return False
+    if district_code is not None and not in_scope(actor, district_code):
         return False
     if action in GRID_SCOPED and actor.role in OWN_GRID_ROLES:
         return grid_code is not None and grid_code == actor.grid_code
     return True
 
 
-def may(actor: Actor | None, action: str, grid_code: str | None = None) -> bool:
+def may(actor: Actor | None, action: str, grid_code: str | None = None, district_code: str | None = None) -> bool:
     """`allowed` for whoever is at a page: False when nobody is signed in. Pages ask this, never a role name."""
-    return actor is not None and allowed(actor, action, grid_code)
+    return actor is not None and allowed(actor, action, grid_code, district_code)
 
 
 def own_grid(actor: Actor | None) -> str | None:
@@ -112,9 +133,12 @@ def own_grid(actor: Actor | None) -> str | None:
     return actor.grid_code if actor is not None and actor.role in OWN_GRID_ROLES else None
 
 
-def refusal(actor: Actor, action: str, grid_code: str | None = None) -> str:
+def refusal(actor: Actor, action: str, grid_code: str | None = None, district_code: str | None = None) -> str:
     """Why `actor` may not do `action` (on `grid_code`), in Chinese: the grid when the role would
-    be allowed on its own grid (e.g. "该问题属于网格 DC-12，您负责的是 DC-07"), else the role."""
+    be allowed on its own grid (e.g. "该问题属于网格 DC-12，您负责的是 DC-07"), the district when it
+    lies in another, else the role."""
+    if actor.role in ACTIONS[action] and district_code is not None and not in_scope(actor, district_code):
+        return f"无权操作：该对象属于区县 {district_code}，您的账户只管理区县 {actor.district_code} 的数据。"
     if action in GRID_SCOPED and actor.role in ACTIONS[action] and actor.role in OWN_GRID_ROLES:
         if not actor.grid_code:
             return f"无权操作：您的账户（{actor.role}）尚未指定负责的网格，请联系管理员。"
@@ -122,10 +146,11 @@ def refusal(actor: Actor, action: str, grid_code: str | None = None) -> str:
     return f"无权操作：角色“{actor.role}”不能执行“{ACTION_LABELS.get(action, action)}”。"
 
 
-def require(actor: Actor, action: str, grid_code: str | None = None) -> None:
-    """Raise PermissionDenied unless `actor` may do `action` (on `grid_code`); the message is `refusal`."""
-    if not allowed(actor, action, grid_code):
-        raise PermissionDenied(refusal(actor, action, grid_code))
+def require(actor: Actor, action: str, grid_code: str | None = None, district_code: str | None = None) -> None:
+    """Raise PermissionDenied unless `actor` may do `action` (on `grid_code`, in `district_code`); the
+    message is `refusal`."""
+    if not allowed(actor, action, grid_code, district_code):
+        raise PermissionDenied(refusal(actor, action, grid_code, district_code))
 
 
 def require_role(actor: Actor, action: str) -> None:

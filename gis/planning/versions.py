@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from gis.people import audit
 from gis.geo.areas import ARCHIVED, DRAFT, PUBLISHED, current_layer_id
 from gis.geo.assign import NONE, Layer, points_in_polygons
+from gis.geo.districts import codes_of_shapes
 from gis.db.models import Grid, GridLayer, InspectionPoint
 from gis.people.permissions import Actor, require
 from gis.planning.edits import candidate_from, changed_codes
@@ -186,7 +187,8 @@ def _write_version(conn: Connection, actor: Actor, candidate: gpd.GeoDataFrame, 
     rev = [old_rev[c] + 1 if c in touched else old_rev.get(c, 1) for c in cand["code"]]
     rows = pd.DataFrame({"layer_id": layer_id, "code": cand["code"], "name": cand["name"].astype(str),
                          "subdistrict": cand["subdistrict"].astype(str),
-                         "area_m2": areas_m2(cand.geometry.to_numpy()), "revision": rev})
+                         "area_m2": areas_m2(cand.geometry.to_numpy()), "revision": rev,
+                         "district_code": codes_of_shapes(conn, cand.geometry.to_numpy())})
     bulk_insert(conn, G, rows, cand.geometry.to_numpy())
     audit.record(conn, actor, action, "grid_layer", f"第{number}版", {
         "title": title, "base_layer_id": base_id, "added": diff["added"], "removed": diff["removed"],

@@ -29,7 +29,7 @@ from gis import clock
 from gis.assessment import applies
 from gis.db import rule_versions
 from gis.people import audit
-from gis.people.permissions import OWN_GRID_ROLES, VERIFIER, Actor, require
+from gis.people.permissions import OWN_GRID_ROLES, VERIFIER, Actor, district_scope, require
 from gis.problems import photos, workflow, worktime
 from gis.problems.writes import locate
 
@@ -106,9 +106,11 @@ def todo(engine: Engine, actor: Actor, now: datetime, limit: int = 50) -> pd.Dat
         where = p.c.status == STATUS_CHECKING
     else:
         return pd.DataFrame(columns=TODO_COLUMNS)
+    if (scope := district_scope(actor)) is not None:  # a district's 核查员: their district's only (issue 17)
+        where = and_(where, p.c.district_code == scope)
     stmt = (select(p.c.code, p.c.status, p.c.category, p.c.description, p.c.deadline, p.c.reported_at, p.c.revision,
                    g.c.code.label("grid_code"), p.c.acknowledged_at.is_not(None).label("acknowledged"),
-                   p.c.request_kind, p.c.deferred_at)
+                   p.c.request_kind, p.c.deferred_at, p.c.district_code)
             .select_from(p.join(g, g.c.id == p.c.grid_id)).where(where, p.c.deferred_at.is_(None))
             .order_by(p.c.deadline, p.c.id).limit(limit))
     with engine.connect() as conn:
@@ -119,7 +121,7 @@ def todo(engine: Engine, actor: Actor, now: datetime, limit: int = 50) -> pd.Dat
 
     def first(r):
         acts = workflow.allowed_actions(actor, r.status, bool(r.acknowledged), r.grid_code, r.request_kind,
-                                        r.deferred_at is not None and not pd.isna(r.deferred_at))
+                                        r.deferred_at is not None and not pd.isna(r.deferred_at), r.district_code)
         return next((a for a in order if a in acts), None)
 
     df["action"] = [first(r) for r in df.itertuples()]
@@ -221,7 +223,7 @@ def record_inspection(engine: Engine, actor: Actor, point_code: str, results: di
     saved = []
     try:
         with engine.begin() as conn:
-            point = conn.execute(select(pt.c.id, pt.c.grid_id).where(pt.c.code == point_code)).first()
+            point = conn.execute(select(pt.c.id, pt.c.grid_id, pt.c.district_code).where(pt.c.code == point_code)).first()
             for code, result in results.items():
                 rel = photos.save(prepared[code], folder, "inspections", datetime.combine(today, time(12))) \
                     if code in prepared else None
@@ -230,7 +232,7 @@ def record_inspection(engine: Engine, actor: Actor, point_code: str, results: di
                 conn.execute(i.insert().values(
                     point_id=point.id, standard_code=code, inspected_on=today, passed=result == PASS,
                     score=float(applicable.loc[code, "points"]) * RESULT_SHARE[result], inspector=actor.username,
-                    grid_id=point.grid_id, photo_path=rel))
+                    grid_id=point.grid_id, photo_path=rel, district_code=point.district_code))
             audit.record(conn, actor, "inspection.record", "point", point_code,
                          {"日期": str(today), **{c: r for c, r in results.items()}})
     except BaseException:

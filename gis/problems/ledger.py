@@ -415,7 +415,7 @@ def detail_fields(detail: dict) -> list[tuple[str, str]]:
 def next_steps(actor, detail: dict, grid_code: str) -> tuple[list[str], str | None]:
     """The actions `actor` may take on a problem now, and a note when there are none (Chinese)."""
     acked, kind, deferred = detail["acknowledged_at"] is not None, detail["request_kind"], detail["deferred_at"] is not None
-    actions = allowed_actions(actor, detail["status"], acked, grid_code, kind, deferred)
+    actions = allowed_actions(actor, detail["status"], acked, grid_code, kind, deferred, detail.get("district_code"))
     if actor is None:
         return [], "登录后可处理问题。"
     if actions:

@@ -132,7 +132,7 @@ def ack_state(reported_at, acknowledged_at, now: datetime):
 
 _COLUMNS = ("id", "code", "status", "revision", "unit_id", "acknowledged_at", "rework_count", "reported_at",
             "category", "deadline", "original_deadline", "dispatched_at", "deferred_at", "request_kind",
-            "request_deadline")
+            "request_deadline", "district_code")
 
 
 def _load(conn: Connection, code: str) -> dict:
@@ -159,12 +159,14 @@ def legal_actions(status: str, acknowledged: bool, request_kind: str | None = No
 
 
 def allowed_actions(actor: Actor | None, status: str, acknowledged: bool, grid_code: str | None,
-                    request_kind: str | None = None, deferred: bool = False) -> list[str]:
-    """The actions `actor` may take on a problem now: legal for its status AND permitted for the actor."""
+                    request_kind: str | None = None, deferred: bool = False,
+                    district_code: str | None = None) -> list[str]:
+    """The actions `actor` may take on a problem now: legal for its status AND permitted for the actor
+    (on its grid, in its district)."""
     if actor is None:
         return []
     return [a for a in legal_actions(status, acknowledged, request_kind, deferred)
-            if allowed(actor, TRANSITIONS[a].permission, grid_code)]
+            if allowed(actor, TRANSITIONS[a].permission, grid_code, district_code)]
 
 
 def _illegal(problem: dict, t: Transition) -> IllegalTransition:
@@ -189,7 +191,7 @@ def _transition(engine: Engine, actor: Actor, code: str, action: str, expected_r
     p = Problem.__table__
     with engine.begin() as conn:
         problem = _load(conn, code)
-        require(actor, t.permission, problem["grid_code"])
+        require(actor, t.permission, problem["grid_code"], problem["district_code"])
         if expected_revision is not None and problem["revision"] != expected_revision:
             raise StaleProblem(f"问题 {code} 已被他人修改（版本 {expected_revision} → {problem['revision']}），"
                                "请刷新后重试。本次操作未保存。")
@@ -221,7 +223,7 @@ def _require_on(engine: Engine, actor: Actor, code: str, action: str) -> None:
     require_role(actor, permission)
     with engine.connect() as conn:
         problem = _load(conn, code)
-    require(actor, permission, problem["grid_code"])
+    require(actor, permission, problem["grid_code"], problem["district_code"])
 
 
 def _clean_note(note: str | None, required: bool, what: str) -> str | None:
@@ -475,10 +477,12 @@ def create_problem(engine: Engine, actor: Actor, category: str, description: str
     with engine.begin() as conn:
         areas = locate(conn, [lon], [lat], [now])
         grid_id = areas["grid_id"].iloc[0]
-        grid_code = None if pd.isna(grid_id) else conn.execute(select(g.c.code).where(g.c.id == int(grid_id))).scalar()
-        if grid_code is None:
+        grid = None if pd.isna(grid_id) else conn.execute(select(g.c.code, g.c.district_code)
+                                                             .where(g.c.id == int(grid_id))).first()
+        if grid is None:
             raise WorkflowError("该位置不在任何网格内，无法上报。")
-        require(actor, "problem.create", grid_code)
+        grid_code = grid.code
+        require(actor, "problem.create", grid_code, grid.district_code)
         cats = category_table(conn, at=now).set_index("name")
         if category not in cats.index:
             raise WorkflowError(f"问题类型“{category}”不在问题类型表中。")
@@ -496,7 +500,7 @@ def create_problem(engine: Engine, actor: Actor, category: str, description: str
             "source": source, "reporter": reporter or actor.username, "reported_at": now, "deadline": deadline,
             "status": status, "registered_at": None if status == STATUS_PENDING else now, "unit_id": None, "acknowledged_at": None, "rectified_at": None,
             "verified_at": None, "rework_count": 0, "deduction": float(cat["deduction"]), "lon": lon, "lat": lat,
-            "revision": 1, "address": address, "media_url": media_url,
+            "revision": 1, "address": address, "media_url": media_url, "district_code": grid.district_code,
             **{k: areas[k].iloc[0] for k in areas.columns},
         }]))
         pid = conn.execute(select(p.c.id).where(p.c.code == code)).scalar_one()

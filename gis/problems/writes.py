@@ -1,7 +1,7 @@
 """Writing problems (问题) in batches, with their areas computed on the way in.
 
 Every problem stores the grid, compound, village and street (nearest within 30 m) it falls
-in. They are computed here for the whole batch at once (``gis.geo.assign``), against the grid
+in, and the district (区县) it lies in. They are computed here for the whole batch at once (``gis.geo.assign``), against the grid
 layer that was in force when the problem was reported.
 """
 
@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select
 
 from gis.geo.areas import load_areas, layer_in_force, published_layers
 from gis.geo.assign import NONE, Areas, Layer, assign_areas
+from gis.geo.districts import codes_at
 from gis.db.models import Problem, Unit
 from gis.db.store import bulk_insert
 
@@ -68,9 +69,11 @@ def insert_problems(conn: Connection, problems: pd.DataFrame) -> int:
         df["unit_id"] = unit_ids(conn, df["unit_code"])
     df["rework_count"] = df.get("rework_count", 0)
     given = df[list(AREA_COLUMNS)].astype("Int64").reset_index(drop=True) if set(AREA_COLUMNS) <= set(df.columns) else None
+    district = df["district_code"].reset_index(drop=True) if "district_code" in df else None
     df = df[[c for c in PROBLEM_COLUMNS if c in df.columns]].reset_index(drop=True)
     # street (issue 15): a caller that has just located the rows (create_problem) passes the ids along.
     located = given if given is not None else locate(conn, df["lon"], df["lat"], df["reported_at"])
     df = pd.concat([df, located], axis=1)
+    df["district_code"] = district if district is not None else codes_at(conn, df["lon"], df["lat"])
     geoms = shapely.points(df["lon"].to_numpy(np.float64), df["lat"].to_numpy(np.float64))
     return bulk_insert(conn, Problem.__table__, df, geoms)
