@@ -137,6 +137,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("GRIDMAP_DISTRICT_FILE", "路径", str(DATA_DIR / "district.geojson")),  # written by `gis init` (issue 13)
     Setting("GRIDMAP_DISTRICT_CODE", "文本", "371502", _district_code),  # the own district's 行政区划代码 (issue 17)
     Setting("GRIDMAP_GRID_PREFIX", "文本", "DC", _grid_prefix),  # its grid codes' prefix (DC-07)
+    Setting("GRIDMAP_CITY_NAME", "文本", "聊城市"),  # the city wall's title (several districts)
     Setting("GRIDMAP_NOW", "时间", None, _iso_time),
     Setting("GRIDMAP_SCORE_GREEN", "数字", "80", _number(0, 100)),
     Setting("GRIDMAP_SCORE_YELLOW", "数字", "60", _number(0, 100)),

@@ -21,13 +21,27 @@ def engine():
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def current_grids(url: str):
-    return queries.current_grids(get_engine(url))
+def current_grids(url: str, district=None):
+    return queries.current_grids(get_engine(url), district)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def city_counts(url: str):
-    return queries.city_counts(get_engine(url))
+def city_counts(url: str, district=None):
+    return queries.city_counts(get_engine(url), district)
+
+
+# --- 区县 (issue 17): the deployment's districts, for scopes, the city wall and its map.
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def districts(url: str):
+    from gis.geo import districts as registry
+    return registry.district_table(get_engine(url))
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def district_shapes(url: str):
+    from gis.geo import districts as registry
+    return registry.district_shapes(get_engine(url))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -114,39 +128,51 @@ WALL_TTL_SECONDS = 50
 
 
 @st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
-def wall_scores(url: str, month, as_of, subdistrict=None, category=None, source=None):
+def wall_scores(url: str, month, as_of, subdistrict=None, category=None, source=None, district=None):
     from gis.metrics import scores
-    return scores.monthly_scores(get_engine(url), month, as_of, subdistrict, category, source)
+    return scores.monthly_scores(get_engine(url), month, as_of, subdistrict, category, source, district=district)
 
 
 @st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
-def wall_kpis(url: str, month, as_of, subdistrict=None, category=None, source=None):
+def wall_kpis(url: str, month, as_of, subdistrict=None, category=None, source=None, district=None):
     from gis.metrics import kpis
-    return kpis.kpis(get_engine(url), month, as_of, subdistrict, category, source)
+    return kpis.kpis(get_engine(url), month, as_of, subdistrict, category, source, district)
 
 
 @st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
-def wall_trend(url: str, month, as_of, subdistrict=None, category=None, source=None):
+def wall_trend(url: str, month, as_of, subdistrict=None, category=None, source=None, district=None):
     from gis.metrics import kpis, periods
-    return kpis.trend(get_engine(url), 12, periods.month_end_as_of(month, as_of), subdistrict, category, source)
+    return kpis.trend(get_engine(url), 12, periods.month_end_as_of(month, as_of), subdistrict, category, source, district)
 
 
 @st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
-def wall_units(url: str, month, as_of, subdistrict=None, category=None, source=None):
+def wall_units(url: str, month, as_of, subdistrict=None, category=None, source=None, district=None):
     from gis.metrics import units
-    return units.worst_units(get_engine(url), month, as_of, 10, subdistrict, category, source)
+    return units.worst_units(get_engine(url), month, as_of, 10, subdistrict, category, source, district=district)
 
 
 @st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
-def wall_hexes(url: str, as_of, subdistrict=None, category=None, source=None):
+def wall_hexes(url: str, as_of, subdistrict=None, category=None, source=None, district=None):
     from gis.metrics import heat
-    return heat.open_problem_hexes(get_engine(url), as_of, 9, subdistrict, category, source)
+    return heat.open_problem_hexes(get_engine(url), as_of, 9, subdistrict, category, source, district)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def wall_filter_options(url: str):
+def wall_filter_options(url: str, district=None):
     from gis.metrics import kpis
-    return kpis.filter_options(get_engine(url))
+    return kpis.filter_options(get_engine(url), district)
+
+
+@st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
+def city_districts(url: str, month, as_of):
+    from gis.metrics import districts as by_district
+    return by_district.district_figures(get_engine(url), month, as_of)
+
+
+@st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
+def city_district_trend(url: str, month, as_of):
+    from gis.metrics import districts as by_district, periods
+    return by_district.district_trend(get_engine(url), 12, periods.month_end_as_of(month, as_of))
 
 
 # --- 网格规划 (pages/planning.py): the check context of a layer (grids, compounds, villages, streets,
@@ -173,15 +199,15 @@ def clear() -> None:
 
 # --- accountability (issue 14): current cards and the 点位达标 ranking for the wall and the grid page
 @st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
-def active_cards(url: str):
+def active_cards(url: str, district=None):
     from gis.accountability import cards
-    return cards.active(get_engine(url))
+    return cards.active(get_engine(url), district=district)
 
 
 @st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
-def point_ranking(url: str, month, as_of=None, n: int = 3):
+def point_ranking(url: str, month, as_of=None, n: int = 3, district=None):
     from gis.accountability import points
-    return points.monthly_ranking(get_engine(url), month, as_of, n=n)
+    return points.monthly_ranking(get_engine(url), month, as_of, n=n, district=district)
 
 
 # --- 移动巡查 (pages/mobile.py)

@@ -17,7 +17,7 @@ from gis.config import database_url
 from gis.db.models import ALL_STATUSES, SOURCES
 from gis.geo.kinds import AREA_LABELS
 from gis.metrics import definitions
-from gis.people.permissions import PermissionDenied, own_grid
+from gis.people.permissions import PermissionDenied, district_scope, own_grid
 from gis.io import downloads
 from gis.problems import ledger, photos, workflow
 from layers import areas as area_layers
@@ -93,9 +93,11 @@ def show_flash(flash) -> None:
 
 
 url = database_url()
-if not ui.require_data(cache.city_counts(url)):
+actor = ui.current_actor()
+scope = district_scope(actor)  # a district's user sees their district's grids only (issue 17)
+if not ui.require_data(cache.city_counts(url, scope)):
     st.stop()
-grids, config, actor, now = cache.current_grids(url), ui.basemap(), ui.current_actor(), clock.now().replace(second=0)
+grids, config, now = cache.current_grids(url, scope), ui.basemap(), clock.now().replace(second=0)
 labels = {c: f"{c} · {n}（{s}）" for c, n, s in zip(grids["code"], grids["name"], grids["subdistrict"])}
 code = st.query_params.get("grid")
 if code and code not in labels:

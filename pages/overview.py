@@ -6,12 +6,15 @@ from pages import cache
 from gis.config import database_url
 from layers.basemap import make_map
 from layers.grids import grid_labels, grids_by_category
-from pages.ui import CITY_CENTER, basemap, for_display, require_data, show_map
+from pages.ui import CITY_CENTER, basemap, current_actor, for_display, require_data, show_map
 from pages import gate
+from gis.config import setting
+from gis.people.permissions import district_scope
 
 gate.require()  # first: no page runs without the sign-in gate (pages/gate.py)
 
 url = database_url()
+scope = district_scope(current_actor())  # a district's user: their district (issue 17); else the whole deployment
 
 
 def clicked_code(value: dict | None):
@@ -26,14 +29,16 @@ def _on_map_click() -> None:
 
 
 def open_grid(code) -> None:
-    if code and code in set(cache.current_grids(url)["code"]):
+    if code and code in set(cache.current_grids(url, scope)["code"]):
         st.switch_page("pages/grid.py", query_params={"grid": code})
 
 
 open_grid(st.session_state.pop("overview_open", None))
-counts = cache.city_counts(url)
-
-st.title("创城网格地图 · 东昌府区")
+counts = cache.city_counts(url, scope)
+names = cache.districts(url)
+place = (names.set_index("code")["name"].get(scope) if scope else
+         names["name"].iloc[0] if len(names) == 1 else setting("GRIDMAP_CITY_NAME")) if len(names) else ""
+st.title(f"创城网格地图 · {place}")
 st.caption("全国文明城市创建 · 国家卫生城市复审 网格化管理：网格、街巷、小区、城中村、点位与问题，一张图。")
 
 if require_data(counts):
@@ -43,7 +48,7 @@ if require_data(counts):
     for col, (label, key) in zip(cols, labels):
         col.metric(label, f"{counts[key]:,}")
 
-    grids = cache.current_grids(url).merge(cache.grid_leaders(url), on="code", how="left")
+    grids = cache.current_grids(url, scope).merge(cache.grid_leaders(url), on="code", how="left")
     config = basemap()
     shown = for_display(grids, config)
     m = make_map(CITY_CENTER, zoom=12, basemap=config)

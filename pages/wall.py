@@ -1,5 +1,10 @@
 """领导大屏: the command centre's wall screen — compliance map, KPI tiles, 红黑榜, 十差单位, 得分等级 (score band), trend.
 
+One district's wall, or — for a city-level viewer (市文明办) of a deployment with several districts (区县,
+issue 17) — the city's: the districts side by side (区县得分, 结案率, 按期结案率, 三色牌, trend) and a map
+of the districts coloured by score; a click on a district (or ``?district=<code>``) opens its own wall.
+A district's user sees their district's wall only (`gis.people.permissions.district_scope`).
+
 Dark, large type, one screen without scrolling at 1920×1080 (and 3840×2160, zoomed ×2). Kiosk
 mode (``?kiosk=<token>``, see pages/gate.py) hides Streamlit's header, menu and sidebar and the
 filters. The body is a fragment that re-runs itself every GRIDMAP_WALL_REFRESH seconds (default
@@ -10,6 +15,7 @@ gis.metrics.heat through the cached wrappers; this page only lays them out.
 from __future__ import annotations
 
 import html
+from urllib.parse import urlencode
 from datetime import date, datetime, timedelta
 
 import altair as alt
@@ -23,7 +29,8 @@ from gis.metrics import definitions, periods, settings
 from gis.metrics.negative import VETO_LABEL
 from gis.metrics.scores import color_counts, rankings
 from gis.config import database_url
-from gis.people.permissions import KIOSK
+from gis.people.permissions import KIOSK, district_scope
+from gis.config import setting
 from layers.basemap import make_map
 from layers.choropleth import CARD_FILL, score_choropleth, score_legend, wall_labels
 from layers.heat import heat_deck
@@ -42,6 +49,31 @@ url = database_url()
 params = st.query_params
 actor = current_actor()
 kiosk = bool(params.get("kiosk")) or (actor is not None and actor.role == KIOSK)
+DISTRICTS = cache.districts(url)
+DISTRICT_NAMES = dict(zip(DISTRICTS["code"], DISTRICTS["name"]))
+
+
+def _on_district_click() -> None:
+    """A district clicked on the city map: its wall, at the next run."""
+    code = (((st.session_state.get("city_map") or {}).get("last_active_drawing") or {}).get("properties") or {}).get("code")
+    if code in DISTRICT_NAMES:
+        st.query_params["district"] = code
+
+
+def _district() -> str | None:
+    """The district this wall shows: the viewer's own (a district's user), else ``?district=`` when it
+    names one; None: the city wall (several districts) or the only district's (one)."""
+    own = district_scope(actor)
+    if own is not None:
+        return own
+    asked = params.get("district")
+    return asked if asked in DISTRICT_NAMES else None
+
+
+DISTRICT = _district()
+CITY_VIEW = DISTRICT is None and len(DISTRICTS) > 1
+PLACE = (setting("GRIDMAP_CITY_NAME") if CITY_VIEW
+         else DISTRICT_NAMES.get(DISTRICT) or (DISTRICTS["name"].iloc[0] if len(DISTRICTS) else ""))
 
 
 def _as_of() -> datetime | None:
@@ -124,9 +156,13 @@ def filters() -> dict:
     months = months_back()
     view = params.get("view", "score")
     view = view if view in VIEWS else "score"
-    if kiosk:
-        return {"month": SHOWN_MONTH, "subdistrict": None, "category": None, "source": None, "view": view}
-    options = cache.wall_filter_options(url)
+    if kiosk or CITY_VIEW:
+        month = SHOWN_MONTH
+        if CITY_VIEW and not kiosk:
+            month = st.columns(5)[0].selectbox("月份", months, format_func=lambda d: f"{d.year}年{d.month}月",
+                                               key="wall_month", index=months.index(SHOWN_MONTH) if SHOWN_MONTH in months else 0)
+        return {"month": month, "subdistrict": None, "category": None, "source": None, "view": view}
+    options = cache.wall_filter_options(url, DISTRICT)
     cols = st.columns([1, 1, 1, 1, 1.3])
     month = cols[0].selectbox("月份", months, format_func=lambda d: f"{d.year}年{d.month}月", key="wall_month",
                               index=months.index(SHOWN_MONTH) if SHOWN_MONTH in months else 0)
@@ -206,7 +242,7 @@ def cards_panel(scores: pd.DataFrame) -> str:
     counts = color_counts(scores)
     fills = scores["color"].map(CARD_FILL)
     cards = ('<div class="gm-card" style="background:' + fills + '" title="' + scores["name"].map(html.escape)
-             + '">' + scores["code"].map(html.escape).str.replace("DC-", "", regex=False) + "</div>").str.cat()
+             + '">' + scores["code"].map(html.escape).str.replace(r"^[A-Za-z]+-", "", regex=True) + "</div>").str.cat()
     tally = " ".join(f'<span style="color:{CARD_FILL[c]}">{"样本不足" if c == "灰" else c} <b>{n}</b></span>'
                      for c, n in counts.items())
     return (f'<div class="gm-panel"><h3>得分等级{info("综合得分")}</h3><div class="gm-tally">{tally}</div>'
@@ -241,7 +277,7 @@ def score_map(scores: pd.DataFrame, grids, th: settings.Thresholds):
     b = shown.total_bounds
     center = ((b[1] + b[3]) / 2, (b[0] + b[2]) / 2)
     m = make_map(center, zoom=MAP_ZOOM, basemap=config, dark=True, zoom_control=not kiosk, zoom_snap=0.1)
-    tooltip = {"name": "网格", "code": "编号", "score_text": "综合得分", "rank_text": "全市排名", "pass_text": "测评通过率",
+    tooltip = {"name": "网格", "code": "编号", "score_text": "综合得分", "rank_text": "全区排名", "pass_text": "测评通过率",
                "open": "未结案问题", "overdue": "超期问题",
                "帮包市级领导": "帮包市级领导", "帮包市级领导电话": "电话",
                "帮包县级领导": "帮包县级领导", "帮包县级领导电话": "电话 ",
@@ -256,7 +292,7 @@ def score_map(scores: pd.DataFrame, grids, th: settings.Thresholds):
 
 
 def heat_map(f: dict, grids):
-    hexes = cache.wall_hexes(url, AS_OF, f["subdistrict"], f["category"], f["source"])
+    hexes = cache.wall_hexes(url, AS_OF, f["subdistrict"], f["category"], f["source"], DISTRICT)
     b = grids.total_bounds
     deck = heat_deck(hexes, grids, ((b[1] + b[3]) / 2, (b[0] + b[2]) / 2), zoom=12.3)
     st.pydeck_chart(deck, height=map_height, key="wall_heat")
@@ -264,28 +300,109 @@ def heat_map(f: dict, grids):
                 f'按 H3 六边形（约 0.1 平方公里）汇总，颜色越亮越密集。</div>', unsafe_allow_html=True)
 
 
-counts = cache.city_counts(url)
+def district_link(code: str | None, text: str) -> str:
+    """A link to one district's wall, or the city's (None); the kiosk token kept, so a wall screen can follow it."""
+    query = ({"district": code} if code else {}) | ({"kiosk": params["kiosk"]} if params.get("kiosk") else {})
+    href = "/wall" + ("?" + urlencode(query) if query else "")
+    return f'<a href="{html.escape(href)}" target="_self" style="color:#93c5fd;text-decoration:none">{html.escape(text)}</a>'
+
+
+def districts_panel(df: pd.DataFrame) -> str:
+    """The districts side by side, best 区县得分 first: each name opens the district's wall."""
+    order = df.assign(_unranked=df["rank"].isna()).sort_values(["_unranked", "rank", "code"])
+    pct = (lambda v: "—" if pd.isna(v) else f"{v * 100:.1f}%")
+    rows = "".join(
+        f'<tr><td class="num">{"—" if pd.isna(r.rank) else int(r.rank)}</td><td>{district_link(r.code, r.name)}</td>'
+        f'<td class="num" style="color:{CARD_FILL.get(r.color, "#94a3b8")}">{"样本不足" if pd.isna(r.score) else f"{r.score:.1f}"}</td>'
+        f'<td class="num">{r.problems:,}</td><td class="num">{pct(r.closure_rate)}</td><td class="num">{pct(r.on_time_rate)}</td>'
+        f'<td class="num"><span style="color:{CARD_FILL["黄"]}">{r.yellow}</span>/<span style="color:{CARD_FILL["红"]}">{r.red}</span>'
+        f'/<span style="color:{CARD_FILL["绿"]}">{r.green}</span></td></tr>'
+        for r in order.itertuples())
+    head = ('<tr><th class="num">名次</th><th>区县</th><th class="num">区县得分</th><th class="num">问题数</th>'
+            '<th class="num">结案率</th><th class="num">按期结案率</th><th class="num">黄/红/绿牌</th></tr>')
+    return (f'<div class="gm-panel"><h3>区县对比{info("综合得分")}<span class="n">区县得分：参评网格综合得分的平均值；'
+            f'点击区县名称或地图进入该区县大屏</span></h3><table class="gm-table">{head}{rows}</table></div>')
+
+
+def district_trend_chart(trend: pd.DataFrame) -> alt.Chart:
+    """按期结案率 of each district, month by month: one line each."""
+    data = trend.assign(月份=pd.to_datetime(trend["month"]).dt.strftime("%y-%m"), 区县=trend["name"],
+                        按期结案率=(trend["on_time_rate"] * 100).round(1))
+    return (alt.Chart(data).mark_line(strokeWidth=3, point=True).encode(
+        x=alt.X("月份:N", title=None, axis=alt.Axis(labelAngle=0, labelFontSize=13)),
+        y=alt.Y("按期结案率:Q", scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(title="按期结案率 %", labelFontSize=13, titleFontSize=15)),
+        color=alt.Color("区县:N", legend=alt.Legend(orient="bottom", labelFontSize=14, title=None, labelColor="#e2e8f0")))
+        .properties(width=TREND_WIDTH, height=260, background="#0b1220")
+        .configure_axis(labelColor="#cbd5e1", gridColor="#1e293b", domainColor="#334155", titleColor="#facc15")
+        .configure_view(strokeWidth=0))
+
+
+def district_map(df: pd.DataFrame, th: settings.Thresholds) -> None:
+    """The city's districts coloured by 区县得分; a click opens the district's wall."""
+    config = basemap()
+    frame = cache.district_shapes(url)[["code", "geometry"]].merge(df, on="code", how="inner")
+    frame = frame.assign(score_text=frame["score"].map(lambda v: "样本不足" if pd.isna(v) else f"{v:.1f}"),
+                         rank_text=frame["rank"].astype(str).where(frame["rank"].notna(), "—"),
+                         rate_text=(frame["on_time_rate"] * 100).map(lambda v: "—" if pd.isna(v) else f"{v:.1f}%"))
+    shown = for_display(frame, config)
+    b = shown.total_bounds
+    m = make_map(((b[1] + b[3]) / 2, (b[0] + b[2]) / 2), zoom=9, basemap=config, dark=True, zoom_control=not kiosk,
+                 zoom_snap=0.1)
+    tooltip = {"name": "区县", "score_text": "区县得分", "rank_text": "全市排名", "rate_text": "按期结案率",
+               "problems": "问题数"}
+    score_choropleth(shown, tooltip, name="区县得分", font_size="20px").add_to(m)
+    wall_labels(shown, "name", "score_text", font_size=18).add_to(m)
+    score_legend(th.green, th.yellow, title="区县得分", font_size=19).add_to(m)
+    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]], padding=(12, 12))
+    show_map(m, key="city_map", height=map_height, returned_objects=["last_active_drawing"], on_change=_on_district_click)
+
+
+def city_wall(f: dict) -> None:
+    """The city wall: the city's KPI tiles, the districts' map, their table and their trend."""
+    month = f["month"]
+    th = settings.thresholds()
+    k = cache.wall_kpis(url, month, AS_OF)
+    table_df = cache.city_districts(url, month, AS_OF)
+    stamp = (AS_OF - timedelta(minutes=1) if AS_OF else clock.now()).strftime("%Y-%m-%d %H:%M")
+    st.markdown(f'<div class="gm-head"><h1>{html.escape(PLACE)}创城网格化管理 · 市级大屏</h1>'
+                f'<span class="sub">{month.year}年{month.month}月{"（上月完整数据）" if month == SHOWN_MONTH and LAST_MONTH_COMPLETE else ""}'
+                f' · {len(table_df)} 个区县 · 数据截至 {stamp}</span></div>' + kpi_tiles(k), unsafe_allow_html=True)
+    left, right = st.columns([1.0, 1.0], gap="medium")
+    with left:
+        district_map(table_df, th)
+    with right:
+        st.markdown(districts_panel(table_df) + '<div class="gm-panel" style="margin-top:10px"><h3>近12个月按期结案率'
+                    '<span class="n">各区县</span></h3></div>', unsafe_allow_html=True)
+        st.altair_chart(district_trend_chart(cache.city_district_trend(url, month, AS_OF)), width="content")
+
+
+counts = cache.city_counts(url, DISTRICT)
 if require_data(counts):
     chosen = filters()
 
     @st.fragment(run_every=st.session_state.setdefault("wall_refresh_every", settings.refresh_interval()))
     def wall(f: dict) -> None:
         gate.recheck()  # the timed refresh skips app.py: end a wall whose kiosk token was revoked
+        if CITY_VIEW:
+            city_wall(f)
+            return
         month, sd, cat, src = f["month"], f["subdistrict"], f["category"], f["source"]
         th = settings.thresholds()
-        scores = cache.wall_scores(url, month, AS_OF, sd, cat, src)
-        k = cache.wall_kpis(url, month, AS_OF, sd, cat, src)
-        trend = cache.wall_trend(url, month, AS_OF, sd, cat, src)
-        units = cache.wall_units(url, month, AS_OF, sd, cat, src)
+        scores = cache.wall_scores(url, month, AS_OF, sd, cat, src, DISTRICT)
+        k = cache.wall_kpis(url, month, AS_OF, sd, cat, src, DISTRICT)
+        trend = cache.wall_trend(url, month, AS_OF, sd, cat, src, DISTRICT)
+        units = cache.wall_units(url, month, AS_OF, sd, cat, src, DISTRICT)
         lists = rankings(scores)
         stamp = (AS_OF - timedelta(minutes=1) if AS_OF else clock.now()).strftime("%Y-%m-%d %H:%M")
         scope = " · ".join(x for x in (sd, cat, src) if x) or "全区"
-        st.markdown(f'<div class="gm-head"><h1>东昌府区创城网格化管理 · 领导大屏</h1>'
+        back = (" · " + district_link(None, "返回全市")
+                if DISTRICT is not None and district_scope(actor) is None and len(DISTRICTS) > 1 else "")
+        st.markdown(f'<div class="gm-head"><h1>{html.escape(PLACE)}创城网格化管理 · 领导大屏</h1>'
                     f'<span class="sub">{month.year}年{month.month}月{"（上月完整数据）" if month == SHOWN_MONTH and LAST_MONTH_COMPLETE else ""}'
-                    f' · {html.escape(scope)} · 数据截至 {stamp}</span></div>'
+                    f' · {html.escape(scope)} · 数据截至 {stamp}{back}</span></div>'
                     + kpi_tiles(k), unsafe_allow_html=True)
         left, mid, right = st.columns([1.12, 0.6, 0.74], gap="medium")
-        grids = cache.current_grids(url)
+        grids = cache.current_grids(url, DISTRICT)
         with left:
             if f["view"] == "heat":
                 heat_map(f, grids)
@@ -296,7 +413,8 @@ if require_data(counts):
                         + ranking_panel("黑榜 · 后十", "gm-black", lists["worst"])
                         + f'<div class="gm-note">本月测评少于 {settings.min_inspections()} 次（点位·日）的网格不排名、不着色（样本不足）：'
                           f'{len(lists["insufficient"])} 个</div>'
-                        + accountability_panel(cache.active_cards(url), cache.point_ranking(url, month, AS_OF)),
+                        + accountability_panel(cache.active_cards(url, DISTRICT),
+                                               cache.point_ranking(url, month, AS_OF, district=DISTRICT)),
                         unsafe_allow_html=True)
         with right:
             st.markdown(units_panel(units) + cards_panel(scores)

@@ -82,9 +82,11 @@ REGISTER_COLUMNS = ["code", "color", "target_kind", "target_code", "target", "re
 
 
 def register(engine: Engine, target_kind: str | None = None, target_code: str | None = None, color: str | None = None,
-             status: str | None = None, since: datetime | None = None, until: datetime | None = None) -> pd.DataFrame:
-    """The register, newest first, filtered: REGISTER_COLUMNS (``target`` is the target's name,
-    ``target_kind`` in Chinese, ``parent`` the code of the 黄牌 a 红牌 escalates)."""
+             status: str | None = None, since: datetime | None = None, until: datetime | None = None,
+             district: str | None = None) -> pd.DataFrame:
+    """The register, newest first, filtered (`district`: one district's cards, 区县): REGISTER_COLUMNS
+    (``target`` is the target's name, ``target_kind`` in Chinese, ``parent`` the code of the 黄牌 a 红牌
+    escalates)."""
     c = Card.__table__
     parent = c.alias("parent")
     stmt = select(c.c.code, c.c.color, c.c.target_kind, c.c.target_code, c.c.reason, name_of(c.c.issued_by).label("issued_by"), c.c.issued_at,
@@ -99,6 +101,8 @@ def register(engine: Engine, target_kind: str | None = None, target_code: str | 
         stmt = stmt.where(c.c.color == color)
     if status:
         stmt = stmt.where(c.c.status == status)
+    if district:
+        stmt = stmt.where(c.c.district_code == district)
     if since:
         stmt = stmt.where(c.c.issued_at >= since)
     if until:
@@ -112,9 +116,9 @@ def register(engine: Engine, target_kind: str | None = None, target_code: str | 
     return df[REGISTER_COLUMNS]
 
 
-def active(engine: Engine, target_kind: str | None = None) -> pd.DataFrame:
-    """Cards in force (生效), newest first."""
-    return register(engine, target_kind=target_kind, status=ACTIVE)
+def active(engine: Engine, target_kind: str | None = None, district: str | None = None) -> pd.DataFrame:
+    """Cards in force (生效), newest first (of `district`, when given)."""
+    return register(engine, target_kind=target_kind, status=ACTIVE, district=district)
 
 
 def history(engine: Engine, target_kind: str, target_code: str) -> pd.DataFrame:

@@ -29,11 +29,12 @@ POINT_COLUMNS = ["code", "name", "kind", "grid", "leader", "leader_unit", "units
 LEVELS = {"point": "点位", "leader": "点长", "unit": "责任单位", "grid": "网格"}
 
 
-def point_rates(engine: Engine, month: date, as_of: datetime | None = None) -> pd.DataFrame:
+def point_rates(engine: Engine, month: date, as_of: datetime | None = None, district: str | None = None) -> pd.DataFrame:
     """点位达标率 of every point inspected in `month`: POINT_COLUMNS (rate 0–1), best first.
 
     ``grid`` is the code of the grid the inspection was attributed to (the grid of its time),
     ``leader`` / ``leader_unit`` the current 点长 and their unit, ``units`` the 责任单位 (、-joined).
+    `district` (区县): its points only.
     """
     m = month_start(month)
     t = month_end_as_of(m, as_of)
@@ -46,7 +47,7 @@ WITH ins AS (
   {standard_join_sql()}
   LEFT JOIN grids g ON g.id = i.grid_id
   WHERE i.inspected_on >= {q.bind('d0', row['d0'], Date)} AND i.inspected_on < {q.bind('d1', row['d1'], Date)}
-    AND i.inspected_on <= {q.bind('dt', row['dt'], Date)}
+    AND i.inspected_on <= {q.bind('dt', row['dt'], Date)}{f" AND i.district_code = {q.bind('district', district)}" if district else ""}
   GROUP BY i.point_id)
 SELECT pt.code, pt.name, pt.kind, ins.grid, ins.n AS inspections, ins.ok_points, ins.all_points
 FROM ins JOIN points pt ON pt.id = ins.point_id"""
@@ -107,12 +108,13 @@ def rollup(points: pd.DataFrame, level: str) -> pd.DataFrame:
     return out.sort_values(["rate", "all_points", "name"], ascending=[False, False, True]).reset_index(drop=True)
 
 
-def monthly_ranking(engine: Engine, month: date, as_of: datetime | None = None, n: int = 10) -> dict:
+def monthly_ranking(engine: Engine, month: date, as_of: datetime | None = None, n: int = 10,
+                    district: str | None = None) -> dict:
     """点位达标月评排名 of `month`: the `n` best and worst points, and 点长 and units best → worst.
 
     ``{"points": all points best first, "best": …, "worst": … (worst first), "leaders": …, "units": …}``.
     """
-    pts = point_rates(engine, month, as_of)
+    pts = point_rates(engine, month, as_of, district)
     ranked = pts[pts["rate"].notna()]
     worst = ranked.sort_values(["rate", "all_points", "code"], ascending=[True, False, True])
     return {"points": pts, "best": ranked.head(n).reset_index(drop=True),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, and_, func, select
 
 from gis.geo.areas import current_layer_id
 from gis.db.models import (
@@ -18,12 +18,14 @@ from gis.db.store import read_frame
 GRID_ROLES = ("帮包市级领导", "帮包县级领导", "网格长")
 
 
-def current_grids(engine: Engine) -> gpd.GeoDataFrame:
-    """The grids of the layer in force: id, code, name, subdistrict, area_m2, geometry."""
+def current_grids(engine: Engine, district: str | None = None) -> gpd.GeoDataFrame:
+    """The grids of the layer in force (of `district`, 区县, when given): id, code, name, subdistrict,
+    area_m2, district_code, geometry."""
     g = Grid.__table__
     with engine.connect() as conn:
         layer_id = current_layer_id(conn)
-        return read_frame(conn, g, g.c.layer_id == layer_id, ["id", "code", "name", "subdistrict", "area_m2"])
+        where = g.c.layer_id == layer_id if district is None else and_(g.c.layer_id == layer_id, g.c.district_code == district)
+        return read_frame(conn, g, where, ["id", "code", "name", "subdistrict", "area_m2", "district_code"])
 
 
 def layer_frame(engine: Engine, model) -> gpd.GeoDataFrame:
@@ -32,14 +34,18 @@ def layer_frame(engine: Engine, model) -> gpd.GeoDataFrame:
         return read_frame(conn, model.__table__)
 
 
-def city_counts(engine: Engine) -> dict[str, int]:
-    """How many grids (current layer), streets, compounds, villages, points, problems and open problems."""
+def city_counts(engine: Engine, district: str | None = None) -> dict[str, int]:
+    """How many grids (current layer), streets, compounds, villages, points, problems and open problems
+    (of `district`, 区县, when given)."""
     g = Grid.__table__
     with engine.connect() as conn:
         layer_id = current_layer_id(conn)
 
         def count(model, *where) -> int:
-            return conn.execute(select(func.count()).select_from(model.__table__).where(*where)).scalar_one()
+            t = model.__table__
+            if district is not None:
+                where = (*where, t.c.district_code == district)
+            return conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
 
         p = Problem.__table__
         return {

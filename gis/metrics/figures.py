@@ -52,7 +52,7 @@ def _flag(cond: str) -> str:
 
 def problem_rows(q: Sql, months: list[dict], filters: str = "", extra: str = "") -> str:
     """SELECT of one row per (month k, problem) counting in that month, with INDICATORS and
-    id, grid_id, unit_id, lon, lat. `months` go in a months CTE named m (see `Sql.months_cte`);
+    id, grid_id, unit_id, district_code, lon, lat. `months` go in a months CTE named m (see `Sql.months_cte`);
     the caller puts ``WITH {q.months_cte(months)}`` in front. `filters`/`extra`: more conditions
     on p.
 
@@ -79,7 +79,7 @@ def problem_rows(q: Sql, months: list[dict], filters: str = "", extra: str = "")
     satisfied = f"({followed} AND p.satisfaction IN ({', '.join(repr(s) for s in SATISFIED)}))"  # 12345 回访
     return f"""WITH cand AS MATERIALIZED ({cand}),
 base AS MATERIALIZED (
-SELECT m.k, p.id, p.grid_id, p.unit_id, p.lon, p.lat, p.rework_count,
+SELECT m.k, p.id, p.grid_id, p.unit_id, p.district_code, p.lon, p.lat, p.rework_count,
   {_flag(rep)} AS rep, {_flag(registered)} AS reg, {_flag(states.due_in_sql("p", m0, m1, t))} AS due,
   {_flag(states.closed_sql("p", t))} AS closed_t, {_flag(states.on_time_sql("p", t))} AS on_time_t,
   {_flag(states.open_sql("p", t))} AS open_t, {_flag(fixed_by_t)} AS fixed_t, {_flag(deferred)} AS deferred,
@@ -87,7 +87,7 @@ SELECT m.k, p.id, p.grid_id, p.unit_id, p.lon, p.lat, p.rework_count,
   {q.hours('p.reported_at', 'p.rectified_at')} AS h, {_flag(followed)} AS followed, {_flag(satisfied)} AS satisfied
 FROM cand c JOIN months m ON m.k = c.k JOIN problems p ON p.id = c.id
 WHERE 1 = 1{filters}{extra})
-SELECT k, id, grid_id, unit_id, lon, lat,
+SELECT k, id, grid_id, unit_id, district_code, lon, lat,
   rep AS reported, rep * dw AS ded, reg AS registered, rep * open_t AS open, due,
   due * closed_t AS closed, due * on_time_t AS on_time, due * (1 - on_time_t) AS overdue,
   CASE WHEN due = 1 AND rework_count > 0 THEN 1 ELSE 0 END AS rework, due * ext AS extended,
@@ -102,17 +102,18 @@ GROUPS = {
     "city": ("", ""),
     "grid": ("g.code", "JOIN grids g ON g.id = x.grid_id"),
     "unit": ("u.code", "JOIN units u ON u.id = x.unit_id"),
+    "district": ("x.district_code", ""),  # 区县 (issue 17): the city wall's districts side by side
 }
 
 
 def counts(engine: Engine, months: list[dict], by: str = "city", category=None, source=None,
-           subdistrict=None) -> pd.DataFrame:
+           subdistrict=None, district=None) -> pd.DataFrame:
     """Sums of INDICATORS per month k (and per grid code or unit code: column ``key``) for
     `months` (rows of `gis.metrics.periods.month_rows`). Months or groups with nothing are absent."""
     if by not in GROUPS:
-        raise ValueError(f"未知的统计口径：{by}（应为 city、grid 或 unit）")
+        raise ValueError(f"未知的统计口径：{by}（应为 city、grid、unit 或 district）")
     q = Sql(engine)
-    filters = q.problem_filters("p", category, source, subdistrict)
+    filters = q.problem_filters("p", category, source, subdistrict, district)
     key, join = GROUPS[by]
     key_col = f"{key} AS key, " if key else "'' AS key, "
     group = f", {key}" if key else ""

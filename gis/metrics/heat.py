@@ -25,7 +25,7 @@ BIN_DEGREES = {7: 0.004, 8: 0.0015, 9: 0.0005, 10: 0.0002}
 
 
 def open_problem_bins(engine: Engine, as_of: datetime | None = None, step: float = 0.0005, subdistrict=None,
-                      category=None, source=None) -> pd.DataFrame:
+                      category=None, source=None, district=None) -> pd.DataFrame:
     """Open problems (reported by `as_of`, not closed then) counted per lon/lat cell of `step` degrees.
 
     Columns: lon, lat (cell centre), count. Aggregated in the database.
@@ -39,7 +39,7 @@ def open_problem_bins(engine: Engine, as_of: datetime | None = None, step: float
     # Open problems are a small share of the table: read them through two index ranges
     # (status ≠ 已结案, or 已结案 but verified after t) rather than scanning every problem.
     rows = open_at(q, tt, f"{cell('p.lon')} AS ix, {cell('p.lat')} AS iy",
-                    q.problem_filters('p', category, source, subdistrict))
+                    q.problem_filters('p', category, source, subdistrict, district))
     sql = f"SELECT o.ix, o.iy, COUNT(*) AS n FROM ({rows}) o GROUP BY o.ix, o.iy"
     df = q.run(engine, sql)
     return pd.DataFrame({"lon": (df["ix"].astype(float) + 0.5) * step, "lat": (df["iy"].astype(float) + 0.5) * step,
@@ -47,9 +47,10 @@ def open_problem_bins(engine: Engine, as_of: datetime | None = None, step: float
 
 
 def open_problem_hexes(engine: Engine, as_of: datetime | None = None, resolution: int = 9, subdistrict=None,
-                       category=None, source=None) -> pd.DataFrame:
+                       category=None, source=None, district=None) -> pd.DataFrame:
     """Open problems per H3 cell at `resolution` (8 or 9 for a city): columns hex, count; densest first."""
-    bins = open_problem_bins(engine, as_of, BIN_DEGREES.get(resolution, 0.0005), subdistrict, category, source)
+    bins = open_problem_bins(engine, as_of, BIN_DEGREES.get(resolution, 0.0005), subdistrict, category, source,
+                             district)
     if bins.empty:
         return pd.DataFrame({"hex": pd.Series(dtype=object), "count": pd.Series(dtype="int64")})
     cells = [h3.latlng_to_cell(lat, lon, resolution) for lat, lon in zip(bins["lat"].to_numpy(), bins["lon"].to_numpy())]

@@ -26,23 +26,24 @@ STAT_COLUMNS = ["month", "problems", "registered", "due", "closed", "on_time", "
 
 
 def monthly_stats(engine: Engine, first: date, last: date, as_of: datetime | None = None, subdistrict=None,
-                  category=None, source=None) -> pd.DataFrame:
+                  category=None, source=None, district=None) -> pd.DataFrame:
     """Problem figures per month from `first` to `last` (each month as of its end, or `as_of`).
 
     Columns: month (date), problems (问题数), registered (立案数), due (应结案数), closed (结案数),
     on_time (按期结案数), overdue (超期数), rework (返工数), extended (延期数), handled (处置数),
     deferred (缓办数), avg_hours (平均整改用时), and the rates 0–1 (NaN when nothing was due):
     closure_rate, on_time_rate, rework_rate, extension_rate, overdue_rate, handling_rate.
+    `district` (区县) limits them to its problems; `subdistrict`, `category`, `source` likewise.
     """
     t = as_of_moment(as_of)
     months = month_rows(month_start(first), month_start(last), t)
     now = datetime.now()
-    key = (str(engine.url), subdistrict, category, source)
+    key = (str(engine.url), subdistrict, category, source, district)
     # A month that ended before now is evaluated at its end: its figures cannot change, so they are
     # kept for FROZEN_TTL_SECONDS and only the current month is queried again on each refresh.
     frozen = [m for m in months if m["t"] == m["m1"] and m["m1"] <= now]
     todo = [m for m in months if m not in frozen or memo_get(("stats", m["k"], *key)) is None]
-    fresh = _counts(engine, todo, subdistrict, category, source) if todo else pd.DataFrame()
+    fresh = _counts(engine, todo, subdistrict, category, source, district) if todo else pd.DataFrame()
     for m in frozen:
         if m in todo:
             memo_put(("stats", m["k"], *key), fresh[fresh["k"] == m["k"]])
@@ -52,7 +53,8 @@ def monthly_stats(engine: Engine, first: date, last: date, as_of: datetime | Non
     return df.rename(columns={"reported": "problems"})[STAT_COLUMNS]
 
 
-def _counts(engine: Engine, months: list[dict], subdistrict=None, category=None, source=None) -> pd.DataFrame:
+def _counts(engine: Engine, months: list[dict], subdistrict=None, category=None, source=None,
+            district=None) -> pd.DataFrame:
     """City `figures.counts` of each month of `months`, a row for every month (zeros when empty).
 
     On SQLite, which runs one query on one core, several months are split over two connections
@@ -60,11 +62,11 @@ def _counts(engine: Engine, months: list[dict], subdistrict=None, category=None,
     if engine.dialect.name == "sqlite" and len(months) >= 4:
         half = (len(months) + 1) // 2
         with ThreadPoolExecutor(max_workers=2) as pool:
-            parts = list(pool.map(lambda ms: figures.counts(engine, ms, "city", category, source, subdistrict),
+            parts = list(pool.map(lambda ms: figures.counts(engine, ms, "city", category, source, subdistrict, district),
                                   (months[:half], months[half:])))
         df = pd.concat(parts, ignore_index=True).drop(columns="key")
     else:
-        df = figures.counts(engine, months, "city", category, source, subdistrict).drop(columns="key")
+        df = figures.counts(engine, months, "city", category, source, subdistrict, district).drop(columns="key")
     out = pd.DataFrame({"k": [m["k"] for m in months]}).merge(df, on="k", how="left")
     for c in figures.INDICATORS:
         out[c] = out[c].fillna(0)
@@ -73,15 +75,16 @@ def _counts(engine: Engine, months: list[dict], subdistrict=None, category=None,
     return out
 
 
-def overdue_now(engine: Engine, as_of: datetime | None = None, subdistrict=None, category=None, source=None) -> int:
+def overdue_now(engine: Engine, as_of: datetime | None = None, subdistrict=None, category=None, source=None,
+                district=None) -> int:
     """现超期: problems 超期 at `as_of` (`gis.problems.states`: open, not 缓办, past the deadline in force)."""
     t = as_of_moment(as_of)
-    key = ("overdue", str(engine.url), t, subdistrict, category, source)
+    key = ("overdue", str(engine.url), t, subdistrict, category, source, district)
     if t <= datetime.now() - timedelta(minutes=1) and (hit := memo_get(key)) is not None:
         return hit  # a moment in the past: the count cannot change
     q = Sql(engine)
     tt = q.bind("t", t, DateTime)
-    cond = f" AND {states.overdue_sql('p', tt)}" + q.problem_filters('p', category, source, subdistrict)
+    cond = f" AND {states.overdue_sql('p', tt)}" + q.problem_filters('p', category, source, subdistrict, district)
     sql = f"SELECT COUNT(*) FROM ({open_at(q, tt, 'p.id', cond)}) o"
     n = int(q.run(engine, sql).iloc[0, 0])
     if t <= datetime.now() - timedelta(minutes=1):
@@ -105,7 +108,7 @@ KPI_HIGHER_IS_BETTER = {"problems": False, "closure_rate": True, "on_time_rate":
 
 
 def kpis(engine: Engine, month: date, as_of: datetime | None = None, subdistrict=None, category=None,
-         source=None) -> pd.DataFrame:
+         source=None, district=None) -> pd.DataFrame:
     """KPI tiles for `month` against the month before, like with like (同期).
 
     A month still in progress at t (its first n days) is compared with the same first n days of
@@ -119,15 +122,15 @@ def kpis(engine: Engine, month: date, as_of: datetime | None = None, subdistrict
     m = month_start(month)
     this = month_rows(m, m, t)[0]
     prev = same_days_before(this)
-    stats = {"this": _period_figures(engine, this, subdistrict, category, source),
-             "prev": _period_figures(engine, prev, subdistrict, category, source)}
+    stats = {"this": _period_figures(engine, this, subdistrict, category, source, district),
+             "prev": _period_figures(engine, prev, subdistrict, category, source, district)}
     moments = {"this": this["t"], "prev": prev["t"]}
     rows = []
     for key, (label, unit) in KPI_LABELS.items():
         vals = []
         for which in ("this", "prev"):
             if key == "overdue_now":
-                v = float(overdue_now(engine, moments[which], subdistrict, category, source))
+                v = float(overdue_now(engine, moments[which], subdistrict, category, source, district))
             else:
                 v = stats[which][key]
                 v = float(v) * (100.0 if unit == "%" else 1.0) if pd.notna(v) else float("nan")
@@ -155,27 +158,29 @@ def same_days_before(period: dict) -> dict:
             "dt": end.date(), "label": label}
 
 
-def _period_figures(engine: Engine, period: dict, subdistrict=None, category=None, source=None) -> pd.Series:
+def _period_figures(engine: Engine, period: dict, subdistrict=None, category=None, source=None,
+                    district=None) -> pd.Series:
     """`figures.counts` with rates for one period (any [m0, m1) evaluated at t), as a Series."""
-    df = figures.with_rates(_counts(engine, [period], subdistrict, category, source))
+    df = figures.with_rates(_counts(engine, [period], subdistrict, category, source, district))
     return df.rename(columns={"reported": "problems"}).iloc[0]
 
 
 def trend(engine: Engine, months: int = 12, as_of: datetime | None = None, subdistrict=None, category=None,
-          source=None) -> pd.DataFrame:
+          source=None, district=None) -> pd.DataFrame:
     """The last `months` months up to `as_of`'s month: `monthly_stats` columns, oldest first."""
     t = as_of_moment(as_of)
     last = current_month(t)
-    return monthly_stats(engine, add_months(last, 1 - months), last, t, subdistrict, category, source)
+    return monthly_stats(engine, add_months(last, 1 - months), last, t, subdistrict, category, source, district)
 
 
-def filter_options(engine: Engine) -> dict[str, list[str]]:
-    """Choices for the wall's filters: sub-districts of the current layer, categories, sources."""
+def filter_options(engine: Engine, district=None) -> dict[str, list[str]]:
+    """Choices for the wall's filters: sub-districts of the current layer (of `district`), categories, sources."""
     from gis.db.models import SOURCES
 
     with engine.connect() as conn:
         layer = current_layer_id(conn)
-        sds = [r[0] for r in conn.execute(text("SELECT DISTINCT subdistrict FROM grids WHERE layer_id = :l "
-                                               "ORDER BY subdistrict"), {"l": layer})]
+        where = " AND district_code = :d" if district else ""
+        sds = [r[0] for r in conn.execute(text("SELECT DISTINCT subdistrict FROM grids WHERE layer_id = :l"
+                                               f"{where} ORDER BY subdistrict"), {"l": layer, "d": district})]
         cats = [r[0] for r in conn.execute(text("SELECT name FROM categories ORDER BY name"))]
     return {"subdistrict": sds, "category": cats, "source": list(SOURCES)}

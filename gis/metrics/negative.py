@@ -193,9 +193,9 @@ def events(engine: Engine, month: date | None = None, grid_code: str | None = No
     return pd.DataFrame(rows, columns=EVENT_COLUMNS)
 
 
-def _confirmed(engine: Engine, months: list[dict]) -> pd.DataFrame:
+def _confirmed(engine: Engine, months: list[dict], district: str | None = None) -> pd.DataFrame:
     """Confirmed events occurring within `months` (rows of `gis.metrics.periods.month_rows`), on or
-    before each month's evaluation day; column k = the month they count in."""
+    before each month's evaluation day (in `district`, when given); column k = the month they count in."""
     if not months:
         return pd.DataFrame(columns=["k", "code", "grid_code", "unit_codes", "effect", "points"])
     t, s, v = NegativeEvent.__table__, Standard.__table__, StandardVersion.__table__
@@ -208,6 +208,8 @@ def _confirmed(engine: Engine, months: list[dict]) -> pd.DataFrame:
             .select_from(t.join(s, s.c.code == t.c.standard_code).outerjoin(v, in_force))
             .where(t.c.status == CONFIRMED, t.c.occurred_on >= months[0]["d0"], t.c.occurred_on < months[-1]["d1"])
             .order_by(t.c.code))
+    if district:
+        stmt = stmt.where(t.c.district_code == district)
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
     out = []
@@ -229,14 +231,14 @@ def _effects(df: pd.DataFrame, key: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
 
 
-def grid_effects(engine: Engine, months: list[dict]) -> pd.DataFrame:
+def grid_effects(engine: Engine, months: list[dict], district: str | None = None) -> pd.DataFrame:
     """EFFECT_COLUMNS per grid code and month of `months` (only grids with a confirmed event)."""
-    return _effects(_confirmed(engine, months), "grid_code")
+    return _effects(_confirmed(engine, months, district), "grid_code")
 
 
-def unit_effects(engine: Engine, months: list[dict]) -> pd.DataFrame:
+def unit_effects(engine: Engine, months: list[dict], district: str | None = None) -> pd.DataFrame:
     """EFFECT_COLUMNS per unit code and month of `months` (only units named by a confirmed event)."""
-    df = _confirmed(engine, months)
+    df = _confirmed(engine, months, district)
     df = df.assign(unit=df["unit_codes"].map(_split)).explode("unit").dropna(subset=["unit"])
     return _effects(df, "unit")
 

@@ -46,7 +46,7 @@ DEDUCTION_WEIGHT, DEDUCTION_CAP, OVERDUE_WEIGHT = 10.0, 30.0, 20.0
 
 SCORE_COLUMNS = ["code", "name", "subdistrict", "score", "rank", "color", "inspections", "pass_rate",
                  "deduction", "overdue_penalty", "problems", "open", "due", "overdue", "ranked", "vetoed",
-                 "negative_deduction", "negative_events"]
+                 "negative_deduction", "negative_events", "district_code"]
 
 
 #: The per-grid sums a 综合得分 is computed from (see `score_table`).
@@ -68,20 +68,23 @@ def inspection_sums() -> str:
             f"SUM({points_sql('s', 'sv')}) AS all_points")
 
 
-def _score_inputs(engine: Engine, months: list[dict], category=None, source=None) -> pd.DataFrame:
-    """Column k plus INPUT_COLUMNS: for each month of `months` and each current grid, the sums
-    of its inspections and problems (grouped by the stored grid ids' codes; the problem sums are
-    `gis.metrics.figures.counts` by grid)."""
+def _score_inputs(engine: Engine, months: list[dict], category=None, source=None, district=None) -> pd.DataFrame:
+    """Column k plus INPUT_COLUMNS and district_code: for each month of `months` and each current grid
+    (of `district`, when given), the sums of its inspections and problems (grouped by the stored grid
+    ids' codes; the problem sums are `gis.metrics.figures.counts` by grid)."""
     q = Sql(engine)
     with engine.connect() as conn:
         layer = current_layer_id(conn)
-        ins_filter = ""
+        ins_filter = in_district = ""
+        if district:
+            in_district = f" AND district_code = {q.bind('district', district)}"
+            ins_filter = f" AND i.district_code = {q.bind('idistrict', district)}"
         if category:
-            ins_filter = (f" AND i.standard_code IN (SELECT code FROM standards WHERE category = "
+            ins_filter += (f" AND i.standard_code IN (SELECT code FROM standards WHERE category = "
                           f"{q.bind('icategory', category)})")
         sql = f"""
 WITH {q.months_cte(months)},
-cur AS (SELECT code, name, subdistrict FROM grids WHERE layer_id = {q.bind('layer', layer)}),
+cur AS (SELECT code, name, subdistrict, district_code FROM grids WHERE layer_id = {q.bind('layer', layer)}{in_district}),
 ins AS (
   SELECT m.k, g.code, {inspection_sums()}
   FROM months m
@@ -91,18 +94,18 @@ ins AS (
   WHERE i.inspected_on >= {q.bind('first_d', months[0]['d0'], Date)}
     AND i.inspected_on < {q.bind('last_d', months[-1]['d1'], Date)}{ins_filter}
   GROUP BY m.k, g.code)
-SELECT m.k, c.code, c.name, c.subdistrict, COALESCE(i.n, 0) AS inspections,
+SELECT m.k, c.code, c.name, c.subdistrict, c.district_code, COALESCE(i.n, 0) AS inspections,
        COALESCE(i.ok_points, 0.0) AS ok_points, COALESCE(i.all_points, 0.0) AS all_points
 FROM months m CROSS JOIN cur c
 LEFT JOIN ins i ON i.k = m.k AND i.code = c.code
 ORDER BY m.k, c.code"""
         df = q.run(engine, sql, conn)
-    prob = figures.counts(engine, months, "grid", category, source).rename(
+    prob = figures.counts(engine, months, "grid", category, source, district=district).rename(
         columns={"key": "code", "reported": "problems"})[["k", "code", "problems", "ded", "open", "due", "overdue"]]
     df = df.merge(prob, on=["k", "code"], how="left")
     for col in ("problems", "ded", "open", "due", "overdue"):
         df[col] = df[col].fillna(0)
-    return _typed_inputs(with_negative(df, negative.grid_effects(engine, months)))
+    return _typed_inputs(with_negative(df, negative.grid_effects(engine, months, district)))
 
 
 def with_negative(df: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:
@@ -187,7 +190,9 @@ def score_table(inputs: pd.DataFrame, min_sample: int | None = None, mean_ded: f
         "inspections": inspections, "pass_rate": pass_rate, "deduction": deduction,
         "overdue_penalty": overdue_penalty, "problems": problems, "open": inputs["open"].to_numpy(np.int64),
         "due": due, "overdue": overdue, "ranked": ranked, "vetoed": vetoed, "negative_deduction": neg_ded,
-        "negative_events": pd.Series(neg_events, dtype=object).to_numpy(object)})
+        "negative_events": pd.Series(neg_events, dtype=object).to_numpy(object),
+        "district_code": (inputs["district_code"].to_numpy(object) if "district_code" in inputs.columns
+                          else np.full(n, None, dtype=object))})
     df.loc[~ranked, "rank"] = pd.NA
     df = df.iloc[order].reset_index(drop=True)
     for col in ("k", "code", "name", "subdistrict", "color"):
@@ -197,15 +202,26 @@ def score_table(inputs: pd.DataFrame, min_sample: int | None = None, mean_ded: f
 
 
 def _scores(engine: Engine, months: list[dict], subdistrict=None, category=None, source=None,
-            min_sample: int | None = None, grid_code: str | None = None) -> pd.DataFrame:
-    """The score table for each month of `months` (column k) and each current grid:
-    `score_table` of `_score_inputs`."""
-    df = score_table(_score_inputs(engine, months, category, source), min_sample)
+            min_sample: int | None = None, grid_code: str | None = None, district=None) -> pd.DataFrame:
+    """The score table for each month of `months` (column k) and each current grid (of `district`):
+    `score_table` of `_score_inputs`, district by district — a grid is scored and ranked among the
+    grids of its own district (区县), which runs its campaign, so its score is the same on the
+    district's wall and the city's."""
+    inputs = _score_inputs(engine, months, category, source, district)
+    parts = [score_table(part, min_sample) for _, part in inputs.groupby("district_code", sort=False, dropna=False)]
+    df = score_table(inputs, min_sample) if len(parts) < 2 else _best_first(pd.concat(parts, ignore_index=True))
     if subdistrict:
         df = df[df["subdistrict"] == subdistrict]
     if grid_code:
         df = df[df["code"] == grid_code]
     return df.reset_index(drop=True)
+
+
+def _best_first(df: pd.DataFrame) -> pd.DataFrame:
+    """`score_table`'s order over several districts' tables: by month, ranked first, vetoed last, best score."""
+    key = pd.DataFrame({"k": df["k"] if "k" in df.columns else "", "unranked": ~df["ranked"].astype(bool),
+                        "vetoed": df["vetoed"].astype(bool), "neg": -df["score"].fillna(-1.0), "code": df["code"]})
+    return df.iloc[key.sort_values(["k", "unranked", "vetoed", "neg", "code"], kind="stable").index].reset_index(drop=True)
 
 
 def score_inputs(engine: Engine, month: date, as_of: datetime | None = None) -> pd.DataFrame:
@@ -215,18 +231,19 @@ def score_inputs(engine: Engine, month: date, as_of: datetime | None = None) -> 
 
 
 def monthly_scores(engine: Engine, month: date, as_of: datetime | None = None, subdistrict=None, category=None,
-                   source=None, min_sample: int | None = None) -> pd.DataFrame:
+                   source=None, min_sample: int | None = None, district=None) -> pd.DataFrame:
     """综合得分 of every current grid for `month` (any day of it), best first, unranked last.
 
     Columns: code, name, subdistrict, score (0–100), rank (Int64, NA when 样本不足), color
     ('红'|'黄'|'绿'), inspections, pass_rate (0–1, NaN without inspections), deduction (问题扣分),
     overdue_penalty (超期扣分), problems (问题数), open (of those, 未结案), due (应结案数),
-    overdue (超期数), ranked (bool). Ranks are city-wide;
-    `subdistrict` only selects rows. `category` restricts problems (and inspections to the
+    overdue (超期数), ranked (bool), district_code. Ranks are within each district (区县; the whole
+    deployment when it has one); `district` and `subdistrict` only select rows. `category` restricts problems (and inspections to the
     standards of that category), `source` restricts problems.
     """
     t = as_of_moment(as_of)
-    df = _scores(engine, month_rows(month_start(month), month_start(month), t), subdistrict, category, source, min_sample)
+    df = _scores(engine, month_rows(month_start(month), month_start(month), t), subdistrict, category, source, min_sample,
+                 district=district)
     return df.drop(columns="k").reset_index(drop=True)
 
 

@@ -57,8 +57,11 @@ class Sql:
             return f"(EXTRACT(EPOCH FROM ({b} - {a})) / 3600.0)"
         return f"((julianday({b}) - julianday({a})) * 24.0)"
 
-    def problem_filters(self, alias: str = "p", category=None, source=None, subdistrict=None) -> str:
+    def problem_filters(self, alias: str = "p", category=None, source=None, subdistrict=None, district=None) -> str:
+        """Conditions on problems `alias` (each " AND …"): category, source, sub-district (its grids), district (区县)."""
         out = ""
+        if district:
+            out += f" AND {alias}.district_code = {self.bind('district', district)}"
         if category:
             out += f" AND {alias}.category = {self.bind('category', category)}"
         if source:

@@ -27,16 +27,17 @@ UNIT_COLUMNS = ["unit", "code", "problems", "due", "on_time", "overdue", "on_tim
 
 
 def unit_figures(engine: Engine, month: date, as_of: datetime | None = None, subdistrict=None, category=None,
-                 source=None) -> pd.DataFrame:
-    """`figures.counts` by responsible unit for `month`, with rates, unit name (unit) and code."""
+                 source=None, district=None) -> pd.DataFrame:
+    """`figures.counts` by responsible unit for `month`, with rates, unit name (unit) and code; with
+    `district` (区县), its problems and its 负面清单 events only."""
     t = as_of_moment(as_of)
     months = month_rows(month_start(month), month_start(month), t)
-    df = figures.with_rates(figures.counts(engine, months, "unit", category, source, subdistrict))
+    df = figures.with_rates(figures.counts(engine, months, "unit", category, source, subdistrict, district))
     u = Unit.__table__
     with engine.connect() as conn:
         names = dict(conn.execute(select(u.c.code, u.c.name)).all())
     df = df.rename(columns={"key": "code", "reported": "problems"})
-    eff = negative.unit_effects(engine, months).set_index("code")
+    eff = negative.unit_effects(engine, months, district).set_index("code")
     if subdistrict or category or source:  # the negative list is the whole unit's, not a slice of its problems
         eff = eff.iloc[0:0]
     missing = [c for c in eff.index if c not in set(df["code"])]  # a vetoed unit without problems still shows
@@ -52,7 +53,7 @@ def unit_figures(engine: Engine, month: date, as_of: datetime | None = None, sub
 
 
 def worst_units(engine: Engine, month: date, as_of: datetime | None = None, n: int = 10, subdistrict=None,
-                category=None, source=None, min_cases: int | None = None) -> pd.DataFrame:
+                category=None, source=None, min_cases: int | None = None, district=None) -> pd.DataFrame:
     """十差单位: the units vetoed by the negative list (一票否决) first, then the `n` units with the
     lowest 按期结案率 (then most 超期) among those with at least `min_cases` (default
     `GRIDMAP_UNIT_MIN_CASES`) 应结案 cases and at least one 超期; `n` in all.
@@ -60,7 +61,7 @@ def worst_units(engine: Engine, month: date, as_of: datetime | None = None, n: i
     Columns: UNIT_COLUMNS.
     """
     need = unit_min_cases() if min_cases is None else int(min_cases)
-    df = unit_figures(engine, month, as_of, subdistrict, category, source)
+    df = unit_figures(engine, month, as_of, subdistrict, category, source, district)
     df = df[df["vetoed"] | ((df["due"] >= max(1, need)) & (df["overdue"] > 0))]
     df = df.sort_values(["vetoed", "on_time_rate", "overdue", "unit"],
                         ascending=[False, True, False, True], na_position="first").head(int(n))

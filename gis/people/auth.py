@@ -310,7 +310,7 @@ def _user_district(conn: Connection, actor: Actor, role: str, grid_code: str | N
             raise AuthError(f"{role}必须指定所属区县（--district，可选：{'、'.join(known)}）。")
         given = known[0] if known else ensure_home(conn)
     if scope is not None and given != scope:
-        raise AuthError(f"您的账户只管理区县 {scope} 的用户，不能创建{'市级' if given is None else '区县 ' + given + ' 的'}用户。")
+        raise AuthError(f"您的账户只管理区县 {scope} 的用户，不能创建区县 {given} 的用户。")
     return given
 
 
