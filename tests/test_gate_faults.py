@@ -97,7 +97,7 @@ def test_a_bad_setting_shows_one_chinese_page(city_url, monkeypatch):
 def test_an_unexpected_error_shows_a_reference_and_logs_the_detail(city_url, monkeypatch, captured_maps, caplog):
     from pages import cache
 
-    def broken(url):
+    def broken(url, *scope):
         raise RuntimeError("boom at /srv/gridmap/secret.py line 7")
 
     monkeypatch.setattr(cache, "city_counts", broken)

@@ -25,7 +25,8 @@ from sqlalchemy import Connection, Engine, func, select
 
 from gis.geo.districts import district_of_target
 from gis.accountability.rules import card_rules
-from gis.db.models import STATUS_CLOSED, Card, CardAction, Exposure, Grid, InspectionPoint, Problem, Unit
+from gis.db.models import (CARD_ACTIVE, CARD_ESCALATED, CARD_LIFTED, STATUS_CLOSED, Card, CardAction, Exposure, Grid,
+                            InspectionPoint, Problem, Unit)
 from gis.geo.areas import current_layer_id
 from gis.metrics.periods import add_months, month_end_as_of, month_start
 from gis.people.audit import record
@@ -36,7 +37,7 @@ from gis.problems.photos import upload_dir
 COLORS = ("黄", "红", "绿")
 TARGET_LABELS = {"unit": "责任单位", "point": "点位", "grid": "网格"}
 LADDER = ("限期整改", "书面说明", "曝光台", "约谈", "问责")
-ACTIVE, ESCALATED, LIFTED = "生效", "已升级", "已摘牌"
+ACTIVE, ESCALATED, LIFTED = CARD_ACTIVE, CARD_ESCALATED, CARD_LIFTED
 COMMENDED = "表扬"  # the step of a 绿牌: it does not climb the ladder
 FILE_TYPES = {".pdf", ".doc", ".docx", ".jpg", ".jpeg", ".png"}
 MAX_FILE_BYTES = 10 * 1024 * 1024

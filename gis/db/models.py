@@ -464,6 +464,7 @@ class SignInGuard(Base):
 
 
 # --- accountability (issue 14): the 三色牌 register, its escalation ladder, the 曝光台 and 约谈 / 问责.
+CARD_ACTIVE, CARD_ESCALATED, CARD_LIFTED = "生效", "已升级", "已摘牌"  # a card's status (gis.accountability.cards)
 class Card(Base):
     """三色牌: a warning card (黄 / 红) or a commendation (绿) to a unit, a point or a grid, with its
     reason, evidence, response deadline and the step of the escalation ladder it has reached."""

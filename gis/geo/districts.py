@@ -98,9 +98,11 @@ def ensure_home(conn: Connection) -> str:
 
 
 def district_table(conn: Connection | Engine) -> pd.DataFrame:
-    """Every district, in the order they were added: code, name, grid_prefix, settings (dict)."""
+    """Every district, in the order they were added: code, name, grid_prefix, settings (dict). A
+    deployment always has its own: when none is written yet, it is (`ensure_home`)."""
     t = District.__table__
-    with _connected(conn) as c:
+    with _connected(conn, write=True) as c:
+        ensure_home(c)
         rows = c.execute(select(t.c.code, t.c.name, t.c.grid_prefix, t.c.settings).order_by(t.c.id)).all()
     df = pd.DataFrame(rows, columns=["code", "name", "grid_prefix", "settings"])
     df["settings"] = [json.loads(s) if s else {} for s in df["settings"]]
@@ -110,7 +112,8 @@ def district_table(conn: Connection | Engine) -> pd.DataFrame:
 def district_shapes(conn: Connection | Engine) -> gpd.GeoDataFrame:
     """Every district with its boundary (WGS84), in the order they were added."""
     t = District.__table__
-    with _connected(conn) as c:
+    with _connected(conn, write=True) as c:
+        ensure_home(c)
         rows = c.execute(select(t.c.id, t.c.code, t.c.name, func.ST_AsBinary(t.c.geom))).all()
     geoms = shapely.from_wkb([bytes(r[3]) for r in rows]) if rows else []
     return gpd.GeoDataFrame({"id": [r[0] for r in rows], "code": [r[1] for r in rows], "name": [r[2] for r in rows]},
@@ -125,9 +128,6 @@ def codes_at(conn: Connection, x, y) -> np.ndarray:
     With one district nothing is computed."""
     x = np.asarray(x, dtype=np.float64)
     shapes = district_shapes(conn)
-    if shapes.empty:
-        home = ensure_home(conn)
-        return np.full(len(x), home, dtype=object)
     if len(shapes) == 1:
         return np.full(len(x), shapes["code"].iloc[0], dtype=object)
     ids = points_in_polygons(x, y, Layer.of(shapes["id"], shapes.geometry.to_numpy()))
@@ -153,20 +153,21 @@ def district_setting(settings: dict, name: str) -> str | None:
 
 
 class _connected:
-    """`with _connected(engine_or_connection) as conn`: a connection either way, closed only if opened here."""
+    """`with _connected(engine_or_connection) as conn`: a connection either way (from an engine: a
+    transaction, committed on success, when `write`), closed only if opened here."""
 
-    def __init__(self, conn: Connection | Engine):
-        self.given, self.opened = conn, None
+    def __init__(self, conn: Connection | Engine, write: bool = False):
+        self.given, self.write, self.opened = conn, write, None
 
     def __enter__(self) -> Connection:
         if isinstance(self.given, Connection):
             return self.given
-        self.opened = self.given.connect()
-        return self.opened
+        self.opened = self.given.begin() if self.write else self.given.connect()
+        return self.opened.__enter__()
 
     def __exit__(self, *exc) -> None:
         if self.opened is not None:
-            self.opened.close()
+            self.opened.__exit__(*exc)
 
 
 _AREA_TABLES = {"street": "streets", "compound": "compounds", "village": "villages", "point": "points"}

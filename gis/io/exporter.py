@@ -52,7 +52,7 @@ def frame(engine: Engine, kind: str) -> gpd.GeoDataFrame:
                 gdf[col] = pd.to_datetime(gdf[col])
         else:
             model = {"streets": Street, "compounds": Compound, "villages": UrbanVillage}[kind]
-            cols = [c.name for c in model.__table__.columns if c.name not in ("id", "geom")]
+            cols = [c.name for c in model.__table__.columns if c.name not in ("id", "geom", "district_code")]
             gdf = read_frame(conn, model.__table__, None, cols)
     return gdf.reset_index(drop=True)
 

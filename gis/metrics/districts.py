@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from gis.db.models import Card
+from gis.db.models import CARD_ACTIVE, Card
 from gis.geo.districts import district_table
 from gis.metrics import figures
 from gis.metrics.periods import add_months, as_of_moment, current_month, month_rows, month_start
@@ -70,12 +70,10 @@ def district_figures(engine: Engine, month: date, as_of: datetime | None = None)
 
 def _cards_in_force(engine: Engine) -> pd.DataFrame:
     """Cards in force (not lifted) per district code and colour: columns code, yellow, red, green."""
-    from gis.accountability.cards import ACTIVE  # the register's own word for a card in force
-
     c = Card.__table__
     with engine.connect() as conn:
         rows = conn.execute(select(c.c.district_code, c.c.color, func.count())
-                            .where(c.c.status == ACTIVE).group_by(c.c.district_code, c.c.color)).all()
+                            .where(c.c.status == CARD_ACTIVE).group_by(c.c.district_code, c.c.color)).all()
     df = pd.DataFrame(rows, columns=["code", "color", "n"])
     wide = df.pivot_table(index="code", columns="color", values="n", aggfunc="sum", fill_value=0)
     wide = wide.reindex(columns=["黄", "红", "绿"], fill_value=0).rename(columns={"黄": "yellow", "红": "red", "绿": "green"})

@@ -1,7 +1,7 @@
 """Districts (区县, issue 17): a `districts` table and a `district_code` on every table that belongs to
 one district — areas, problems, inspections, cards, negative-list events — and on users (none: the
 user is city-level). A database that already holds data is given its one district, the deployment's
-own (`gis.geo.districts.home_district`), and every row is put in it.
+own (`gis.geo.districts.home_district`), and every row is put in it; 领导 and 管理员 stay city-level.
 
 Revision ID: 0017
 Revises: 0016
@@ -48,21 +48,17 @@ def upgrade() -> None:
 
 
 def _backfill() -> None:
-    """Existing data belongs to the deployment's own district."""
-    conn = op.get_bind()
-    if conn.execute(sa.text("SELECT 1 FROM grids LIMIT 1")).first() is None and \
-            conn.execute(sa.text("SELECT 1 FROM users LIMIT 1")).first() is None:
-        return
-    from gis.geo import districts
+    """Existing rows belong to the deployment's own district (its code: GRIDMAP_DISTRICT_CODE); its row
+    in ``districts``, with the boundary, is written at first use (`gis.geo.districts.ensure_home`)."""
+    from gis.config import setting
 
-    home = districts.home_district()
-    districts.insert_district(conn, home)
+    conn = op.get_bind()
+    home = setting("GRIDMAP_DISTRICT_CODE")
     for table in TABLES:
-        if table == "users":
-            continue
-        conn.execute(sa.text(f"UPDATE {table} SET district_code = :c WHERE district_code IS NULL"), {"c": home.code})
+        if table != "users":
+            conn.execute(sa.text(f"UPDATE {table} SET district_code = :c WHERE district_code IS NULL"), {"c": home})
     conn.execute(sa.text("UPDATE users SET district_code = :c WHERE district_code IS NULL AND role NOT IN "
-                         "(:leader, :admin)"), {"c": home.code, "leader": "领导", "admin": "管理员"})
+                         "(:leader, :admin)"), {"c": home, "leader": "领导", "admin": "管理员"})
 
 
 def downgrade() -> None:
