@@ -12,7 +12,7 @@ import sys
 from datetime import date
 
 import gis.db.engine  # noqa: F401  (load order, see gis.db.engine)
-from gis.cli import accountability, api, data, figures, first_run, grids, negative, users
+from gis.cli import accountability, api, data, figures, first_run, grids, move, negative, users
 from gis.cli.users import demo_users
 from gis.db import migrate
 from gis.db.engine import get_engine
@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     api.register(sub)  # api [--port 8502], apikey create|revoke|list NAME (street, issue 15)
     first_run.register(sub)  # init --boundary FILE --name 区名 [...] (issue 13)
     negative.register(sub)  # negative add|confirm|withdraw|list (负面清单事件, issue 12 §5)
+    move.register(sub)  # move --to postgresql+psycopg://…/db [--from sqlite:///…] (issue 17)
     return parser
 
 
