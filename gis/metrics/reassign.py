@@ -85,9 +85,10 @@ def reassign(inputs: pd.DataFrame, moved: list[pd.DataFrame], codes: list[str] |
     src = np.array([pos.get(c, -1) for c in have], dtype=np.int64)
     keep = src >= 0
     out = {"code": codes}
-    for col in ("name", "subdistrict"):
+    for col in ("name", "subdistrict", "district_code"):
         values = np.full(len(codes), None, dtype=object)
-        values[src[keep]] = inputs[col].to_numpy(object)[keep]
+        if col in inputs.columns:
+            values[src[keep]] = inputs[col].to_numpy(object)[keep]
         out[col] = values
     for col, empty in (("vetoed", False), ("negative_deduction", 0.0), ("negative_events", None)):
         # 负面清单 (gis.metrics.negative) follows the grid code: kept as it is, never moved

@@ -51,7 +51,7 @@ SCORE_COLUMNS = ["code", "name", "subdistrict", "score", "rank", "color", "inspe
 
 #: The per-grid sums a 综合得分 is computed from (see `score_table`).
 INPUT_COLUMNS = ["code", "name", "subdistrict", "inspections", "ok_points", "all_points", "problems", "ded",
-                 "open", "due", "overdue", "vetoed", "negative_deduction", "negative_events"]
+                 "open", "due", "overdue", "vetoed", "negative_deduction", "negative_events", "district_code"]
 
 #: The 负面清单 inputs (`gis.metrics.negative`): they follow the grid code, never summed or moved.
 NEGATIVE_COLUMNS = ["vetoed", "negative_deduction", "negative_events"]
@@ -195,7 +195,7 @@ def score_table(inputs: pd.DataFrame, min_sample: int | None = None, mean_ded: f
                           else np.full(n, None, dtype=object))})
     df.loc[~ranked, "rank"] = pd.NA
     df = df.iloc[order].reset_index(drop=True)
-    for col in ("k", "code", "name", "subdistrict", "color"):
+    for col in ("k", "code", "name", "subdistrict", "color", "district_code"):
         df[col] = df[col].astype(inputs["code"].dtype if col == "code" else "str")
     cols = (["k"] if multi else []) + SCORE_COLUMNS
     return df[cols]
