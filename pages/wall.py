@@ -123,6 +123,13 @@ a.gm-i { font-size:0.7em; color:#64748b; text-decoration:none; margin-left:6px; 
 /* 3840×2160 at 100 % scaling: the same layout drawn twice as large. Widths Streamlit measures
    in device pixels (iframes) are pinned to their column so they are not doubled again. */
 @media (min-width: 2600px) { html { zoom:2; } iframe { width:100% !important; } }
+/* a phone (a leader away from the command centre): tiles two by two, type that fits */
+@media (max-width: 700px) {
+  .gm-head { display:block; } .gm-head h1 { font-size:26px; letter-spacing:1px; } .gm-head .sub { font-size:15px; }
+  .gm-kpis { grid-template-columns:repeat(2, 1fr); gap:8px; }
+  .gm-kpi .v { font-size:32px !important; } .gm-kpi .l { font-size:16px !important; } .gm-kpi .d { font-size:13px !important; }
+  .gm-table { font-size:15px; } .gm-panel h3 { font-size:19px; } .gm-cards { grid-template-columns:repeat(6, 1fr); }
+}
 </style>
 """
 KIOSK_CSS = """
@@ -301,8 +308,9 @@ def heat_map(f: dict, grids):
 
 
 def district_link(code: str | None, text: str) -> str:
-    """A link to one district's wall, or the city's (None); the kiosk token kept, so a wall screen can follow it."""
-    query = ({"district": code} if code else {}) | ({"kiosk": params["kiosk"]} if params.get("kiosk") else {})
+    """A link to one district's wall, or the city's (None); the kiosk token (a wall screen follows it) and the
+    replayed day (``as_of``) kept."""
+    query = ({"district": code} if code else {}) | {k: params[k] for k in ("kiosk", "as_of") if params.get(k)}
     href = "/wall" + ("?" + urlencode(query) if query else "")
     return f'<a href="{html.escape(href)}" target="_self" style="color:#93c5fd;text-decoration:none">{html.escape(text)}</a>'
 
