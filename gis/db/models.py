@@ -318,8 +318,14 @@ class Problem(Base):
         Index("ix_problems_deadline", "deadline"),
         Index("ix_problems_registered", "registered_at"),
         Index("ix_problems_deferred", "deferred_at"),
-        # --- issue 17: a district's months (every district-filtered page; Citus' distribution column).
+        # --- issue 17: each range the figures read (gis.metrics.figures.problem_rows, sql.open_at), led by the
+        # district, so a district's page reads its own rows only (docs/scale.md; Citus' distribution column).
         Index("ix_problems_district_month", "district_code", "reported_at"),
+        Index("ix_problems_district_deadline", "district_code", "deadline"),
+        Index("ix_problems_district_status", "district_code", "status", "verified_at"),
+        Index("ix_problems_district_registered", "district_code", "registered_at"),
+        Index("ix_problems_district_deferred", "district_code", "deferred_at"),
+        Index("ix_problems_district_followed", "district_code", "followed_up_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)

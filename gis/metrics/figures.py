@@ -50,20 +50,21 @@ def _flag(cond: str) -> str:
     return f"CASE WHEN {cond} THEN 1 ELSE 0 END"
 
 
-def problem_rows(q: Sql, months: list[dict], filters: str = "", extra: str = "") -> str:
+def problem_rows(q: Sql, months: list[dict], filters: str = "", extra: str = "", district: str | None = None) -> str:
     """SELECT of one row per (month k, problem) counting in that month, with INDICATORS and
     id, grid_id, unit_id, district_code, lon, lat. `months` go in a months CTE named m (see `Sql.months_cte`);
     the caller puts ``WITH {q.months_cte(months)}`` in front. `filters`/`extra`: more conditions
-    on p.
+    on p. `district` (区县): every candidate range is read within it (its ``ix_problems_district_*`` indexes).
 
     The candidates come from index ranges (reported_at, deadline, (status, verified_at),
     registered_at, deferred_at) — the exact tests below imply one of them — and each state is
     evaluated once per row (materialised), then combined.
     """
     m0, m1, t = "m.m0", "m.m1", "m.t"
+    in_district = f" AND p.district_code = {q.bind('district', district)}" if district else ""
     closed = f"'{states.STATUS_CLOSED}'"
     cand = " UNION ".join(
-        f"SELECT m.k, p.id FROM months m JOIN problems p ON {cond}" for cond in (
+        f"SELECT m.k, p.id FROM months m JOIN problems p ON {cond}{in_district}" for cond in (
             f"p.reported_at >= {m0} AND p.reported_at < {m1}",
             f"p.deadline >= {m0} AND p.deadline < {m1}",
             f"p.status = {closed} AND p.verified_at >= {m0} AND p.verified_at < {m1}",
@@ -120,7 +121,7 @@ def counts(engine: Engine, months: list[dict], by: str = "city", category=None, 
     sums = ", ".join(f"SUM(x.{c}) AS {c}" for c in INDICATORS)
     sql = f"""WITH {q.months_cte(months)}
 SELECT x.k, {key_col}{sums}
-FROM ({problem_rows(q, months, filters)}) x {join}
+FROM ({problem_rows(q, months, filters, district=district)}) x {join}
 GROUP BY x.k{group}
 ORDER BY x.k{group}"""
     df = q.run(engine, sql)

@@ -87,8 +87,11 @@ def _conditions(conn: Connection, grid_code: str, status=None, category=None, so
     if overdue is True or (statuses and set(statuses) <= set(OPEN_STATUSES)):
         # Only open problems: they are few (a few thousand in a city of a million), so let the
         # database walk the (status, deadline) index instead of all of the grid's rows. ``+ 0``
-        # keeps both planners (SQLite has no statistics) off the grid index for this query.
-        where = [(p.c.grid_id + 0).in_(ids)]
+        # keeps both planners (SQLite has no statistics) off the grid index for this query. Within the
+        # grid's district (issue 17): its open problems only, by ix_problems_district_status.
+        g = Grid.__table__
+        district = select(g.c.district_code).where(g.c.code == grid_code).order_by(g.c.layer_id.desc()).limit(1)
+        where = [(p.c.grid_id + 0).in_(ids), p.c.district_code == district.scalar_subquery()]
     else:
         where = [p.c.grid_id.in_(ids)]
     for column, value in ((p.c.status, status), (p.c.category, category), (p.c.source, source)):

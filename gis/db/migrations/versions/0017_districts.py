@@ -21,6 +21,16 @@ depends_on = None
 TABLES = {"grids": True, "streets": True, "compounds": True, "villages": True, "points": True,
           "problems": False, "inspections": False, "users": True, "cards": True, "negative_events": True}
 
+# each date range the figures read, led by the district (gis.db.models.Problem)
+PROBLEM_INDEXES = {
+    "ix_problems_district_month": ["district_code", "reported_at"],
+    "ix_problems_district_deadline": ["district_code", "deadline"],
+    "ix_problems_district_status": ["district_code", "status", "verified_at"],
+    "ix_problems_district_registered": ["district_code", "registered_at"],
+    "ix_problems_district_deferred": ["district_code", "deferred_at"],
+    "ix_problems_district_followed": ["district_code", "followed_up_at"],
+}
+
 
 def upgrade() -> None:
     op.create_table(
@@ -42,7 +52,8 @@ def upgrade() -> None:
         op.add_column(table, sa.Column("district_code", sa.String(length=12), nullable=True))
         if own_index:
             op.create_index(f"ix_{table}_district_code", table, ["district_code"])
-    op.create_index("ix_problems_district_month", "problems", ["district_code", "reported_at"])
+    for name, columns in PROBLEM_INDEXES.items():
+        op.create_index(name, "problems", columns)
     op.create_index("ix_inspections_district_date", "inspections", ["district_code", "inspected_on"])
     _backfill()
 
@@ -63,7 +74,8 @@ def _backfill() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_inspections_district_date", table_name="inspections")
-    op.drop_index("ix_problems_district_month", table_name="problems")
+    for name in PROBLEM_INDEXES:
+        op.drop_index(name, table_name="problems")
     for table, own_index in TABLES.items():
         if own_index:
             op.drop_index(f"ix_{table}_district_code", table_name=table)
