@@ -227,3 +227,68 @@ def test_demo_districts_option_is_checked_in_chinese(tmp_path):
                           "--districts", "12"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "“12”无效：应为区县总数 1–8" in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "x.sqlite").exists() or (tmp_path / "x.sqlite").stat().st_size == 0
+
+
+def _boundary_file(tmp_path, code: str) -> str:
+    import geopandas as gpd
+
+    path = tmp_path / f"{code}.geojson"
+    gpd.GeoDataFrame({"name": [code]}, geometry=[county_boundary(code)], crs="EPSG:4326").to_file(path)
+    return str(path)
+
+
+def test_the_office_adds_a_district_and_sets_its_own_thresholds(backend_name, tmp_path_factory, tmp_path, capsys):
+    from gis.cli.main import main
+    from tests.conftest import load_small_city
+
+    url = new_database_url(backend_name, tmp_path_factory, "districtcli")
+    engine = get_engine(url)
+    migrate.upgrade(engine)
+    load_small_city(engine)
+    cli = lambda *args: main(["--database", url, "district", *args])  # noqa: E731
+    assert cli("add", "--code", YG, "--name", "阳谷县", "--prefix", "YG", "--boundary", _boundary_file(tmp_path, YG),
+               "--set", "GRIDMAP_SCORE_GREEN=85") == 0
+    assert "已新增区县 371521 阳谷县" in capsys.readouterr().out
+    # refused, nothing written: a used prefix, a setting no district may set, a bad value, yellow above green
+    before = districts.district_table(engine)
+    for args, words in ((("add", "--code", "371522", "--name", "莘县", "--prefix", "YG", "--boundary",
+                          _boundary_file(tmp_path, "371522")), "重复"),
+                        (("set", "--code", YG, "--set", "GRIDMAP_BASEMAP=xyz"), "不能按区县设置"),
+                        (("set", "--code", YG, "--set", "GRIDMAP_MIN_INSPECTIONS=很多"), "GRIDMAP_MIN_INSPECTIONS=“很多”无效"),
+                        (("set", "--code", YG, "--set", "GRIDMAP_SCORE_YELLOW=90"), "不能大于 GRIDMAP_SCORE_GREEN"),
+                        (("set", "--code", "999999", "--set", "GRIDMAP_SCORE_GREEN=70"), "区县“999999”不存在")):
+        assert cli(*args) == 1
+        assert words in capsys.readouterr().err, args
+    pd.testing.assert_frame_equal(districts.district_table(engine), before)
+    assert cli("set", "--code", YG, "--set", "GRIDMAP_MIN_INSPECTIONS=2", "--set", "GRIDMAP_SCORE_GREEN=") == 0
+    assert districts.district_table(engine).set_index("code").at[YG, "settings"] == {"GRIDMAP_MIN_INSPECTIONS": "2"}
+    assert cli("list") == 0
+    out = capsys.readouterr().out
+    assert f"{HOME}  东昌府区  前缀 DC" in out and f"{YG}  阳谷县  前缀 YG  网格 0" in out
+    # a district's administrator may not change the city's map of districts
+    from gis.registry import districts as registry
+    with pytest.raises(PermissionDenied, match="只能由市级管理员修改"):
+        registry.set_settings(engine, Actor("yg_admin", ADMIN, district_code=YG), YG, {"GRIDMAP_SCORE_GREEN": "70"})
+
+
+def test_a_district_scores_by_its_own_thresholds(two):
+    engine = get_engine(two)
+    month = date(2026, 10, 1)
+    before = scores.monthly_scores(engine, month, AS_OF)
+    from gis.db.models import District
+
+    with engine.begin() as conn:  # 阳谷县 sets its own: green from 95, a sample of 1 visit
+        conn.execute(District.__table__.update().where(District.__table__.c.code == YG)
+                     .values(settings='{"GRIDMAP_SCORE_GREEN": "95", "GRIDMAP_MIN_INSPECTIONS": "1"}'))
+    try:
+        after = scores.monthly_scores(engine, month, AS_OF).set_index("code")
+    finally:
+        with engine.begin() as conn:
+            conn.execute(District.__table__.update().where(District.__table__.c.code == YG).values(settings=None))
+    before = before.set_index("code")
+    yg = after[after["district_code"] == YG]
+    assert (yg["score"] == before.loc[yg.index, "score"]).all()  # the scores are the same…
+    assert yg["ranked"].all() and not before.loc[yg.index, "ranked"].all()  # …ranked on one visit…
+    assert set(yg.loc[yg["score"] < 95, "color"]) <= {"黄", "红"}  # …and coloured by its own green
+    home = after[after["district_code"] == HOME]
+    pd.testing.assert_series_equal(home["color"], before.loc[home.index, "color"])  # 东昌府区 unchanged

@@ -12,7 +12,7 @@ import sys
 from datetime import date
 
 import gis.db.engine  # noqa: F401  (load order, see gis.db.engine)
-from gis.cli import accountability, api, data, figures, first_run, grids, move, negative, users
+from gis.cli import accountability, api, data, districts, figures, first_run, grids, move, negative, users
 from gis.cli.users import demo_users
 from gis.db import migrate
 from gis.db.engine import get_engine
@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     first_run.register(sub)  # init --boundary FILE --name 区名 [...] (issue 13)
     negative.register(sub)  # negative add|confirm|withdraw|list (负面清单事件, issue 12 §5)
     move.register(sub)  # move --to postgresql+psycopg://…/db [--from sqlite:///…] (issue 17)
+    districts.register(sub)  # district list|add|set (区县, issue 17)
     return parser
 
 

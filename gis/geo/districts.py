@@ -28,9 +28,10 @@ from gis.geo import district as own
 from gis.geo.assign import NONE, Layer, points_in_polygons
 from gis.geo.crs import WGS84
 
-#: Settings a district may set for itself (the rest are the deployment's): thresholds and working hours.
+#: Settings a district may set for itself (the rest are the deployment's): the 综合得分's colour thresholds,
+#: the 测评 sample a grid needs to be ranked, the 应结案 cases a unit needs to be among the 十差单位.
 DISTRICT_SETTINGS = ("GRIDMAP_SCORE_GREEN", "GRIDMAP_SCORE_YELLOW", "GRIDMAP_MIN_INSPECTIONS",
-                     "GRIDMAP_WORK_HOURS", "GRIDMAP_UNIT_MIN_CASES")
+                     "GRIDMAP_UNIT_MIN_CASES")
 
 
 class DistrictError(ValueError):
@@ -105,7 +106,7 @@ def district_table(conn: Connection | Engine) -> pd.DataFrame:
         ensure_home(c)
         rows = c.execute(select(t.c.code, t.c.name, t.c.grid_prefix, t.c.settings).order_by(t.c.id)).all()
     df = pd.DataFrame(rows, columns=["code", "name", "grid_prefix", "settings"])
-    df["settings"] = [json.loads(s) if s else {} for s in df["settings"]]
+    df["settings"] = [json.loads(s) if isinstance(s, str) and s else {} for s in df["settings"]]
     return df
 
 

@@ -34,9 +34,10 @@ import pandas as pd
 from sqlalchemy import Date, Engine
 
 from gis.geo.areas import current_layer_id
+from gis.geo.districts import district_setting, district_table
 from gis.metrics.memo import memo_get, memo_put
 from gis.metrics.periods import add_months, as_of_moment, current_month, month_rows, month_start
-from gis.metrics.settings import NO_COLOR, min_inspections, thresholds
+from gis.metrics.settings import NO_COLOR, Thresholds, min_inspections, thresholds
 from gis.metrics import figures, negative
 from gis.metrics.sql import Sql, earned_points_sql, points_sql, standard_join_sql, visit_key_sql
 
@@ -133,16 +134,18 @@ def mean_deduction(inputs: pd.DataFrame) -> float:
     return float(inputs["ded"].mean()) if len(inputs) else 0.0
 
 
-def score_table(inputs: pd.DataFrame, min_sample: int | None = None, mean_ded: float | None = None) -> pd.DataFrame:
+def score_table(inputs: pd.DataFrame, min_sample: int | None = None, mean_ded: float | None = None,
+                th: Thresholds | None = None) -> pd.DataFrame:
     """The 综合得分 arithmetic — the one place it lives — on per-grid sums (INPUT_COLUMNS, and k
     when several months are given): pass rate, deductions relative to the city mean, overdue
     share, clamp, rank (city-wide within each month, ranked grids only, ties share the best
     rank) and colour.
 
-    `mean_ded` fixes the city mean (default: `mean_deduction` of `inputs`, per month). Returns k
-    (if given) and SCORE_COLUMNS, best first, unranked last. NumPy on a few dozen rows.
+    `mean_ded` fixes the city mean (default: `mean_deduction` of `inputs`, per month); `th` the colour
+    thresholds (default: the deployment's). Returns k (if given) and SCORE_COLUMNS, best first, unranked
+    last. NumPy on a few dozen rows.
     """
-    th = thresholds()
+    th = th or thresholds()
     min_n = min_inspections() if min_sample is None else int(min_sample)
     multi = "k" in inputs.columns
     k = inputs["k"].astype(str).to_numpy(object) if multi else np.full(len(inputs), "", dtype=object)
@@ -208,13 +211,25 @@ def _scores(engine: Engine, months: list[dict], subdistrict=None, category=None,
     grids of its own district (区县), which runs its campaign, so its score is the same on the
     district's wall and the city's."""
     inputs = _score_inputs(engine, months, category, source, district)
-    parts = [score_table(part, min_sample) for _, part in inputs.groupby("district_code", sort=False, dropna=False)]
-    df = score_table(inputs, min_sample) if len(parts) < 2 else _best_first(pd.concat(parts, ignore_index=True))
+    own = district_table(engine).set_index("code")["settings"]  # a district's own thresholds and sample
+    parts = [score_table(part, _setting(own, code, "GRIDMAP_MIN_INSPECTIONS", min_sample),
+                         th=Thresholds(float(_setting(own, code, "GRIDMAP_SCORE_GREEN")),
+                                       float(_setting(own, code, "GRIDMAP_SCORE_YELLOW"))))
+             for code, part in inputs.groupby("district_code", sort=False, dropna=False)]
+    df = parts[0] if len(parts) == 1 else _best_first(pd.concat(parts, ignore_index=True)) if parts \
+        else score_table(inputs, min_sample)
     if subdistrict:
         df = df[df["subdistrict"] == subdistrict]
     if grid_code:
         df = df[df["code"] == grid_code]
     return df.reset_index(drop=True)
+
+
+def _setting(own: pd.Series, code, name: str, given=None):
+    """A setting as it holds in district `code` (`own`: settings by code), unless the caller gave one."""
+    if given is not None:
+        return given
+    return district_setting(own.get(code) or {}, name)
 
 
 def _best_first(df: pd.DataFrame) -> pd.DataFrame:

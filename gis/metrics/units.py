@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from gis.db.models import Unit
+from gis.geo.districts import district_setting, district_table
 from gis.metrics import figures, negative
 from gis.metrics.periods import as_of_moment, month_rows, month_start
 from gis.metrics.settings import unit_min_cases
@@ -60,6 +61,9 @@ def worst_units(engine: Engine, month: date, as_of: datetime | None = None, n: i
 
     Columns: UNIT_COLUMNS.
     """
+    if min_cases is None and district:  # the district's own minimum, where it sets one (gis.geo.districts)
+        own = district_table(engine).set_index("code")["settings"]
+        min_cases = district_setting(own.get(district) or {}, "GRIDMAP_UNIT_MIN_CASES")
     need = unit_min_cases() if min_cases is None else int(min_cases)
     df = unit_figures(engine, month, as_of, subdistrict, category, source, district)
     df = df[df["vetoed"] | ((df["due"] >= max(1, need)) & (df["overdue"] > 0))]

@@ -64,6 +64,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     # negative list (issue 12 §5): 负面清单事件 — reported, then confirmed or withdrawn, by the command centre
     "negative.report": frozenset({COMMAND, LEADER, ADMIN}),
     "negative.decide": frozenset({COMMAND, LEADER, ADMIN}),
+    # districts (issue 17): a city-level 管理员 adds districts and sets their own settings (gis.registry.districts)
+    "district.manage": frozenset({ADMIN}),
 }
 GRID_SCOPED = frozenset({"problem.create", "problem.dispatch", "problem.acknowledge", "problem.submit",
                          "problem.request"})
@@ -175,5 +177,5 @@ ACTION_LABELS = {
     "user.manage": "管理用户", "audit.view": "查看审计日志",
     "card.issue": "签发三色牌", "card.escalate": "升级处置", "card.expose": "曝光", "card.interview": "约谈/问责",
     "card.lift": "摘牌", "card.rules": "执行月度亮牌规则", "bulletin.export": "导出督查通报",
-    "negative.report": "登记负面清单事件", "negative.decide": "确认/撤销负面清单事件",
+    "negative.report": "登记负面清单事件", "negative.decide": "确认/撤销负面清单事件", "district.manage": "管理区县",
 }
