@@ -21,7 +21,7 @@ from gis.people import apikeys
 from gis.problems.worktime import UNITS
 from gis.registry import directory, edits
 from pages.cache import clear as clear_caches, engine
-from gis.people.permissions import OWN_GRID_ROLES, ROLES, PermissionDenied, allowed
+from gis.people.permissions import OWN_GRID_ROLES, ROLES, PermissionDenied, allowed, district_scope
 from pages.ui import current_actor, md_escape, table
 from pages import gate
 
@@ -62,7 +62,7 @@ users_tab, audit_tab, kiosk_tab, api_tab, rules_tab, directory_tab = st.tabs(
     ["用户", "审计日志", "大屏令牌", "接口密钥", "规则", "单位与人员"])
 
 with users_tab:
-    users = auth.list_users(eng)
+    users = auth.list_users(eng, district_scope(actor))  # a district's administrator: its users
     table(users.rename(columns=auth.USER_COLUMNS), hide_index=True, width="stretch")
 
     left, right = st.columns(2)

@@ -11,7 +11,7 @@ import streamlit as st
 from gis import clock
 from gis.accountability import cards, interviews
 from gis.accountability.cards import CardError, Evidence
-from gis.people.permissions import PermissionDenied, allowed
+from gis.people.permissions import PermissionDenied, allowed, district_scope
 from pages import cache, negative_list
 from pages.ui import current_actor, md_escape, table
 from pages import gate
@@ -50,7 +50,8 @@ with register_tab:
     color = f2.selectbox("牌色", ["全部", *cards.COLORS], key="cards_color")
     status = f3.selectbox("状态", ["全部", cards.ACTIVE, cards.ESCALATED, cards.LIFTED], key="cards_status")
     target = f4.text_input("对象编号", key="cards_target").strip() or None
-    reg = cards.register(eng, kind, target, None if color == "全部" else color, None if status == "全部" else status)
+    reg = cards.register(eng, kind, target, None if color == "全部" else color, None if status == "全部" else status,
+                         district=district_scope(actor))
     table(reg.drop(columns=["revision"]).rename(columns={
         "code": "编号", "color": "牌色", "target_kind": "对象类型", "target_code": "对象编号", "target": "对象",
         "reason": "事由", "issued_by": "签发人", "issued_at": "签发时间", "deadline": "反馈期限", "step": "处置阶段",

@@ -14,7 +14,7 @@ from gis import clock
 from gis.accountability import exposure
 from gis.accountability.cards import CardError
 from gis.metrics.periods import add_months, month_start
-from gis.people.permissions import KIOSK, PermissionDenied, allowed
+from gis.people.permissions import KIOSK, PermissionDenied, allowed, district_scope
 from gis.problems.photos import upload_dir
 from layers.basemap import make_map
 from layers.exposure import exposed_problems
@@ -41,7 +41,7 @@ since = until = None
 if choice != "全部":
     since = datetime.strptime(choice, "%Y-%m")
     until = datetime.combine(add_months(since.date(), 1), datetime.min.time())
-rows = exposure.exposed(eng, since, until)
+rows = exposure.exposed(eng, since, until, district=district_scope(actor))
 st.caption(f"共 {len(rows)} 个曝光问题。本页不显示举报人、电话等个人信息。")
 
 if len(rows):

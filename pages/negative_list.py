@@ -7,7 +7,7 @@ import streamlit as st
 
 from gis import clock
 from gis.metrics import negative
-from gis.people.permissions import PermissionDenied, allowed
+from gis.people.permissions import PermissionDenied, allowed, district_scope
 from pages.ui import md_escape
 
 COLUMNS = {"code": "编号", "occurred_on": "发生日期", "grid_code": "网格", "unit_codes": "责任单位",
@@ -30,7 +30,7 @@ def render(eng, actor) -> None:
                "扣分 → 从网格综合得分中扣除该标准分值。待确认、已撤销的事件不计分。")
     today = clock.today()
     month = st.date_input("月份（按发生日期）", value=today.replace(day=1), key="negative_month")
-    df = negative.events(eng, month)
+    df = negative.events(eng, month, district=district_scope(actor))
     if df.empty:
         st.caption("该月没有负面清单事件。")
     else:

@@ -292,3 +292,20 @@ def test_a_district_scores_by_its_own_thresholds(two):
     assert set(yg.loc[yg["score"] < 95, "color"]) <= {"黄", "红"}  # …and coloured by its own green
     home = after[after["district_code"] == HOME]
     pd.testing.assert_series_equal(home["color"], before.loc[home.index, "color"])  # 东昌府区 unchanged
+
+
+def test_lists_show_a_district_user_their_district(two, monkeypatch, captured_maps):
+    from gis.accountability import exposure
+    from gis.metrics import negative
+
+    engine = get_engine(two)
+    events = negative.events(engine, district=YG)
+    assert len(events) == _count(engine, "SELECT COUNT(*) FROM negative_events WHERE district_code = :d", d=YG) > 0
+    assert set(events["grid_code"].str[:3]) == {"YG-"}
+    assert exposure.exposed(engine, district=YG).empty  # the demo exposes nothing: the filter runs
+    auth.add_user(engine, Actor.system(), "yg_viewer", COMMAND, "Pass-word-1234", district_code=YG)
+    at = run_app(two, monkeypatch, page="pages/admin.py", actor=Actor("yg_admin2", ADMIN, district_code=YG))
+    assert not at.exception
+    shown = at.dataframe[0].value
+    assert "yg_viewer" in set(shown["用户名"]) and set(shown["区县"]) == {YG}
+    assert "admin" not in set(shown["用户名"]) and "gridchief" not in set(shown["用户名"])

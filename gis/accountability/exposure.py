@@ -57,11 +57,11 @@ def _state(df: pd.DataFrame, t: datetime) -> np.ndarray:
 
 
 def exposed(engine: Engine, since: datetime | None = None, until: datetime | None = None,
-            now: datetime | None = None) -> pd.DataFrame:
+            now: datetime | None = None, district: str | None = None) -> pd.DataFrame:
     """The exposed problems (decided in [since, until) if given), newest decision first:
     EXPOSED_COLUMNS. ``state`` is 已整改 / 整改中 / 超期未改 at `now` (gis.problems.states);
     ``before_photo`` is the photo of the report, ``after_photo`` the newest rectification photo
-    (paths under GRIDMAP_UPLOAD_DIR, or None)."""
+    (paths under GRIDMAP_UPLOAD_DIR, or None). `district` (区县): its problems only."""
     now = now or datetime.now().replace(microsecond=0)
     p, e, u, g, c = Problem.__table__, Exposure.__table__, Unit.__table__, Grid.__table__, Card.__table__
     stmt = (select(p.c.id, p.c.code, p.c.category, p.c.description, g.c.code.label("grid"), u.c.name.label("unit"),
@@ -73,6 +73,8 @@ def exposed(engine: Engine, since: datetime | None = None, until: datetime | Non
         stmt = stmt.where(e.c.decided_at >= since)
     if until:
         stmt = stmt.where(e.c.decided_at < until)
+    if district:
+        stmt = stmt.where(p.c.district_code == district)
     ev = ProblemEvent.__table__
     with engine.connect() as conn:
         rows = conn.execute(stmt.order_by(e.c.decided_at.desc(), e.c.id.desc())).mappings().all()

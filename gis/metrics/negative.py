@@ -172,8 +172,8 @@ def withdraw(engine: Engine, actor: Actor, code: str, note: str, revision: int |
 
 
 def events(engine: Engine, month: date | None = None, grid_code: str | None = None,
-           status: str | None = None) -> pd.DataFrame:
-    """Events (EVENT_COLUMNS), newest first; optionally of one month (by occurred_on), grid or status."""
+           status: str | None = None, district: str | None = None) -> pd.DataFrame:
+    """Events (EVENT_COLUMNS), newest first; optionally of one month (by occurred_on), grid, status or district."""
     t, s = NegativeEvent.__table__, Standard.__table__
     stmt = (select(t.c.code, t.c.occurred_on, t.c.grid_code, t.c.unit_codes, t.c.standard_code,
                    s.c.text.label("standard"), s.c.negative_effect.label("effect"), s.c.points, t.c.description,
@@ -188,6 +188,8 @@ def events(engine: Engine, month: date | None = None, grid_code: str | None = No
         stmt = stmt.where(t.c.grid_code == grid_code)
     if status:
         stmt = stmt.where(t.c.status == status)
+    if district:
+        stmt = stmt.where(t.c.district_code == district)
     with engine.connect() as conn:
         rows = conn.execute(stmt.order_by(t.c.occurred_on.desc(), t.c.code.desc())).all()
     return pd.DataFrame(rows, columns=EVENT_COLUMNS)

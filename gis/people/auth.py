@@ -423,12 +423,13 @@ USER_COLUMNS = {"username": "用户名", "display_name": "姓名", "role": "角�
                 "last_login_at": "最近登录", "created_at": "创建时间"}
 
 
-def list_users(engine: Engine) -> pd.DataFrame:
-    """Every user (no password hashes), by username."""
+def list_users(engine: Engine, district: str | None = None) -> pd.DataFrame:
+    """Every user (no password hashes), by username; of one district (区县) when given."""
     t = User.__table__
     cols = [t.c[name] for name in USER_COLUMNS]
+    stmt = select(*cols).order_by(t.c.username)
     with engine.connect() as conn:
-        rows = conn.execute(select(*cols).order_by(t.c.username)).all()
+        rows = conn.execute(stmt.where(t.c.district_code == district) if district else stmt).all()
     return pd.DataFrame(rows, columns=list(USER_COLUMNS))
 
 
