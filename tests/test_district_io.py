@@ -1,8 +1,9 @@
-"""`gis figures` takes a district (区县, issue 17), through the command line (gis.cli.main, and
-`python -m gis` for the exit codes), on both backends.
+"""`gis figures`, `gis export` and `gis import` take a district (区县, issue 17), through the command line
+(gis.cli.main, and `python -m gis` for the exit codes), on both backends.
 
 The city: the demo's 东昌府区 (61 grids) and 阳谷县 (12 grids), 600 problems (118 in 阳谷县). The figures
-are October 2026 as of its end.
+are October 2026 as of its end; the imports write November problems and touch no grid, so they change
+nothing the figures read.
 """
 
 from __future__ import annotations
@@ -12,14 +13,20 @@ import subprocess
 import sys
 from datetime import date, datetime
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
 from gis.cli.main import main
 from gis.db.engine import get_engine
-from gis.db.models import Problem
+from gis.db.models import Category, Compound, Problem
 from gis.demo.districts import select_districts
 from gis.geo.districts import district_units
+from gis.io import importer
+from gis.people.permissions import ADMIN, Actor, PermissionDenied
+from pages.ui import md_escape
+from tests import io_files as f
+from tests.apptools import captured_maps, run_app  # noqa: F401  (fixture)
 from tests.conftest import new_database_url
 
 UNTIL = date(2026, 11, 20)
@@ -118,3 +125,120 @@ def test_a_street_given_as_district_is_refused(two):
     out = gis("--district", "莘县")
     assert out.returncode == 1 and "区县“莘县”不存在：可选 371502 东昌府区、371521 阳谷县" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+# ---------------------------------------------------------------- gis export / gis import
+
+def test_export_one_district(two, capsys, tmp_path):
+    engine = get_engine(two)
+    p, c = Problem.__table__, Compound.__table__
+    csv = tmp_path / "yg.csv"
+    code, out, _ = _run(two, capsys, "export", "problems", str(csv), "--district", "阳谷县")
+    n = _count(engine, p, p.c.district_code == YG)
+    assert code == 0 and out == f"已导出 {n} 条问题（区县 {YG}）到 {csv}\n"
+    with engine.connect() as conn:
+        mine = set(conn.execute(select(p.c.code).where(p.c.district_code == YG)).scalars())
+    assert set(pd.read_csv(csv, dtype=str)["问题编号"]) == mine
+    gpkg = tmp_path / "c.gpkg"
+    code, out, _ = _run(two, capsys, "export", "compounds", str(gpkg), "--district", HOME)
+    assert code == 0 and out.startswith(f"已导出 {_count(engine, c, c.c.district_code == HOME)} 条小区（区县 {HOME}）")
+    code, _, err = _run(two, capsys, "export", "grids", str(tmp_path / "g.csv"), "--district", "莘县")
+    assert code == 1 and "错误：区县“莘县”不存在" in err
+
+
+def _places(engine, district: str, n: int) -> list[tuple[float, float]]:
+    """Where `n` of the district's problems lie (inside its grids)."""
+    p = Problem.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(select(p.c.lon, p.c.lat).where(p.c.district_code == district, p.c.grid_id.is_not(None))
+                            .order_by(p.c.code).limit(n)).all()
+    return [(float(x), float(y)) for x, y in rows]
+
+
+def _new_problems(engine, places, prefix: str) -> pd.DataFrame:
+    with engine.connect() as conn:
+        category = conn.execute(select(Category.__table__.c.name).order_by(Category.__table__.c.name)).scalars().first()
+    return pd.DataFrame({"问题编号": [f"{prefix}-{i + 1}" for i in range(len(places))], "问题类型": category,
+                         "问题描述": "导入的问题", "上报时间": "2026-11-18 09:00",
+                         "经度": [x for x, _ in places], "纬度": [y for _, y in places]})
+
+
+def test_import_into_a_district_refuses_rows_elsewhere(two, capsys, tmp_path):
+    engine = get_engine(two)
+    p = Problem.__table__
+    places = _places(engine, YG, 2) + _places(engine, HOME, 1)
+    csv = f.write_csv(_new_problems(engine, places, "IMPYG"), tmp_path / "yg.csv")
+    before = importer.counts(engine)
+    code, _, err = _run(two, capsys, "import", "problems", str(csv), "--district", YG)
+    assert code == 1
+    assert "第 4 行【位置】：不在阳谷县（371521）内，不能导入到该区县（值：位于东昌府区）" in err
+    assert "第 2 行" not in err and "第 3 行" not in err and "yg.csv：1 行有问题" in err
+    assert importer.counts(engine) == before
+    csv = f.write_csv(_new_problems(engine, places[:2], "IMPYG"), tmp_path / "yg2.csv")
+    code, out, err = _run(two, capsys, "import", "problems", str(csv), "--district", "阳谷县")
+    assert code == 0 and "yg2.csv：已导入 2 条问题（新增 2，更新 0）。" in out, err
+    assert _count(engine, p, p.c.code.in_(["IMPYG-1", "IMPYG-2"]), p.c.district_code == YG) == 2
+    # units and the like are the deployment's: --district is a usage error there
+    code, _, err = _run(two, capsys, "import", "units", str(csv), "--district", YG)
+    assert code == 2 and "--district 只用于带位置的数据" in err
+
+
+def test_an_area_import_into_another_district_writes_nothing(two, capsys, tmp_path):
+    engine = get_engine(two)
+    c = Compound.__table__
+    gpkg = tmp_path / "yg.gpkg"
+    assert _run(two, capsys, "export", "compounds", str(gpkg), "--district", YG)[0] == 0
+    n = _count(engine, c, c.c.district_code == YG)
+    before = importer.counts(engine)
+    code, _, err = _run(two, capsys, "import", "compounds", str(gpkg), "--district", HOME)
+    assert code == 1 and f"yg.gpkg：{n} 行有问题" in err
+    assert "第 1 行【位置】：不在东昌府区（371502）内，不能导入到该区县（值：位于阳谷县）" in err
+    assert "第 1 行【编号】：编号已是阳谷县（371521）的小区，不能在东昌府区（371502）导入" in err
+    assert importer.counts(engine) == before
+    code, out, err = _run(two, capsys, "import", "compounds", str(gpkg), "--district", YG)
+    assert code == 0 and f"yg.gpkg：已导入 {n} 条小区（新增 0，更新 {n}）。" in out, err
+    assert _count(engine, c, c.c.district_code == YG) == n
+    # without --district, a deployment of several districts takes rows of any of them
+    code, out, err = _run(two, capsys, "import", "compounds", str(gpkg), "--dry-run")
+    assert code == 0 and "试运行通过" in out, err
+
+
+def test_a_district_administrator_imports_into_their_own_district_only(two, tmp_path):
+    engine = get_engine(two)
+    p = Problem.__table__
+    yg_admin = Actor("yg_admin", ADMIN, district_code=YG)
+    places = _places(engine, YG, 3)[2:] + _places(engine, HOME, 1)
+    csv = f.write_csv(_new_problems(engine, places, "ADMYG"), tmp_path / "adm.csv")
+    before = importer.counts(engine)
+    with pytest.raises(PermissionDenied, match=f"该对象属于区县 {HOME}，您的账户只管理区县 {YG}"):
+        importer.import_file(engine, yg_admin, "problems", csv, district=HOME)
+    result = importer.import_file(engine, yg_admin, "problems", csv)  # their own district, by default
+    assert not result.written and result.errors["row"].unique().tolist() == [3]
+    assert "不在阳谷县（371521）内" in " ".join(result.errors["reason"])
+    assert importer.counts(engine) == before
+    csv = f.write_csv(_new_problems(engine, places[:1], "ADMYG"), tmp_path / "adm1.csv")
+    result = importer.import_file(engine, yg_admin, "problems", csv)
+    assert result.written and _count(engine, p, p.c.code == "ADMYG-1", p.c.district_code == YG) == 1
+
+
+def test_a_district_administrator_on_the_data_page(two, monkeypatch, captured_maps, tmp_path):
+    """数据管理 as 阳谷县's 管理员: a row in 东昌府区 is a bad row, a file of 阳谷县 imports, exports hold 阳谷县's rows."""
+    engine = get_engine(two)
+    p = Problem.__table__
+    at = run_app(two, monkeypatch, page="pages/data.py", actor=Actor("yg_admin", ADMIN, district_code=YG))
+    assert not at.exception
+    places = _places(engine, YG, 4)[3:] + _places(engine, HOME, 1)
+    both = _new_problems(engine, places, "PAGEYG").to_csv(index=False).encode()
+    at.file_uploader(key="data_upload").set_value([("both.csv", both, "text/csv")]).run()
+    assert not at.exception and at.error[0].value.startswith("有 1 行存在问题")
+    assert at.dataframe[-1].value.iloc[0].tolist()[:2] == [3, "坐标"]
+    assert not [b for b in at.button if b.key == "data_go"]
+    mine = _new_problems(engine, places[:1], "PAGEYG").to_csv(index=False).encode()
+    at.file_uploader(key="data_upload").set_value([("mine.csv", mine, "text/csv")]).run()
+    at.button(key="data_go").click().run()
+    assert not at.exception and at.success[-1].value == md_escape("mine.csv：已导入 1 条问题（新增 1，更新 0）。")
+    assert _count(engine, p, p.c.code == "PAGEYG-1", p.c.district_code == YG) == 1
+    at.selectbox(key="export_kind").set_value("grids")
+    at.selectbox(key="export_format").set_value(".csv")
+    at.button(key="export_go").click().run()
+    assert not at.exception and at.success[-1].value == md_escape("已生成 grids.csv：12 条网格。")

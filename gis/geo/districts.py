@@ -26,7 +26,7 @@ from gis.db.models import District
 from gis.db.store import bulk_insert
 from gis.geo import district as own
 from gis.geo.assign import NONE, Layer, points_in_polygons
-from gis.geo.crs import WGS84
+from gis.geo.crs import METRIC_CRS, WGS84
 
 #: Settings a district may set for itself (the rest are the deployment's): thresholds and working hours.
 DISTRICT_SETTINGS = ("GRIDMAP_SCORE_GREEN", "GRIDMAP_SCORE_YELLOW", "GRIDMAP_MIN_INSPECTIONS",
@@ -158,6 +158,18 @@ def find_district(conn: Connection | Engine, text: str | None) -> str | None:
 def district_names(conn: Connection | Engine) -> str:
     """Every district as "371502 东昌府区、371521 阳谷县", for a message listing the choices."""
     return "、".join(f"{c} {n}" for c, n in district_table(conn)[["code", "name"]].itertuples(index=False))
+
+
+def districts_with_margin(conn: Connection | Engine, margin_m: float, code: str | None = None) -> shapely.Geometry:
+    """The districts' boundaries (only district `code`'s, when given) grown by `margin_m` metres (measured
+    in EPSG:4548), as one prepared WGS84 geometry: where an import's rows may lie."""
+    shapes = district_shapes(conn)
+    if code is not None:
+        shapes = shapes[shapes["code"] == code]
+    grown = gpd.GeoSeries([shapely.union_all(shapes.geometry.to_numpy())], crs=WGS84).to_crs(METRIC_CRS).buffer(margin_m)
+    area = grown.to_crs(WGS84).iloc[0]
+    shapely.prepare(area)
+    return area
 
 
 def district_setting(settings: dict, name: str) -> str | None:
