@@ -2,7 +2,8 @@
 
 Read the upload → gis.io reads, maps and validates it → show what was detected (encoding, CRS,
 guesses), the editable field mapping, a preview map and the bad rows → 管理员 imports it (one
-transaction) → export downloads. No SQL here; every check and write lives in gis.io.
+transaction) → export downloads. No SQL here; every check and write lives in gis.io. A district's
+管理员 (区县, issue 17) imports into their own district only and exports its rows only.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from gis.io import InputError, checks, readers, sheets, validate
 from gis.io.crs import COORD_LABELS
 from gis.io.exporter import FORMATS, export
 from gis.io.fields import EXPORT_KINDS, DATASET_LABELS, KINDS, fields
-from gis.io.importer import import_prepared
+from gis.io.importer import import_area, import_prepared
 from gis.io.templates import file_name, template_bytes
 from gis.problems.categories import parse_renames
-from gis.people.permissions import PermissionDenied, allowed
+from gis.people.permissions import PermissionDenied, allowed, district_scope
 from layers.basemap import make_map
 from layers.common import geojson_layer
 from layers.preview import preview_layer
@@ -74,7 +75,8 @@ def _prepared(source, digest: str, kind: str, mapping: dict, crs: str | None, co
     if held is not None and held[0] == key:
         return held[1]
     st.session_state.pop("data_prepared", None)
-    prepared = validate.prepare(source, kind, mapping=mapping, crs=crs, coords=coords, repair=repair)
+    prepared = validate.prepare(source, kind, mapping=mapping, crs=crs, coords=coords, repair=repair,
+                                area=import_area(cache.engine(), district_scope(actor)))
     st.session_state["data_prepared"] = (key, prepared)
     return prepared
 
@@ -233,7 +235,7 @@ with tab_export:
         try:
             with tempfile.TemporaryDirectory(prefix="gridmap-export-") as tmp:
                 path = Path(tmp) / f"{ekind}{fmt}"
-                n = export(cache.engine(), ekind, path)
+                n = export(cache.engine(), ekind, path, district_scope(actor))  # a district's user: their own
                 if fmt == ".shp":
                     buf = io.BytesIO()
                     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -46,8 +46,10 @@ POST_FIELDS = {
     "address_string": "地址（可选，最多 200 字）",
     "media_url": "照片地址（可选，http/https）",
     "media": "照片文件（可选，multipart/form-data；JPEG/PNG/WebP，≤ 10 MB，保存时去除 EXIF）",
-    "jurisdiction_id": "辖区（可选；只能是本区）",
+    "jurisdiction_id": "辖区（可选）：区县代码（如 371521）或名称（如 阳谷县）；给出时坐标须在该区县内，"
+                       "不给出时按坐标所在区县受理",
 }
+JURISDICTION = "辖区（可选）：区县代码（如 371521）或名称；只返回该区县的诉求"
 
 
 def _form_schema(fields: dict, required: tuple) -> dict:
@@ -61,7 +63,7 @@ def _form_schema(fields: dict, required: tuple) -> dict:
 def create_app(engine: Engine, photo_dir: Path | None = None) -> FastAPI:
     """The API app on `engine`. Settings: GRIDMAP_API_RATE, GRIDMAP_API_MAX_BODY_MB, GRIDMAP_API_CORS_ORIGINS."""
     app = FastAPI(title="创城网格地图 Open311 接口", version="GeoReport v2",
-                  description=f"{intake.jurisdiction()}城市管理问题受理接口（Open311 GeoReport v2）。",
+                  description=f"{intake.jurisdiction(engine, codes=False)}城市管理问题受理接口（Open311 GeoReport v2）。",
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     rate = limits.RateLimit(limits.rate_per_minute())
     folder = Path(photo_dir) if photo_dir is not None else photos.upload_dir()
@@ -139,7 +141,7 @@ def create_app(engine: Engine, photo_dir: Path | None = None) -> FastAPI:
                  _Q("service_request_id", "诉求编号，多个用逗号分隔（给出时忽略其他条件）"),
                  _Q("service_code", "问题类型"), _Q("start_date", "上报时间起（ISO 8601）"),
                  _Q("end_date", "上报时间止（ISO 8601）"), _Q("status", "open、closed 或 open,closed"),
-                 _Q("jurisdiction_id", "辖区（可选）")]})
+                 _Q("jurisdiction_id", JURISDICTION)]})
     async def get_requests(request: Request, format: str):
         fmt = _fmt(format)
         q = request.query_params
@@ -147,22 +149,23 @@ def create_app(engine: Engine, photo_dir: Path | None = None) -> FastAPI:
             return blocked
 
         def run():
-            intake.check_jurisdiction(q.get("jurisdiction_id"))
+            district = intake.check_jurisdiction(engine, q.get("jurisdiction_id"))
             ids = [s.strip() for s in (q.get("service_request_id") or "").split(",") if s.strip()]
             start = intake.parse_time(q["start_date"], "start_date") if q.get("start_date") else None
             end = intake.parse_time(q["end_date"], "end_date") if q.get("end_date") else None
             return intake.requests(engine, ids or None, q.get("service_code") or None, start, end,
-                                   q.get("status") or None, media_base=media_base(request))
+                                   q.get("status") or None, media_base=media_base(request), district=district)
 
         return await call(fmt, "service_requests", run)
 
-    @app.get("/requests/{code}", summary="一条诉求（可加 .json / .xml）")
+    @app.get("/requests/{code}", summary="一条诉求（可加 .json / .xml）",
+             openapi_extra={"parameters": [_Q("jurisdiction_id", "辖区（可选）：区县代码或名称；诉求不属于该区县时为 404")]})
     async def get_request(request: Request, code: str):
         code, fmt = split_format(code)
         if (blocked := limited(request, key_of(request), fmt)) is not None:
             return blocked
-        return await call(fmt, "service_requests",
-                          lambda: [intake.request(engine, code, media_base(request))])
+        return await call(fmt, "service_requests", lambda: [intake.request(
+            engine, code, media_base(request), intake.check_jurisdiction(engine, request.query_params.get("jurisdiction_id")))])
 
     @app.post("/requests/{code}/followup", summary="12345 回访：满意 / 基本满意 / 不满意（扩展接口，可加 .json / .xml）",
               openapi_extra=_form_schema({"api_key": "接口密钥（必填）", "satisfaction": "满意、基本满意或不满意（必填）",
@@ -196,11 +199,11 @@ def create_app(engine: Engine, photo_dir: Path | None = None) -> FastAPI:
 
     @app.get("/docs", include_in_schema=False)
     async def api_page():
-        return HTMLResponse(docs.page(app.openapi()))
+        return HTMLResponse(docs.page(app.openapi(), await run_in_threadpool(intake.jurisdiction, engine)))
 
     @app.get("/", include_in_schema=False)
     async def root():
-        return HTMLResponse(docs.page(app.openapi()))
+        return HTMLResponse(docs.page(app.openapi(), await run_in_threadpool(intake.jurisdiction, engine)))
 
     return app
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from html import escape
 
-from gis.problems.intake import jurisdiction
-
 CSS = """body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;max-width:960px;margin:2em auto;padding:0 1em;
 color:#222;line-height:1.5}h1{font-size:1.5em}h2{font-size:1.1em;margin-top:2em;border-bottom:1px solid #ddd}
 code,pre{background:#f4f4f4;padding:0 .3em;border-radius:3px}pre{padding:.6em;overflow-x:auto}
@@ -34,13 +32,14 @@ def _params(op: dict) -> list[tuple[str, str, bool]]:
     return out
 
 
-def page(spec: dict) -> str:
-    """The HTML of the API page for an OpenAPI document."""
+def page(spec: dict, jurisdictions: str) -> str:
+    """The HTML of the API page for an OpenAPI document; `jurisdictions`: the districts (区县) served,
+    "东昌府区（371502）、…" (`gis.problems.intake.jurisdiction`)."""
     parts = [f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
              f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
              f"<title>{escape(spec['info']['title'])}</title><style>{CSS}</style></head><body>",
              f"<h1>{escape(spec['info']['title'])}</h1><p>{escape(spec['info'].get('description', ''))}"
-             f"辖区（jurisdiction_id）：{escape(jurisdiction())}。机器可读的接口说明："
+             f"辖区（jurisdiction_id，区县代码或名称）：{escape(jurisdictions)}。机器可读的接口说明："
              f"<a href='/openapi.json'>/openapi.json</a>。</p>",
              "<p>返回格式由地址后缀决定：<code>.json</code> 或 <code>.xml</code>。错误按 Open311 规范返回错误数组"
              "（400 参数错误、403 密钥无效、404 不存在、413 请求体过大、429 请求过于频繁）。"

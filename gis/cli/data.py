@@ -10,8 +10,10 @@ import argparse
 import sys
 
 from gis.io import InputError
-from gis.io.fields import EXPORT_KINDS, DATASET_LABELS, KINDS
+from gis.io.fields import EXPORT_KINDS, DATASET_LABELS, GEOMETRY, KINDS
 from gis.io.templates import TEMPLATE_KINDS, TEMPLATE_LABELS
+
+GEO_KINDS = tuple(k for k in KINDS if GEOMETRY[k])  # the kinds with a place: --district applies to them
 
 
 def register(sub) -> None:
@@ -28,6 +30,9 @@ def register(sub) -> None:
     imp.add_argument("--repair", action="store_true", help="用 make_valid 修复无效几何（并报告）")
     imp.add_argument("--map", action="append", metavar="旧名=新名", dest="renames",
                      help="问题类型名称对应，仅用于本次导入（可重复），如 --map 违建=违法建设")
+    imp.add_argument("--district", metavar="区县",
+                     help="导入到该区县（代码如 371521 或名称如 阳谷县）：每一行的位置都须在该区县内，否则不写入；"
+                          "只用于带位置的数据（" + "、".join(f"{k} {DATASET_LABELS[k]}" for k in GEO_KINDS) + "）")
     imp.set_defaults(func=cmd_import)
 
     tpl = sub.add_parser("template", help="写出导入模板（中文表头与一行示例）",
@@ -40,6 +45,7 @@ def register(sub) -> None:
     exp = sub.add_parser("export", help="导出数据（格式由扩展名决定：.gpkg .shp .geojson .xlsx .csv）")
     exp.add_argument("kind", choices=EXPORT_KINDS)
     exp.add_argument("file")
+    exp.add_argument("--district", metavar="区县", help="只导出该区县的数据（代码如 371521 或名称如 阳谷县）")
     exp.set_defaults(func=cmd_export)
 
 
@@ -52,6 +58,18 @@ def _engine(args):
     return engine
 
 
+def _district(engine, text: str | None) -> str | None:
+    """The code of the 区县 `text` names (code or name); InputError when there is none."""
+    from gis.geo.districts import district_names, find_district
+
+    if text is None:
+        return None
+    code = find_district(engine, text)
+    if code is None:
+        raise InputError(f"区县“{text.strip()}”不存在：可选 {district_names(engine)}（代码或名称）。")
+    return code
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from gis.io.importer import import_file
     from gis.people.permissions import Actor
@@ -62,10 +80,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
+    if args.district is not None and args.kind not in GEO_KINDS:
+        print(f"错误：--district 只用于带位置的数据（{'、'.join(DATASET_LABELS[k] for k in GEO_KINDS)}）；"
+              f"{DATASET_LABELS[args.kind]}是全市共用的，导入时不指定区县。", file=sys.stderr)
+        return 2
     try:
-        result = import_file(_engine(args), Actor.system(), args.kind, args.file, dry_run=args.dry_run,
+        engine = _engine(args)
+        result = import_file(engine, Actor.system(), args.kind, args.file, dry_run=args.dry_run,
                              layer=args.layer, crs=args.crs, encoding=args.encoding, coords=args.coords,
-                             repair=args.repair, renames=renames or None)
+                             repair=args.repair, renames=renames or None, district=_district(engine, args.district))
     except InputError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         print("未写入任何数据。", file=sys.stderr)
@@ -95,9 +118,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from gis.io.exporter import export
 
     try:
-        n = export(_engine(args), args.kind, args.file)
+        engine = _engine(args)
+        district = _district(engine, args.district)
+        n = export(engine, args.kind, args.file, district)
     except InputError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
-    print(f"已导出 {n} 条{DATASET_LABELS[args.kind]}到 {args.file}")
+    where = f"（区县 {district}）" if district else ""
+    print(f"已导出 {n} 条{DATASET_LABELS[args.kind]}{where}到 {args.file}")
     return 0

@@ -26,7 +26,7 @@ from gis.db.models import District
 from gis.db.store import bulk_insert
 from gis.geo import district as own
 from gis.geo.assign import NONE, Layer, points_in_polygons
-from gis.geo.crs import WGS84
+from gis.geo.crs import METRIC_CRS, WGS84
 
 #: Settings a district may set for itself (the rest are the deployment's): the 综合得分's colour thresholds,
 #: the 测评 sample a grid needs to be ranked, the 应结案 cases a unit needs to be among the 十差单位.
@@ -146,6 +146,33 @@ def codes_of_shapes(conn: Connection, geoms) -> np.ndarray:
     return codes_at(conn, shapely.get_x(pts), shapely.get_y(pts))
 
 
+def find_district(conn: Connection | Engine, text: str | None) -> str | None:
+    """The code of the district `text` names — its 6-digit code (371521) or its name (阳谷县) — or None."""
+    wanted = (text or "").strip()
+    if not wanted:
+        return None
+    table = district_table(conn)
+    hit = table[(table["code"] == wanted) | (table["name"] == wanted)]
+    return str(hit["code"].iloc[0]) if len(hit) else None
+
+
+def district_names(conn: Connection | Engine) -> str:
+    """Every district as "371502 东昌府区、371521 阳谷县", for a message listing the choices."""
+    return "、".join(f"{c} {n}" for c, n in district_table(conn)[["code", "name"]].itertuples(index=False))
+
+
+def districts_with_margin(conn: Connection | Engine, margin_m: float, code: str | None = None) -> shapely.Geometry:
+    """The districts' boundaries (only district `code`'s, when given) grown by `margin_m` metres (measured
+    in EPSG:4548), as one prepared WGS84 geometry: where an import's rows may lie."""
+    shapes = district_shapes(conn)
+    if code is not None:
+        shapes = shapes[shapes["code"] == code]
+    grown = gpd.GeoSeries([shapely.union_all(shapes.geometry.to_numpy())], crs=WGS84).to_crs(METRIC_CRS).buffer(margin_m)
+    area = grown.to_crs(WGS84).iloc[0]
+    shapely.prepare(area)
+    return area
+
+
 def district_setting(settings: dict, name: str) -> str | None:
     """A setting as it holds in one district: its own value (`settings`, from `district_table`) else the deployment's."""
     if name not in DISTRICT_SETTINGS:
@@ -191,3 +218,14 @@ def district_of_target(conn: Connection, kind: str, code: str) -> str:
         sql = None
     found = conn.execute(text(sql), {"c": code}).scalar() if sql else None
     return found or ensure_home(conn)
+
+
+def district_units(conn: Connection, code: str) -> set[str]:
+    """The codes of the units (责任单位) answering (帮包) for a grid, street, compound, village or point of district
+    `code`: a unit has no district of its own, it works where its places are."""
+    parts = " UNION ".join(
+        f"SELECT a.unit_id FROM assignments a JOIN {table} x ON x.code = a.target_code "
+        f"WHERE a.target_kind = '{kind}' AND x.district_code = :d AND a.unit_id IS NOT NULL"
+        for kind, table in {"grid": "grids", **_AREA_TABLES}.items())
+    sql = f"SELECT u.code FROM units u WHERE u.id IN ({parts})"
+    return set(conn.execute(text(sql), {"d": code}).scalars())

@@ -155,9 +155,10 @@ def swap_xy(geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(geoms, lambda c: c[:, ::-1].copy())
 
 
-def outside_points(lon: np.ndarray, lat: np.ndarray, margin_m: float = MARGIN_M) -> np.ndarray:
-    """True where a WGS84 point lies outside the district plus the margin (NaN counts as outside)."""
-    area = district_with_margin(margin_m)
+def outside_points(lon: np.ndarray, lat: np.ndarray, margin_m: float = MARGIN_M, area=None) -> np.ndarray:
+    """True where a WGS84 point lies outside the district plus the margin (NaN counts as outside); `area`:
+    another prepared WGS84 area instead (several districts, `gis.geo.districts.districts_with_margin`)."""
+    area = district_with_margin(margin_m) if area is None else area
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     inside = np.zeros(len(lon), dtype=bool)
@@ -168,9 +169,9 @@ def outside_points(lon: np.ndarray, lat: np.ndarray, margin_m: float = MARGIN_M)
     return ~inside
 
 
-def outside_geoms(geoms: np.ndarray, margin_m: float = MARGIN_M) -> np.ndarray:
-    """True where a geometry is not within the district plus the margin."""
-    area = district_with_margin(margin_m)
+def outside_geoms(geoms: np.ndarray, margin_m: float = MARGIN_M, area=None) -> np.ndarray:
+    """True where a geometry is not within the district plus the margin (or within `area`, as above)."""
+    area = district_with_margin(margin_m) if area is None else area
     out = np.ones(len(geoms), dtype=bool)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     out[present] = ~shapely.within(geoms[present], area)

@@ -13,9 +13,10 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, and_, select
 
 from gis.geo.areas import current_layer_id
+from gis.geo.districts import district_names, district_table
 from gis.io.files import write_geopackage, write_shapefile
 from gis.io import InputError, sheets
 from gis.io.fields import EXPORT_KINDS, field_labels
@@ -30,21 +31,32 @@ _PROBLEM_COLUMNS = ["code", "category", "standard_code", "description", "source"
 _DATETIMES = ("reported_at", "deadline", "acknowledged_at", "rectified_at", "verified_at")
 
 
-def frame(engine: Engine, kind: str) -> gpd.GeoDataFrame:
-    """The rows of `kind` as exported (field names of the database, WGS84)."""
+def frame(engine: Engine, kind: str, district: str | None = None) -> gpd.GeoDataFrame:
+    """The rows of `kind` as exported (field names of the database, WGS84); with `district` (区县 code),
+    that district's rows only (their stamped ``district_code``; the column itself is not exported)."""
     if kind not in EXPORT_KINDS:
         raise InputError(f"不能导出“{kind}”：可选 {', '.join(EXPORT_KINDS)}。")
+    if district is not None and district not in set(district_table(engine)["code"]):
+        raise InputError(f"区县“{district}”不存在：可选 {district_names(engine)}。")
+
+    def mine(t, where=None):
+        if district is None:
+            return where
+        own = t.c.district_code == district
+        return own if where is None else and_(where, own)
+
     with engine.connect() as conn:
         layer_id = current_layer_id(conn)
         g = Grid.__table__
         grid_codes = dict(conn.execute(select(g.c.id, g.c.code)).all())
         if kind == "grids":
-            gdf = read_frame(conn, g, g.c.layer_id == layer_id, ["code", "name", "subdistrict", "area_m2"])
+            gdf = read_frame(conn, g, mine(g, g.c.layer_id == layer_id), ["code", "name", "subdistrict", "area_m2"])
         elif kind == "points":
-            gdf = read_frame(conn, InspectionPoint.__table__, None, ["code", "name", "kind", "ref_code", "grid_id"])
+            t = InspectionPoint.__table__
+            gdf = read_frame(conn, t, mine(t), ["code", "name", "kind", "ref_code", "grid_id"])
             gdf.insert(4, "grid_code", gdf.pop("grid_id").map(grid_codes))
         elif kind == "problems":
-            gdf = read_frame(conn, Problem.__table__, None, _PROBLEM_COLUMNS)
+            gdf = read_frame(conn, Problem.__table__, mine(Problem.__table__), _PROBLEM_COLUMNS)
             units = dict(conn.execute(select(Unit.__table__.c.id, Unit.__table__.c.code)).all())
             gdf.insert(9, "unit_code", gdf.pop("unit_id").map(units))
             gdf["grid_code"] = gdf.pop("grid_id").map(grid_codes)
@@ -53,7 +65,7 @@ def frame(engine: Engine, kind: str) -> gpd.GeoDataFrame:
         else:
             model = {"streets": Street, "compounds": Compound, "villages": UrbanVillage}[kind]
             cols = [c.name for c in model.__table__.columns if c.name not in ("id", "geom", "district_code")]
-            gdf = read_frame(conn, model.__table__, None, cols)
+            gdf = read_frame(conn, model.__table__, mine(model.__table__), cols)
     return gdf.reset_index(drop=True)
 
 
@@ -72,13 +84,14 @@ def _tabular(kind: str, gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     return out.rename(columns=labels)
 
 
-def export(engine: Engine, kind: str, path: str | Path) -> int:
-    """Write `kind` to `path` (format from the extension); returns the number of rows written."""
+def export(engine: Engine, kind: str, path: str | Path, district: str | None = None) -> int:
+    """Write `kind` to `path` (format from the extension), `district`'s rows only when given; returns the
+    number of rows written."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise InputError(f"不支持导出为“{path.suffix or '（无扩展名）'}”：可选 {'、'.join(FORMATS)}。")
-    gdf = frame(engine, kind)
+    gdf = frame(engine, kind, district)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".shp":
         write_shapefile(gdf, path)

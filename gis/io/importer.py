@@ -27,14 +27,15 @@ from gis.people import audit
 from gis.geo.areas import PUBLISHED, current_layer_id, grid_layer
 from gis.geo.crs import METRIC_CRS
 from gis.geo.assign import NONE, points_in_polygons
-from gis.geo.districts import codes_of_shapes
+from gis.geo.districts import codes_at, codes_of_shapes, district_names, district_table, districts_with_margin
 from gis.io import InputError, readers, validate
-from gis.io.fields import DATASET_LABELS
+from gis.io.crs import MARGIN_M
+from gis.io.fields import DATASET_LABELS, GEOMETRY
 from gis.db.models import (
     SRID, Assignment, Category, Compound, Grid, GridLayer, InspectionPoint, Person, Problem, Standard, Street, Unit,
     UrbanVillage,
 )
-from gis.people.permissions import Actor, require
+from gis.people.permissions import Actor, district_scope, require
 from gis.problems import categories as category_registry
 from gis.problems import worktime
 from gis.problems.workflow import category_limit, category_table
@@ -87,9 +88,10 @@ def load(path: str | Path, kind: str, layer: str | None = None, encoding: str | 
 
 
 def import_file(engine: Engine, actor: Actor, kind: str, path: str | Path, dry_run: bool = False,
-                progress: Progress | None = None, **options) -> ImportResult:
-    """Read, validate and (unless `dry_run` or a row is bad) write `path` as `kind`, in one transaction."""
-    require(actor, "data.import")
+                progress: Progress | None = None, district: str | None = None, **options) -> ImportResult:
+    """Read, validate and (unless `dry_run` or a row is bad) write `path` as `kind`, in one transaction.
+    `district` (区县 code; a district's 管理员: their own): see `import_prepared`."""
+    district = _district(engine, actor, district)
     report = progress or (lambda _f, _t: None)
     report(0.05, "读取文件…")
     mapping, crs, coords = options.pop("mapping", None), options.pop("crs", None), options.pop("coords", "wgs84")
@@ -97,21 +99,48 @@ def import_file(engine: Engine, actor: Actor, kind: str, path: str | Path, dry_r
     renames = options.pop("renames", None)
     src = readers.read(path, **options)
     report(0.2, "校验与坐标转换…")
-    prepared = validate.prepare(src, kind, mapping=mapping, crs=crs, coords=coords, repair=repair, check_district=check)
-    return import_prepared(engine, actor, prepared, dry_run=dry_run, progress=progress, renames=renames)
+    prepared = validate.prepare(src, kind, mapping=mapping, crs=crs, coords=coords, repair=repair, check_district=check,
+                                area=import_area(engine, district) if check else None)
+    return import_prepared(engine, actor, prepared, dry_run=dry_run, progress=progress, renames=renames,
+                           district=district)
+
+
+def _district(engine: Engine, actor: Actor, district: str | None) -> str | None:
+    """The district an import goes into: `district`, else the actor's own (None: city-level, anywhere). A
+    district's user may import into their own district only (PermissionDenied); an unknown code: InputError."""
+    district = district or district_scope(actor)
+    require(actor, "data.import", district_code=district)
+    if district is not None and district not in set(district_table(engine)["code"]):
+        raise InputError(f"区县“{district}”不存在：可选 {district_names(engine)}。")
+    return district
+
+
+def import_area(engine: Engine, district: str | None = None):
+    """Where the rows of an import may lie (`validate.prepare`'s `area`): district `district` plus the
+    margin; the deployment's districts when it has several; None (the own district's file) when it has one."""
+    if district is None and len(district_table(engine)) < 2:
+        return None
+    return districts_with_margin(engine, MARGIN_M, district)
 
 
 def import_prepared(engine: Engine, actor: Actor, prepared: validate.Prepared, dry_run: bool = False,
-                    progress: Progress | None = None, renames: dict[str, str] | None = None) -> ImportResult:
+                    progress: Progress | None = None, renames: dict[str, str] | None = None,
+                    district: str | None = None) -> ImportResult:
     """Check references and write (see module doc). `renames` (问题类型 旧名 → 新名, `--map`) maps a
-    ledger's own category names for this import only; aliases (gis.problems.categories) apply after it."""
-    require(actor, "data.import")
+    ledger's own category names for this import only; aliases (gis.problems.categories) apply after it.
+
+    `district` (区县 code; default: the actor's own, none for a city-level one): every area, point and
+    problem must lie in it (the district its writer stamps it with) and no row may update one of another
+    district with the same code; rows that do not are bad rows, and nothing is written."""
+    district = _district(engine, actor, district)
     result = ImportResult(prepared, dry_run=dry_run)
     report = progress or (lambda _f, _t: None)
     report(0.4, "核对编号与引用…")
     with engine.begin() as conn:
         extra = validate.Errors(prepared.source.first_row)
         frame = _resolve(conn, prepared, extra, renames)
+        if district is not None and GEOMETRY[prepared.kind]:
+            _check_district(conn, prepared, frame, district, extra)
         more = extra.frame()
         if not more.empty:  # a copy: the caller's Prepared (kept by 数据管理 between runs) stays as it was read
             prepared = dataclasses.replace(prepared, errors=pd.concat([prepared.errors, more], ignore_index=True)
@@ -234,6 +263,37 @@ def _resolve(conn: Connection, p: validate.Prepared, errors: validate.Errors,
             errors.add(rows & ~df["target_code"].isin(have), "对象编号", f"对象编号在{_KIND_CN[kind]}中不存在", df["target_code"])
         df["valid_from"] = df["valid_from"].where(df["valid_from"].notna(), date.today())
     return df
+
+
+def _check_district(conn: Connection, p: validate.Prepared, df: pd.DataFrame, district: str,
+                    errors: validate.Errors) -> None:
+    """Bad rows of an import into `district`: a place that lies in another district (by the stamp its writer
+    gives: `codes_at` of a point, `codes_of_shapes` of an area), a code that another district's row has."""
+    names = dict(district_table(conn)[["code", "name"]].itertuples(index=False))
+    here = f"{names[district]}（{district}）"
+    found = np.full(len(df), None, dtype=object)
+    if p.kind in ("points", "problems"):
+        lon, lat = df["lon"].to_numpy(np.float64), df["lat"].to_numpy(np.float64)
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        found[ok] = codes_at(conn, lon[ok], lat[ok])
+    elif p.geoms is not None:
+        ok = ~(shapely.is_missing(p.geoms) | shapely.is_empty(p.geoms))
+        found[ok] = codes_of_shapes(conn, p.geoms[ok])
+    elsewhere = pd.Series(found).notna() & (pd.Series(found) != district)
+    errors.add(elsewhere, "位置", f"不在{here}内，不能导入到该区县",
+               pd.Series(found).map(lambda c: f"位于{names.get(c, c)}"))
+    t = MODELS[p.kind].__table__
+    codes = df["code"].dropna().astype(str).unique().tolist()
+    if not codes or "district_code" not in t.c:
+        return
+    stmt = select(t.c.code, t.c.district_code).where(t.c.district_code != district)
+    if t is Grid.__table__:
+        stmt = stmt.where(t.c.layer_id == current_layer_id(conn))
+    other = dict(conn.execute(stmt.where(t.c.code.in_(codes)) if len(codes) <= 20_000 else stmt).all())
+    taken = df["code"].isin(other)
+    owner = df["code"].map(other)
+    errors.add(taken, "编号", "编号已是" + owner.map(lambda c: f"{names.get(c, c)}（{c}）") + f"的{DATASET_LABELS[p.kind]}，"
+               f"不能在{here}导入", df["code"])
 
 
 _KIND_CN = {"grid": "现行网格", "street": "街巷", "compound": "小区", "village": "城中村", "point": "点位"}
@@ -361,6 +421,7 @@ def _upsert_problems(conn, df, _geoms):
     cols = ["code", "category", "standard_code", "description", "source", "reporter", "reported_at", "deadline",
             "status", "unit_id", "acknowledged_at", "rectified_at", "verified_at", "rework_count", "deduction", "lon", "lat"]
     rows = df[cols].reset_index(drop=True)
+    rows["district_code"] = codes_at(conn, rows["lon"], rows["lat"])  # the district it lies in (issue 17)
     existing = (_codes(conn, Problem, Problem.__table__.c.code.in_(rows["code"].tolist())) if len(rows) <= 20_000
                 else _codes(conn, Problem))
     old = rows["code"].isin(existing).to_numpy()

@@ -236,26 +236,30 @@ def _check_valid(geoms: np.ndarray, want: str, repair: bool, errors: Errors, fir
 
 def prepare(src: Source, kind: str, mapping: dict[str, str | None] | None = None, crs: str | None = None,
             coords: str = "wgs84", repair: bool = False, check_district: bool = True,
-            optional: tuple[str, ...] = (), negative_sheet: bool = False) -> Prepared:
+            optional: tuple[str, ...] = (), negative_sheet: bool = False, area=None) -> Prepared:
     """Map, convert and validate `src` for `kind` (see module doc). Raises InputError for file-level problems.
+
+    `check_district`: refuse rows outside the district plus a margin (`area`, a prepared WGS84 geometry, when
+    the deployment has several districts: `gis.geo.districts.districts_with_margin`; else the own district's).
 
     `optional` names required fields that this use does without (a planner's boundary file may lack 网格名称).
     For the 测评体系 (``assessment``), a workbook's 负面清单 sheet is prepared too and appended
     (gis.registry.assessment_file); `negative_sheet` marks that sheet's own preparation."""
     if kind == "assessment" and not negative_sheet:
         companion = assessment_file.prepare_companion(src, prepare, check_district=check_district)
-        main = _prepare(src, kind, mapping, crs, coords, repair, check_district, optional)
+        main = _prepare(src, kind, mapping, crs, coords, repair, check_district, optional, area=area)
         if companion is None:
             return main
         main.frame = pd.concat([main.frame, companion.frame], ignore_index=True)
         main.errors = pd.concat([main.errors, companion.errors], ignore_index=True)
         main.notes.append(f"已一并读取工作表“{assessment_file.NEGATIVE_SHEET}”：{len(companion.frame)} 条负面清单。")
         return main
-    return _prepare(src, kind, mapping, crs, coords, repair, check_district, optional, negative_sheet)
+    return _prepare(src, kind, mapping, crs, coords, repair, check_district, optional, negative_sheet, area)
 
 
 def _prepare(src: Source, kind: str, mapping: dict[str, str | None] | None, crs: str | None, coords: str,
-             repair: bool, check_district: bool, optional: tuple[str, ...], negative_sheet: bool = False) -> Prepared:
+             repair: bool, check_district: bool, optional: tuple[str, ...], negative_sheet: bool = False,
+             area=None) -> Prepared:
     if kind not in fl.KINDS:
         raise InputError(f"未知的数据类型“{kind}”：可选 {', '.join(fl.KINDS)}。")
     if coords not in crsmod.COORD_SYSTEMS:
@@ -359,7 +363,7 @@ def _prepare(src: Source, kind: str, mapping: dict[str, str | None] | None, crs:
             lon, lat = crsmod.xy_to_wgs84(a, b, choice.crs, coords)
             has = np.isfinite(lon) & np.isfinite(lat)
             if check_district:
-                far = crsmod.outside_points(lon, lat) & has
+                far = crsmod.outside_points(lon, lat, area=area) & has
                 if far.any():
                     shown = pd.Series(None, index=range(len(lon)), dtype=object)
                     idx = np.flatnonzero(far)
@@ -371,7 +375,7 @@ def _prepare(src: Source, kind: str, mapping: dict[str, str | None] | None, crs:
             geoms = _coerce_type(crsmod.geoms_to_wgs84(geoms, choice.crs, coords), want, errors)
             geoms, repairs = _check_valid(geoms, want, repair, errors, src.first_row, notes)
             if check_district:
-                far = crsmod.outside_geoms(geoms) & ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+                far = crsmod.outside_geoms(geoms, area=area) & ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
                 errors.add(far, "几何", f"几何超出辖区范围（辖区边界外 {crsmod.MARGIN_M / 1000:g} km 以上）")
             if want == "Point":
                 out["lon"], out["lat"] = shapely.get_x(geoms), shapely.get_y(geoms)

@@ -6,7 +6,10 @@
   the command centre (`gis.problems.workflow.create_problem` with source 市民热线).
 - status: ``open`` while 待立案 / 待派遣 / 整改中 / 待核查, ``closed`` when 已结案 or 不予立案;
   ``status_notes`` says which, in Chinese. ``agency_responsible`` = the 责任单位,
-  ``expected_datetime`` = the deadline, ``jurisdiction_id`` = the district.
+  ``expected_datetime`` = the deadline, ``jurisdiction_id`` = a district (区县, issue 17): its code (371521) or
+  name (阳谷县). A request posted with one must lie in that district; without one, in any district of the
+  deployment (the problem takes the district of its grid). GET /requests with one lists that district's.
+  An API key is the deployment's, for every district.
 - 回访 (the 12345 follow-up call): `follow_up` stores 满意 / 基本满意 / 不满意 on a closed request;
   满意率 is a figure (`gis.metrics.figures`).
 
@@ -29,7 +32,7 @@ from gis.db.models import (
     STATUS_CLOSED, STATUS_REJECTED, Problem, ProblemEvent, Unit,
 )
 from gis.geo import china
-from gis.geo.district import district_boundary, district_name
+from gis.geo.districts import district_shapes, find_district
 from gis.people import audit
 from gis.people.permissions import Actor, PermissionDenied, require
 from gis import clock
@@ -55,14 +58,36 @@ class IntakeError(ValueError):
         self.status = status
 
 
-def jurisdiction() -> str:
-    """The jurisdiction_id this server answers for: the district's name."""
-    return district_name()
+def jurisdiction(engine: Engine, codes: bool = True) -> str:
+    """The jurisdiction_id values this server answers for: its districts (区县), "东昌府区（371502）、…"
+    (without `codes`: "东昌府区、…")."""
+    rows = district_shapes(engine)[["code", "name"]].itertuples(index=False)
+    return "、".join(f"{n}（{c}）" if codes else n for c, n in rows)
 
 
-def check_jurisdiction(value: str | None) -> None:
-    if value not in (None, "") and value.strip() != district_name():
-        raise IntakeError(404, f"jurisdiction_id“{value}”不存在：本系统只受理{district_name()}的诉求。")
+def check_jurisdiction(engine: Engine, value: str | None) -> str | None:
+    """The code of the district a jurisdiction_id names (code or name); None when none is given; 404 otherwise."""
+    if value is None or not value.strip():
+        return None
+    code = find_district(engine, value)
+    if code is None:
+        raise IntakeError(404, f"jurisdiction_id“{value}”不存在：本系统只受理{jurisdiction(engine)}的诉求"
+                               f"（jurisdiction_id 为区县代码或名称）。")
+    return code
+
+
+def _check_place(engine: Engine, district: str | None, lon: float, lat: float) -> None:
+    """400 unless (lon, lat) lies in district `district` (its boundary), or, without one, in any district."""
+    shapes = district_shapes(engine)
+    where = shapes if district is None else shapes[shapes["code"] == district]
+    if shapely.contains_xy(where.geometry.to_numpy(), lon, lat).any():
+        return
+    at = f"坐标 long={lon:.6f}, lat={lat:.6f}（WGS84）"
+    if district is None:
+        names = "、".join(shapes["name"])
+        raise IntakeError(400, f"{at}不在{names}内，不予受理。")
+    raise IntakeError(400, f"{at}不在{where['name'].iloc[0]}（jurisdiction_id={district}）内，不予受理；"
+                           f"不给出 jurisdiction_id 时按坐标所在区县受理。")
 
 
 def iso(value) -> str | None:
@@ -145,19 +170,18 @@ def submit(engine: Engine, actor: Actor, form: dict, photo: bytes | None = None,
     """POST /requests: a new problem from the client `actor` (role 外部系统), 待立案.
 
     `form` holds Open311's fields: service_code, lat, long, description, address_string,
-    media_url, jurisdiction_id, and the extension ``coords`` (wgs84 | gcj02). Returns
-    ``{service_request_id, service_notice}``.
+    media_url, jurisdiction_id (a district: the point must lie in it), and the extension ``coords``
+    (wgs84 | gcj02). Returns ``{service_request_id, service_notice}``.
     """
     now = now or clock.now()
-    check_jurisdiction(form.get("jurisdiction_id"))
+    district = check_jurisdiction(engine, form.get("jurisdiction_id"))
     code = _text(form.get("service_code"), "service_code（问题类型）", 20, True)
     if not any(s["service_code"] == code for s in services(engine)):
         raise IntakeError(400, f"service_code“{code}”不是已有的问题类型（见 GET /services.json）。")
     lat = _number(form.get("lat"), "lat（纬度）")
     lon = _number(form.get("long"), "long（经度）")
     lon, lat = to_wgs84(lon, lat, form.get("coords"))
-    if not shapely.contains_xy(district_boundary(), lon, lat):
-        raise IntakeError(400, f"坐标 long={lon:.6f}, lat={lat:.6f}（WGS84）不在{district_name()}内，不予受理。")
+    _check_place(engine, district, lon, lat)
     description = _text(form.get("description"), "description（问题描述）", DESCRIPTION_MAX, True)
     address = _text(form.get("address_string"), "address_string（地址）", ADDRESS_MAX, False)
     media_url = _text(form.get("media_url"), "media_url（照片地址）", MEDIA_URL_MAX, False)
@@ -196,9 +220,10 @@ def _status_notes(status: str, note: str | None, satisfaction: str | None) -> st
 
 def requests(engine: Engine, ids: list[str] | None = None, service_code: str | None = None,
              start: datetime | None = None, end: datetime | None = None, status: str | None = None,
-             now: datetime | None = None, media_base: str = "") -> list[dict]:
+             now: datetime | None = None, media_base: str = "", district: str | None = None) -> list[dict]:
     """GET /requests: Open311 request objects, newest first. Without ids or dates: the last
-    DEFAULT_DAYS days; at most MAX_RESULTS. `status`: "open", "closed" or "open,closed"."""
+    DEFAULT_DAYS days; at most MAX_RESULTS. `status`: "open", "closed" or "open,closed"; `district`
+    (a code, from `check_jurisdiction`): that district's requests only."""
     now = now or clock.now()
     p, u, e = Problem.__table__, Unit.__table__, ProblemEvent.__table__
     photo = (select(e.c.problem_id, func.max(e.c.photo_path).label("photo"))
@@ -223,6 +248,8 @@ def requests(engine: Engine, ids: list[str] | None = None, service_code: str | N
             stmt = stmt.where(p.c.reported_at <= end)
     if service_code:
         stmt = stmt.where(p.c.category == service_code)
+    if district:
+        stmt = stmt.where(p.c.district_code == district)
     if status:
         wanted = {s.strip() for s in status.split(",") if s.strip()}
         if not wanted <= {"open", "closed"}:
@@ -258,11 +285,11 @@ def _request(r: dict, note: str | None, media_base: str) -> dict:
     }
 
 
-def request(engine: Engine, code: str, media_base: str = "") -> dict:
-    """GET /requests/{id}: one request, or 404."""
-    found = requests(engine, ids=[code], media_base=media_base)
+def request(engine: Engine, code: str, media_base: str = "", district: str | None = None) -> dict:
+    """GET /requests/{id}: one request (of `district`, when given), or 404."""
+    found = requests(engine, ids=[code], media_base=media_base, district=district)
     if not found:
-        raise IntakeError(404, f"诉求 {code} 不存在。")
+        raise IntakeError(404, f"诉求 {code} 不存在" + ("。" if district is None else f"（或不属于辖区 {district}）。"))
     return found[0]
 
 
