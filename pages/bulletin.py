@@ -32,7 +32,7 @@ a, b, c = st.columns(3)
 month = a.selectbox("月份", months, index=1, format_func=lambda d: f"{d.year}年{d.month}月", key="bulletin_month")
 number = b.number_input(f"文号序号（{bulletin.number_prefix()}〔{month.year}〕N号）", min_value=1, max_value=999,
                         value=month.month, key="bulletin_number")
-district = c.text_input("街道（留空为全区）", key="bulletin_district").strip() or None
+district = c.text_input("街道（留空为全部）", key="bulletin_district").strip() or None
 text = st.text_area("整改要求（导出前可修改，每行一段）", value=bulletin.DEFAULT_REQUIREMENTS, height=160,
                     key="bulletin_requirements")
 if st.button("生成督查通报", type="primary", key="bulletin_build"):

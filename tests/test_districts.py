@@ -309,3 +309,28 @@ def test_lists_show_a_district_user_their_district(two, monkeypatch, captured_ma
     shown = at.dataframe[0].value
     assert "yg_viewer" in set(shown["用户名"]) and set(shown["区县"]) == {YG}
     assert "admin" not in set(shown["用户名"]) and "gridchief" not in set(shown["用户名"])
+
+
+def test_the_city_bulletin_compares_the_districts_and_a_district_gets_its_own(two, tmp_path):
+    from gis.accountability import bulletin
+
+    engine = get_engine(two)
+    city = bulletin.collect(engine, date(2026, 10, 1), as_of=AS_OF, work_dir=tmp_path)
+    assert city.title == "关于2026年10月聊城市各区县创城网格化管理工作情况的督查通报"
+    titles = [t for t, _ in city.sections]
+    assert titles[:2] == ["一、主要指标", "区县对比"]
+    table = dict(city.sections)["区县对比"][1][2]
+    expected = by_district.district_figures(engine, date(2026, 10, 1), AS_OF).set_index("name")
+    assert {row[1] for row in table} == {"东昌府区", "阳谷县"}
+    for row in table:
+        assert row[2] == f"{expected.loc[row[1], 'score']:.2f}" and row[3] == str(expected.loc[row[1], "problems"])
+    own = bulletin.collect(engine, date(2026, 10, 1), as_of=AS_OF, work_dir=tmp_path, district=YG)
+    assert own.title == "关于2026年10月阳谷县创城网格化管理工作情况的督查通报"
+    assert "区县对比" not in [t for t, _ in own.sections]
+    grids = [row[1] for block in dict(own.sections)["三、红黑榜与十差单位"] if block[0] == "table" for row in block[2]
+             if str(row[1]).count("-") == 1]
+    assert grids and all(code.startswith("YG-") for code in grids)
+    # a district's leader exports their own district's bulletin, not another's
+    with pytest.raises(PermissionDenied, match=f"该对象属于区县 {HOME}"):
+        bulletin.build(engine, Actor("yg_lead", LEADER, district_code=YG), date(2026, 10, 1), tmp_path,
+                       formats=("docx",), district=HOME)

@@ -28,7 +28,10 @@ from gis.db.models import SOURCES, Category
 from gis.metrics import figures, negative, scores, units
 from gis.metrics.monthly import month_figures
 from gis.metrics.periods import add_months, month_end_as_of, month_rows, month_start
-from gis.people.permissions import Actor, require
+from gis.people.permissions import Actor, district_scope, require
+from gis.geo.districts import district_table
+from gis.metrics.districts import district_figures
+import pandas as pd
 from gis.problems.photos import upload_dir
 
 FORMATS = ("docx", "pdf")
@@ -91,8 +94,8 @@ def _stamp(t: datetime) -> str:
     return f"数据截至{t:%Y-%m-%d %H:%M}"
 
 
-def _registered_by(engine: Engine, months: list[dict], subdistrict, **filt) -> int:
-    df = figures.counts(engine, months, "city", subdistrict=subdistrict, **filt)
+def _registered_by(engine: Engine, months: list[dict], subdistrict, district=None, **filt) -> int:
+    df = figures.counts(engine, months, "city", subdistrict=subdistrict, district=district, **filt)
     return int(df["registered"].sum()) if len(df) else 0
 
 
@@ -111,21 +114,49 @@ def _negative_paragraphs(engine: Engine, m: date, t: datetime, grid_codes: set |
             ("table", ["编号", "发生日期", "网格", "责任单位", "负面清单标准", "处理"], rows)]
 
 
+def _districts_section(engine: Engine, m: date, t: datetime) -> tuple:
+    """区县对比 (issue 17): the districts side by side, best 区县得分 first (`gis.metrics.districts`)."""
+    df = district_figures(engine, m, t)
+    df = df.assign(_unranked=df["rank"].isna()).sort_values(["_unranked", "rank", "code"])
+    rows = [["—" if pd.isna(r.rank) else str(int(r.rank)), r.name, "样本不足" if pd.isna(r.score) else f"{r.score:.2f}",
+             str(r.problems), fmt("结案率", None if pd.isna(r.closure_rate) else round(float(r.closure_rate), 4)),
+             fmt("按期结案率", None if pd.isna(r.on_time_rate) else round(float(r.on_time_rate), 4)),
+             f"{r.yellow}/{r.red}/{r.green}"] for r in df.itertuples()]
+    return ("区县对比", [
+        ("p", "区县得分为该区县参评网格综合得分的平均值（一票否决的网格计 0 分），各网格在本区县内排名。"),
+        ("table", ["名次", "区县", "区县得分", "问题数", "结案率", "按期结案率", "黄/红/绿牌"], rows)])
+
+
+def _place(engine: Engine, subdistrict: str | None, district: str | None) -> tuple[str, bool]:
+    """What the bulletin covers, in words, and whether it is the city's of several districts (市级通报)."""
+    names = district_table(engine).set_index("code")["name"]
+    if subdistrict:
+        return subdistrict, False
+    if district:
+        return str(names.get(district, district)), False
+    if len(names) > 1:
+        return f"{setting('GRIDMAP_CITY_NAME')}各区县", True
+    return "全区", False
+
+
 def collect(engine: Engine, month: date, number: int | None = None, requirements: str | None = None,
             subdistrict: str | None = None, issued_on: date | None = None, as_of: datetime | None = None,
-            work_dir: Path | None = None) -> Bulletin:
-    """The bulletin of `month` (evaluated at its end, or `as_of`), its map picture written to `work_dir`."""
+            work_dir: Path | None = None, district: str | None = None) -> Bulletin:
+    """The bulletin of `month` (evaluated at its end, or `as_of`), its map picture written to `work_dir`.
+
+    `district` (区县 code): that district's bulletin, every figure its own; none, with several districts:
+    the city's (市级通报), with a 区县对比 section; `subdistrict`: one 街道's."""
     from gis.accountability.bulletin_map import grid_score_map
 
     m = month_start(month)
     t = month_end_as_of(m, as_of)
     prev = add_months(m, -1)
-    this = month_figures(engine, m, as_of, subdistrict)
-    last = month_figures(engine, prev, as_of, subdistrict)
+    this = month_figures(engine, m, as_of, subdistrict, district=district)
+    last = month_figures(engine, prev, as_of, subdistrict, district=district)
     num = number if number is not None else m.month
     if num < 1:
         raise BulletinError(f"文号序号应为正整数，现为 {num}。")
-    place = f"{subdistrict}" if subdistrict else "全区"
+    place, citywide = _place(engine, subdistrict, district)
     b = Bulletin(month=m, issuer=issuer(), number=f"{number_prefix()}〔{m.year}〕{num}号",
                  title=f"关于{m.year}年{m.month}月{place}创城网格化管理工作情况的督查通报",
                  issued_on=issued_on or t.date(), figures=this)
@@ -138,24 +169,26 @@ def collect(engine: Engine, month: date, number: int | None = None, requirements
               f"结案率 {fmt('结案率', c['结案率'])}，按期结案率 {fmt('按期结案率', c['按期结案率'])}，"
               f"超期 {fmt('超期数', c['超期数'])} 件（{_stamp(t)}）。"),
         ("table", ["指标", f"{m.month}月", f"{prev.month}月", "环比"], rows)]))
+    if citywide:
+        b.sections.append(_districts_section(engine, m, t))
     # 二、问题来源与类别
     months = month_rows(m, m, t)
-    by_source = [[s, str(_registered_by(engine, months, subdistrict, source=s))] for s in SOURCES]
+    by_source = [[s, str(_registered_by(engine, months, subdistrict, district, source=s))] for s in SOURCES]
     with engine.connect() as conn:
         cats = [n for (n,) in conn.execute(select(Category.name).order_by(Category.name))]
-    by_cat = sorted(([cat, _registered_by(engine, months, subdistrict, category=cat)] for cat in cats),
+    by_cat = sorted(([cat, _registered_by(engine, months, subdistrict, district, category=cat)] for cat in cats),
                     key=lambda r: (-r[1], r[0]))
     b.sections.append(("二、问题来源与类别", [
         ("table", ["问题来源", "立案数"], by_source),
         ("p", "高发问题（按立案数）："),
         ("table", ["问题类型", "立案数"], [[n, str(v)] for n, v in by_cat if v > 0][:10])]))
     # 三、红黑榜与十差单位
-    table = scores.monthly_scores(engine, m, t, subdistrict=subdistrict)
+    table = scores.monthly_scores(engine, m, t, subdistrict=subdistrict, district=district)
     ranks = scores.rankings(table)
     def grid_rows(df):
         return [[str(int(r.rank)), r.code, r.name, negative.VETO_LABEL if r.vetoed else f"{r.score:.2f}"]
                 for r in df.itertuples()]
-    worst_units = units.worst_units(engine, m, t, subdistrict=subdistrict)
+    worst_units = units.worst_units(engine, m, t, subdistrict=subdistrict, district=district)
     b.sections.append(("三、红黑榜与十差单位", [
         ("p", "红榜（综合得分前十）："), ("table", ["名次", "网格", "名称", "综合得分"], grid_rows(ranks["best"])),
         ("p", "黑榜（综合得分后十）："), ("table", ["名次", "网格", "名称", "综合得分"], grid_rows(ranks["worst"])),
@@ -163,10 +196,10 @@ def collect(engine: Engine, month: date, number: int | None = None, requirements
         ("table", ["单位", "应结案数", "超期数", "按期结案率"],
          [[r.unit, str(r.due), str(r.overdue), negative.VETO_LABEL if r.vetoed
            else fmt("按期结案率", round(float(r.on_time_rate), 4))] for r in worst_units.itertuples()]),
-        *_negative_paragraphs(engine, m, t, set(table["code"]) if subdistrict else None),
+        *_negative_paragraphs(engine, m, t, set(table["code"]) if subdistrict or district else None),
         ("image", grid_score_map(engine, table, work_dir or Path("."), f"{m:%Y年%m月}网格综合得分"))]))
     # 四、点位达标月评排名
-    rank = points.monthly_ranking(engine, m, as_of)
+    rank = points.monthly_ranking(engine, m, as_of, district=district)
     def pt_rows(df):
         return [[r.code, r.name, r.leader or "—", fmt("达标率", round(float(r.rate), 4))] for r in df.itertuples()]
     b.sections.append(("四、点位达标月评排名", [
@@ -178,8 +211,8 @@ def collect(engine: Engine, month: date, number: int | None = None, requirements
     # 五、三色牌
     m0 = datetime.combine(m, datetime.min.time())
     m1 = datetime.combine(add_months(m, 1), datetime.min.time())
-    issued = cards.register(engine, since=m0, until=m1)
-    every = cards.register(engine)
+    issued = cards.register(engine, since=m0, until=m1, district=district)
+    every = cards.register(engine, district=district)
     lifted = every[every["lifted_at"].notna() & (every["lifted_at"] >= m0) & (every["lifted_at"] < m1)]
     b.sections.append(("五、三色牌", [
         ("p", f"本月签发三色牌 {len(issued)} 张（黄牌 {int((issued['color'] == '黄').sum())} 张、红牌 "
@@ -189,7 +222,7 @@ def collect(engine: Engine, month: date, number: int | None = None, requirements
         ("table", ["摘牌编号", "牌色", "对象", "摘牌时间"],
          [[r.code, r.color, r.target, f"{r.lifted_at:%Y-%m-%d}"] for r in lifted.itertuples()])]))
     # 六、曝光问题
-    shown = exposure.exposed(engine, m0, m1, now=t)
+    shown = exposure.exposed(engine, m0, m1, now=t, district=district)
     blocks: list = [("p", f"本月曝光问题 {len(shown)} 个。" if len(shown) else "本月无曝光问题。")]
     for r in shown.itertuples():
         blocks.append(("p", f"{r.code}（{r.category}）{r.description}。责任单位：{r.unit or '未派遣'}；"
@@ -221,9 +254,11 @@ def _photo(rel) -> Path | None:
 
 def build(engine: Engine, actor: Actor, month: date, out_dir: Path, formats=FORMATS, number: int | None = None,
           requirements: str | None = None, subdistrict: str | None = None, issued_on: date | None = None,
-          as_of: datetime | None = None) -> dict:
-    """Write the bulletin of `month` into `out_dir` in `formats`; returns {format: path, "seconds": s}."""
-    require(actor, "bulletin.export")
+          as_of: datetime | None = None, district: str | None = None) -> dict:
+    """Write the bulletin of `month` into `out_dir` in `formats`; returns {format: path, "seconds": s}.
+    A district's 领导 / 管理员 writes their district's (`district` defaults to it; another is refused)."""
+    district = district or district_scope(actor)
+    require(actor, "bulletin.export", district_code=district)
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise BulletinError(f"格式“{','.join(bad) or '（空）'}”不支持，应为 docx、pdf 或 docx,pdf。")
@@ -231,8 +266,9 @@ def build(engine: Engine, actor: Actor, month: date, out_dir: Path, formats=FORM
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bulletin-map-") as tmp:  # the map picture lives only while writing
-        doc = collect(engine, month, number, requirements, subdistrict, issued_on, as_of, work_dir=Path(tmp))
-        out = _write(doc, out_dir, formats, subdistrict)
+        doc = collect(engine, month, number, requirements, subdistrict, issued_on, as_of, work_dir=Path(tmp),
+                      district=district)
+        out = _write(doc, out_dir, formats, subdistrict or (_place(engine, None, district)[0] if district else None))
     out["seconds"] = time.perf_counter() - start
     return out
 

@@ -11,8 +11,8 @@ from datetime import date
 from pathlib import Path
 
 from gis.db.engine import get_engine
-from gis.metrics.monthly import FiguresError, parse_as_of, parse_month
-from gis.people.permissions import Actor
+from gis.metrics.monthly import FiguresError, FiguresUsageError, parse_as_of, parse_month, resolve_district
+from gis.people.permissions import Actor, PermissionDenied
 
 
 def _cmd_bulletin(args) -> int:
@@ -24,10 +24,15 @@ def _cmd_bulletin(args) -> int:
         as_of = parse_as_of(args.as_of)
         text = Path(args.requirements).read_text(encoding="utf-8") if args.requirements else None
         issued = date.fromisoformat(args.date) if args.date else None
-        out = build(get_engine(args.database), Actor.system(), month, Path(args.out),
-                    [f.strip() for f in args.format.split(",") if f.strip()], args.number, text, args.district,
-                    issued, as_of)
-    except (FiguresError, BulletinError, FontMissing, OSError) as exc:
+        engine = get_engine(args.database)
+        district = resolve_district(engine, args.district) if args.district is not None else None
+        out = build(engine, Actor.system(), month, Path(args.out),
+                    [f.strip() for f in args.format.split(",") if f.strip()], args.number, text, args.subdistrict,
+                    issued, as_of, district=district)
+    except FiguresUsageError as exc:  # a 街道 given as --district
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except (FiguresError, BulletinError, FontMissing, OSError, PermissionDenied) as exc:
         print(str(exc), file=sys.stderr)
         return 1
     except ValueError as exc:
@@ -57,7 +62,8 @@ def register(sub) -> None:
     p.add_argument("month", help="月份 YYYY-MM")
     p.add_argument("--format", default="docx,pdf", help="docx、pdf 或 docx,pdf（默认两者）")
     p.add_argument("--out", default=".", help="输出目录（默认当前目录）")
-    p.add_argument("--district", default=None, help="只统计该街道")
+    p.add_argument("--district", default=None, help="只统计该区县（代码或名称，如 371521 或 阳谷县）；不给：全部（多个区县时为市级通报，含区县对比）")
+    p.add_argument("--subdistrict", default=None, help="只统计该街道")
     p.add_argument("--number", type=int, default=None, help="文号序号（默认为月份数）")
     p.add_argument("--requirements", default=None, help="整改要求文本文件（UTF-8，每行一段）")
     p.add_argument("--date", default=None, help="成文日期 YYYY-MM-DD（默认统计时点）")
