@@ -4,6 +4,10 @@
 #   make test   install (plus the test tools, PostGIS and Chromium), run the whole test suite on SpatiaLite
 #               and PostGIS, on 2 workers (pytest.ini); PYTEST_ARGS="-n 0" runs it in one process
 #   make docs-screenshots   refresh the README screenshots (docs/screenshots/) from their browser tests
+#   make cluster            a city's deployment on this machine: nginx on http://127.0.0.1:8080 in front of
+#                           2 dashboard processes and the API (/api/), reading a streaming replica (5433)
+#                           of the PostgreSQL on 5432 (bench/cluster.py; README "多进程部署")
+#   make cluster-stop       stop it: nothing left running, the replica removed
 # Both work on a fresh Debian 12 machine as root, and do nothing twice.
 
 SHELL := /bin/bash
@@ -15,7 +19,7 @@ TEST_STAMP := $(VENV)/.installed-test
 APT_STAMP := /var/lib/apt/lists/.gridmap-updated
 PG_VERSION ?= 15
 
-.PHONY: run test docs-screenshots bench demo system-run system-test postgres clean
+.PHONY: run test docs-screenshots bench demo cluster cluster-stop system-run system-test system-cluster postgres clean
 
 run: system-run $(STAMP)
 	$(PY) -m gis demo --if-empty
@@ -46,6 +50,16 @@ bench: $(STAMP) postgres
 demo: $(STAMP)
 	$(PY) -m gis demo $(DEMO_ARGS)
 
+# The primary's database (created when missing, the demo built into it when empty); CLUSTER_ARGS e.g.
+# "--apps 3", "--own-primary 5434" (a private primary: the server on 5432 untouched), "--no-replica".
+CLUSTER_DIR ?= /tmp/gridmap-cluster
+CLUSTER_DATABASE ?= postgresql+psycopg://postgres@127.0.0.1:5432/gridmap
+cluster: system-cluster $(STAMP) postgres
+	$(PY) -m bench.cluster start --dir $(CLUSTER_DIR) --database $(CLUSTER_DATABASE) --demo 50000 $(CLUSTER_ARGS)
+
+cluster-stop:
+	$(PY) -m bench.cluster stop --dir $(CLUSTER_DIR)
+
 # Runtime packages (make run); the test tools on top (make test). Each step reruns only when its file changed.
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,7 +85,10 @@ system-run:
 	$(call apt_install,libsqlite3-mod-spatialite fonts-noto-cjk)
 
 system-test:
-	$(call apt_install,libsqlite3-mod-spatialite chromium fonts-noto-cjk poppler-utils)
+	$(call apt_install,libsqlite3-mod-spatialite chromium fonts-noto-cjk poppler-utils nginx)
+
+system-cluster:
+	$(call apt_install,libsqlite3-mod-spatialite fonts-noto-cjk nginx)
 
 # PostgreSQL + PostGIS for the tests: use the server on 127.0.0.1:5432 if one runs, else install
 # and start Debian's, with trust authentication on the loopback (a test machine only).

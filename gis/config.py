@@ -120,8 +120,20 @@ def _database_url(raw: str) -> str | None:
     return None
 
 
+def _read_database_url(raw: str) -> str | None:
+    """A read replica is a PostgreSQL server (a streaming standby of DATABASE_URL's)."""
+    if raw.strip() == "":
+        return None  # set but empty: no replica
+    scheme = raw.split("://", 1)[0] if "://" in raw else ""
+    if scheme not in ("postgresql", "postgresql+psycopg"):
+        shown = f"“{scheme}”" if scheme else "（缺少 类型:// 前缀）"
+        return f"只读副本的数据库类型{shown}不受支持，应为 postgresql+psycopg（PostgreSQL 流复制备库）"
+    return None
+
+
 SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("DATABASE_URL", "数据库地址", DEFAULT_DATABASE_URL, _database_url),
+    Setting("DATABASE_READ_URL", "数据库地址", None, _read_database_url),  # read replica (issue 17)
     Setting("GRIDMAP_SECRETS", "路径", None),  # read from the environment only (it locates secrets.toml)
     Setting("GRIDMAP_BASEMAP", "选项", "none", _choice("none", "xyz", "public")),
     Setting("GRIDMAP_TILES_URL", "文本", None),
@@ -163,7 +175,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
 
 
 def _shown(name: str, raw: str) -> str:
-    return "" if name == "DATABASE_URL" else f"=“{raw}”"  # a database URL may hold a password
+    return "" if name.startswith("DATABASE_") else f"=“{raw}”"  # a database URL may hold a password
 
 
 def validate_settings() -> list[str]:
@@ -185,6 +197,8 @@ def validate_settings() -> list[str]:
     kind = setting("GRIDMAP_BASEMAP").strip().lower()
     if kind == "xyz" and not setting("GRIDMAP_TILES_URL"):
         problems.append("GRIDMAP_TILES_URL：GRIDMAP_BASEMAP=xyz 时必须填写内网瓦片地址，例如 http://tiles.local/{z}/{x}/{y}.png")
+    if read_database_url() and not database_url().startswith("postgresql"):
+        problems.append("DATABASE_READ_URL：只读副本只能配合 PostgreSQL 主库使用，而 DATABASE_URL 不是 PostgreSQL")
     if kind == "public" and (setting("GRIDMAP_TILES_CRS") or "").strip().lower() == "gcj02":
         problems.append("GRIDMAP_TILES_CRS=“gcj02”：与 GRIDMAP_BASEMAP=public 冲突（OpenStreetMap 为 WGS84）")
     return problems
@@ -201,6 +215,12 @@ def database_url() -> str:
     if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
         url = prefix + str(ROOT / url[len(prefix):])
     return url
+
+
+def read_database_url() -> str | None:
+    """The read replica of DATABASE_URL (DATABASE_READ_URL), or None when not set: the wall's figures and
+    the Open311 API's GET routes read there (gis.db.engine.with_read_engine); writes never do."""
+    return (setting("DATABASE_READ_URL") or "").strip() or None
 
 
 BASEMAP_KEYS = ("GRIDMAP_BASEMAP", "GRIDMAP_TILES_URL", "GRIDMAP_TILES_ATTRIBUTION", "GRIDMAP_TILES_CRS",

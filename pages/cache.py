@@ -3,6 +3,10 @@
 Caches hold data (DataFrames, GeoDataFrames), never widgets. Each wrapper keys on the
 database URL so that tests and apps pointed at different databases do not share entries.
 `clear()` is called after every write made through the UI.
+
+The wall's figures (`wall_*`, `city_district*`, `point_ranking`) are read through `_read`: from the read
+replica (DATABASE_READ_URL) when one is configured and answers, else from `url` itself
+(gis.db.engine.with_read_engine). The rest reads the primary: pages where people act and then look.
 """
 
 from __future__ import annotations
@@ -11,13 +15,18 @@ import streamlit as st
 
 from gis.geo import queries
 from gis.config import database_url
-from gis.db.engine import get_engine
+from gis.db.engine import get_engine, with_read_engine
 
 TTL_SECONDS = 600
 
 
 def engine():
     return get_engine(database_url())
+
+
+def _read(url: str, fn, *args, **kwargs):
+    """`fn(engine, *args, **kwargs)` on the read replica of `url`, or on `url` (see the module docstring)."""
+    return with_read_engine(lambda e: fn(e, *args, **kwargs), url)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -130,49 +139,49 @@ WALL_TTL_SECONDS = 50
 @st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
 def wall_scores(url: str, month, as_of, subdistrict=None, category=None, source=None, district=None):
     from gis.metrics import scores
-    return scores.monthly_scores(get_engine(url), month, as_of, subdistrict, category, source, district=district)
+    return _read(url, scores.monthly_scores, month, as_of, subdistrict, category, source, district=district)
 
 
 @st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
 def wall_kpis(url: str, month, as_of, subdistrict=None, category=None, source=None, district=None):
     from gis.metrics import kpis
-    return kpis.kpis(get_engine(url), month, as_of, subdistrict, category, source, district)
+    return _read(url, kpis.kpis, month, as_of, subdistrict, category, source, district)
 
 
 @st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
 def wall_trend(url: str, month, as_of, subdistrict=None, category=None, source=None, district=None):
     from gis.metrics import kpis, periods
-    return kpis.trend(get_engine(url), 12, periods.month_end_as_of(month, as_of), subdistrict, category, source, district)
+    return _read(url, kpis.trend, 12, periods.month_end_as_of(month, as_of), subdistrict, category, source, district)
 
 
 @st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
 def wall_units(url: str, month, as_of, subdistrict=None, category=None, source=None, district=None):
     from gis.metrics import units
-    return units.worst_units(get_engine(url), month, as_of, 10, subdistrict, category, source, district=district)
+    return _read(url, units.worst_units, month, as_of, 10, subdistrict, category, source, district=district)
 
 
 @st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
 def wall_hexes(url: str, as_of, subdistrict=None, category=None, source=None, district=None):
     from gis.metrics import heat
-    return heat.open_problem_hexes(get_engine(url), as_of, 9, subdistrict, category, source, district)
+    return _read(url, heat.open_problem_hexes, as_of, 9, subdistrict, category, source, district)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def wall_filter_options(url: str, district=None):
     from gis.metrics import kpis
-    return kpis.filter_options(get_engine(url), district)
+    return _read(url, kpis.filter_options, district)
 
 
 @st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
 def city_districts(url: str, month, as_of):
     from gis.metrics import districts as by_district
-    return by_district.district_figures(get_engine(url), month, as_of)
+    return _read(url, by_district.district_figures, month, as_of)
 
 
 @st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
 def city_district_trend(url: str, month, as_of):
     from gis.metrics import districts as by_district, periods
-    return by_district.district_trend(get_engine(url), 12, periods.month_end_as_of(month, as_of))
+    return _read(url, by_district.district_trend, 12, periods.month_end_as_of(month, as_of))
 
 
 # --- 网格规划 (pages/planning.py): the check context of a layer (grids, compounds, villages, streets,
@@ -207,7 +216,7 @@ def active_cards(url: str, district=None):
 @st.cache_data(ttl=WALL_TTL_SECONDS, show_spinner=False)
 def point_ranking(url: str, month, as_of=None, n: int = 3, district=None):
     from gis.accountability import points
-    return points.monthly_ranking(get_engine(url), month, as_of, n=n, district=district)
+    return _read(url, points.monthly_ranking, month, as_of, n=n, district=district)
 
 
 # --- 移动巡查 (pages/mobile.py)

@@ -41,6 +41,7 @@ CLOCK = datetime(2026, 11, 21, 9, 0)
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: builds the full demo city (deselect with -m 'not slow')")
     config.addinivalue_line("markers", "browser: drives headless Chromium")
+    config.addinivalue_line("markers", "cluster: starts nginx, app processes and a PostgreSQL replica (bench/cluster.py)")
 
 
 # Units of work for pytest-xdist (pytest.ini: -n 2 --dist loadscope): the browser tests in two units of

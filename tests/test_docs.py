@@ -25,6 +25,13 @@ def test_every_setting_read_in_code_is_documented_and_back():
     assert "DATABASE_URL" in README
 
 
+def test_every_declared_setting_is_in_the_configuration_table():
+    from gis.config import SETTINGS
+
+    table = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    assert [name for name in SETTINGS if f"`{name}`" not in table] == []
+
+
 def test_every_page_is_in_the_pages_table():
     titles = re.findall(r'st\.Page\("pages/\w+\.py", title="([^"]+)"', (ROOT / "app.py").read_text(encoding="utf-8"))
     table = README.split("## Pages", 1)[1].split("\n## ", 1)[0]

@@ -9,6 +9,10 @@
     POST /requests/{id}/followup[.json|.xml] 12345 回访 (api_key; extension)
     GET  /media/{path}                       stored report photos (EXIF stripped)
     GET  /docs, /openapi.json                the API page, served from here (no CDN)
+
+The GET routes read from the read replica (DATABASE_READ_URL) when `engine` is DATABASE_URL's and a
+replica is configured and answers (gis.db.engine.with_read_engine); POSTs write to `engine`. A request
+just posted that the replica does not have yet is looked up again on `engine`.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from sqlalchemy import Engine
 from gis.api import docs, limits
 from gis.api.render import errors, respond, split_format
 from gis.config import setting
+from gis.db.engine import get_read_engine, with_read_engine
 from gis.people import apikeys, audit
 from gis.problems import intake, photos
 
@@ -96,6 +101,10 @@ def create_app(engine: Engine, photo_dir: Path | None = None) -> FastAPI:
     def media_base(request: Request) -> str:
         return str(request.base_url).rstrip("/")
 
+    def reads(fn, *args, **kwargs):
+        """`fn(engine, *args, **kwargs)` on the read replica, else on `engine` (a read)."""
+        return with_read_engine(lambda e: fn(e, *args, **kwargs), engine)
+
     async def call(fmt: str, root: str, fn, *args, status: int = 200, **kwargs) -> Response:
         try:
             data = await run_in_threadpool(fn, *args, **kwargs)
@@ -108,13 +117,13 @@ def create_app(engine: Engine, photo_dir: Path | None = None) -> FastAPI:
     @app.get("/services.{format}", summary="问题类型列表（服务）", )
     async def list_services(request: Request, format: str):
         fmt = _fmt(format)
-        return limited(request, key_of(request), fmt) or await call(fmt, "services", intake.services, engine)
+        return limited(request, key_of(request), fmt) or await call(fmt, "services", reads, intake.services)
 
     @app.get("/services/{code}", summary="一个问题类型的服务定义（可加 .json / .xml）")
     async def one_service(request: Request, code: str):
         code, fmt = split_format(code)
-        return limited(request, key_of(request), fmt) or await call(fmt, "service_definition", intake.service,
-                                                                     engine, code)
+        return limited(request, key_of(request), fmt) or await call(fmt, "service_definition", reads,
+                                                                     intake.service, code)
 
     # --- requests -------------------------------------------------------------------------
 
@@ -153,8 +162,8 @@ def create_app(engine: Engine, photo_dir: Path | None = None) -> FastAPI:
             ids = [s.strip() for s in (q.get("service_request_id") or "").split(",") if s.strip()]
             start = intake.parse_time(q["start_date"], "start_date") if q.get("start_date") else None
             end = intake.parse_time(q["end_date"], "end_date") if q.get("end_date") else None
-            return intake.requests(engine, ids or None, q.get("service_code") or None, start, end,
-                                   q.get("status") or None, media_base=media_base(request), district=district)
+            return reads(intake.requests, ids or None, q.get("service_code") or None, start, end,
+                         q.get("status") or None, media_base=media_base(request), district=district)
 
         return await call(fmt, "service_requests", run)
 
@@ -164,8 +173,16 @@ def create_app(engine: Engine, photo_dir: Path | None = None) -> FastAPI:
         code, fmt = split_format(code)
         if (blocked := limited(request, key_of(request), fmt)) is not None:
             return blocked
-        return await call(fmt, "service_requests", lambda: [intake.request(
-            engine, code, media_base(request), intake.check_jurisdiction(engine, request.query_params.get("jurisdiction_id")))])
+        def run():
+            district = intake.check_jurisdiction(engine, request.query_params.get("jurisdiction_id"))
+            try:
+                return [reads(intake.request, code, media_base(request), district)]
+            except intake.IntakeError as exc:
+                if exc.status != 404 or get_read_engine(engine) is engine:
+                    raise
+                return [intake.request(engine, code, media_base(request), district)]  # just posted: not on the replica yet
+
+        return await call(fmt, "service_requests", run)
 
     @app.post("/requests/{code}/followup", summary="12345 回访：满意 / 基本满意 / 不满意（扩展接口，可加 .json / .xml）",
               openapi_extra=_form_schema({"api_key": "接口密钥（必填）", "satisfaction": "满意、基本满意或不满意（必填）",

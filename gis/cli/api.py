@@ -1,4 +1,4 @@
-"""`python -m gis api [--port 8502]` (serve the Open311 API) and `python -m gis apikey create|revoke|list NAME`."""
+"""`python -m gis api [--port 8502] [--root-path /api]` (serve the Open311 API) and `python -m gis apikey create|revoke|list NAME`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,10 @@ def _cmd_api(args) -> int:
     engine = get_engine(args.database)
     migrate.upgrade(engine)
     print(f"Open311 接口：http://{args.host}:{args.port}/docs")
-    uvicorn.run(create_app(engine), host=args.host, port=args.port, log_level="warning", access_log=False)
+    # Behind a reverse proxy (nginx, 127.0.0.1): uvicorn takes the client's address from X-Forwarded-For
+    # (FORWARDED_ALLOW_IPS, default 127.0.0.1), and --root-path makes photo links carry the proxy's prefix.
+    uvicorn.run(create_app(engine), host=args.host, port=args.port, log_level="warning", access_log=False,
+                root_path=args.root_path)
     return 0
 
 
@@ -54,6 +57,7 @@ def register(sub) -> None:
     api = sub.add_parser("api", help="启动 Open311 问题受理接口（默认 http://127.0.0.1:8502）")
     api.add_argument("--port", type=int, default=8502, help="端口（默认 8502）")
     api.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
+    api.add_argument("--root-path", default="", help="经反向代理挂在子路径下时的前缀，如 /api（默认无）")
     api.set_defaults(func=_cmd_api)
     key = sub.add_parser("apikey", help="Open311 接口密钥：create / revoke / list")
     key.add_argument("action", choices=["create", "revoke", "list"])

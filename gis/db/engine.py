@@ -19,13 +19,24 @@ the convention of this code base is made a rule of the engine:
 
 A writer that still finds no lock after the busy timeout (e.g. behind a very large import)
 gets `DatabaseBusy`, whose message is for users, never a traceback with SQL in it.
+
+Reads from a replica (issue 17). With ``DATABASE_READ_URL`` set (a PostgreSQL streaming standby of
+``DATABASE_URL``'s server), `with_read_engine(fn)` runs a read-only `fn(engine)` there: the wall's figures
+and the Open311 API's GET routes. Writes always go to `get_engine()` (the primary). The replica is used
+only while it answers: it is probed once (connect timeout `REPLICA_CONNECT_TIMEOUT_S`); when it does not
+answer, or a read on it fails, reads go to the primary, one WARNING is logged, and the replica is tried
+again after `REPLICA_RETRY_S`, so it comes back by itself. A replica is a little behind the primary
+(milliseconds on one machine): fine for figures that refresh every minute, not for reading one's own write.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -34,14 +45,17 @@ import pyogrio  # noqa: F401
 import pyproj  # noqa: F401
 import shapely  # noqa: F401
 from geoalchemy2.admin.dialects.sqlite import init_spatialite, load_spatialite_driver
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from gis.config import database_url
+from gis.config import database_url, read_database_url
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 
 BUSY_TIMEOUT_S = 60.0  # how long a SQLite writer waits for the write lock before giving up
+REPLICA_CONNECT_TIMEOUT_S = 2  # a read replica that does not accept a connection in this time is down
+REPLICA_RETRY_S = 30.0  # reads stay on the primary this long after the replica failed, then it is tried again
+log = logging.getLogger(__name__)
 _WRITE = "gridmap_write"  # execution option: this connection's transaction writes
 
 
@@ -133,3 +147,103 @@ def get_engine(url: str | None = None) -> Engine:
 def backend(engine: Engine) -> str:
     """'spatialite' or 'postgis'."""
     return "spatialite" if engine.dialect.name == "sqlite" else "postgis"
+
+
+# --- reads from a replica (DATABASE_READ_URL) ------------------------------------------------------
+
+def _shown_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _url_of(primary: Engine | str | None) -> str:
+    if primary is None:
+        return database_url()
+    if isinstance(primary, Engine):
+        return primary.url.render_as_string(hide_password=False)
+    return primary
+
+
+class _Replica:
+    """One read replica: its engine and whether to use it (see the module docstring)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = create_engine(url, pool_pre_ping=True,
+                                    connect_args={"connect_timeout": REPLICA_CONNECT_TIMEOUT_S})
+        self.lock = threading.Lock()
+        self.up: bool | None = None  # unknown until first probed
+        self.retry_at = 0.0
+
+    def usable(self) -> bool:
+        with self.lock:
+            if self.up or (self.up is False and time.monotonic() < self.retry_at):
+                return bool(self.up)
+            try:
+                with self.engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+            except DBAPIError as exc:
+                self._down(exc)
+                return False
+            if self.up is False:
+                log.warning("只读副本已恢复，读取改回副本 %s。Read replica %s is back: reading from it again.",
+                            _shown_url(self.url), _shown_url(self.url))
+            self.up = True
+            return True
+
+    def failed(self, exc: BaseException) -> None:
+        with self.lock:
+            self._down(exc)
+
+    def _down(self, exc: BaseException) -> None:
+        lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        why = lines[0][:200] if lines else type(exc).__name__
+        if self.up is not False:
+            log.warning("只读副本 %s 不可用（%s），读取改用主库，%d 秒后重试。Read replica %s unavailable (%s): "
+                        "reading from the primary, retrying in %d s.", _shown_url(self.url), why, REPLICA_RETRY_S,
+                        _shown_url(self.url), why, REPLICA_RETRY_S)
+        self.up = False
+        self.retry_at = time.monotonic() + REPLICA_RETRY_S
+        self.engine.dispose()  # connections to a replica that went away are no use when it comes back
+
+
+_replicas: dict[str, _Replica] = {}
+_replicas_lock = threading.Lock()
+
+
+def _replica_for(primary: Engine | str | None) -> _Replica | None:
+    """The replica of `primary` (default: DATABASE_URL): only DATABASE_URL has one, and only on PostgreSQL."""
+    read_url, url = read_database_url(), _url_of(primary)
+    if not read_url or not url.startswith("postgresql") or make_url(url) != make_url(database_url()) \
+            or make_url(read_url) == make_url(url):
+        return None
+    with _replicas_lock:
+        if read_url not in _replicas:
+            _replicas[read_url] = _Replica(read_url)
+        return _replicas[read_url]
+
+
+def get_read_engine(primary: Engine | str | None = None) -> Engine:
+    """Where to read now: the replica (DATABASE_READ_URL) of `primary` (default: DATABASE_URL) while it
+    answers, else the primary itself. For reads only: use `with_read_engine`, which also falls back when
+    the replica fails during the read."""
+    replica = _replica_for(primary)
+    if replica is not None and replica.usable():
+        return replica.engine
+    return primary if isinstance(primary, Engine) else get_engine(_url_of(primary))
+
+
+def with_read_engine(fn: Callable[[Engine], object], primary: Engine | str | None = None):
+    """`fn(engine)` on the read replica of `primary` (default: DATABASE_URL) when one is configured and
+    answers; on the primary otherwise, or again there if it fails on the replica (a WARNING is logged and
+    the replica rests `REPLICA_RETRY_S`). `fn` must only read."""
+    replica = _replica_for(primary)
+    fallback = primary if isinstance(primary, Engine) else get_engine(_url_of(primary))
+    if replica is None or not replica.usable():
+        return fn(fallback)
+    try:
+        return fn(replica.engine)
+    except DBAPIError as exc:  # the replica went away, or cancelled the query (conflict with recovery)
+        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+            replica.failed(exc)
+            return fn(fallback)
+        raise
