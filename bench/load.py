@@ -25,6 +25,13 @@ Only 127.0.0.1 is contacted; every wait is bounded (`--seconds`, `LOAD_WAIT_MS`)
     python -m bench.load --database sqlite:////tmp/x/demo.sqlite --walls 20 --seconds 240
     python -m bench.load --database URL --walls 20 --managers 29 --import-rows 50000 --seconds 300
     python -m bench.load --app-dir /tmp/old-checkout …   # the same load on another version of the app
+    python -m bench.load --database URL --cluster-dir /tmp/gridmap-cluster …   # through a running `make cluster`
+
+With `--base-url` (or `--cluster-dir`, which reads the address and the app processes' ids from a cluster's
+state.json, bench/cluster.py) nothing is served: the load goes to that address, and the memory and CPU
+sampled are those of `--pids` (the app processes). That server must accept this module's kiosk TOKEN and
+run at SERVER_NOW: start the cluster with GRIDMAP_KIOSK_TOKENS=<TOKEN>, GRIDMAP_NOW=<SERVER_NOW> and
+GRIDMAP_WALL_REFRESH=<--refresh> in its environment.
 """
 
 from __future__ import annotations
@@ -76,7 +83,8 @@ class Results:
     pages: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     moved: int = 0
-    rss: list[tuple[float, float]] = field(default_factory=list)  # (s since start, MB)
+    rss: list[tuple[float, float]] = field(default_factory=list)  # (s since start, MB of all server processes)
+    cpu_seconds: dict[int, float] = field(default_factory=dict)  # server pid → CPU seconds used during the run
     import_seconds: float | None = None
     import_rc: int | None = None
 
@@ -89,10 +97,16 @@ def _rss_mb(pid: int) -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-def _sample(pid: int, res: Results, stop: threading.Event, t0: float) -> None:
+def _cpu_s(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _sample(pids: list[int], res: Results, stop: threading.Event, t0: float) -> None:
     while not stop.wait(2.0):
         try:
-            res.rss.append((time.monotonic() - t0, _rss_mb(pid)))
+            res.rss.append((time.monotonic() - t0, sum(_rss_mb(pid) for pid in pids)))
         except OSError:
             return
 
@@ -309,8 +323,12 @@ def summary(args, res: Results, load: tuple[tuple[float, ...], tuple[float, ...]
     if res.rss:
         step = max(1, len(res.rss) // 10)
         series = ", ".join(f"{t:.0f}s {mb:.0f}" for t, mb in res.rss[::step])
-        lines.append(f"server RSS MB: start {res.rss[0][1]:.0f}, max {max(m for _, m in res.rss):.0f}, "
-                     f"end {res.rss[-1][1]:.0f}; over time: {series}")
+        n = len(res.cpu_seconds) or 1
+        lines.append(f"server RSS MB{f' (sum of {n} processes)' if n > 1 else ''}: start {res.rss[0][1]:.0f}, "
+                     f"max {max(m for _, m in res.rss):.0f}, end {res.rss[-1][1]:.0f}; over time: {series}")
+    if res.cpu_seconds:
+        lines.append("server CPU seconds during the run: " + ", ".join(
+            f"pid {pid} {cpu:.0f} s" for pid, cpu in res.cpu_seconds.items()))
     return "\n".join(lines) + "\n"
 
 
@@ -325,23 +343,47 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seconds", type=int, default=240)
     p.add_argument("--refresh", type=int, default=60, help="GRIDMAP_WALL_REFRESH of the served app")
     p.add_argument("--out", type=Path, help="also write the Markdown here")
+    p.add_argument("--base-url", help="load an app already served there (127.0.0.1 only) instead of serving one")
+    p.add_argument("--pids", default="", help="with --base-url: the server processes whose memory and CPU to sample "
+                                              "(comma-separated)")
+    p.add_argument("--cluster-dir", type=Path, help="a running bench/cluster.py cluster: its nginx address and app "
+                                                    "processes (sets --base-url and --pids)")
     args = p.parse_args(argv)
-    res, base = Results(), f"http://127.0.0.1:{args.port}"
-    proc = serve(args.app_dir, args.database, args.port, {"GRIDMAP_WALL_REFRESH": str(args.refresh)})
+    if args.cluster_dir:
+        import json
+
+        state = json.loads((args.cluster_dir / "state.json").read_text(encoding="utf-8"))
+        args.base_url = f"http://127.0.0.1:{state['port']}"
+        args.pids = ",".join(str(info["pid"]) for name, info in state["processes"].items() if name.startswith("app-"))
+    res, proc = Results(), None
+    if args.base_url:
+        base = args.base_url.rstrip("/")
+        if not base.startswith(("http://127.0.0.1:", "http://localhost:")):
+            p.error("--base-url: only 127.0.0.1")
+        pids = [int(x) for x in args.pids.split(",") if x.strip()]
+        args.app_dir = f"{base} (already served; {len(pids)} app processes sampled)"
+    else:
+        base = f"http://127.0.0.1:{args.port}"
+        proc = serve(args.app_dir, args.database, args.port, {"GRIDMAP_WALL_REFRESH": str(args.refresh)})
+        pids = [proc.pid]
     stop = threading.Event()
     try:
-        _wait_healthy(base, proc)
-        threading.Thread(target=_sample, args=(proc.pid, res, stop, time.monotonic()), daemon=True).start()
+        if proc is not None:
+            _wait_healthy(base, proc)
+        cpu0 = {pid: _cpu_s(pid) for pid in pids}
+        threading.Thread(target=_sample, args=(pids, res, stop, time.monotonic()), daemon=True).start()
         load0 = os.getloadavg()
         asyncio.run(drive(args, base, res))
         load1 = os.getloadavg()
+        res.cpu_seconds = {pid: _cpu_s(pid) - cpu0[pid] for pid in pids}
     finally:
         stop.set()
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
     out = summary(args, res, (load0, load1))
     print(out)
     if args.out:
