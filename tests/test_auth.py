@@ -206,7 +206,7 @@ EXPECTED = {
     "核查员": {"problem.verify", "problem.return", "card.issue", "problem.create", "inspection.record"},
     "规划员": {"grid.edit", "grid.publish"},
     "管理员": {"data.import", "user.manage", "audit.view", "card.rules", "bulletin.export", "registry.edit",
-            "negative.report", "negative.decide"},
+            "negative.report", "negative.decide", "district.manage"},
     "指挥中心": {"problem.register", "problem.approve", "card.issue", "card.escalate", "card.rules", "problem.followup",
              "negative.report", "negative.decide"},
     KIOSK: set(),
