@@ -11,6 +11,7 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 import pandas as pd
+from folium.utilities import JsCode
 
 from layers.common import escape_text, geojson_layer
 
@@ -79,6 +80,10 @@ def inspection_points(gdf: gpd.GeoDataFrame, name: str = "点位", show: bool = 
     return group
 
 
+#: The canvas every problem circle of a map is drawn on (created by the first circle, shared by the rest).
+PROBLEM_CANVAS = JsCode("(window.gmProblemCanvas = window.gmProblemCanvas || L.canvas({padding: 0.2}))")
+
+
 def problems(df: pd.DataFrame, name: str = "问题", show: bool = True) -> folium.GeoJson:
     """Problems (a ledger frame with lon/lat, or a GeoDataFrame of it) as circles coloured by status;
     overdue ones get a red ring and are drawn larger."""
@@ -99,7 +104,10 @@ def problems(df: pd.DataFrame, name: str = "问题", show: bool = True) -> foliu
 
     layer = geojson_layer(gdf, name, style, tooltip=tooltip, properties=["kind", "code", "status"], show=show,
                           highlight={"weight": 4, "color": "#ffd400"})
+    # one canvas for a map's problem circles: a thousand SVG elements took the browser longer to build than the
+    # rest of the page (issue 16 §13); outlines and areas stay SVG (their paths are what tests and users click)
     layer.marker = folium.CircleMarker(radius=6, fill=True)
+    layer.marker.options["renderer"] = PROBLEM_CANVAS  # folium keeps only path options from the constructor
     return layer
 
 

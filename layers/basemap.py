@@ -21,6 +21,8 @@ import folium
 from branca.colormap import ColorMap
 from branca.element import Element, Figure, Link
 
+from layers.common import RenderedText  # also makes every map render its parts as text (see there)
+
 __all__ = [
     "ASSET_PREFIX",
     "VENDORED_ASSETS",
@@ -336,5 +338,5 @@ def make_map(
         f"html .leaflet-container {{ background: {background}; }}\n"
         f".leaflet-default-icon-path {{ background-image: url({LEAFLET_DEFAULT_ICON}); }}"
     )
-    m.get_root().header.add_child(Element(f"<style>\n{css}\n</style>"), name="gridmap_basemap_css")
+    m.get_root().header.add_child(RenderedText(f"<style>\n{css}\n</style>"), name="gridmap_basemap_css")
     return localize(m)

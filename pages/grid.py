@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-import pandas as pd
 import streamlit as st
 
 from gis import clock
@@ -60,6 +59,20 @@ def on_select_grid() -> None:
 def open_problem(problem_code: str) -> str:
     st.query_params["problem"] = problem_code  # the shareable link follows
     return problem_code
+
+
+def follow_map_click(value: dict | None, open_code: str | None) -> str | None:
+    """Act on a new click on the grid's map (st_folium's answer): another grid opens it, an area shows its
+    responsible people beside the map, a problem opens it. Returns the problem to show."""
+    props = clicked(value, map_key) or {}
+    kind, target = props.get("kind"), props.get("code")
+    if kind == "grid" and target in labels and target != code:
+        go_to_grid(target)
+    elif kind in areas:
+        st.session_state["grid_area"] = (code, kind, target)
+    elif kind == "problem" and target:
+        return open_problem(target)
+    return open_code
 
 
 def asked_deadline(key: str):
@@ -163,29 +176,9 @@ ledger_df = cache.grid_ledger(url, code, now, limit=ledger.LEDGER_LIMIT, **filte
 matching = cache.grid_ledger_counts(url, code, now, **filters)
 open_code = st.query_params.get("problem")
 
-map_col, card_col = st.columns([3, 2])  # ---------------------------- map + responsibility card
-on_map = ledger_df.head(MAP_PROBLEMS)
-b = ui.for_display(grid, config).total_bounds
-# the open problem's star rides beside the map (feature_group_to_add): opening a problem keeps the map (issue 16 §13)
-m = add_grid_detail(make_map(((b[1] + b[3]) / 2, (b[0] + b[2]) / 2), zoom=15, basemap=config), grid,
-                    grids[grids["code"] != code], areas, on_map, None, lambda frame: ui.for_display(frame, config))
-star = star_group(ledger_df[ledger_df["code"] == open_code].head(1), lambda frame: ui.for_display(frame, config))
-m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
-with map_col:
-    result = ui.show_map(m, key=f"grid_map_{code}", height=600, returned_objects=["last_active_drawing"],
-                         feature_group_to_add=star)
-    st.markdown(area_layers.legend_html(), unsafe_allow_html=True)
-    note = f"地图显示筛选结果中最新的 {len(on_map):,} 条问题；" if matching["total"] > len(on_map) else ""
-    st.caption(f"{note}点击小区、街巷、城中村或点位查看其责任人；点击问题打开详情；点击其他网格进入该网格。")
-props = clicked(result, f"grid_map_{code}") or {}
-kind, target = props.get("kind"), props.get("code")
-if kind == "grid" and target in labels and target != code:
-    go_to_grid(target)
-elif kind in areas:
-    st.session_state["grid_area"] = (code, kind, target)
-elif kind == "problem" and target:
-    open_code = open_problem(target)
-
+map_key = f"grid_map_{code}"
+open_code = follow_map_click(st.session_state.get(map_key), open_code)  # a click on the map, before anything is drawn
+map_col, card_col = st.columns([3, 2])  # ---------------------------- map + responsibility card (the map is drawn last)
 with card_col:
     area = st.session_state.get("grid_area")
     if area and area[0] == code:
@@ -211,8 +204,8 @@ st.subheader("考评得分")  # ------------------------------------ score trend
 trend_col, lost_col = st.columns([2, 3])
 trend = cache.grid_score_trend(url, code, now)
 if len(trend):
-    trend_col.line_chart(trend.assign(月份=pd.to_datetime(trend["month"]).dt.strftime("%Y-%m")).set_index("月份")
-                         [["score"]].rename(columns={"score": "综合得分"}), height=220)
+    # drawn as SVG: a chart library took the browser longer than the rest of the page (issue 16 §13)
+    trend_col.markdown(html.trend_chart(trend["month"], trend["score"], trend["rank"]), unsafe_allow_html=True)
     trend_col.caption(ledger.trend_caption(trend))
 lost = cache.grid_lost_points(url, code, month)
 for tab, part in zip(lost_col.tabs(["谁丢分 · 按测评标准", "谁丢分 · 按责任单位"]), ("by_standard", "by_unit")):
@@ -310,3 +303,21 @@ elif open_code:
             flash = None
 if flash:  # the problem is no longer open here: say it at the end of the page, where the action was
     show_flash(flash)
+
+# The map last: building and sending a grid's map (1,000 problems) takes longer than the rest of the page,
+# which is on screen meanwhile; the map fills its place beside the responsibility card.
+on_map = ledger_df.head(MAP_PROBLEMS)
+b = ui.for_display(grid, config).total_bounds
+# the open problem's star rides beside the map (feature_group_to_add): opening a problem keeps the map (issue 16 §13)
+m = add_grid_detail(make_map(((b[1] + b[3]) / 2, (b[0] + b[2]) / 2), zoom=15, basemap=config), grid,
+                    grids[grids["code"] != code], areas, on_map, None, lambda frame: ui.for_display(frame, config))
+star = star_group(ledger_df[ledger_df["code"] == open_code].head(1), lambda frame: ui.for_display(frame, config))
+m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+with map_col:
+    result = ui.show_map(m, key=map_key, height=600, returned_objects=["last_active_drawing"],
+                         feature_group_to_add=star)
+    st.markdown(area_layers.legend_html(), unsafe_allow_html=True)
+    note = f"地图显示筛选结果中最新的 {len(on_map):,} 条问题；" if matching["total"] > len(on_map) else ""
+    st.caption(f"{note}点击小区、街巷、城中村或点位查看其责任人；点击问题打开详情；点击其他网格进入该网格。")
+if follow_map_click(result, open_code) != open_code or st.session_state.get("grid_area") != area:
+    st.rerun()  # a click this run had not seen at its start (a map answering without a change event, as in AppTest)

@@ -61,3 +61,49 @@ def field_table(rows: list[tuple[str, str]], raw_first: str | None = None) -> st
     cells = [f"<tr><th>{esc(k)}</th><td>{raw_first if i == 0 and raw_first is not None else esc(v)}</td></tr>"
              for i, (k, v) in enumerate(rows)]
     return f'<table class="gm-detail">{"".join(cells)}</table>{TABLE_CSS}'
+
+
+def trend_chart(months, values, ranks=None, label: str = "综合得分", width: int = 640, height: int = 220) -> str:
+    """A line chart of one value per month as inline SVG (no chart library in the browser): the line breaks
+    where a month has no value (样本不足); each point's tooltip gives month, value and rank. The y axis runs
+    from below the lowest value (a multiple of 10) to 100.
+
+    `months` are dates (the first of each month); `values` numbers or None/NaN; `ranks` the same length.
+    """
+    months = [pd.Timestamp(m) for m in months]
+    vals = [None if v is None or pd.isna(v) else float(v) for v in values]
+    ranks = list(ranks) if ranks is not None else [None] * len(vals)
+    left, right, top, bottom = 40, 12, 12, 40
+    shown = [v for v in vals if v is not None]
+    low = max(0, min(int(min(shown) // 10 * 10), 90)) if shown else 0
+    span_x, span_y = width - left - right, height - top - bottom
+
+    def x(i: int) -> float:
+        return left + (span_x * i / (len(vals) - 1) if len(vals) > 1 else span_x / 2)
+
+    def y(v: float) -> float:
+        return top + span_y * (100 - v) / (100 - low)
+
+    parts = [f'<svg class="gm-trend" viewBox="0 0 {width} {height}" role="img" aria-label="{esc(label)}趋势" '
+             f'style="width:100%;height:auto;max-height:{height + 40}px;font-size:12px;font-family:inherit">']
+    for tick in range(low, 101, 10 if 100 - low <= 50 else 20):
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
+                     f'stroke="#e2e8f0"/><text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" '
+                     f'fill="#64748b">{tick}</text>')
+    run: list[str] = []
+    for i, v in enumerate(vals + [None]):  # a month without a value ends the line drawn so far
+        if v is not None:
+            run.append(f"{x(i):.1f},{y(v):.1f}")
+            continue
+        if len(run) > 1:
+            parts.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="#2563eb" stroke-width="2.5"/>')
+        run = []
+    for i, (m, v, r) in enumerate(zip(months, vals, ranks)):
+        year = f'<tspan x="{x(i):.1f}" dy="14">{m.year}年</tspan>' if i == 0 or m.month == 1 else ""
+        parts.append(f'<text x="{x(i):.1f}" y="{height - bottom + 16}" text-anchor="middle" fill="#475569">'
+                     f'{m.month}月{year}</text>')
+        if v is not None:
+            rank = "" if r is None or pd.isna(r) else f"，第 {int(r)} 名"
+            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="4" fill="#2563eb"><title>'
+                         f'{m.year}年{m.month}月 {esc(label)} {v:.2f}{rank}</title></circle>')
+    return "".join(parts) + "</svg>"

@@ -14,6 +14,7 @@ from streamlit_folium import st_folium
 from gis.config import basemap_settings
 from gis.geo.china import from_wgs84
 from layers.basemap import BasemapConfig, basemap_from_env
+from layers.clicks import InstantClick
 
 CITY_CENTER = (36.452, 115.995)
 
@@ -29,7 +30,12 @@ def for_display(gdf: gpd.GeoDataFrame, config: BasemapConfig) -> gpd.GeoDataFram
 
 
 def show_map(m, key: str, height: int = 640, returned_objects=(), **kwargs):
-    """Render a folium map; returns st_folium's dict with only `returned_objects` filled."""
+    """Render a folium map; returns st_folium's dict with only `returned_objects` filled.
+
+    A map that answers only with the clicked feature sends it at once (`layers.clicks.InstantClick`).
+    """
+    if list(returned_objects) == ["last_active_drawing"]:
+        InstantClick().add_to(m)
     return st_folium(m, key=key, height=height, use_container_width=True,
                      returned_objects=list(returned_objects), **kwargs)
 

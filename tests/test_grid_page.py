@@ -260,3 +260,33 @@ def test_an_action_of_a_session_whose_account_was_disabled_changes_nothing(city_
     assert not at.exception
     assert tuple(status_of(city_rw, "WT04"))[0] == "待派遣"
     assert any("账户已停用" in w.value for w in at.warning) and at.text_input(key="login_username") is not None
+
+
+def test_score_trend_is_drawn_with_the_figures_of_score_trend(city_url, city_engine, monkeypatch, captured_maps):
+    """考评得分's 12 months as SVG (no chart library in the browser): a month label each, a point per scored
+    month whose tooltip gives `gis.metrics.scores.score_trend`'s score and rank."""
+    import pandas as pd
+
+    from gis import clock
+    from gis.metrics import scores
+
+    at = run_app(city_url, monkeypatch, page=PAGE, query={"grid": "T-01"})
+    assert not at.exception
+    svg = next(m.value for m in at.markdown if m.value.startswith('<svg class="gm-trend"'))
+    trend = scores.score_trend(city_engine, "T-01", months=12, as_of=clock.now().replace(second=0))
+    assert svg.count("月</text>") + svg.count("月<tspan") == 12
+    scored = trend.dropna(subset=["score"])
+    assert svg.count("<circle") == len(scored) > 0
+    for row in scored.itertuples():
+        rank = "" if pd.isna(row.rank) else f"，第 {int(row.rank)} 名"
+        assert f"{row.month.year}年{row.month.month}月 综合得分 {row.score:.2f}{rank}</title>" in svg
+
+
+def test_trend_chart_breaks_its_line_at_a_month_without_a_score():
+    from pages.html import trend_chart
+
+    months = [datetime(2026, m, 1) for m in range(1, 6)]
+    svg = trend_chart(months, [90.0, 80.5, None, 70.0, 100.0], [1, 2, None, 3, 1], label="<得分>")
+    assert svg.count("<polyline") == 2 and svg.count("<circle") == 4  # 1–2 and 4–5; May's gap drawn as none
+    assert "2026年3月" not in svg and "2026年2月 &lt;得分&gt; 80.50，第 2 名" in svg
+    assert ">70</text>" in svg and ">100</text>" in svg and ">60</text>" not in svg  # axis from 70 to 100

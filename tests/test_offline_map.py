@@ -247,3 +247,63 @@ def test_map_data_is_written_as_utf8_text_and_stays_html_safe():
     text = generate_leaflet_string(m)
     assert "古楼街道办事处" in text and "\\u53e4" not in text
     assert "</script>" not in text and "<b>" not in text and "'刘家村'" not in text
+
+
+def test_feature_collection_writes_what_escaped_geojson_wrote():
+    """`layers.common.feature_collection` (whole columns at once) gives the same GeoJSON as the frame's own
+    `to_json` after `escaped`: text escaped, numbers rounded to 2 places, gaps as '', Arrow strings, booleans."""
+    import json
+
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import Point, Polygon
+
+    from layers.common import escaped, feature_collection
+
+    frame = gpd.GeoDataFrame({
+        "name": ["<b>南</b> & '北'", None, "东"], "n": [1.234, None, 3], "done": [True, False, True],
+        "s": pd.array(["甲", None, "乙"], dtype="string[pyarrow]"), "k": pd.array([1, None, 3], dtype="Int64")},
+        geometry=[Point(115.9, 36.4), Polygon([(0, 0), (1, 0), (1, 1)]), Point(116.0, 36.5)], crs="EPSG:4326")
+    columns = ["name", "n", "done", "s", "k"]
+    expected = json.loads(escaped(frame, columns).to_json(drop_id=True))
+    made = json.loads(json.dumps(feature_collection(frame, columns)))
+    assert made == expected
+    assert made["features"][0]["properties"] == {"name": "&lt;b&gt;南&lt;/b&gt; &amp; &#x27;北&#x27;", "n": 1.23,
+                                                 "done": "True", "s": "甲", "k": 1.0}
+    assert made["features"][1]["properties"] == {"name": "", "n": "", "done": "False", "s": "", "k": ""}
+
+
+def test_template_syntax_in_map_data_stays_text():
+    """branca handed each rendered part to Jinja again: text from the database ran as a template on the server."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from layers.areas import problems
+
+    said = "{{ this.__init__.__globals__ }}{% endif %}"
+    frame = gpd.GeoDataFrame({
+        "code": ["WT1"], "category": ["暴露垃圾"], "status": ["待核查"], "overdue": [False], "unit": ["单位"],
+        "description": [said], "reported_at": ["2026-11-20 18:13"], "deadline": ["2026-11-20 22:13"]},
+        geometry=[Point(115.95, 36.45)], crs="EPSG:4326")
+    m = make_map(CENTER, zoom=12)
+    problems(frame).add_to(m)
+    html = m.get_root().render()
+    assert said in html and "__builtins__" not in html
+
+
+def test_problem_circles_share_one_canvas():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from layers.areas import problems
+    from streamlit_folium import generate_leaflet_string
+
+    frame = gpd.GeoDataFrame({
+        "code": ["WT1", "WT2"], "category": ["暴露垃圾"] * 2, "status": ["待核查", "已结案"], "overdue": [False, True],
+        "unit": ["单位"] * 2, "description": ["甲", "乙"], "reported_at": ["2026-11-20 18:13"] * 2,
+        "deadline": ["2026-11-20 22:13"] * 2}, geometry=[Point(115.95, 36.45), Point(115.96, 36.46)], crs="EPSG:4326")
+    m = make_map(CENTER, zoom=12)
+    problems(frame).add_to(m)
+    text = generate_leaflet_string(m)
+    assert text.count("window.gmProblemCanvas || L.canvas(") == 1  # in the one pointToLayer every circle goes through
+    assert '"renderer": (window.gmProblemCanvas = window.gmProblemCanvas || L.canvas(' in text

@@ -156,6 +156,13 @@ def test_signed_in_wall_is_readable_and_whole(demo_app, backend_name):
     _assert_placed(found, 61)
 
 
+# In the map's frame: what the map had sent to the page when the click's own zero-delay tasks were done (a
+# timer set from a timer set by a listener that runs before the map's: it runs after every task the click set
+# with no delay), kept in the page (the frame goes with the page switch). A debounced send comes 250 ms later.
+SENT_AT_ONCE = """() => document.addEventListener('click', () => setTimeout(() => setTimeout(() => {
+    window.parent.__gmSentAtOnce = JSON.stringify((window.__GLOBAL_DATA__ || {}).previous_data || null); }, 0), 0), true)"""
+
+
 def test_clicking_a_label_on_the_overview_opens_its_grid(demo_app, backend_name):
     with browser(1920, 1080) as page:
         open_app(page, f"{demo_app}/")
@@ -167,7 +174,11 @@ def test_clicking_a_label_on_the_overview_opens_its_grid(demo_app, backend_name)
         _assert_placed(found, 61)
         target = next(x for x in found["labels"] if x["code"] == "DC-34")
         label = frame.locator(".gm-label", has_text=re.compile("^DC-34$"))
+        frame.evaluate(SENT_AT_ONCE)
         click_and_rerun(page, label)
+        # the click reached the page at once, not after streamlit-folium's 250 ms debounce (layers/clicks.py)
+        page.wait_for_function("() => window.__gmSentAtOnce !== undefined")
+        assert '"code":"DC-34"' in page.evaluate("() => window.__gmSentAtOnce"), page.evaluate("() => window.__gmSentAtOnce")
         heading = page.get_by_role("heading", name="网格详情 · DC-34", exact=True)
         heading.wait_for()
         wait_for_streamlit(page)

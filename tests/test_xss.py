@@ -173,3 +173,39 @@ def test_a_grid_code_that_is_a_markdown_link_stays_text(link_coded, monkeypatch,
     if query.get("grid"):
         titles = [t.value for t in at.title]
         assert any(r"\[c\]\(javascript\:alert\(33\)\)" in t for t in titles), titles  # shown, as text
+
+
+# --- Template injection: map text is data, never a template of the server (branca compiled it again) ---------
+
+TEMPLATE = "{{ this.__init__.__globals__ }}{% if true %}"
+
+
+@pytest.fixture
+def templated(city_rw):
+    """The small city with Jinja syntax in WT03's description, 阳光小区's name and T-01's name."""
+    with city_rw.begin() as conn:
+        conn.execute(update(Problem.__table__).where(Problem.__table__.c.code == "WT03")
+                     .values(description=f"占道经营{TEMPLATE}"))
+        conn.execute(update(Compound.__table__).where(Compound.__table__.c.name == "阳光小区")
+                     .values(name=f"阳光小区{TEMPLATE}"))
+        conn.execute(update(Grid.__table__).where(Grid.__table__.c.code == "T-01").values(name=f"古楼一网格{TEMPLATE}"))
+    cache.clear()
+    yield city_rw
+    cache.clear()
+
+
+@pytest.mark.parametrize("page, query, actor", [
+    ("grid.py", {"grid": "T-01", "problem": "WT03"}, Actor("chief", "网格长", "T-01")),
+    ("overview.py", {}, Actor("leader", "领导")),
+    ("wall.py", {}, Actor("leader", "领导")),
+    ("planning.py", {}, Actor("p", "规划员")),
+])
+def test_template_syntax_in_user_text_is_shown_as_text(templated, monkeypatch, captured_maps, page, query, actor):
+    """Before: the grid page's map evaluated the description on the server ({{ … }} printed the module's
+    globals) and an unclosed {% if %} broke the page."""
+    at = _open(templated, monkeypatch, captured_maps, _page(page), query=query, actor=actor)
+    assert not at.exception, at.exception
+    maps = "".join(html for _, html in captured_maps)
+    assert "__builtins__" not in maps and "urandom" not in maps  # no globals of the server's code in the page
+    if page == "grid.py":
+        assert "占道经营" + TEMPLATE in maps and "阳光小区" + TEMPLATE in maps  # shown as typed
