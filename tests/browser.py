@@ -104,10 +104,20 @@ class PageVisit:
 
 # Counts every change of stApp's script state (initial → running → notRunning …) from the
 # first byte of each document on, so a wait can tell "rerun over" from "not started yet".
+# A run so short that React draws "running" and "notRunning" in one go changes no attribute (a page switch
+# with warm caches): the messages the server sends over the websocket are counted too (__gmFrames).
 _RUN_COUNTER = """
 window.__gmScriptStateChanges = 0;
 new MutationObserver(records => { window.__gmScriptStateChanges += records.length; })
   .observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
+window.__gmFrames = 0;
+if (window.WebSocket && !window.WebSocket.__gmCounted) {
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) { super(...args); this.addEventListener('message', () => { window.__gmFrames += 1; }); }
+  };
+  window.WebSocket.__gmCounted = true;
+}
 """
 
 # Idle: connected, the script not running, no stale element, the main area drawn. True only when
@@ -205,20 +215,22 @@ def wait_for_streamlit(page, timeout_ms: int = WAIT_MS) -> None:
     page.wait_for_function(_IDLE, polling=100, timeout=timeout_ms)
 
 
-def _script_state_changes(page) -> int:
-    return page.evaluate("() => window.__gmScriptStateChanges || 0")
+def _script_state_changes(page) -> list[int]:
+    """[script state changes, websocket messages received] so far in this document."""
+    return page.evaluate("() => [window.__gmScriptStateChanges || 0, window.__gmFrames || 0]")
 
 
 def click_and_rerun(page, target, timeout_ms: int = WAIT_MS, **click_args) -> None:
-    """Click `target` (a Locator, or a callable doing the action), then wait for the rerun it starts to end."""
+    """Click `target` (a Locator, or a callable doing the action), then wait for the rerun it starts to end:
+    the script state changed, or the server sent something (a run too short to show as running)."""
     before = _script_state_changes(page)
     if callable(target):
         target()
     else:
         target.click(**click_args)
     try:
-        page.wait_for_function("n => (window.__gmScriptStateChanges || 0) > n", arg=before, polling=50,
-                               timeout=timeout_ms)
+        page.wait_for_function("n => (window.__gmScriptStateChanges || 0) > n[0] || (window.__gmFrames || 0) > n[1]",
+                               arg=before, polling=50, timeout=timeout_ms)
     except Exception as exc:  # say what was clicked and what the page was doing
         raise AssertionError(f"no rerun after clicking {target!r}: {_state(page)}") from exc
     wait_for_streamlit(page, timeout_ms)
@@ -232,7 +244,7 @@ def _state(page) -> str:
         return page.evaluate("""() => { const a = document.querySelector('[data-testid="stApp"]');
           return location.pathname + location.search + ' connection=' + (a && a.getAttribute('data-test-connection-state'))
             + ' script=' + (a && a.getAttribute('data-test-script-state'))
-            + ' changes=' + (window.__gmScriptStateChanges || 0)
+            + ' changes=' + (window.__gmScriptStateChanges || 0) + ' frames=' + (window.__gmFrames || 0)
             + ' dialog=' + ((document.querySelector('[role="dialog"]') || {}).innerText || '').slice(0, 200); }""")
     except Exception as exc:  # noqa: BLE001  (the page itself may be gone)
         return f"page state unavailable ({exc})"
