@@ -63,6 +63,12 @@ def field_table(rows: list[tuple[str, str]], raw_first: str | None = None) -> st
     return f'<table class="gm-detail">{"".join(cells)}</table>{TABLE_CSS}'
 
 
+# The chart is drawn in a 640-unit box scaled to its column: on a phone (a column of ~360 px) its text and
+# points are drawn larger in the box so that they come out at a readable size.
+TREND_CSS = ("<style>.gm-trend text{font-size:13px}.gm-trend circle{r:4px}@media (max-width: 640px){"
+             ".gm-trend text{font-size:20px}.gm-trend circle{r:7px}.gm-trend polyline{stroke-width:4}}</style>")
+
+
 def trend_chart(months, values, ranks=None, label: str = "综合得分", width: int = 640, height: int = 220) -> str:
     """A line chart of one value per month as inline SVG (no chart library in the browser): the line breaks
     where a month has no value (样本不足); each point's tooltip gives month, value and rank. The y axis runs
@@ -73,7 +79,7 @@ def trend_chart(months, values, ranks=None, label: str = "综合得分", width: 
     months = [pd.Timestamp(m) for m in months]
     vals = [None if v is None or pd.isna(v) else float(v) for v in values]
     ranks = list(ranks) if ranks is not None else [None] * len(vals)
-    left, right, top, bottom = 40, 12, 12, 40
+    left, right, top, bottom = 44, 26, 12, 56
     shown = [v for v in vals if v is not None]
     low = max(0, min(int(min(shown) // 10 * 10), 90)) if shown else 0
     span_x, span_y = width - left - right, height - top - bottom
@@ -84,8 +90,8 @@ def trend_chart(months, values, ranks=None, label: str = "综合得分", width: 
     def y(v: float) -> float:
         return top + span_y * (100 - v) / (100 - low)
 
-    parts = [f'<svg class="gm-trend" viewBox="0 0 {width} {height}" role="img" aria-label="{esc(label)}趋势" '
-             f'style="width:100%;height:auto;max-height:{height + 40}px;font-size:12px;font-family:inherit">']
+    parts = [TREND_CSS, f'<svg class="gm-trend" viewBox="0 0 {width} {height}" role="img" aria-label="{esc(label)}趋势" '
+             f'style="width:100%;height:auto;max-height:{height + 40}px;font-family:inherit">']
     for tick in range(low, 101, 10 if 100 - low <= 50 else 20):
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
                      f'stroke="#e2e8f0"/><text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" '
@@ -99,8 +105,10 @@ def trend_chart(months, values, ranks=None, label: str = "综合得分", width: 
             parts.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="#2563eb" stroke-width="2.5"/>')
         run = []
     for i, (m, v, r) in enumerate(zip(months, vals, ranks)):
-        year = f'<tspan x="{x(i):.1f}" dy="14">{m.year}年</tspan>' if i == 0 or m.month == 1 else ""
-        parts.append(f'<text x="{x(i):.1f}" y="{height - bottom + 16}" text-anchor="middle" fill="#475569">'
+        # the year under the first month and under each January (not under a December just before one)
+        first = i == 0 and not (m.month == 12 and len(months) > 1)
+        year = f'<tspan x="{x(i):.1f}" dy="1.15em">{m.year}年</tspan>' if first or m.month == 1 else ""
+        parts.append(f'<text x="{x(i):.1f}" y="{height - bottom + 26}" text-anchor="middle" fill="#475569">'
                      f'{m.month}月{year}</text>')
         if v is not None:
             rank = "" if r is None or pd.isna(r) else f"，第 {int(r)} 名"

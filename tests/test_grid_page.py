@@ -272,7 +272,7 @@ def test_score_trend_is_drawn_with_the_figures_of_score_trend(city_url, city_eng
 
     at = run_app(city_url, monkeypatch, page=PAGE, query={"grid": "T-01"})
     assert not at.exception
-    svg = next(m.value for m in at.markdown if m.value.startswith('<svg class="gm-trend"'))
+    svg = next(m.value for m in at.markdown if '<svg class="gm-trend"' in m.value)
     trend = scores.score_trend(city_engine, "T-01", months=12, as_of=clock.now().replace(second=0))
     assert svg.count("月</text>") + svg.count("月<tspan") == 12
     scored = trend.dropna(subset=["score"])

@@ -26,18 +26,21 @@ RAW_FORMS = (PAYLOAD, json.dumps(PAYLOAD)[1:-1], PAYLOAD.replace("<", "\\u003c")
 ESCAPED_FORMS = (ESCAPED, ESCAPED.replace("&", "\\u0026"), "&amp;lt;img src=x onerror")
 
 
+def _write_text(engine, description: str, suffix: str) -> None:
+    """WT03's description becomes `description`; 阳光小区's and T-01's names get `suffix`."""
+    with engine.begin() as conn:
+        conn.execute(update(Problem.__table__).where(Problem.__table__.c.code == "WT03").values(description=description))
+        conn.execute(update(Compound.__table__).where(Compound.__table__.c.name == "阳光小区")
+                     .values(name=f"阳光小区{suffix}"))
+        conn.execute(update(Grid.__table__).where(Grid.__table__.c.code == "T-01").values(name=f"古楼一网格{suffix}"))
+        assert conn.execute(select(Compound.__table__.c.id).where(Compound.__table__.c.name.contains(suffix))).first()
+    cache.clear()
+
+
 @pytest.fixture
 def poisoned(city_rw):
     """The small city with the payload in WT03's description, 阳光小区's name and T-01's name."""
-    with city_rw.begin() as conn:
-        conn.execute(update(Problem.__table__).where(Problem.__table__.c.code == "WT03")
-                     .values(description=f"占道经营 {PAYLOAD}"))
-        conn.execute(update(Compound.__table__).where(Compound.__table__.c.name == "阳光小区")
-                     .values(name=f"阳光小区{PAYLOAD}"))
-        conn.execute(update(Grid.__table__).where(Grid.__table__.c.code == "T-01")
-                     .values(name=f"古楼一网格{PAYLOAD}"))
-        assert conn.execute(select(Compound.__table__.c.id).where(Compound.__table__.c.name.contains("onerror"))).first()
-    cache.clear()
+    _write_text(city_rw, f"占道经营 {PAYLOAD}", PAYLOAD)
     yield city_rw
     cache.clear()
 
@@ -183,13 +186,7 @@ TEMPLATE = "{{ this.__init__.__globals__ }}{% if true %}"
 @pytest.fixture
 def templated(city_rw):
     """The small city with Jinja syntax in WT03's description, 阳光小区's name and T-01's name."""
-    with city_rw.begin() as conn:
-        conn.execute(update(Problem.__table__).where(Problem.__table__.c.code == "WT03")
-                     .values(description=f"占道经营{TEMPLATE}"))
-        conn.execute(update(Compound.__table__).where(Compound.__table__.c.name == "阳光小区")
-                     .values(name=f"阳光小区{TEMPLATE}"))
-        conn.execute(update(Grid.__table__).where(Grid.__table__.c.code == "T-01").values(name=f"古楼一网格{TEMPLATE}"))
-    cache.clear()
+    _write_text(city_rw, f"占道经营{TEMPLATE}", TEMPLATE)
     yield city_rw
     cache.clear()
 
