@@ -193,6 +193,26 @@ def planning_context(url: str, layer_id: int):
     return topology.load_context(get_engine(url), layer_id)
 
 
+def planning_impact(url: str, current_id, candidate, context, month):
+    """网格规划's 调整影响 of the working copy `candidate` against version `current_id`: computed once per
+    working copy (keyed by its codes, names and shapes), not again on every run of the page (a save's, a tab's)."""
+    import hashlib
+
+    import shapely
+
+    digest = hashlib.sha256()
+    for code, name, wkb in zip(candidate["code"].astype(str), candidate["name"].astype(str),
+                               shapely.to_wkb(candidate.geometry.to_numpy())):
+        digest.update(f"{code}\x00{name}\x00".encode() + wkb)
+    return _planning_impact(url, current_id, digest.hexdigest(), month, candidate, context)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=64)
+def _planning_impact(url: str, current_id, key: str, month, _candidate, _context):
+    from gis.planning import impact
+    return impact.impact(get_engine(url), _candidate, _context, planning_scores(url, month))
+
+
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def planning_scores(url: str, month):
     from gis.planning import impact

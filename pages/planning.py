@@ -16,7 +16,7 @@ from gis import clock
 from gis.config import database_url
 from gis.geo import china
 from gis.people.permissions import PermissionDenied, may
-from gis.planning import edits, impact, topology, versions
+from gis.planning import edits, topology, versions
 from gis.planning.session import ADD, DRAW_TOOL, HELP, MERGE, MODES, RESHAPE, SPLIT, UPLOAD, NewGrid, \
     WorkingSession, current_layer
 from layers.basemap import make_map
@@ -180,7 +180,7 @@ if not any(diff.values()):
     st.caption("工作副本与现行版本相同，没有影响。")
 else:
     try:
-        imp = impact.impact(engine, ws.grids, context, cache.planning_scores(url, clock.today().replace(day=1)))
+        imp = cache.planning_impact(url, current_id, ws.grids, context, clock.today().replace(day=1))
     except Exception:  # noqa: BLE001  (e.g. the database is away: say so in Chinese, log the detail)
         logging.getLogger(__name__).exception("impact preview failed")
         st.error("调整影响暂时无法计算（详情已记入服务器日志），请稍后刷新页面重试。")

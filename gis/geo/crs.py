@@ -7,7 +7,8 @@ Gauss-Krüger CM 117E (EPSG:4548, 米制坐标), Liaocheng's survey CRS. China's
 
 from __future__ import annotations
 
-import threading
+import queue
+from contextlib import contextmanager
 
 import geopandas as gpd
 import numpy as np
@@ -18,7 +19,9 @@ WGS84 = "EPSG:4326"
 METRIC_CRS = "EPSG:4548"  # CGCS2000 / 3-degree Gauss-Krüger CM 117E
 WGS84_CRS = CRS.from_user_input(WGS84)
 
-_local = threading.local()
+# Transformer pairs (to EPSG:4548 and back), each used by one thread at a time: pyproj's are not thread-safe,
+# and Streamlit runs every script run in a new thread (one pair per thread was built again on each run).
+_pairs: queue.SimpleQueue = queue.SimpleQueue()
 
 
 class CRSError(ValueError):
@@ -47,13 +50,18 @@ def as_wgs84(gdf: gpd.GeoDataFrame, what: str = "图层") -> gpd.GeoDataFrame:
     return gdf if CRS.from_user_input(gdf.crs).equals(WGS84_CRS) else gdf.to_crs(WGS84)
 
 
-def _transformers() -> tuple[Transformer, Transformer]:
-    # pyproj transformers are not thread-safe; Streamlit runs each session in its own thread.
-    pair = getattr(_local, "pair", None)
-    if pair is None:
-        pair = _local.pair = (Transformer.from_crs(WGS84, METRIC_CRS, always_xy=True),
-                              Transformer.from_crs(METRIC_CRS, WGS84, always_xy=True))
-    return pair
+@contextmanager
+def _transformers():
+    """A (to metres, to WGS84) Transformer pair for this thread's exclusive use while the block runs."""
+    try:
+        pair = _pairs.get_nowait()
+    except queue.Empty:
+        pair = (Transformer.from_crs(WGS84, METRIC_CRS, always_xy=True),
+                Transformer.from_crs(METRIC_CRS, WGS84, always_xy=True))
+    try:
+        yield pair
+    finally:
+        _pairs.put(pair)
 
 
 def _apply(geoms, transformer: Transformer):
@@ -66,17 +74,20 @@ def _apply(geoms, transformer: Transformer):
 
 def to_metric(geoms):
     """WGS84 shapely geometries (one or an array) in EPSG:4548 metres."""
-    return _apply(geoms, _transformers()[0])
+    with _transformers() as (forward, _back):
+        return _apply(geoms, forward)
 
 
 def from_metric(geoms):
     """EPSG:4548 geometries back to WGS84 lon/lat."""
-    return _apply(geoms, _transformers()[1])
+    with _transformers() as (_forward, back):
+        return _apply(geoms, back)
 
 
 def xy_to_metric(lon, lat) -> np.ndarray:
     """WGS84 lon/lat (scalars or arrays) as an (n, 2) array of EPSG:4548 easting/northing."""
-    x, y = _transformers()[0].transform(np.atleast_1d(lon), np.atleast_1d(lat))
+    with _transformers() as (forward, _back):
+        x, y = forward.transform(np.atleast_1d(lon), np.atleast_1d(lat))
     return np.column_stack([x, y])
 
 
