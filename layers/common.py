@@ -63,20 +63,16 @@ def escape_text(value) -> object:
 
 
 def escaped(gdf: gpd.GeoDataFrame, columns) -> gpd.GeoDataFrame:
-    """`gdf` reduced to `columns` + geometry, with every text value escaped and NA as ''."""
+    """`gdf` reduced to `columns` + geometry, with every text value escaped and NA as '' (`_cell_texts`)."""
     out = gdf[list(columns) + [gdf.geometry.name]].copy()
     for col in columns:
-        series = out[col]
-        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-            out[col] = series.astype(float).round(2).astype(object).where(series.notna(), "")
-        else:
-            out[col] = series.astype(object).where(series.notna(), "").map(lambda v: escape_text(str(v)))
+        out[col] = pd.Series(_cell_texts(gdf[col]), index=gdf.index, dtype=object)
     return out
 
 
 def _cell_texts(series: pd.Series) -> list:
-    """A column's values as `escaped` makes them (numbers rounded to 2 places, text escaped, NA as ''),
-    as a plain list: per-cell access to pandas' Arrow-backed strings cost more than the escaping."""
+    """A column's values as map properties: numbers rounded to 2 places, text HTML-escaped, NA as ''. A plain
+    list: per-cell access to pandas' Arrow-backed strings cost more than the escaping."""
     values, missing = series.tolist(), series.isna().tolist()
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return ["" if gap else round(float(v), 2) for v, gap in zip(values, missing)]
