@@ -121,9 +121,12 @@ def test_grid_worker_reports_with_exif_gps_and_the_wall_counts_it(city_rw, backe
         page.goto(base + "/mobile")
         wait_for_streamlit(page)
         sign_in(page, "wk01")
+        # the capture component sends its first value once drawn: the rerun it starts is over before we type
+        capture_frame(page)
+        wait_for_streamlit(page)
         # a failed report keeps what was filled in
         page.get_by_label("问题描述").fill("阳光小区东门垃圾桶满溢")
-        page.get_by_role("button", name="上报", exact=True).click()
+        click_and_rerun(page, page.get_by_role("button", name="上报", exact=True))
         page.get_by_text("请选择问题类型。").wait_for(timeout=WAIT_MS)
         assert page.get_by_label("问题描述").input_value() == "阳光小区东门垃圾桶满溢"
         frame = capture_frame(page)
