@@ -1,7 +1,7 @@
 """`python -m bench [names…]`: run the benchmarks (all by default) and save bench/results/latest.md.
 
 Each bench module exposes `run(args) -> str` (Markdown). Options: --problems N (default
-1000000), --backends spatialite,postgis.
+1000000), --backends spatialite,postgis, --into N (bench_import: import into the demo of N problems).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ def main() -> None:
     parser.add_argument("names", nargs="*", choices=names + [[]], help="benchmarks to run (default: all)")
     parser.add_argument("--problems", type=int, default=1_000_000)
     parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument("--into", type=int, default=0,
+                        help="bench_import: import into the demo database of this many problems (default: a small one)")
     args = parser.parse_args()
     args.backends = [b for b in args.backends.split(",") if b]
     out = []

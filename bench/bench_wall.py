@@ -39,7 +39,17 @@ def _functions(engine, url):
         ("open_problem_hexes (H3 res 9)", lambda: heat.open_problem_hexes(engine, AS_OF),
          lambda: cache.wall_hexes(url, AS_OF)),
         ("score_trend (one grid, 12 months)", lambda: scores.score_trend(engine, "DC-01", 12, AS_OF), None),
+        ("trend (12 months), every month summed again (as after an import)",
+         lambda: _forget_month_sums(engine) or kpis.trend(engine, 12, AS_OF), None),
     ]
+
+
+def _forget_month_sums(engine) -> None:
+    """Mark every month's stored sums (gis.metrics.month_sums) out of date, as an import over a year does."""
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM problem_months"))
 
 
 def _cold(backend: str, problems: int, name: str) -> float:

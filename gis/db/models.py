@@ -370,6 +370,11 @@ class Problem(Base):
     district_code: Mapped[str | None] = _district(index=False)  # ix_problems_district_month
 
 
+#: Tables of data derived from problems, kept by migration 0018's triggers and `gis.metrics.month_sums`
+#: (月度汇总): outside the models, so `gis move` and the schema checks leave them to the database.
+DERIVED_TABLES = ("problem_month_sums", "problem_months", "problem_month_changes")
+
+
 class ProblemEvent(Base):
     """One step of a problem's history: who did what, when, with which note or photo."""
 

@@ -12,14 +12,14 @@ from datetime import datetime
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, inspect, select
 
 from gis.geo.areas import PUBLISHED, grid_layer
 from gis.geo.crs import METRIC_CRS
 from gis.geo.assign import NONE, points_in_polygons
 from gis.geo.districts import codes_of_shapes, district_of_target, ensure_home
 from gis.db.models import (
-    Assignment, Base, Category, Compound, Grid, GridLayer, Inspection,
+    DERIVED_TABLES, Assignment, Base, Category, Compound, Grid, GridLayer, Inspection,
     InspectionPoint, NegativeEvent, Person, Standard, Street, Unit, UrbanVillage,
 )
 from gis.problems.writes import insert_problems
@@ -29,11 +29,14 @@ from gis.db.store import bulk_insert
 def clear_data(conn: Connection) -> None:
     """Delete every row of every table of the model (the schema stays); ids start again from 1."""
     tables = list(reversed(Base.metadata.sorted_tables))  # children before parents
+    derived = [t for t in DERIVED_TABLES if inspect(conn).has_table(t)]
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY CASCADE")
+        conn.exec_driver_sql(f"TRUNCATE {', '.join([t.name for t in tables] + derived)} RESTART IDENTITY CASCADE")
         return
     for table in tables:
         conn.execute(delete(table))
+    for name in derived:
+        conn.exec_driver_sql(f"DELETE FROM {name}")
 
 
 def is_empty(conn: Connection) -> bool:

@@ -1,26 +1,6 @@
-"""The problem figures of a month (指标), per city, grid or responsible unit, in SQL.
-
-One row per problem that counts in month M in any way — reported in M, 立案 in M, due in M
-(应结案, see `gis.problems.states`), or 缓办 in M — with 0/1 indicator columns; the figures are
-sums of those columns (`counts`), and the impact preview moves the same rows between grids
-(`gis.metrics.reassign`). M is evaluated at t = its end, or `as_of` if earlier.
-
-| column | figure | definition |
-|---|---|---|
-| reported | 问题数 | 立案 problems reported in M |
-| ded | 问题扣分 | their deductions, weighted by source (GRIDMAP_SOURCE_WEIGHTS) |
-| registered | 立案数 | problems 立案 in M (inspector / grid-worker finds: at their report) |
-| open | 未结案 | problems reported in M still open at t |
-| due | 应结案数 | due in M (deadline in M, or closed early in M), less 缓办 |
-| closed | 结案数 | of due, closed at t |
-| on_time | 按期结案数 | of due, closed by the deadline (延期 included) |
-| overdue | 超期数 | of due, not closed by the deadline: 超期结案 or still 超期 |
-| rework | 返工数 | of due, sent back at least once |
-| extended | 延期数 | of due, with an approved 延期 |
-| handled | 处置数 | of due, rectified (or closed) by t |
-| hours, hours_n | 平均整改用时 | hours from report to rectification, over due cases rectified by t |
-| deferred | 缓办数 | 缓办 approved in M |
-| followed, satisfied | 回访数, 满意率 | 12345 回访 made in M; of them 满意 or 基本满意 (street, issue 15) |
+"""The problem figures of a month (指标), per city, grid, responsible unit or district: sums of the
+rows of `gis.metrics.rows` (where each figure is defined). A whole month evaluated at its end is read
+from its monthly aggregate (`gis.metrics.month_sums`); any other period is summed from the rows live.
 """
 
 from __future__ import annotations
@@ -28,75 +8,11 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine
 
-from gis.db.models import SOURCES
-from gis.metrics.settings import source_weights
+from gis.metrics import month_sums
+from gis.metrics.rows import INDICATORS, INT_INDICATORS, problem_rows
 from gis.metrics.sql import Sql
-from gis.problems import states
-from gis.problems.states import SATISFIED
 
-INDICATORS = ("reported", "ded", "registered", "open", "due", "closed", "on_time", "overdue", "rework", "extended",
-              "handled", "hours", "hours_n", "deferred", "followed", "satisfied")
-INT_INDICATORS = tuple(c for c in INDICATORS if c not in ("ded", "hours"))
-
-
-def _source_weight() -> str:
-    """The 问题扣分 weight of p's source (GRIDMAP_SOURCE_WEIGHTS), as a SQL CASE of literals."""
-    weights = source_weights()
-    cases = " ".join(f"WHEN '{src}' THEN {float(w)!r}" for src, w in weights.items() if src in SOURCES)
-    return f"(CASE p.source {cases} ELSE 1.0 END)"
-
-
-def _flag(cond: str) -> str:
-    return f"CASE WHEN {cond} THEN 1 ELSE 0 END"
-
-
-def problem_rows(q: Sql, months: list[dict], filters: str = "", extra: str = "", district: str | None = None) -> str:
-    """SELECT of one row per (month k, problem) counting in that month, with INDICATORS and
-    id, grid_id, unit_id, district_code, lon, lat. `months` go in a months CTE named m (see `Sql.months_cte`);
-    the caller puts ``WITH {q.months_cte(months)}`` in front. `filters`/`extra`: more conditions
-    on p. `district` (区县): every candidate range is read within it (its ``ix_problems_district_*`` indexes).
-
-    The candidates come from index ranges (reported_at, deadline, (status, verified_at),
-    registered_at, deferred_at) — the exact tests below imply one of them — and each state is
-    evaluated once per row (materialised), then combined.
-    """
-    m0, m1, t = "m.m0", "m.m1", "m.t"
-    in_district = f" AND p.district_code = {q.bind('district', district)}" if district else ""
-    closed = f"'{states.STATUS_CLOSED}'"
-    cand = " UNION ".join(
-        f"SELECT m.k, p.id FROM months m JOIN problems p ON {cond}{in_district}" for cond in (
-            f"p.reported_at >= {m0} AND p.reported_at < {m1}",
-            f"p.deadline >= {m0} AND p.deadline < {m1}",
-            f"p.status = {closed} AND p.verified_at >= {m0} AND p.verified_at < {m1}",
-            f"p.registered_at >= {m0} AND p.registered_at < {m1}",
-            f"p.deferred_at >= {m0} AND p.deferred_at < {m1}",
-            f"p.followed_up_at >= {m0} AND p.followed_up_at < {m1}"))
-    rep = f"(p.reported_at >= {m0} AND p.reported_at < {m1} AND p.reported_at <= {t} AND {states.registered_sql()})"
-    reg_at = "COALESCE(p.registered_at, p.reported_at)"
-    registered = f"({states.registered_sql()} AND {reg_at} >= {m0} AND {reg_at} < {m1} AND {reg_at} <= {t})"
-    deferred = f"(p.deferred_at >= {m0} AND p.deferred_at < {m1} AND p.deferred_at <= {t})"
-    fixed_by_t = f"(p.rectified_at IS NOT NULL AND p.rectified_at <= {t})"
-    followed = f"(p.followed_up_at >= {m0} AND p.followed_up_at < {m1} AND p.followed_up_at <= {t})"
-    satisfied = f"({followed} AND p.satisfaction IN ({', '.join(repr(s) for s in SATISFIED)}))"  # 12345 回访
-    return f"""WITH cand AS MATERIALIZED ({cand}),
-base AS MATERIALIZED (
-SELECT m.k, p.id, p.grid_id, p.unit_id, p.district_code, p.lon, p.lat, p.rework_count,
-  {_flag(rep)} AS rep, {_flag(registered)} AS reg, {_flag(states.due_in_sql("p", m0, m1, t))} AS due,
-  {_flag(states.closed_sql("p", t))} AS closed_t, {_flag(states.on_time_sql("p", t))} AS on_time_t,
-  {_flag(states.open_sql("p", t))} AS open_t, {_flag(fixed_by_t)} AS fixed_t, {_flag(deferred)} AS deferred,
-  {_flag("p.original_deadline IS NOT NULL")} AS ext, p.deduction * {_source_weight()} AS dw,
-  {q.hours('p.reported_at', 'p.rectified_at')} AS h, {_flag(followed)} AS followed, {_flag(satisfied)} AS satisfied
-FROM cand c JOIN months m ON m.k = c.k JOIN problems p ON p.id = c.id
-WHERE 1 = 1{filters}{extra})
-SELECT k, id, grid_id, unit_id, district_code, lon, lat,
-  rep AS reported, rep * dw AS ded, reg AS registered, rep * open_t AS open, due,
-  due * closed_t AS closed, due * on_time_t AS on_time, due * (1 - on_time_t) AS overdue,
-  CASE WHEN due = 1 AND rework_count > 0 THEN 1 ELSE 0 END AS rework, due * ext AS extended,
-  CASE WHEN due = 1 AND (closed_t = 1 OR fixed_t = 1) THEN 1 ELSE 0 END AS handled,
-  CASE WHEN due = 1 AND fixed_t = 1 THEN h ELSE 0.0 END AS hours, due * fixed_t AS hours_n, deferred,
-  followed, satisfied
-FROM base
-WHERE rep = 1 OR reg = 1 OR due = 1 OR deferred = 1 OR followed = 1"""
+__all__ = ["INDICATORS", "INT_INDICATORS", "GROUPS", "RATES", "counts", "problem_rows", "with_rates"]
 
 
 GROUPS = {
@@ -110,20 +26,29 @@ GROUPS = {
 def counts(engine: Engine, months: list[dict], by: str = "city", category=None, source=None,
            subdistrict=None, district=None) -> pd.DataFrame:
     """Sums of INDICATORS per month k (and per grid code or unit code: column ``key``) for
-    `months` (rows of `gis.metrics.periods.month_rows`). Months or groups with nothing are absent."""
+    `months` (rows of `gis.metrics.periods.month_rows`). Months or groups with nothing are absent.
+    Whole months are summed from their monthly aggregates (`gis.metrics.month_sums`), the rest from
+    the problem rows: the same rows, so the same figures."""
     if by not in GROUPS:
         raise ValueError(f"未知的统计口径：{by}（应为 city、grid、unit 或 district）")
+    stored = month_sums.ready(engine, months, district)
+    live = [m for m in months if m["k"] not in stored]
     q = Sql(engine)
     filters = q.problem_filters("p", category, source, subdistrict, district)
+    sources = []
+    if live:
+        sources.append(problem_rows(q, live, filters, district=district))
+    if stored:
+        sources.append(month_sums.sums_rows(q, sorted(stored), filters))
     key, join = GROUPS[by]
     key_col = f"{key} AS key, " if key else "'' AS key, "
     group = f", {key}" if key else ""
     sums = ", ".join(f"SUM(x.{c}) AS {c}" for c in INDICATORS)
-    sql = f"""WITH {q.months_cte(months)}
-SELECT x.k, {key_col}{sums}
-FROM ({problem_rows(q, months, filters, district=district)}) x {join}
-GROUP BY x.k{group}
-ORDER BY x.k{group}"""
+    with_months = f"WITH {q.months_cte(live)}\n" if live else ""
+    parts = [f"""SELECT x.k, {key_col}{sums}
+FROM ({rows}) x {join}
+GROUP BY x.k{group}""" for rows in sources]
+    sql = f"{with_months}SELECT * FROM ({' UNION ALL '.join(parts)}) y ORDER BY k, key"
     df = q.run(engine, sql)
     for c in INT_INDICATORS:
         df[c] = df[c].fillna(0).astype("int64")
