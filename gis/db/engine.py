@@ -140,7 +140,9 @@ def get_engine(url: str | None = None) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql"):
-        return create_engine(url, pool_pre_ping=True)
+        # No JIT: the figures' statements are estimated expensive at 10M problems, and compiling them took
+        # 0.6 s of a 1.8 s query, on every call (bench/bench_wall.py; README "Benchmarks").
+        return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c jit=off"})
     raise ValueError(f"不支持的数据库地址 DATABASE_URL={url!r}：只支持 sqlite:/// (SpatiaLite) 与 postgresql+psycopg:// (PostGIS)")
 
 

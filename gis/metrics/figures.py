@@ -49,7 +49,7 @@ def counts(engine: Engine, months: list[dict], by: str = "city", category=None, 
 FROM ({rows}) x {join}
 GROUP BY x.k{group}""" for rows in sources]
     sql = f"{with_months}SELECT * FROM ({' UNION ALL '.join(parts)}) y ORDER BY k, key"
-    df = q.run(engine, sql)
+    df = q.run(engine, sql, hashed=True)
     for c in INT_INDICATORS:
         df[c] = df[c].fillna(0).astype("int64")
     for c in ("ded", "hours"):

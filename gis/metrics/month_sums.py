@@ -99,6 +99,10 @@ def _refresh(engine: Engine, months: list[dict], district: str | None, scope: li
                 conn.rollback()
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
                 with conn.begin():
+                    # hash the groups: sorting a month's rows by their text columns (in the database's
+                    # collation) took most of a refresh
+                    conn.exec_driver_sql("SET LOCAL enable_sort = off")
+                    conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
                     _write(engine, conn, months, district, scope)
             return True
         with engine.connect() as conn:

@@ -43,6 +43,13 @@ def source_weight_sql(alias: str = "p") -> str:
     return f"(CASE {alias}.source {cases} ELSE 1.0 END)"
 
 
+#: The columns of a problem the figures read (each candidate range reads them with the row).
+ROW_COLUMNS = ", ".join(f"p.{c}" for c in (
+    "id", "grid_id", "unit_id", "district_code", "lon", "lat", "rework_count", "category", "source", "deduction",
+    "status", "reported_at", "deadline", "verified_at", "rectified_at", "registered_at", "deferred_at",
+    "original_deadline", "followed_up_at", "satisfaction"))
+
+
 def _flag(cond: str) -> str:
     return f"CASE WHEN {cond} THEN 1 ELSE 0 END"
 
@@ -55,20 +62,25 @@ def problem_rows(q: Sql, months: list[dict], filters: str = "", extra: str = "",
     on p. `district` (区县): every candidate range is read within it (its ``ix_problems_district_*`` indexes).
 
     The candidates come from index ranges (reported_at, deadline, (status, verified_at),
-    registered_at, deferred_at) — the exact tests below imply one of them — and each state is
-    evaluated once per row (materialised), then combined.
+    registered_at, deferred_at, followed_up_at) — the exact tests below imply one of them — read with
+    the columns the tests need (each row once: a range skips the rows of the ranges before it), and each
+    state is evaluated once per row (materialised), then combined.
     """
-    m0, m1, t = "m.m0", "m.m1", "m.t"
+    m0, m1 = "m.m0", "m.m1"
     in_district = f" AND p.district_code = {q.bind('district', district)}" if district else ""
     closed = f"'{states.STATUS_CLOSED}'"
-    cand = " UNION ".join(
-        f"SELECT m.k, p.id FROM months m JOIN problems p ON {cond}{in_district}" for cond in (
-            f"p.reported_at >= {m0} AND p.reported_at < {m1}",
-            f"p.deadline >= {m0} AND p.deadline < {m1}",
-            f"p.status = {closed} AND p.verified_at >= {m0} AND p.verified_at < {m1}",
-            f"p.registered_at >= {m0} AND p.registered_at < {m1}",
-            f"p.deferred_at >= {m0} AND p.deferred_at < {m1}",
-            f"p.followed_up_at >= {m0} AND p.followed_up_at < {m1}"))
+    ranges = (f"p.reported_at >= {m0} AND p.reported_at < {m1}",
+              f"p.deadline >= {m0} AND p.deadline < {m1}",
+              f"p.status = {closed} AND p.verified_at >= {m0} AND p.verified_at < {m1}",
+              f"p.registered_at >= {m0} AND p.registered_at < {m1}",
+              f"p.deferred_at >= {m0} AND p.deferred_at < {m1}",
+              f"p.followed_up_at >= {m0} AND p.followed_up_at < {m1}")
+    # Each candidate once per month, without a second pass: a range's rows leave out those of the ranges before it.
+    cand = " UNION ALL ".join(
+        f"SELECT m.k, m.m0, m.m1, m.t, {ROW_COLUMNS} FROM months m JOIN problems p ON {cond}{in_district}"
+        + "".join(f" AND NOT COALESCE(({before}), FALSE)" for before in ranges[:i]) + f" WHERE 1 = 1{filters}{extra}"
+        for i, cond in enumerate(ranges))
+    m0, m1, t = "p.m0", "p.m1", "p.t"  # the candidate's month, carried with it
     rep = f"(p.reported_at >= {m0} AND p.reported_at < {m1} AND p.reported_at <= {t} AND {states.registered_sql()})"
     reg_at = "COALESCE(p.registered_at, p.reported_at)"
     registered = f"({states.registered_sql()} AND {reg_at} >= {m0} AND {reg_at} < {m1} AND {reg_at} <= {t})"
@@ -76,23 +88,24 @@ def problem_rows(q: Sql, months: list[dict], filters: str = "", extra: str = "",
     fixed_by_t = f"(p.rectified_at IS NOT NULL AND p.rectified_at <= {t})"
     followed = f"(p.followed_up_at >= {m0} AND p.followed_up_at < {m1} AND p.followed_up_at <= {t})"
     satisfied = f"({followed} AND p.satisfaction IN ({', '.join(repr(s) for s in SATISFIED)}))"  # 12345 回访
-    return f"""WITH cand AS MATERIALIZED ({cand}),
-base AS MATERIALIZED (
-SELECT m.k, p.id, p.grid_id, p.unit_id, p.district_code, p.lon, p.lat, p.rework_count, p.category, p.source,
+    base = f"""SELECT p.k, p.id, p.grid_id, p.unit_id, p.district_code, p.lon, p.lat, p.rework_count, p.category, p.source,
   p.deduction AS deduction_raw,
   {_flag(rep)} AS rep, {_flag(registered)} AS reg, {_flag(states.due_in_sql("p", m0, m1, t))} AS due,
   {_flag(states.closed_sql("p", t))} AS closed_t, {_flag(states.on_time_sql("p", t))} AS on_time_t,
   {_flag(states.open_sql("p", t))} AS open_t, {_flag(fixed_by_t)} AS fixed_t, {_flag(deferred)} AS deferred,
   {_flag("p.original_deadline IS NOT NULL")} AS ext, p.deduction * {source_weight_sql()} AS dw,
   {q.hours('p.reported_at', 'p.rectified_at')} AS h, {_flag(followed)} AS followed, {_flag(satisfied)} AS satisfied
-FROM cand c JOIN months m ON m.k = c.k JOIN problems p ON p.id = c.id
-WHERE 1 = 1{filters}{extra})
-SELECT k, id, grid_id, unit_id, district_code, lon, lat, category, source, rep * deduction_raw AS ded_raw,
+FROM ({cand}) p"""
+    # Each state once per row: PostgreSQL streams a subquery it may not flatten (OFFSET 0); SQLite, which
+    # could flatten it and evaluate the states again for every use, materialises it.
+    source = f"({base} OFFSET 0) base" if q.pg else "base"
+    head = "" if q.pg else f"WITH base AS MATERIALIZED ({base})\n"
+    return f"""{head}SELECT k, id, grid_id, unit_id, district_code, lon, lat, category, source, rep * deduction_raw AS ded_raw,
   rep AS reported, rep * dw AS ded, reg AS registered, rep * open_t AS open, due,
   due * closed_t AS closed, due * on_time_t AS on_time, due * (1 - on_time_t) AS overdue,
   CASE WHEN due = 1 AND rework_count > 0 THEN 1 ELSE 0 END AS rework, due * ext AS extended,
   CASE WHEN due = 1 AND (closed_t = 1 OR fixed_t = 1) THEN 1 ELSE 0 END AS handled,
   CASE WHEN due = 1 AND fixed_t = 1 THEN h ELSE 0.0 END AS hours, due * fixed_t AS hours_n, deferred,
   followed, satisfied
-FROM base
+FROM {source}
 WHERE rep = 1 OR reg = 1 OR due = 1 OR deferred = 1 OR followed = 1"""

@@ -71,12 +71,16 @@ class Sql:
                     f"{self.bind('subdistrict', subdistrict)})")
         return out
 
-    def run(self, engine: Engine, sql: str, conn=None, many: bool = False) -> pd.DataFrame:
-        """The result as a frame; `many` (thousands of rows): built from plain tuples, much faster."""
+    def run(self, engine: Engine, sql: str, conn=None, many: bool = False, hashed: bool = False) -> pd.DataFrame:
+        """The result as a frame; `many` (thousands of rows): built from plain tuples, much faster. `hashed`:
+        group by hashing on PostgreSQL (a few groups of many rows, which its estimates take for few rows and
+        sort, in the database's collation)."""
         stmt = text(sql).bindparams(*self.binds) if self.binds else text(sql)
         if conn is None:
             with engine.connect() as c:
-                return self.run(engine, sql, c, many)
+                return self.run(engine, sql, c, many, hashed)
+        if hashed and self.pg:
+            conn.exec_driver_sql("SET LOCAL enable_sort = off")
         res = conn.execute(stmt, self.params)
         rows = [tuple(r) for r in res.all()] if many else res.all()
         return pd.DataFrame(rows, columns=list(res.keys()))
