@@ -147,6 +147,7 @@ async def _wall_drawn(page) -> None:
 
 async def wall_session(browser, base: str, res: Results, seconds: float) -> None:
     ctx = await browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    ctx.set_default_timeout(LOAD_WAIT_MS)  # every wait bounded by the same generous limit, none by Playwright's 30 s
     await ctx.add_init_script(_RUN_PROBE)
     page = await ctx.new_page()
     try:
@@ -183,6 +184,7 @@ def _candidates(url: str, grid: str) -> list[tuple[str, str]]:
 async def manager_session(browser, base: str, url: str, user: str, grid: str, res: Results,
                           seconds: float) -> None:
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    ctx.set_default_timeout(LOAD_WAIT_MS)
     await ctx.add_init_script(_RUN_PROBE)
     page = await ctx.new_page()
     todo = await asyncio.to_thread(_candidates, url, grid)
@@ -215,7 +217,7 @@ async def manager_session(browser, base: str, url: str, user: str, grid: str, re
             await _idle(page)
             res.page("problem opened (grid page rerun)", time.monotonic() - t0)
             if step == "提交整改":
-                await page.get_by_label("整改说明", exact=True).fill("已清理整改，现场恢复正常")
+                await page.get_by_label("整改说明", exact=True).fill("已清理整改，现场恢复正常", timeout=LOAD_WAIT_MS)
             t0 = time.monotonic()
             before = await page.evaluate("() => window.__gmRuns.length")
             await button.click()

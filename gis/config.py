@@ -134,6 +134,7 @@ def _read_database_url(raw: str) -> str | None:
 SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("DATABASE_URL", "数据库地址", DEFAULT_DATABASE_URL, _database_url),
     Setting("DATABASE_READ_URL", "数据库地址", None, _read_database_url),  # read replica (issue 17)
+    Setting("GRIDMAP_DB_POOL", "整数", "30", _number(1, 200, integer=True)),  # PostgreSQL connections per process
     Setting("GRIDMAP_SECRETS", "路径", None),  # read from the environment only (it locates secrets.toml)
     Setting("GRIDMAP_BASEMAP", "选项", "none", _choice("none", "xyz", "public")),
     Setting("GRIDMAP_TILES_URL", "文本", None),

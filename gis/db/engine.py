@@ -48,7 +48,7 @@ from geoalchemy2.admin.dialects.sqlite import init_spatialite, load_spatialite_d
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from gis.config import database_url, read_database_url
+from gis.config import database_url, read_database_url, setting
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 
@@ -142,7 +142,12 @@ def get_engine(url: str | None = None) -> Engine:
     if url.startswith("postgresql"):
         # No JIT: the figures' statements are estimated expensive at 10M problems, and compiling them took
         # 0.6 s of a 1.8 s query, on every call (bench/bench_wall.py; README "Benchmarks").
-        return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c jit=off"})
+        # One connection per script run at a time, and a process serves every session of its browsers: the
+        # load test's 50 sessions in 2 processes exhausted SQLAlchemy's default 5 + 10 (a page waited 30 s, then
+        # failed). GRIDMAP_DB_POOL per process: a third kept open, the rest opened on demand.
+        size = int(setting("GRIDMAP_DB_POOL"))
+        return create_engine(url, pool_pre_ping=True, pool_size=max(1, size // 3), max_overflow=size - max(1, size // 3),
+                             pool_timeout=60, connect_args={"options": "-c jit=off"})
     raise ValueError(f"不支持的数据库地址 DATABASE_URL={url!r}：只支持 sqlite:/// (SpatiaLite) 与 postgresql+psycopg:// (PostGIS)")
 
 

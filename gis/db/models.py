@@ -318,7 +318,7 @@ class Problem(Base):
         Index("ix_problems_deadline", "deadline"),
         Index("ix_problems_registered", "registered_at"),
         Index("ix_problems_deferred", "deferred_at"),
-        # --- issue 17: each range the figures read (gis.metrics.figures.problem_rows, sql.open_at), led by the
+        # --- issue 17: each range the figures read (gis.metrics.rows.problem_rows, sql.open_at), led by the
         # district, so a district's page reads its own rows only (docs/scale.md; Citus' distribution column).
         Index("ix_problems_district_month", "district_code", "reported_at"),
         Index("ix_problems_district_deadline", "district_code", "deadline"),
