@@ -22,12 +22,13 @@ month at once — sums the month's rows live, as before, and says nothing.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, time
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from gis.db.engine import BUSY_TIMEOUT_S, DatabaseBusy
+from gis.metrics.periods import add_months, month_start
 from gis.metrics.rows import INDICATORS, problem_rows, source_weight_sql
 from gis.metrics.sql import Sql
 
@@ -41,8 +42,8 @@ GROUP_COLUMNS = ("grid_id", "unit_id", "district_code", "category", "source")
 def whole_month(m: dict) -> bool:
     """True when period `m` (a `gis.metrics.periods.month_rows` row) is a calendar month evaluated at its end."""
     m0, m1 = m["m0"], m["m1"]
-    nxt = datetime(m0.year + m0.month // 12, m0.month % 12 + 1, 1)
-    return m0.day == 1 and m0.time() == datetime.min.time() and m1 == nxt and m["t"] >= m1
+    return m0 == datetime.combine(month_start(m0.date()), time.min) and \
+        m1 == datetime.combine(add_months(m0.date(), 1), time.min) and m["t"] >= m1
 
 
 def sums_rows(q: Sql, keys: list[str], filters: str = "") -> str:
