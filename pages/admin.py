@@ -91,7 +91,8 @@ with users_tab:
 
 with audit_tab:
     f1, f2, f3 = st.columns([1, 1, 2])
-    people = audit.actors(eng)  # stored actor → the person's name
+    scope = district_scope(actor)  # a district's administrator: its entries (issue 17)
+    people = audit.actors(eng, scope)  # stored actor → the person's name
     who = f1.selectbox("操作人", ["全部", *people], key="audit_actor",
                        format_func=lambda a: a if a == "全部" or people[a] == a else f"{people[a]}（{a}）")
     kinds = {"全部": None, "登录": "auth.", "用户": "user.", "问题": "problem.", "网格版本": "grid.",
@@ -104,7 +105,8 @@ with audit_tab:
     else:
         start = end = span or today
     log = audit.entries(eng, actor=None if who == "全部" else who, action_prefix=kinds[kind],
-                        since=datetime.combine(start, time.min), until=datetime.combine(end + timedelta(days=1), time.min))
+                        since=datetime.combine(start, time.min), until=datetime.combine(end + timedelta(days=1), time.min),
+                        district=scope)
     shown = audit.table(log, DATASET_LABELS)
     st.caption(f"{len(shown):,} 条记录（最多显示 5000 条，最新在前）")
     table(shown, hide_index=True, width="stretch")

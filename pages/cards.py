@@ -119,11 +119,11 @@ with record_tab:
         table(hist.rename(columns={"card": "三色牌", "color": "牌色", "action": "处置", "actor": "经办人",
                                           "at": "时间", "note": "说明", "file": "附件"}), "该对象没有三色牌记录。", hide_index=True, width="stretch")
         if kind == "unit":
-            table(interviews.records(eng, unit_code=target).rename(columns=INTERVIEW_HEADERS), "该单位没有约谈 / 问责记录。",
+            table(interviews.records(eng, unit_code=target, district=district_scope(actor)).rename(columns=INTERVIEW_HEADERS), "该单位没有约谈 / 问责记录。",
                   hide_index=True, width="stretch")
 
 with talk_tab:
-    table(interviews.records(eng).rename(columns=INTERVIEW_HEADERS),
+    table(interviews.records(eng, district=district_scope(actor)).rename(columns=INTERVIEW_HEADERS),  # a district's own
         hide_index=True, width="stretch")
     if actor is not None and allowed(actor, "card.interview"):
         with st.form("cards_interview", clear_on_submit=True):

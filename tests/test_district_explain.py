@@ -1,10 +1,11 @@
 """Each page's queries, for one district, read that district's rows only (issue 17; docs/scale.md).
 
-On PostGIS: the statements a district's wall, grid page and accountability panels send (captured as they
-run, with their parameters) are EXPLAINed with sequential scans disabled. Every read of the large tables
-(problems, inspections) must be an index range whose condition names the district (``district_code``),
-or one of its grids (``grid_id``), or a row already found (``id``): never a scan of the whole table or of
-a range across districts. This is what lets Citus route a district's page to one shard, and PostgreSQL
+On PostGIS: the statements a district's wall, grid page, accountability panels and audit log send (captured
+as they run, with their parameters) are EXPLAINed with sequential scans disabled. Every read of the large
+tables (problems, inspections, and since migration 0019 problem events, card actions, exposures, 约谈 / 问责
+and the audit log) must be an index range whose condition names the district (``district_code``), or one
+of its grids (``grid_id``), or a row already found (``id``, a problem's ``problem_id``): never a scan of the
+whole table or of a range across districts. This is what lets Citus route a district's page to one shard, and PostgreSQL
 read a district's rows only today.
 """
 
@@ -16,11 +17,12 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import event
 
-from gis.accountability import cards, points
+from gis.accountability import cards, exposure, interviews, points
 from gis.db.engine import get_engine
 from gis.demo.districts import select_districts
 from gis.geo import queries
 from gis.metrics import heat, kpis, scores, units
+from gis.people import audit
 from gis.problems import ledger
 from tests.conftest import BACKENDS, new_database_url
 
@@ -28,8 +30,8 @@ pytestmark = pytest.mark.skipif("postgis" not in BACKENDS, reason="EXPLAIN plans
 
 YG = "371521"
 MONTH, AS_OF = date(2026, 10, 1), datetime(2026, 11, 21)
-LARGE = {"problems", "inspections"}
-KEYS = ("district_code", "grid_id", "(id =", "(p.id =", "point_id")  # a district, its grid, a row found
+LARGE = {"problems", "inspections", "problem_events", "card_actions", "exposures", "interviews", "audit_log"}
+KEYS = ("district_code", "grid_id", "(id =", "(p.id =", "point_id", "problem_id")  # a district, its grid, a row found
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +41,11 @@ def engine(tmp_path_factory):
     url = new_database_url("postgis", tmp_path_factory, "explain17")
     engine = get_engine(url)
     build_demo(engine, n_problems=3000, until=date(2026, 11, 20), out_dir=None, districts=select_districts("阳谷县"))
+    with engine.begin() as conn:  # an audit log as the districts' work writes it: an entry per problem, in its district
+        conn.exec_driver_sql("INSERT INTO audit_log (at, actor, action, target_kind, target_code, district_code) "
+                             "SELECT reported_at, 'user' || mod(id, 40), 'problem.create', 'problem', code, district_code "
+                             "FROM problems")
+        conn.exec_driver_sql("ANALYZE audit_log")
     return engine
 
 
@@ -50,6 +57,10 @@ PAGES = {
     "大屏 热力": lambda e: heat.open_problem_hexes(e, AS_OF, district=YG),
     "大屏 点位达标": lambda e: points.point_rates(e, MONTH, AS_OF, district=YG),
     "大屏 三色牌": lambda e: cards.active(e, district=YG),
+    "曝光台": lambda e: exposure.exposed(e, now=AS_OF, district=YG),
+    "约谈问责": lambda e: interviews.records(e, MONTH, date(2026, 11, 1), district=YG),
+    "系统管理 审计日志": lambda e: audit.entries(e, since=datetime(2026, 10, 22), until=AS_OF, district=YG),
+    "系统管理 操作人": lambda e: audit.actors(e, YG),
     "总览 计数": lambda e: queries.city_counts(e, YG),
     "网格台账": lambda e: ledger.ledger(e, "YG-03"),
     "网格台账 计数": lambda e: ledger.ledger_counts(e, "YG-03", AS_OF),

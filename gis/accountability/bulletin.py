@@ -233,7 +233,7 @@ def collect(engine: Engine, month: date, number: int | None = None, requirements
             blocks.append(("photos", pair))
     b.sections.append(("六、曝光问题", blocks))
     # 七、约谈问责
-    talks = interviews.records(engine, m, add_months(m, 1))
+    talks = interviews.records(engine, m, add_months(m, 1), district=district)
     talk_blocks: list = [("p", f"本月约谈 {int((talks['kind'] == '约谈').sum())} 次、问责 {int((talks['kind'] == '问责').sum())} 次。")]
     for i, r in enumerate(talks.itertuples(), 1):
         links = "；".join(x for x in (f"三色牌 {r.cards}" if r.cards else "", f"问题 {r.problems}" if r.problems else "") if x)

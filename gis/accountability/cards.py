@@ -7,7 +7,7 @@ and when: 限期整改 (at issue) → 书面说明 (an uploaded file) → 曝光
 `gis.accountability.exposure`) → 约谈 → 问责. 摘牌 (`lift`) needs every problem of its evidence
 closed after verification (已结案). Every write checks the role (`gis.people.permissions`), the
 card's revision (optimistic locking) and writes a `card_actions` row and an audit entry in the
-same transaction.
+same transaction, both in the card's district.
 
 Statuses: 生效 (in force), 已升级 (a 黄牌 replaced by a 红牌), 已摘牌.
 """
@@ -178,10 +178,11 @@ def _new_code(conn: Connection, at: datetime) -> str:
     return f"{prefix}{n + 1:04d}"
 
 
-def _action(conn: Connection, card_id: int, action: str, actor: str, at: datetime, note: str | None = None,
+def _action(conn: Connection, card: dict, action: str, actor: str, at: datetime, note: str | None = None,
             file_path: str | None = None) -> None:
-    conn.execute(CardAction.__table__.insert().values(card_id=card_id, action=action, actor=actor, at=at, note=note,
-                                                      file_path=file_path))
+    """One step of `card`'s history (its row: id and district_code), in the card's district."""
+    conn.execute(CardAction.__table__.insert().values(card_id=card["id"], action=action, actor=actor, at=at, note=note,
+                                                      file_path=file_path, district_code=card["district_code"]))
 
 
 def _insert(conn: Connection, actor_name: str, kind: str, code: str, color: str, reason: str, evidence: Evidence,
@@ -189,16 +190,17 @@ def _insert(conn: Connection, actor_name: str, kind: str, code: str, color: str,
             parent_id: int | None = None) -> str:
     card_code = _new_code(conn, at)
     step = COMMENDED if color == "绿" else LADDER[0]
+    district = district_of_target(conn, kind, code)
     res = conn.execute(Card.__table__.insert().values(
         code=card_code, target_kind=kind, target_code=code, color=color, reason=reason, evidence=evidence.to_json(),
         issued_by=actor_name, issued_at=at, deadline=deadline, rule=rule, rule_key=rule_key, step=step,
-        status=ACTIVE, parent_id=parent_id, revision=1, district_code=district_of_target(conn, kind, code)))
-    card_id = res.inserted_primary_key[0]
-    _action(conn, card_id, "签发", actor_name, at, f"{color}牌：{reason}")
+        status=ACTIVE, parent_id=parent_id, revision=1, district_code=district))
+    card = {"id": res.inserted_primary_key[0], "district_code": district}
+    _action(conn, card, "签发", actor_name, at, f"{color}牌：{reason}")
     if color != "绿":
-        _action(conn, card_id, LADDER[0], actor_name, at, f"限 {deadline:%Y-%m-%d %H:%M} 前整改并反馈")
+        _action(conn, card, LADDER[0], actor_name, at, f"限 {deadline:%Y-%m-%d %H:%M} 前整改并反馈")
     record(conn, actor_name, "card.issue", "card", card_code,
-           {"color": color, "target": f"{kind}:{code}", "reason": reason, "rule": rule}, at=at)
+           {"color": color, "target": f"{kind}:{code}", "reason": reason, "rule": rule}, at=at, district=district)
     return card_code
 
 
@@ -292,23 +294,26 @@ def escalate(engine: Engine, actor: Actor, code: str, note: str, file: tuple[str
             _check_problems(conn, exposed)
             _expose(conn, actor.username, exposed, row["id"], note, now)
         _bump(conn, row, step=step)
-        _action(conn, row["id"], step, actor.username, now, note, stored)
+        _action(conn, row, step, actor.username, now, note, stored)
         record(conn, actor, "card.escalate", "card", code, {"step": step, "note": note, "file": stored,
-                                                            "problems": exposed}, at=now)
+                                                            "problems": exposed}, at=now, district=row["district_code"])
     return step
 
 
 def _expose(conn: Connection, actor_name: str, codes: list[str], card_id: int | None, reason: str,
             at: datetime) -> None:
+    """Put the problems `codes` on the 曝光台 (each in its problem's district); already exposed ones stay."""
     p, e = Problem.__table__, Exposure.__table__
-    ids = dict(conn.execute(select(p.c.code, p.c.id).where(p.c.code.in_(codes))).all())
-    already = set(conn.execute(select(e.c.problem_id).where(e.c.problem_id.in_(list(ids.values())))).scalars())
+    found = {r.code: r for r in conn.execute(select(p.c.code, p.c.id, p.c.district_code).where(p.c.code.in_(codes)))}
+    already = set(conn.execute(select(e.c.problem_id).where(e.c.problem_id.in_([r.id for r in found.values()])))
+                  .scalars())
     for c in codes:
-        if ids[c] in already:
+        if found[c].id in already:
             continue
-        conn.execute(e.insert().values(problem_id=ids[c], card_id=card_id, decided_by=actor_name, decided_at=at,
-                                       reason=reason))
-        record(conn, actor_name, "exposure.add", "problem", c, {"reason": reason}, at=at)
+        conn.execute(e.insert().values(problem_id=found[c].id, card_id=card_id, decided_by=actor_name, decided_at=at,
+                                       reason=reason, district_code=found[c].district_code))
+        record(conn, actor_name, "exposure.add", "problem", c, {"reason": reason}, at=at,
+               district=found[c].district_code)
 
 
 def lift(engine: Engine, actor: Actor, code: str, note: str, revision: int | None = None,
@@ -332,8 +337,8 @@ def lift(engine: Engine, actor: Actor, code: str, note: str, revision: int | Non
             if open_:
                 raise CardError(f"整改尚未全部核查通过，不能摘牌：{'、'.join(open_)}。")
         _bump(conn, row, status=LIFTED, lifted_by=actor.username, lifted_at=now)
-        _action(conn, row["id"], "摘牌", actor.username, now, note)
-        record(conn, actor, "card.lift", "card", code, {"note": note}, at=now)
+        _action(conn, row, "摘牌", actor.username, now, note)
+        record(conn, actor, "card.lift", "card", code, {"note": note}, at=now, district=row["district_code"])
 
 
 # ------------------------------------------------------------------ monthly rules
@@ -406,6 +411,6 @@ def apply_rules(engine: Engine, actor: Actor, month: date, now: datetime | None 
                               Evidence.from_json(row["evidence"]), now, deadline, rule="黄牌逾期",
                               rule_key=f"黄牌逾期:{row['code']}", parent_id=row["id"])
                 _bump(conn, row, status=ESCALATED)
-                _action(conn, row["id"], "升级红牌", actor.username, now, f"升级为红牌 {red}")
+                _action(conn, row, "升级红牌", actor.username, now, f"升级为红牌 {red}")
                 issued.append(red)
     return issued

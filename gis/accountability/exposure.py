@@ -73,8 +73,8 @@ def exposed(engine: Engine, since: datetime | None = None, until: datetime | Non
         stmt = stmt.where(e.c.decided_at >= since)
     if until:
         stmt = stmt.where(e.c.decided_at < until)
-    if district:
-        stmt = stmt.where(p.c.district_code == district)
+    if district:  # the exposure's own (its problem's): read by ix_exposures_district_at
+        stmt = stmt.where(e.c.district_code == district)
     ev = ProblemEvent.__table__
     with engine.connect() as conn:
         rows = conn.execute(stmt.order_by(e.c.decided_at.desc(), e.c.id.desc())).mappings().all()

@@ -1,17 +1,22 @@
 """约谈 / 问责 records: a unit's interview (约谈) or accountability decision (问责) — the people,
 the date, the reason with the cards and problems it rests on, the outcome and a follow-up
 deadline. Recorded by 领导 (`card.interview`), audited in the same transaction; the month's
-records are listed in the 督查通报."""
+records are listed in the 督查通报 (a district's: its own).
+
+A record belongs to the district it was recorded in (`district_of_record`; the rule: gis.db.models.Interview):
+a unit has no district of its own, so it is the recording 领导's, else the linked cards' or problems', else
+the unit's."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from gis.accountability.cards import CardError, _check_problems
-from gis.db.models import Card, Interview, Unit
+from gis.db.models import Card, Interview, Problem, Unit
+from gis.geo.districts import district_of_target
 from gis.people.audit import record as audit
 from gis.people.names import name_of
 from gis.people.permissions import Actor, require
@@ -25,6 +30,21 @@ def _codes(values) -> list[str]:
     if isinstance(values, str):
         values = values.replace("，", ",").split(",")
     return [v.strip() for v in (values or []) if v and v.strip()]
+
+
+def district_of_record(conn: Connection, actor: Actor, unit_code: str, card_codes: list[str],
+                       problem_codes: list[str]) -> str:
+    """The district a 约谈 / 问责 is recorded in: the recording 领导's; a city-level one's: that of the first
+    linked card, else of the first linked problem, else the unit's (`district_of_target`: the district of the
+    first grid it answers for, else the first district)."""
+    if actor.district_code is not None:
+        return actor.district_code
+    c, p = Card.__table__, Problem.__table__
+    for table, codes in ((c, card_codes), (p, problem_codes)):
+        found = conn.execute(select(table.c.district_code).where(table.c.code == codes[0])).scalar() if codes else None
+        if found is not None:
+            return found
+    return district_of_target(conn, "unit", unit_code)
 
 
 def record(engine: Engine, actor: Actor, kind: str, unit_code: str, people: str, held_on: date, reason: str,
@@ -55,20 +75,22 @@ def record(engine: Engine, actor: Actor, kind: str, unit_code: str, people: str,
         if missing:
             raise CardError(f"三色牌编号不存在：{'、'.join(missing)}。")
         _check_problems(conn, problem_codes)
+        district = district_of_record(conn, actor, unit_code, card_codes, problem_codes)
         res = conn.execute(Interview.__table__.insert().values(
             kind=kind, unit_id=unit_id, people=people, held_on=held_on, reason=reason,
             card_codes=",".join(card_codes) or None, problem_codes=",".join(problem_codes) or None,
-            outcome=(outcome or "").strip() or None, follow_up=follow_up, recorded_by=actor.username, recorded_at=now))
+            outcome=(outcome or "").strip() or None, follow_up=follow_up, recorded_by=actor.username, recorded_at=now,
+            district_code=district))
         new_id = int(res.inserted_primary_key[0])
         audit(conn, actor, f"interview.{'talk' if kind == '约谈' else 'accountability'}", "unit", unit_code,
               {"id": new_id, "people": people, "held_on": held_on, "reason": reason, "cards": card_codes,
-               "problems": problem_codes, "outcome": outcome, "follow_up": follow_up}, at=now)
+               "problems": problem_codes, "outcome": outcome, "follow_up": follow_up}, at=now, district=district)
     return new_id
 
 
 def records(engine: Engine, since: date | None = None, until: date | None = None,
-            unit_code: str | None = None) -> pd.DataFrame:
-    """约谈 / 问责 held in [since, until), newest first: COLUMNS."""
+            unit_code: str | None = None, district: str | None = None) -> pd.DataFrame:
+    """约谈 / 问责 held in [since, until) (recorded in `district`, when given), newest first: COLUMNS."""
     i, u = Interview.__table__, Unit.__table__
     stmt = select(i.c.id, i.c.kind, u.c.code.label("unit_code"), u.c.name.label("unit"), i.c.people, i.c.held_on,
                   i.c.reason, i.c.card_codes.label("cards"), i.c.problem_codes.label("problems"), i.c.outcome,
@@ -79,6 +101,8 @@ def records(engine: Engine, since: date | None = None, until: date | None = None
         stmt = stmt.where(i.c.held_on < until)
     if unit_code:
         stmt = stmt.where(u.c.code == unit_code)
+    if district:
+        stmt = stmt.where(i.c.district_code == district)
     with engine.connect() as conn:
         rows = conn.execute(stmt.order_by(i.c.held_on.desc(), i.c.id.desc())).all()
     return pd.DataFrame(rows, columns=COLUMNS)

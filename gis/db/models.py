@@ -70,8 +70,9 @@ class District(Base):
     (行政区划代码, e.g. 371502), name, boundary, the prefix of its grid codes and the settings where it
     differs from the deployment's (JSON: {"GRIDMAP_SCORE_GREEN": "85", …}; see gis.geo.districts).
 
-    Every area, problem, inspection, card and negative-list event carries its ``district_code``; a
-    user's ``district_code`` is the district they see and change (none: city-level, 市文明办)."""
+    Every area, problem (and its events and exposure), inspection, card (and its actions), 约谈 / 问责,
+    negative-list event and audit entry carries its ``district_code``; a user's ``district_code`` is the
+    district they see and change (none: city-level, 市文明办)."""
 
     __tablename__ = "districts"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -376,9 +377,12 @@ DERIVED_TABLES = ("problem_month_sums", "problem_months", "problem_month_changes
 
 
 class ProblemEvent(Base):
-    """One step of a problem's history: who did what, when, with which note or photo."""
+    """One step of a problem's history: who did what, when, with which note or photo.
+
+    ``district_code`` is the problem's, copied by each writer (issue 17: co-located with its problem)."""
 
     __tablename__ = "problem_events"
+    __table_args__ = (Index("ix_problem_events_district_at", "district_code", "at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), index=True)
     action: Mapped[str] = mapped_column(String(16))
@@ -389,6 +393,7 @@ class ProblemEvent(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     note: Mapped[str | None] = mapped_column(Text)
     photo_path: Mapped[str | None] = mapped_column(String(300))
+    district_code: Mapped[str | None] = _district(index=False)  # ix_problem_events_district_at
 
 
 class Inspection(Base):
@@ -429,9 +434,15 @@ class User(Base):
 
 
 class AuditEntry(Base):
-    """审计日志: who changed what and when."""
+    """审计日志: who changed what and when.
+
+    ``district_code`` (issue 17) is the district the action belongs to: the target's when the target is one
+    district's data (a problem, card, point, grid, user …), else the acting user's; none: city-level (市文明办,
+    the system, a sign-in under an unknown name). Written by `gis.people.audit.record` only; a district's
+    administrator reads their district's entries."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_district_at", "district_code", "at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, index=True)
     actor: Mapped[str] = mapped_column(String(64), index=True)
@@ -439,6 +450,7 @@ class AuditEntry(Base):
     target_kind: Mapped[str | None] = mapped_column(String(16))
     target_code: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
+    district_code: Mapped[str | None] = _district(index=False)  # ix_audit_log_district_at
 
 
 class KioskToken(Base):
@@ -505,7 +517,7 @@ class Card(Base):
 
 class CardAction(Base):
     """One step of a card's history: 签发, 限期整改, 书面说明 (with the uploaded file), 曝光台, 约谈, 问责,
-    升级, 摘牌 — who, when, note."""
+    升级, 摘牌 — who, when, note. ``district_code`` is the card's (issue 17)."""
 
     __tablename__ = "card_actions"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -515,25 +527,35 @@ class CardAction(Base):
     at: Mapped[datetime] = mapped_column(DateTime)
     note: Mapped[str | None] = mapped_column(Text)
     file_path: Mapped[str | None] = mapped_column(String(300))
+    district_code: Mapped[str | None] = _district()
 
 
 class Exposure(Base):
-    """曝光台: a problem put on public display — who decided it, when, why (and under which card)."""
+    """曝光台: a problem put on public display — who decided it, when, why (and under which card).
+    ``district_code`` is the problem's (issue 17); a district's 曝光台 reads its own by it."""
 
     __tablename__ = "exposures"
+    __table_args__ = (Index("ix_exposures_district_at", "district_code", "decided_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), unique=True)
     card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"))
     decided_by: Mapped[str] = mapped_column(String(64))
     decided_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     reason: Mapped[str | None] = mapped_column(Text)
+    district_code: Mapped[str | None] = _district(index=False)  # ix_exposures_district_at
 
 
 class Interview(Base):
     """约谈 / 问责: a unit's interview or accountability decision — people, date, reason (cards and
-    problems linked), outcome, follow-up deadline."""
+    problems linked), outcome, follow-up deadline.
+
+    ``district_code`` (issue 17) is the district it was recorded in. A unit has no district of its own
+    (it may answer for places in several), so: the recording 领导's district; for a city-level one, the
+    district of the first linked card, else of the first linked problem, else the unit's
+    (`gis.geo.districts.district_of_target`: of the first grid it answers for). Never none."""
 
     __tablename__ = "interviews"
+    __table_args__ = (Index("ix_interviews_district_held", "district_code", "held_on"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(4))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
@@ -546,6 +568,7 @@ class Interview(Base):
     follow_up: Mapped[date | None] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    district_code: Mapped[str | None] = _district(index=False)  # ix_interviews_district_held
 
 
 # --- street (issue 15): API keys of the Open311 intake (gis/api), one per client system

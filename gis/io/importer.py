@@ -154,7 +154,8 @@ def import_prepared(engine: Engine, actor: Actor, prepared: validate.Prepared, d
         audit.record(conn, actor, f"import.{prepared.kind}", prepared.kind, prepared.source.name[:64], {
             "file": prepared.source.name, "rows": prepared.rows, "inserted": result.inserted, "updated": result.updated,
             "encoding": prepared.source.encoding, "crs": prepared.crs, "coords": prepared.coords,
-            "repaired": len(prepared.repairs), **({"renames": renames} if renames else {})})
+            "repaired": len(prepared.repairs), **({"renames": renames} if renames else {})},
+            district=district)  # the district the rows went into; none: a city-level import, city-level
         result.written = True
     report(1.0, "完成")
     return result

@@ -122,13 +122,14 @@ def report(engine: Engine, actor: Actor, standard_code: str, grid_code: str, occ
             if missing:
                 raise NegativeError(f"责任单位编号不存在：{'、'.join(missing)}。")
         code = _new_code(conn, occurred_on)
+        district = district_of_target(conn, "grid", grid_code)
         conn.execute(NegativeEvent.__table__.insert().values(
             code=code, standard_code=std.code, grid_code=grid_code, unit_codes=",".join(units) or None,
             occurred_on=occurred_on, description=description, status=REPORTED, reported_by=actor.username,
-            reported_at=now, district_code=district_of_target(conn, "grid", grid_code)))
+            reported_at=now, district_code=district))
         audit(conn, actor, "negative.report", "grid", grid_code,
               {"code": code, "standard": std.code, "effect": std.negative_effect, "occurred_on": occurred_on,
-               "units": units, "description": description}, at=now)
+               "units": units, "description": description}, at=now, district=district)
     return code
 
 
@@ -142,7 +143,7 @@ def _decide(engine: Engine, actor: Actor, code: str, status: str, note: str | No
         raise NegativeError("撤销负面清单事件须填写理由。")
     t = NegativeEvent.__table__
     with engine.begin() as conn:
-        row = conn.execute(select(t.c.id, t.c.status, t.c.revision, t.c.grid_code)
+        row = conn.execute(select(t.c.id, t.c.status, t.c.revision, t.c.grid_code, t.c.district_code)
                            .where(t.c.code == (code or "").strip())).first()
         if row is None:
             raise NegativeError(f"负面清单事件 {code} 不存在。")
@@ -156,7 +157,7 @@ def _decide(engine: Engine, actor: Actor, code: str, status: str, note: str | No
         if done != 1:
             raise NegativeError(f"负面清单事件 {code} 已被他人更新，请刷新后重试。")
         audit(conn, actor, "negative.confirm" if status == CONFIRMED else "negative.withdraw", "grid",
-              row.grid_code, {"code": code, "note": note}, at=now)
+              row.grid_code, {"code": code, "note": note}, at=now, district=row.district_code)
 
 
 def confirm(engine: Engine, actor: Actor, code: str, note: str | None = None, revision: int | None = None,

@@ -1,4 +1,4 @@
-"""审计日志: one row per change — who, what, when — written in the same transaction as the change."""
+"""审计日志: one row per change — who, what, when, in which district — written in the same transaction as the change."""
 
 from __future__ import annotations
 
@@ -14,17 +14,25 @@ from gis.people.permissions import ACTION_LABELS, Actor
 
 
 def record(conn: Connection, actor: Actor | str, action: str, target_kind: str | None = None,
-           target_code: str | None = None, detail: dict | str | None = None, at: datetime | None = None) -> None:
+           target_code: str | None = None, detail: dict | str | None = None, at: datetime | None = None,
+           district: str | None = None) -> None:
     """Append an audit entry inside the caller's transaction (so it commits or rolls back with the change).
 
     `action` names the change, e.g. ``problem.dispatch``, ``grid.publish``, ``import.problems``,
     ``user.add``, ``auth.login``, ``auth.login_failed``.
+
+    `district` (区县, issue 17): the target's district, passed by the caller when the target is one district's
+    data (a problem, card, point, grid, user …); without it the entry takes the acting user's district
+    (none: city-level — 市文明办, the system, a name that is not an `Actor`). A district's administrator
+    reads their district's entries (`entries`).
     """
     name = actor.username if isinstance(actor, Actor) else str(actor)
+    if district is None and isinstance(actor, Actor):
+        district = actor.district_code
     text = json.dumps(detail, ensure_ascii=False, default=str) if isinstance(detail, dict) else detail
     conn.execute(AuditEntry.__table__.insert().values(
         at=at or datetime.now(), actor=name, action=action, target_kind=target_kind,
-        target_code=target_code, detail=text))
+        target_code=target_code, detail=text, district_code=district))
 
 
 # What an entry's action code means, in Chinese (the one mapping: the audit log page and its exports
@@ -66,14 +74,18 @@ def table(log: pd.DataFrame, datasets: dict[str, str] | None = None) -> pd.DataF
 
 
 def entries(engine: Engine, actor: str | None = None, action_prefix: str | None = None,
-            since: datetime | None = None, until: datetime | None = None, limit: int = 5000) -> pd.DataFrame:
-    """Audit entries, newest first, optionally filtered by the stored `actor` (a username).
+            since: datetime | None = None, until: datetime | None = None, limit: int = 5000,
+            district: str | None = None) -> pd.DataFrame:
+    """Audit entries, newest first, optionally filtered by the stored `actor` (a username) and `district`
+    (区县: that district's entries only, read by ix_audit_log_district_at; None: every entry).
 
     Columns: at, actor (as stored: a username), action, target_kind, target_code, detail, name (the
     person's name, gis.people.names).
     """
     t = AuditEntry.__table__
     stmt = select(t.c.at, t.c.actor, t.c.action, t.c.target_kind, t.c.target_code, t.c.detail, name_of(t.c.actor))
+    if district:
+        stmt = stmt.where(t.c.district_code == district)
     if actor:
         stmt = stmt.where(t.c.actor == actor)
     if action_prefix:
@@ -87,9 +99,14 @@ def entries(engine: Engine, actor: str | None = None, action_prefix: str | None 
     return pd.DataFrame(rows, columns=["at", "actor", "action", "target_kind", "target_code", "detail", "name"])
 
 
-def actors(engine: Engine) -> dict[str, str]:
-    """Every stored actor of the audit log → the person's name (for the admin page's filter)."""
+def actors(engine: Engine, district: str | None = None) -> dict[str, str]:
+    """Every stored actor of the audit log (of `district`'s entries, when given) → the person's name (for
+    the admin page's filter). The names are looked up once per distinct actor, not per entry."""
     t = AuditEntry.__table__
+    found = select(t.c.actor).distinct()
+    if district:
+        found = found.where(t.c.district_code == district)
+    found = found.subquery()
     with engine.connect() as conn:
-        rows = conn.execute(select(t.c.actor, name_of(t.c.actor)).distinct().order_by(t.c.actor)).all()
+        rows = conn.execute(select(found.c.actor, name_of(found.c.actor)).order_by(found.c.actor)).all()
     return {stored: shown for stored, shown in rows}

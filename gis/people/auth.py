@@ -207,13 +207,15 @@ def _refusal(state: _State, now: datetime) -> tuple[str, datetime | None] | None
     return None if throttle is None else (throttle.reason, throttle.until)
 
 
-def _audit(conn: Connection, username: str, action: str, client: str, now: datetime, **detail) -> None:
-    record(conn, username or "（空）", action, "user", username, {**detail, "client": client}, at=now)
+def _audit(conn: Connection, state: _State, username: str, action: str, client: str, now: datetime, **detail) -> None:
+    """A sign-in entry, in the district of the account tried (none when it does not exist: city-level)."""
+    district = None if state.user is None else state.user.district_code
+    record(conn, username or "（空）", action, "user", username, {**detail, "client": client}, at=now, district=district)
 
 
 def _refuse(conn, state: _State, refused, username: str, client: str, now: datetime) -> SignIn:
     reason, until = refused
-    _audit(conn, username, "auth.login_failed", client, now, reason=reason)
+    _audit(conn, state, username, "auth.login_failed", client, now, reason=reason)
     if reason == "disabled":
         return SignIn(None, "该账户已停用，请联系管理员。")
     if reason == "locked":
@@ -231,9 +233,9 @@ def _fail(conn, state: _State, username: str, client: str, now: datetime) -> Sig
             values["locked_until"] = locked  # shown on the admin page: locked on the client that failed
         conn.execute(t.update().where(t.c.id == state.user.id).values(**values))
     reason = "wrong password" if state.user is not None else "unknown user"  # the answer is the same
-    _audit(conn, username, "auth.login_failed", client, now, reason=reason, failed_attempts=in_a_row)
+    _audit(conn, state, username, "auth.login_failed", client, now, reason=reason, failed_attempts=in_a_row)
     if locked is not None:
-        _audit(conn, username, "auth.locked", client, now, until=locked)
+        _audit(conn, state, username, "auth.locked", client, now, until=locked)
         return SignIn(None, _locked_message(locked), locked)
     left = lockout_attempts() - in_a_row
     hint = f"再错 {left} 次，该账户将在此设备上锁定 {lockout_minutes():g} 分钟。" if left <= 3 else ""
@@ -250,7 +252,7 @@ def _succeed(conn, state: _State, username: str, client: str, now: datetime, reh
         values["password_hash"] = rehash
     t = User.__table__
     conn.execute(t.update().where(t.c.id == row.id).values(**values))
-    _audit(conn, username, "auth.login", client, now)
+    _audit(conn, state, username, "auth.login", client, now)
     return SignIn(_actor(row))
 
 
@@ -356,7 +358,7 @@ def add_user(engine: Engine, actor: Actor, username: str, role: str, password: s
                                        password_hash=password_hash, role=role, grid_code=grid_code,
                                        disabled=False, failed_attempts=0, created_at=now, district_code=district_code))
         record(conn, actor, "user.add", "user", username, {"role": role, "grid": grid_code, "district": district_code},
-               at=now)
+               at=now, district=district_code)
     return password
 
 
@@ -398,7 +400,8 @@ def set_disabled(engine: Engine, actor: Actor, username: str, disabled: bool, no
             values.update(failed_attempts=0, locked_until=None)
             guard.clear(conn, username)
         conn.execute(t.update().where(t.c.id == row.id).values(**values))
-        record(conn, actor, "user.disable" if disabled else "user.enable", "user", username, None, at=now)
+        record(conn, actor, "user.disable" if disabled else "user.enable", "user", username, None, at=now,
+               district=row.district_code)
 
 
 def reset_password(engine: Engine, actor: Actor, username: str, password: str | None = None,
@@ -414,7 +417,7 @@ def reset_password(engine: Engine, actor: Actor, username: str, password: str | 
         conn.execute(t.update().where(t.c.id == row.id).values(
             password_hash=new_hash, failed_attempts=0, locked_until=None))
         guard.clear(conn, username)
-        record(conn, actor, "user.reset_password", "user", username, None, at=now)
+        record(conn, actor, "user.reset_password", "user", username, None, at=now, district=row.district_code)
     return password
 
 

@@ -234,7 +234,7 @@ def record_inspection(engine: Engine, actor: Actor, point_code: str, results: di
                     score=float(applicable.loc[code, "points"]) * RESULT_SHARE[result], inspector=actor.username,
                     grid_id=point.grid_id, photo_path=rel, district_code=point.district_code))
             audit.record(conn, actor, "inspection.record", "point", point_code,
-                         {"日期": str(today), **{c: r for c, r in results.items()}})
+                         {"日期": str(today), **{c: r for c, r in results.items()}}, district=point.district_code)
     except BaseException:
         for rel in saved:
             (folder / rel).unlink(missing_ok=True)

@@ -307,7 +307,8 @@ def follow_up(engine: Engine, actor: Actor, code: str, satisfaction: str, note: 
     note = _text(note, "回访说明", DESCRIPTION_MAX, False)
     p = Problem.__table__
     with engine.begin() as conn:
-        row = conn.execute(select(p.c.id, p.c.status, p.c.satisfaction).where(p.c.code == code)).first()
+        row = conn.execute(select(p.c.id, p.c.status, p.c.satisfaction, p.c.district_code)
+                           .where(p.c.code == code)).first()
         if row is None:
             raise IntakeError(404, f"诉求 {code} 不存在。")
         if row.status != STATUS_CLOSED:
@@ -318,8 +319,8 @@ def follow_up(engine: Engine, actor: Actor, code: str, satisfaction: str, note: 
                      .values(satisfaction=satisfaction, followed_up_at=now))
         conn.execute(ProblemEvent.__table__.insert().values(
             problem_id=row.id, action="回访", from_status=row.status, to_status=row.status, actor=actor.username,
-            at=now, note=f"{satisfaction}{'：' + note if note else ''}"))
+            at=now, note=f"{satisfaction}{'：' + note if note else ''}", district_code=row.district_code))
         audit.record(conn, actor, "problem.followup", "problem", code,
-                     {"回访": satisfaction, **({"说明": note} if note else {})}, at=now)
+                     {"回访": satisfaction, **({"说明": note} if note else {})}, at=now, district=row.district_code)
     return {"service_request_id": code, "satisfaction": satisfaction}
 

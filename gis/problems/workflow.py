@@ -11,7 +11,7 @@ Every transition function takes the acting user (`Actor`), checks the permission
 `gis.people.permissions.require`, checks the problem's ``revision`` (optimistic locking: the page
 passes the revision it showed; if someone changed the problem in between, nothing is written
 and `StaleProblem` says so), then — in ONE transaction — updates the problem (revision + 1),
-writes a `ProblemEvent` row and an audit entry. An illegal transition raises
+writes a `ProblemEvent` row and an audit entry (both in the problem's district). An illegal transition raises
 `IllegalTransition` with a Chinese message and changes nothing.
 
 Deadlines (整改时限) come from the ``categories`` table (`Category.deadline_hours`): a problem's
@@ -209,11 +209,11 @@ def _transition(engine: Engine, actor: Actor, code: str, action: str, expected_r
         conn.execute(ProblemEvent.__table__.insert().values(
             problem_id=problem["id"], action=t.action, from_status=t.from_status, to_status=t.to_status,
             actor=actor.username, at=now, unit_id=unit_id if unit_id is not None else problem["unit_id"],
-            note=note, photo_path=photo_path))
+            note=note, photo_path=photo_path, district_code=problem["district_code"]))
         audit.record(conn, actor, t.permission, "problem", code,
                      {"动作": t.action, "从": t.from_status, "到": t.to_status, "版本": problem["revision"] + 1,
                       **({"说明": note} if note else {}), **((detail(problem) if callable(detail) else detail) or {})},
-                     at=now)
+                     at=now, district=problem["district_code"])
         return {"code": code, "status": t.to_status, "revision": problem["revision"] + 1}
 
 
@@ -506,7 +506,8 @@ def create_problem(engine: Engine, actor: Actor, category: str, description: str
         pid = conn.execute(select(p.c.id).where(p.c.code == code)).scalar_one()
         conn.execute(ProblemEvent.__table__.insert().values(
             problem_id=pid, action=CREATE, from_status=None, to_status=status, actor=actor.username, at=now,
-            note=description, photo_path=photo_path))
+            note=description, photo_path=photo_path, district_code=grid.district_code))
         audit.record(conn, actor, "problem.create", "problem", code,
-                     {"类型": category, "网格": grid_code, "时限": f"{amount:g} {unit}"}, at=now)
+                     {"类型": category, "网格": grid_code, "时限": f"{amount:g} {unit}"}, at=now,
+                     district=grid.district_code)
     return {"code": code, "grid_code": grid_code, "deadline": deadline, "status": status, "revision": 1}

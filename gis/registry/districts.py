@@ -54,7 +54,7 @@ def add_district(engine: Engine, actor: Actor, code: str, name: str, grid_prefix
         district_table(conn)  # the deployment's own district comes first
         insert_district(conn, spec)
         audit.record(conn, actor, "district.add", "district", spec.code,
-                     {"name": spec.name, "prefix": spec.grid_prefix, "settings": spec.settings})
+                     {"name": spec.name, "prefix": spec.grid_prefix, "settings": spec.settings}, district=spec.code)
 
 
 def set_settings(engine: Engine, actor: Actor, code: str, changes: dict[str, str]) -> dict[str, str]:
@@ -73,7 +73,7 @@ def set_settings(engine: Engine, actor: Actor, code: str, changes: dict[str, str
                 now.pop(key, None)
         now = check_settings(row.name, now)
         conn.execute(t.update().where(t.c.id == row.id).values(settings=json.dumps(now, ensure_ascii=False) if now else None))
-        audit.record(conn, actor, "district.settings", "district", code, {"changes": changes, "now": now})
+        audit.record(conn, actor, "district.settings", "district", code, {"changes": changes, "now": now}, district=code)
     return now
 
 
