@@ -115,7 +115,7 @@ with record_tab:
     kind = KINDS[a.selectbox("对象类型", list(KINDS)[1:], key="cards_rec_kind")]
     target = b.text_input("对象编号", key="cards_rec_code").strip()
     if target:
-        hist = cards.history(eng, kind, target)
+        hist = cards.history(eng, kind, target, district=district_scope(actor))  # a district's own
         table(hist.rename(columns={"card": "三色牌", "color": "牌色", "action": "处置", "actor": "经办人",
                                           "at": "时间", "note": "说明", "file": "附件"}), "该对象没有三色牌记录。", hide_index=True, width="stretch")
         if kind == "unit":

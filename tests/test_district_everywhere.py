@@ -200,7 +200,8 @@ def test_an_interview_is_in_the_district_it_was_recorded_in(two, upload):
         return interviews.record(engine, actor, "约谈", unit, "主任 张三", date(2026, 11, 19), "整改不力", now=NOW,
                                  **links)
 
-    ids = [talk(Actor("yg_lead", LEADER, district_code=YG), home_unit, problems=[home_case[0]]),  # the 领导's
+    # the 领导's (a district's 领导 records only in their district: tests/test_district_scope.py)
+    ids = [talk(Actor("yg_lead", LEADER, district_code=YG), yg_unit, problems=[yg_case[0]]),
            talk(CITY_LEADER, home_unit, cards=[card], problems=[home_case[0]]),  # the first card's
            talk(CITY_LEADER, yg_unit, problems=[home_case[0]]),  # the first problem's
            talk(CITY_LEADER, yg_unit)]  # the unit's: where it answers for grids

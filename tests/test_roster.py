@@ -33,9 +33,9 @@ def test_a_filled_template_creates_every_account_once(city_rw, capsys, tmp_path)
     assert code == 0, err
     assert "已写出用户名单导入模板" in out
     header = list(pd.read_excel(tpl).columns)
-    assert header == ["用户名*", "姓名", "角色*", "网格编号"]
-    pd.DataFrame([["zhangli", "张丽", "网格长", "T-01"], ["liuyang", "刘洋", "网格员", "T-02"],
-                  ["chenjing", "陈静", "领导", "T-03"]], columns=header).to_excel(tpl, index=False)
+    assert header == ["用户名*", "姓名", "角色*", "网格编号", "区县"]  # 区县: issue 17 (tests/test_district_scope.py)
+    pd.DataFrame([["zhangli", "张丽", "网格长", "T-01", None], ["liuyang", "刘洋", "网格员", "T-02", None],
+                  ["chenjing", "陈静", "领导", "T-03", None]], columns=header).to_excel(tpl, index=False)
     before = _count(city_rw, AuditEntry)
     out_file = tmp_path / "初始密码.xlsx"
     code, out, err = _run(capsys, url, "user", "import", str(tpl), "--out", str(out_file))

@@ -5,9 +5,11 @@ inspection: `issue`) or by the city's monthly rules (`apply_rules`, see `gis.acc
 A 黄 / 红 card then climbs the escalation ladder (`escalate`), one step per action, each with who
 and when: 限期整改 (at issue) → 书面说明 (an uploaded file) → 曝光台 (problems go on public display,
 `gis.accountability.exposure`) → 约谈 → 问责. 摘牌 (`lift`) needs every problem of its evidence
-closed after verification (已结案). Every write checks the role (`gis.people.permissions`), the
-card's revision (optimistic locking) and writes a `card_actions` row and an audit entry in the
-same transaction, both in the card's district.
+closed after verification (已结案). Every write checks the role (`gis.people.permissions`) and then
+that the actor may act in the district of what it touches (issue 17: the card's, its target's, its
+evidence problems'; a district's 领导 acts in their district only), the card's revision (optimistic
+locking) and writes a `card_actions` row and an audit entry in the same transaction, both in the card's
+district.
 
 Statuses: 生效 (in force), 已升级 (a 黄牌 replaced by a 红牌), 已摘牌.
 """
@@ -31,7 +33,7 @@ from gis.geo.areas import current_layer_id
 from gis.metrics.periods import add_months, month_end_as_of, month_start
 from gis.people.audit import record
 from gis.people.names import name_of
-from gis.people.permissions import Actor, require
+from gis.people.permissions import Actor, require, require_role
 from gis.problems.photos import upload_dir
 
 COLORS = ("黄", "红", "绿")
@@ -122,14 +124,17 @@ def active(engine: Engine, target_kind: str | None = None, district: str | None 
     return register(engine, target_kind=target_kind, status=ACTIVE, district=district)
 
 
-def history(engine: Engine, target_kind: str, target_code: str) -> pd.DataFrame:
+def history(engine: Engine, target_kind: str, target_code: str, district: str | None = None) -> pd.DataFrame:
     """Every action on every card of one unit / point / grid, oldest first: card, color, action,
-    actor, at, note, file."""
+    actor, at, note, file. `district` (区县): only that district's cards — a district's user reads the
+    record of a target typed by hand, so it is filtered like the register."""
     c, a = Card.__table__, CardAction.__table__
     stmt = (select(c.c.code.label("card"), c.c.color, a.c.action, name_of(a.c.actor).label("actor"), a.c.at, a.c.note, a.c.file_path)
             .select_from(a.join(c, c.c.id == a.c.card_id))
             .where(c.c.target_kind == target_kind, c.c.target_code == target_code)
             .order_by(a.c.at, a.c.id))
+    if district:
+        stmt = stmt.where(c.c.district_code == district)
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
     return pd.DataFrame(rows, columns=["card", "color", "action", "actor", "at", "note", "file"])
@@ -171,6 +176,17 @@ def _check_problems(conn: Connection, codes: list[str]) -> None:
         raise CardError(f"证据中的问题编号不存在：{'、'.join(missing)}。")
 
 
+def require_problems(conn: Connection, actor: Actor, action: str, codes: list[str]) -> None:
+    """PermissionDenied (Chinese, `require`) unless `actor` may do `action` in the district of every problem
+    `codes` names: a district's 领导 cannot cite, expose or link another district's problems. Codes that do not
+    exist are left to `_check_problems`."""
+    if not codes:
+        return
+    p = Problem.__table__
+    for district in sorted(set(conn.execute(select(p.c.district_code).where(p.c.code.in_(codes))).scalars()) - {None}):
+        require(actor, action, district_code=district)
+
+
 def _new_code(conn: Connection, at: datetime) -> str:
     c = Card.__table__
     prefix = f"{at.year}-"
@@ -207,8 +223,9 @@ def _insert(conn: Connection, actor_name: str, kind: str, code: str, color: str,
 def issue(engine: Engine, actor: Actor, target_kind: str, target_code: str, color: str, reason: str,
           evidence: Evidence | None = None, deadline: datetime | None = None, now: datetime | None = None) -> str:
     """Issue a card by hand; returns its code (``2026-0001``). The deadline defaults to
-    `GRIDMAP_CARD_RESPONSE_DAYS` days from now."""
-    require(actor, "card.issue")
+    `GRIDMAP_CARD_RESPONSE_DAYS` days from now. The target and the evidence problems must lie in the
+    actor's district (PermissionDenied otherwise; a city-level actor: any)."""
+    require_role(actor, "card.issue")
     now = now or datetime.now().replace(microsecond=0)
     reason = (reason or "").strip()
     if color not in COLORS:
@@ -221,7 +238,9 @@ def issue(engine: Engine, actor: Actor, target_kind: str, target_code: str, colo
         raise CardError(f"反馈期限 {deadline:%Y-%m-%d %H:%M} 应晚于签发时间 {now:%Y-%m-%d %H:%M}。")
     with engine.begin() as conn:
         _check_target(conn, target_kind, target_code)
+        require(actor, "card.issue", district_code=district_of_target(conn, target_kind, target_code))
         _check_problems(conn, evidence.problems)
+        require_problems(conn, actor, "card.issue", evidence.problems)
         return _insert(conn, actor.username, target_kind, target_code, color, reason, evidence, now, deadline)
 
 
@@ -264,23 +283,25 @@ def escalate(engine: Engine, actor: Actor, code: str, note: str, file: tuple[str
 
     书面说明 needs the uploaded file (`file` = (name, bytes)); 曝光台 puts `problems` (default: the
     card's evidence problems) on the 曝光台 and needs the 曝光 right; 约谈 and 问责 need the
-    约谈/问责 right (the record itself: `gis.accountability.interviews`)."""
-    require(actor, "card.escalate")
+    约谈/问责 right (the record itself: `gis.accountability.interviews`). Every right is checked in the
+    card's district (and, for 曝光台, in each exposed problem's): PermissionDenied otherwise."""
+    require_role(actor, "card.escalate")
     now = now or datetime.now().replace(microsecond=0)
     note = (note or "").strip()
     if not note:
         raise CardError("请填写处置说明。")
     with engine.begin() as conn:
         row = _load(conn, code, revision)
+        require(actor, "card.escalate", district_code=row["district_code"])
         if row["status"] != ACTIVE:
             raise CardError(f"三色牌 {code} 状态为“{row['status']}”，不能再升级处置。")
         step = next_step(row["step"])
         if step is None:
             raise CardError(f"三色牌 {code} 当前为“{row['step']}”，已无下一步处置。")
         if step == "曝光台":
-            require(actor, "card.expose")
+            require(actor, "card.expose", district_code=row["district_code"])
         if step in ("约谈", "问责"):
-            require(actor, "card.interview")
+            require(actor, "card.interview", district_code=row["district_code"])
         stored = None
         if step == "书面说明":
             if file is None:
@@ -292,6 +313,7 @@ def escalate(engine: Engine, actor: Actor, code: str, note: str, file: tuple[str
             if not exposed:
                 raise CardError("曝光需要至少一个问题编号（证据中没有问题）。")
             _check_problems(conn, exposed)
+            require_problems(conn, actor, "card.expose", exposed)
             _expose(conn, actor.username, exposed, row["id"], note, now)
         _bump(conn, row, step=step)
         _action(conn, row, step, actor.username, now, note, stored)
@@ -319,14 +341,15 @@ def _expose(conn: Connection, actor_name: str, codes: list[str], card_id: int | 
 def lift(engine: Engine, actor: Actor, code: str, note: str, revision: int | None = None,
          now: datetime | None = None) -> None:
     """摘牌: lift a card in force once its rectification is verified — every problem of its
-    evidence 已结案 — with a note saying how it was checked."""
-    require(actor, "card.lift")
+    evidence 已结案 — with a note saying how it was checked. Only in the card's district (PermissionDenied)."""
+    require_role(actor, "card.lift")
     now = now or datetime.now().replace(microsecond=0)
     note = (note or "").strip()
     if not note:
         raise CardError("请填写摘牌依据（整改核查情况）。")
     with engine.begin() as conn:
         row = _load(conn, code, revision)
+        require(actor, "card.lift", district_code=row["district_code"])
         if row["status"] != ACTIVE:
             raise CardError(f"三色牌 {code} 状态为“{row['status']}”，不能摘牌。")
         codes = Evidence.from_json(row["evidence"]).problems

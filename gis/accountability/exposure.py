@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from gis.db.models import Card, Exposure, Grid, Problem, ProblemEvent, Unit
-from gis.people.permissions import Actor, require
+from gis.people.permissions import Actor, require_role
 from gis.problems import states
 
 # 11-digit mobiles (1xx…), landlines (0635-8211001, 06358211001) and any other run of ≥ 7 digits.
@@ -32,10 +32,11 @@ def mask_phones(text: str | None) -> str:
 
 
 def expose(engine: Engine, actor: Actor, problem_codes: list[str], reason: str, now: datetime | None = None) -> int:
-    """Put problems on the 曝光台 by hand (领导); returns how many were added (already exposed ones are kept)."""
-    from gis.accountability.cards import CardError, _check_problems, _expose
+    """Put problems on the 曝光台 by hand (领导); returns how many were added (already exposed ones are kept).
+    Each problem must lie in the actor's district (PermissionDenied, nothing written; a city-level 领导: any)."""
+    from gis.accountability.cards import CardError, _check_problems, _expose, require_problems
 
-    require(actor, "card.expose")
+    require_role(actor, "card.expose")
     reason = (reason or "").strip()
     if not reason:
         raise CardError("请填写曝光理由。")
@@ -44,6 +45,7 @@ def expose(engine: Engine, actor: Actor, problem_codes: list[str], reason: str, 
     now = now or datetime.now().replace(microsecond=0)
     with engine.begin() as conn:
         _check_problems(conn, list(problem_codes))
+        require_problems(conn, actor, "card.expose", list(problem_codes))
         before = conn.execute(select(Exposure.id)).all()
         _expose(conn, actor.username, list(problem_codes), None, reason, now)
         after = conn.execute(select(Exposure.id)).all()

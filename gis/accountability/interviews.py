@@ -5,7 +5,8 @@ records are listed in the 督查通报 (a district's: its own).
 
 A record belongs to the district it was recorded in (`district_of_record`; the rule: gis.db.models.Interview):
 a unit has no district of its own, so it is the recording 领导's, else the linked cards' or problems', else
-the unit's."""
+the unit's. A district's 领导 records only what lies in their district (issue 17, `require_in_scope`): a unit
+that answers for places there, and cards and problems of it."""
 
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from datetime import date, datetime
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
 
-from gis.accountability.cards import CardError, _check_problems
+from gis.accountability.cards import CardError, _check_problems, require_problems
 from gis.db.models import Card, Interview, Problem, Unit
-from gis.geo.districts import district_of_target
+from gis.geo.districts import district_of_target, district_units
 from gis.people.audit import record as audit
 from gis.people.names import name_of
-from gis.people.permissions import Actor, require
+from gis.people.permissions import Actor, district_scope, require, require_role
 
 KINDS = ("约谈", "问责")
 COLUMNS = ["id", "kind", "unit_code", "unit", "people", "held_on", "reason", "cards", "problems", "outcome",
@@ -47,11 +48,35 @@ def district_of_record(conn: Connection, actor: Actor, unit_code: str, card_code
     return district_of_target(conn, "unit", unit_code)
 
 
+def unit_district(conn: Connection, actor: Actor, unit_code: str) -> str:
+    """The district in which `actor` would act on unit `unit_code`: the actor's own when the unit answers for
+    (帮包) a place there (`district_units`: a unit may work in several), else the unit's (`district_of_target`)."""
+    scope = district_scope(actor)
+    if scope is not None and unit_code in district_units(conn, scope):
+        return scope
+    return district_of_target(conn, "unit", unit_code)
+
+
+def require_in_scope(conn: Connection, actor: Actor, unit_code: str, card_codes: list[str],
+                     problem_codes: list[str]) -> None:
+    """PermissionDenied (Chinese) unless `actor` may record a 约谈 / 问责 in the district of the unit
+    (`unit_district`), of every linked card and of every linked problem — a district's 领导 cannot record one
+    against another district's unit or cite its cards and problems; a city-level 领导 may, anywhere."""
+    require(actor, "card.interview", district_code=unit_district(conn, actor, unit_code))
+    c = Card.__table__
+    if card_codes:
+        for district in sorted(set(conn.execute(select(c.c.district_code).where(c.c.code.in_(card_codes)))
+                                   .scalars()) - {None}):
+            require(actor, "card.interview", district_code=district)
+    require_problems(conn, actor, "card.interview", problem_codes)
+
+
 def record(engine: Engine, actor: Actor, kind: str, unit_code: str, people: str, held_on: date, reason: str,
            cards: list[str] | str | None = None, problems: list[str] | str | None = None, outcome: str | None = None,
            follow_up: date | None = None, now: datetime | None = None) -> int:
-    """Record a 约谈 or 问责; returns its id. Cards and problems are codes that must exist."""
-    require(actor, "card.interview")
+    """Record a 约谈 or 问责; returns its id. Cards and problems are codes that must exist, and with the unit
+    lie in the actor's district (`require_in_scope`; PermissionDenied, nothing written)."""
+    require_role(actor, "card.interview")
     now = now or datetime.now().replace(microsecond=0)
     if kind not in KINDS:
         raise CardError(f"类型“{kind}”不对，应为 约谈 或 问责。")
@@ -75,6 +100,7 @@ def record(engine: Engine, actor: Actor, kind: str, unit_code: str, people: str,
         if missing:
             raise CardError(f"三色牌编号不存在：{'、'.join(missing)}。")
         _check_problems(conn, problem_codes)
+        require_in_scope(conn, actor, unit_code, card_codes, problem_codes)
         district = district_of_record(conn, actor, unit_code, card_codes, problem_codes)
         res = conn.execute(Interview.__table__.insert().values(
             kind=kind, unit_id=unit_id, people=people, held_on=held_on, reason=reason,

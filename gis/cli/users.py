@@ -30,6 +30,19 @@ def _password_arg(value: str | None) -> str | None:
     return value
 
 
+def _district_arg(engine, text: str | None) -> str | None:
+    """`--district` (a 区县's code or name) as its code; AuthError (Chinese) naming the choices when unknown."""
+    from gis.geo.districts import district_names, find_district
+    from gis.people.auth import AuthError
+
+    if text is None or not text.strip():
+        return None
+    code = find_district(engine, text)
+    if code is None:
+        raise AuthError(f"区县“{text.strip()}”不存在：可选 {district_names(engine)}（代码或名称）。")
+    return code
+
+
 def _cmd_user(args) -> int:
     from gis.people import auth
 
@@ -39,7 +52,8 @@ def _cmd_user(args) -> int:
     try:
         if args.action == "add":
             given = _password_arg(args.password)
-            password = auth.add_user(engine, actor, args.name, args.role, given, args.grid, args.display_name)
+            password = auth.add_user(engine, actor, args.name, args.role, given, args.grid, args.display_name,
+                                     district_code=_district_arg(engine, args.district))
             print(f"已创建用户 {args.name}（{args.role}{'，网格 ' + args.grid if args.grid else ''}）。")
             if not given:
                 print(f"初始密码（只显示这一次）：{password}")
@@ -71,14 +85,16 @@ def _cmd_user(args) -> int:
 
 
 def _import_roster(engine, actor, args) -> int:
-    """`gis user import 用户名单.xlsx [--out 初始密码.xlsx]`: all accounts or none; passwords shown once."""
+    """`gis user import 用户名单.xlsx [--district 区县] [--out 初始密码.xlsx]`: all accounts or none; passwords
+    shown once. `--district`: the 区县 of the rows whose own 区县 column is empty."""
     from gis.io import InputError, roster, sheets
 
     if not args.name:
         print("错误：请给出用户名单文件，如 gis user import 用户名单.xlsx", file=sys.stderr)
         return 1
     try:
-        made = roster.import_roster_file(engine, actor, args.name, args.layer)
+        made = roster.import_roster_file(engine, actor, args.name, args.layer,
+                                         district=_district_arg(engine, args.district))
     except InputError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
@@ -89,7 +105,7 @@ def _import_roster(engine, actor, args) -> int:
     else:
         print("初始密码（只显示这一次）：")
         for r in made.itertuples(index=False):
-            print(f"  {r.用户名}\t{r.角色}\t{r.网格编号 or '-'}\t{r.初始密码}")
+            print(f"  {r.用户名}\t{r.角色}\t{r.网格编号 or '-'}\t{r.区县 or '市级'}\t{r.初始密码}")
     return 0
 
 
@@ -139,6 +155,9 @@ def register(sub) -> None:
     user.add_argument("--role", choices=ROLES, help="角色（add 时必填）")
     user.add_argument("--grid", help="所属网格编号，网格长 / 网格员必填，如 DC-07")
     user.add_argument("--display-name", help="姓名")
+    user.add_argument("--district", metavar="区县",
+                      help="所属区县（代码如 371521 或名称如 阳谷县）；import 时用于“区县”列为空的行。"
+                           "网格长 / 网格员取其网格的区县；领导 / 管理员不填则为市级")
     user.add_argument("--password", help="密码（不给则随机生成并显示一次；“-”从标准输入读取）")
     user.add_argument("--layer", help="import：用户名单所在的工作表")
     user.add_argument("--out", help="import：把初始密码写入这个 .xlsx（不给则显示在屏幕上）")

@@ -37,7 +37,7 @@ from gis.db.engine import DatabaseBusy
 from gis.db.models import Grid, User
 from gis.people.permissions import (ADMIN, CITY_ROLES, COMMAND, GRID_CHIEF, GRID_WORKER, LEADER, OWN_GRID_ROLES, PLANNER,
                                     ROLES, VERIFIER, Actor, district_scope, require)
-from gis.geo.districts import district_table, ensure_home
+from gis.geo.districts import district_table
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("gridmap-timing-equaliser")
@@ -295,22 +295,33 @@ def _grid_exists(conn: Connection, code: str) -> bool:
 
 def _user_district(conn: Connection, actor: Actor, role: str, grid_code: str | None, given: str | None) -> str | None:
     """The district a new user belongs to (see `add_user`); AuthError when it cannot be theirs."""
-    scope = district_scope(actor)
-    known = district_table(conn)["code"].tolist()
-    if given is not None and given not in known:
-        raise AuthError(f"区县“{given}”不存在（已有：{'、'.join(known) or '无'}）。")
+    of_grid = None
     if grid_code:
         g = Grid.__table__
         of_grid = conn.execute(select(g.c.district_code).where(g.c.code == grid_code)
                                .order_by(g.c.layer_id.desc()).limit(1)).scalar()
-        if of_grid is not None and given is not None and given != of_grid:
-            raise AuthError(f"网格 {grid_code} 属于区县 {of_grid}，不是 {given}。")
-        given = of_grid or given
-    given = given or scope
+    known = district_table(conn)["code"].tolist()  # never empty: the home district is written when missing
+    return new_user_district(actor, role, given, grid_code, of_grid, known)
+
+
+def new_user_district(actor: Actor, role: str, given: str | None, grid_code: str | None, of_grid: str | None,
+                      known: list[str], hint: str = "--district") -> str | None:
+    """The one rule for a new user's district (区县, issue 17), for `add_user` and the 用户名单 import
+    (gis.io.roster): their grid's (`of_grid`, the district of `grid_code`); else `given`; else the creating
+    administrator's own; else, for a role that must have one, the deployment's only district (`known`: every
+    district's code). None: city-level (市文明办) — only a 领导 or 管理员 created by a city-level administrator.
+    AuthError (Chinese; `hint` says where a district is given) when the district is unknown, contradicts the
+    grid's, cannot be told among several, or lies outside the administrator's own."""
+    scope = district_scope(actor)
+    if given is not None and given not in known:
+        raise AuthError(f"区县“{given}”不存在（已有：{'、'.join(known) or '无'}）。")
+    if of_grid is not None and given is not None and given != of_grid:
+        raise AuthError(f"网格 {grid_code} 属于区县 {of_grid}，不是 {given}。")
+    given = of_grid or given or scope
     if given is None and role not in CITY_ROLES:
         if len(known) > 1:
-            raise AuthError(f"{role}必须指定所属区县（--district，可选：{'、'.join(known)}）。")
-        given = known[0] if known else ensure_home(conn)
+            raise AuthError(f"{role}必须指定所属区县（{hint}，可选：{'、'.join(known)}）。")
+        given = known[0] if known else None  # one district: it is theirs
     if scope is not None and given != scope:
         raise AuthError(f"您的账户只管理区县 {scope} 的用户，不能创建区县 {given} 的用户。")
     return given
