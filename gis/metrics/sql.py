@@ -28,18 +28,13 @@ class Sql:
         return f":{name}"
 
     def months_cte(self, months: list[dict]) -> str:
-        """The months CTE (columns k, m0, m1, t, d0, d1, dt). On PostgreSQL it is inlined, not
-        materialised: a scan of a materialised CTE is parallel-restricted, and the month in progress
-        at 10M problems reads its candidates with two parallel workers (1.3× at 1M). SQLite keeps it
-        materialised (its planner would otherwise evaluate the constants per row)."""
         parts = []
         for i, m in enumerate(months):
             cols = [f"{self.bind(f'k{i}', m['k'])} AS k"]
             cols += [f"{self.bind(f'{c}{i}', m[c], DateTime)} AS {c}" for c in ("m0", "m1", "t")]
             cols += [f"{self.bind(f'{c}{i}', m[c], Date)} AS {c}" for c in ("d0", "d1", "dt")]
             parts.append("SELECT " + ", ".join(cols))
-        how = "NOT MATERIALIZED" if self.pg else "MATERIALIZED"
-        return f"months AS {how} (" + " UNION ALL ".join(parts) + ")"
+        return "months AS MATERIALIZED (" + " UNION ALL ".join(parts) + ")"
 
     def no_index(self, col: str) -> str:
         """`col` in a form SQLite will not pick an index for (unary +): steers its planner, which
