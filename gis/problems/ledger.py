@@ -156,14 +156,16 @@ def ledger_counts(engine: Engine, grid_code: str, now: datetime | None = None, *
     now = now or clock.now()
     wanted = _as_list(filters.pop("status", None))
     open_wanted = [s_ for s_ in (wanted or OPEN_STATUSES) if s_ in OPEN_STATUSES]
+    only_open = bool(wanted) and set(wanted) <= set(OPEN_STATUSES)
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).where(
-            *_conditions(conn, grid_code, status=wanted, now=now, **filters))).scalar()
         n_open = n_overdue = 0
         if open_wanted:  # counted over the open problems only (see `_conditions`)
             n_open, n_overdue = conn.execute(select(
                 func.count(), func.sum(case((overdue_clause(now), 1), else_=0)),
             ).where(*_conditions(conn, grid_code, status=open_wanted, now=now, **filters))).one()
+        # only open statuses wanted: the matching problems are the open ones just counted
+        total = n_open if only_open else conn.execute(select(func.count()).where(
+            *_conditions(conn, grid_code, status=wanted, now=now, **filters))).scalar()
     return {"total": int(total or 0), "open": int(n_open or 0), "overdue": int(n_overdue or 0)}
 
 
