@@ -66,16 +66,20 @@ with users_tab:
     table(users.rename(columns=auth.USER_COLUMNS), hide_index=True, width="stretch")
 
     left, right = st.columns(2)
+    choices = auth.district_choices(eng, actor)  # a city-level administrator of several districts chooses one
     with left.form("admin_add_user", clear_on_submit=True):
         st.subheader("新增用户")
         username = st.text_input("用户名", max_chars=auth.MAX_USERNAME_LENGTH)
         display = st.text_input("姓名（可选）", max_chars=64)
         role = st.selectbox("角色", ROLES)
+        district = st.selectbox("所属区县（网格长 / 网格员取其网格的区县）", list(choices), format_func=choices.get,
+                                key="admin_add_district") if choices else None
         grid = st.text_input("所属网格（网格长 / 网格员必填，如 DC-07）", max_chars=32)
         password = st.text_input("初始密码（留空则随机生成）", type="password")
         if st.form_submit_button("新增", type="primary"):
             _act(auth.add_user, username, role, password or None, grid if role in OWN_GRID_ROLES else None,
-                 display or None, ok=f"已新增用户 {md_escape(username)}（{role}）。", show_secret=not password)
+                 display or None, district_code=district, hint="在“所属区县”中选择",
+                 ok=f"已新增用户 {md_escape(username)}（{role}）。", show_secret=not password)
 
     with right:
         st.subheader("停用 / 启用 / 重置密码")

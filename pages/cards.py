@@ -101,6 +101,8 @@ with issue_tab:
                      now=now, ok="三色牌已签发。")
     if actor is not None and allowed(actor, "card.rules"):
         month = st.date_input("执行月度亮牌规则：月份", value=clock.today().replace(day=1), key="cards_rules_month")
+        st.caption(f"只对本区县（{district_scope(actor)}）执行。" if district_scope(actor) else
+                   "对各区县分别执行：各按本区县的红黑榜、十差单位和区县设置。")
         if st.button("执行月度规则", key="cards_rules"):
             try:
                 issued = cards.apply_rules(eng, actor, month)

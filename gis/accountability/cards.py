@@ -1,7 +1,8 @@
 """三色牌 register: warning cards (黄 / 红) and commendations (绿) to a unit, a point or a grid.
 
 A card is a record with its evidence and response deadline, issued by hand (a 督查 after an
-inspection: `issue`) or by the city's monthly rules (`apply_rules`, see `gis.accountability.rules`).
+inspection: `issue`) or by the city's monthly rules (`apply_rules`, see `gis.accountability.rules`; district by
+district: a district's user runs them for their own).
 A 黄 / 红 card then climbs the escalation ladder (`escalate`), one step per action, each with who
 and when: 限期整改 (at issue) → 书面说明 (an uploaded file) → 曝光台 (problems go on public display,
 `gis.accountability.exposure`) → 约谈 → 问责. 摘牌 (`lift`) needs every problem of its evidence
@@ -25,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
-from gis.geo.districts import district_of_target
+from gis.geo.districts import district_of_target, district_table
 from gis.accountability.rules import card_rules
 from gis.db.models import (CARD_ACTIVE, CARD_ESCALATED, CARD_LIFTED, STATUS_CLOSED, Card, CardAction, Exposure, Grid,
                             InspectionPoint, Problem, Unit)
@@ -33,7 +34,7 @@ from gis.geo.areas import current_layer_id
 from gis.metrics.periods import add_months, month_end_as_of, month_start
 from gis.people.audit import record
 from gis.people.names import name_of
-from gis.people.permissions import Actor, require, require_role
+from gis.people.permissions import Actor, district_scope, require, require_role
 from gis.problems.photos import upload_dir
 
 COLORS = ("黄", "红", "绿")
@@ -203,10 +204,12 @@ def _action(conn: Connection, card: dict, action: str, actor: str, at: datetime,
 
 def _insert(conn: Connection, actor_name: str, kind: str, code: str, color: str, reason: str, evidence: Evidence,
             at: datetime, deadline: datetime, rule: str | None = None, rule_key: str | None = None,
-            parent_id: int | None = None) -> str:
+            parent_id: int | None = None, district: str | None = None) -> str:
+    """Write one card in force and its first actions and audit entry; returns its code. `district`: the card's
+    (区县) when the caller knows it (the monthly rules: the district whose list it is on), else its target's."""
     card_code = _new_code(conn, at)
     step = COMMENDED if color == "绿" else LADDER[0]
-    district = district_of_target(conn, kind, code)
+    district = district or district_of_target(conn, kind, code)
     res = conn.execute(Card.__table__.insert().values(
         code=card_code, target_kind=kind, target_code=code, color=color, reason=reason, evidence=evidence.to_json(),
         issued_by=actor_name, issued_at=at, deadline=deadline, rule=rule, rule_key=rule_key, step=step,
@@ -373,48 +376,81 @@ def _streak(lists: list[set[str]]) -> set[str]:
     return out
 
 
-def apply_rules(engine: Engine, actor: Actor, month: date, now: datetime | None = None) -> list[str]:
+def _listed(engine: Engine, district: str, m: date, now: datetime, n: int, kind: str) -> set[str]:
+    """The targets of `district` on a list `n` months in a row up to month `m` (as of `now`): grids on its 黑榜
+    (`kind` "black") or 红榜 ("best"), or units among its 十差单位 ("unit"). The figures' own definitions
+    (`gis.metrics`), each read for the one district: its grids ranked among themselves, by its own thresholds
+    and sample, its units by its own `GRIDMAP_UNIT_MIN_CASES`."""
+    from gis.metrics import scores, units  # the figures' own definitions, never redefined here
+
+    if n <= 0:
+        return set()
+    found = []
+    for k in range(n):
+        mk = add_months(m, -k)
+        t = month_end_as_of(mk, now)
+        if kind == "unit":
+            found.append(set(units.worst_units(engine, mk, t, district=district)["code"]))
+        else:
+            ranks = scores.rankings(scores.monthly_scores(engine, mk, t, district=district))
+            found.append(set(ranks["worst" if kind == "black" else "best"]["code"]))
+    return _streak(found)
+
+
+def _plan(engine: Engine, district: str, m: date, now: datetime, rules) -> list[tuple[str, str, str, str, str, str]]:
+    """The cards the monthly rules call for in one district: (district, kind, code, colour, rule, reason)."""
+    black = sorted(_listed(engine, district, m, now, rules.blacklist_months, "black"))
+    worst = sorted(_listed(engine, district, m, now, rules.blacklist_months, "unit"))
+    best = sorted(_listed(engine, district, m, now, rules.green_months, "best"))
+    return ([(district, "grid", c, "黄", "黑榜", f"连续 {rules.blacklist_months} 个月列入黑榜（至 {m:%Y年%m月}）")
+             for c in black]
+            + [(district, "unit", c, "黄", "十差单位", f"连续 {rules.blacklist_months} 个月列入十差单位（至 {m:%Y年%m月}）")
+               for c in worst]
+            + [(district, "grid", c, "绿", "红榜", f"连续 {rules.green_months} 个月列入红榜（至 {m:%Y年%m月}），予以表扬")
+               for c in best])
+
+
+def _rule_districts(engine: Engine, actor: Actor, scope: str | None) -> list[str]:
+    """The districts a run of the monthly rules covers: `scope` alone (a district's user's own, or one a
+    city-level actor chose; PermissionDenied for a district's user naming another, CardError for an unknown
+    one), else — a city-level run — every district."""
+    if scope is not None:
+        require(actor, "card.rules", district_code=scope)
+    known = district_table(engine)["code"].tolist()
+    if scope is None:
+        return known
+    if scope not in known:
+        raise CardError(f"区县“{scope}”不存在（可选：{'、'.join(known)}）。")
+    return [scope]
+
+
+def apply_rules(engine: Engine, actor: Actor, month: date, now: datetime | None = None,
+                district: str | None = None) -> list[str]:
     """Run the city's monthly rules (`gis.accountability.rules`) for `month`; returns the codes of
     the cards issued. Idempotent: each rule fires once per target and month (``rule_key``), and
     never on a target that already has a card of that colour in force.
 
-    - 黑榜 (the 10 worst ranked grids) `blacklist_months` months in a row up to `month` → 黄牌 to the grid;
-      among the 十差单位 that many months in a row → 黄牌 to the unit.
+    Districts (区县, issue 17): a district's 指挥中心 / 管理员 runs the rules for their own district only — its
+    lists, its cards, its 黄牌 to escalate; a city-level run covers every district, each by its own lists and
+    settings (as `gis.metrics` reads them), or the one `district` it names. Every card is written in the
+    district whose list put it there (a unit answering for places of several: the district it was listed in).
+
+    - 黑榜 (the 10 worst ranked grids of the district) `blacklist_months` months in a row up to `month` → 黄牌 to
+      the grid; among the district's 十差单位 that many months in a row → 黄牌 to the unit.
     - 红榜 `green_months` months in a row → 绿牌 to the grid.
     - a 黄牌 in force `escalate_days` days after its issue (as of `now`) → 红牌, the 黄牌 becomes 已升级.
     """
-    from gis.metrics import scores, units  # the figures' own definitions, never redefined here
-
-    require(actor, "card.rules")
+    require_role(actor, "card.rules")
     rules = card_rules()
     m = month_start(month)
     now = now or datetime.now().replace(microsecond=0)
     deadline = now + timedelta(days=rules.response_days)
-
-    def lists(n: int, kind: str) -> set[str]:
-        if n <= 0:
-            return set()
-        found = []
-        for k in range(n):
-            mk = add_months(m, -k)
-            t = month_end_as_of(mk, now)
-            if kind == "unit":
-                found.append(set(units.worst_units(engine, mk, t)["code"]))
-            else:
-                ranks = scores.rankings(scores.monthly_scores(engine, mk, t))
-                found.append(set(ranks["worst" if kind == "black" else "best"]["code"]))
-        return _streak(found)
-
-    plan = [("grid", c, "黄", "黑榜", f"连续 {rules.blacklist_months} 个月列入黑榜（至 {m:%Y年%m月}）")
-            for c in sorted(lists(rules.blacklist_months, "black"))]
-    plan += [("unit", c, "黄", "十差单位", f"连续 {rules.blacklist_months} 个月列入十差单位（至 {m:%Y年%m月}）")
-             for c in sorted(lists(rules.blacklist_months, "unit"))]
-    plan += [("grid", c, "绿", "红榜", f"连续 {rules.green_months} 个月列入红榜（至 {m:%Y年%m月}），予以表扬")
-             for c in sorted(lists(rules.green_months, "best"))]
+    scope = district or district_scope(actor)
+    plan = [p for d in _rule_districts(engine, actor, scope) for p in _plan(engine, d, m, now, rules)]
     issued: list[str] = []
     c = Card.__table__
     with engine.begin() as conn:
-        for kind, code, color, rule, reason in plan:
+        for where, kind, code, color, rule, reason in plan:
             key = f"{rule}:{kind}:{code}:{m:%Y-%m}"
             if conn.execute(select(c.c.id).where(c.c.rule_key == key)).first():
                 continue
@@ -422,18 +458,29 @@ def apply_rules(engine: Engine, actor: Actor, month: date, now: datetime | None 
                                                  c.c.color == color, c.c.status == ACTIVE)).first():
                 continue
             issued.append(_insert(conn, actor.username, kind, code, color, reason, Evidence(), now, deadline,
-                                  rule=rule, rule_key=key))
+                                  rule=rule, rule_key=key, district=where))
         if rules.escalate_days > 0:
-            due = now - timedelta(days=rules.escalate_days)
-            stale = conn.execute(select(c).where(c.c.color == "黄", c.c.status == ACTIVE, c.c.issued_at <= due)
-                                 .order_by(c.c.id)).mappings().all()
-            for row in stale:
-                row = dict(row)
-                reason = f"黄牌 {row['code']} 签发 {rules.escalate_days} 天未摘牌，升级为红牌（原事由：{row['reason']}）"
-                red = _insert(conn, actor.username, row["target_kind"], row["target_code"], "红", reason,
-                              Evidence.from_json(row["evidence"]), now, deadline, rule="黄牌逾期",
-                              rule_key=f"黄牌逾期:{row['code']}", parent_id=row["id"])
-                _bump(conn, row, status=ESCALATED)
-                _action(conn, row, "升级红牌", actor.username, now, f"升级为红牌 {red}")
-                issued.append(red)
+            issued += _escalate_stale(conn, actor, scope, rules.escalate_days, now, deadline)
     return issued
+
+
+def _escalate_stale(conn: Connection, actor: Actor, scope: str | None, days: int, now: datetime,
+                    deadline: datetime) -> list[str]:
+    """Replace each 黄牌 in force `days` days after its issue by a 红牌 of the same target, in the 黄牌's district
+    (of `scope` only, when given: a district's run never touches another district's cards); the codes of the 红牌."""
+    c = Card.__table__
+    due = now - timedelta(days=days)
+    stmt = select(c).where(c.c.color == "黄", c.c.status == ACTIVE, c.c.issued_at <= due).order_by(c.c.id)
+    if scope is not None:
+        stmt = stmt.where(c.c.district_code == scope)
+    reds = []
+    for row in conn.execute(stmt).mappings().all():
+        row = dict(row)
+        reason = f"黄牌 {row['code']} 签发 {days} 天未摘牌，升级为红牌（原事由：{row['reason']}）"
+        red = _insert(conn, actor.username, row["target_kind"], row["target_code"], "红", reason,
+                      Evidence.from_json(row["evidence"]), now, deadline, rule="黄牌逾期",
+                      rule_key=f"黄牌逾期:{row['code']}", parent_id=row["id"], district=row["district_code"])
+        _bump(conn, row, status=ESCALATED)
+        _action(conn, row, "升级红牌", actor.username, now, f"升级为红牌 {red}")
+        reds.append(red)
+    return reds

@@ -1,5 +1,6 @@
 """`python -m gis bulletin YYYY-MM --format docx,pdf --out DIR [...]` (督查通报) and
-`python -m gis cards rules --month YYYY-MM` (the monthly 三色牌 rules), as the operator (管理员).
+`python -m gis cards rules --month YYYY-MM [--district 区县]` (the monthly 三色牌 rules: every district, each
+by its own lists and settings, or the one named), as the operator (管理员).
 
 Exit codes: 0 done, 1 invalid input (nothing written), 2 usage error.
 """
@@ -49,7 +50,12 @@ def _cmd_cards(args) -> int:
     from gis.accountability.cards import apply_rules
 
     try:
-        issued = apply_rules(get_engine(args.database), Actor.system(), parse_month(args.month))
+        engine = get_engine(args.database)
+        district = resolve_district(engine, args.district) if args.district is not None else None
+        issued = apply_rules(engine, Actor.system(), parse_month(args.month), district=district)
+    except FiguresUsageError as exc:  # a 街道 given as --district
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
     except (FiguresError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -72,4 +78,6 @@ def register(sub) -> None:
     c = sub.add_parser("cards", help="三色牌：执行月度亮牌规则")
     c.add_argument("action", choices=["rules"])
     c.add_argument("--month", required=True, help="月份 YYYY-MM")
+    c.add_argument("--district", default=None,
+                   help="只对该区县执行（代码或名称，如 371521 或 阳谷县）；不给：各区县分别执行，各按本区县的榜单和设置")
     c.set_defaults(func=_cmd_cards)

@@ -11,7 +11,10 @@
   twenty parallel sign-ins wait their turn instead of taking a gigabyte.
 - Every sign-in, success or failure, and every user change is written to the audit log in the
   same transaction (`gis.people.audit.record`).
-- User management needs ``require(actor, "user.manage")`` (管理员; the CLI acts as 管理员).
+- User management needs ``require(actor, "user.manage")`` (管理员; the CLI acts as 管理员), and each user changed
+  must be the administrator's to manage (`gis.people.permissions.require_user`): a district's 管理员 manages only
+  their district's users, a city-level user (市文明办) only a city-level 管理员. Nobody disables themselves, and
+  the last active city-level 管理员 is never disabled (someone must be left to manage every district).
 - `session_expired(last_seen, now)` is the idle rule (GRIDMAP_SESSION_IDLE_MINUTES, default 30),
   a pure function over timestamps so the app and the tests apply the same rule.
 """
@@ -36,7 +39,7 @@ from gis.config import DATA_DIR, setting
 from gis.db.engine import DatabaseBusy
 from gis.db.models import Grid, User
 from gis.people.permissions import (ADMIN, CITY_ROLES, COMMAND, GRID_CHIEF, GRID_WORKER, LEADER, OWN_GRID_ROLES, PLANNER,
-                                    ROLES, VERIFIER, Actor, district_scope, require)
+                                    ROLES, VERIFIER, Actor, district_scope, require, require_role, require_user)
 from gis.geo.districts import district_table
 
 _hasher = PasswordHasher()
@@ -293,7 +296,8 @@ def _grid_exists(conn: Connection, code: str) -> bool:
     return conn.execute(select(g.c.id).where(g.c.code == code).limit(1)).first() is not None
 
 
-def _user_district(conn: Connection, actor: Actor, role: str, grid_code: str | None, given: str | None) -> str | None:
+def _user_district(conn: Connection, actor: Actor, role: str, grid_code: str | None, given: str | None,
+                   hint: str = "--district") -> str | None:
     """The district a new user belongs to (see `add_user`); AuthError when it cannot be theirs."""
     of_grid = None
     if grid_code:
@@ -301,7 +305,7 @@ def _user_district(conn: Connection, actor: Actor, role: str, grid_code: str | N
         of_grid = conn.execute(select(g.c.district_code).where(g.c.code == grid_code)
                                .order_by(g.c.layer_id.desc()).limit(1)).scalar()
     known = district_table(conn)["code"].tolist()  # never empty: the home district is written when missing
-    return new_user_district(actor, role, given, grid_code, of_grid, known)
+    return new_user_district(actor, role, given, grid_code, of_grid, known, hint)
 
 
 def new_user_district(actor: Actor, role: str, given: str | None, grid_code: str | None, of_grid: str | None,
@@ -335,14 +339,55 @@ def _find(conn: Connection, username: str):
     return row
 
 
+def _managed(conn: Connection, actor: Actor, username: str):
+    """The row of user `username`, once `actor` may manage them: AuthError when there is no such user,
+    PermissionDenied (Chinese) when they are a city-level user or another district's and `actor` is a district's
+    administrator (`require_user`) — so one district's 管理员 cannot take over or lock out anyone else."""
+    row = _find(conn, username)
+    require_user(actor, username, row.district_code)
+    return row
+
+
+def _keep_a_city_admin(conn: Connection, row) -> None:
+    """AuthError when disabling user `row` would leave no active city-level 管理员: nobody would be left to manage
+    the city-level users, the districts and their settings. The active city-level administrators' rows are locked
+    (PostgreSQL; SQLite's write transaction is exclusive) so two administrators disabling each other at once
+    cannot both succeed."""
+    if row.role != ADMIN or row.district_code is not None or row.disabled:
+        return
+    t = User.__table__
+    active = conn.execute(select(t.c.id).where(t.c.role == ADMIN, t.c.district_code.is_(None),
+                                               t.c.disabled.is_(False)).order_by(t.c.id).with_for_update()).scalars()
+    if not set(active) - {row.id}:
+        raise AuthError(f"不能停用用户“{row.username}”：这是最后一个启用的市级管理员，请先新增或启用另一个市级管理员。")
+
+
+CITY_LEVEL = ""  # the add-user form's choice of no district: a city-level (市文明办) 领导 or 管理员
+
+
+def district_choices(engine: Engine, actor: Actor) -> dict[str, str]:
+    """The districts `actor` may put a new user in, for the add-user form: code → "代码 名称", after CITY_LEVEL →
+    市级. Only a city-level administrator of a deployment of several districts has a choice; otherwise (a
+    district's administrator: their own district; one district: it) the result is empty and no field is shown —
+    `add_user` then applies `new_user_district` as it does for the CLI."""
+    if district_scope(actor) is not None:
+        return {}
+    table = district_table(engine)
+    if len(table) < 2:
+        return {}
+    return {CITY_LEVEL: "市级（市文明办，仅领导、管理员）",
+            **{code: f"{code} {name}" for code, name in zip(table["code"], table["name"])}}
+
+
 def add_user(engine: Engine, actor: Actor, username: str, role: str, password: str | None = None,
              grid_code: str | None = None, display_name: str | None = None,
-             now: datetime | None = None, district_code: str | None = None) -> str:
+             now: datetime | None = None, district_code: str | None = None, hint: str = "--district") -> str:
     """Create a user; returns the password (generated when not given). Raises AuthError on bad input.
 
     The user's district (区县, issue 17): their grid's; else `district_code`; else the creating
     administrator's own; else the deployment's only district. A 领导 or 管理员 left without one is
-    city-level (市文明办) — which only a city-level administrator may create."""
+    city-level (市文明办) — which only a city-level administrator may create. `hint`: where the caller's user gives
+    a district, for the message when one is needed (the CLI's --district, the page's field)."""
     require(actor, "user.manage")
     username = (username or "").strip()
     if not username or len(username) > MAX_USERNAME_LENGTH or any(c.isspace() for c in username):
@@ -364,7 +409,7 @@ def add_user(engine: Engine, actor: Actor, username: str, role: str, password: s
             raise AuthError(f"用户“{username}”已存在。")
         if grid_code and not _grid_exists(conn, grid_code):
             raise AuthError(f"网格“{grid_code}”不存在。")
-        district_code = _user_district(conn, actor, role, grid_code, (district_code or "").strip() or None)
+        district_code = _user_district(conn, actor, role, grid_code, (district_code or "").strip() or None, hint)
         conn.execute(t.insert().values(username=username, display_name=display_name or None,
                                        password_hash=password_hash, role=role, grid_code=grid_code,
                                        disabled=False, failed_attempts=0, created_at=now, district_code=district_code))
@@ -399,13 +444,16 @@ def add_first_admin(engine: Engine, username: str, password: str | None = None, 
 
 
 def set_disabled(engine: Engine, actor: Actor, username: str, disabled: bool, now: datetime | None = None) -> None:
-    """Disable (signs the user out at their next click) or enable a user."""
-    require(actor, "user.manage")
+    """Disable (signs the user out at their next click) or enable a user — one `actor` may manage (`_managed`:
+    PermissionDenied otherwise). Nobody disables themselves, nor the last active city-level 管理员 (AuthError)."""
+    require_role(actor, "user.manage")
     if disabled and username == actor.username:
         raise AuthError("不能停用自己的账户。")
     t = User.__table__
     with engine.begin() as conn:
-        row = _find(conn, username)
+        row = _managed(conn, actor, username)
+        if disabled:
+            _keep_a_city_admin(conn, row)
         values = {"disabled": disabled}
         if not disabled:
             values.update(failed_attempts=0, locked_until=None)
@@ -417,14 +465,18 @@ def set_disabled(engine: Engine, actor: Actor, username: str, disabled: bool, no
 
 def reset_password(engine: Engine, actor: Actor, username: str, password: str | None = None,
                    now: datetime | None = None) -> str:
-    """Set a new password (generated when not given) and lift any lock; returns the password."""
-    require(actor, "user.manage")
+    """Set a new password (generated when not given) and lift any lock; returns the password. Only of a user
+    `actor` may manage (`_managed`: PermissionDenied otherwise — a district's administrator could else sign in
+    as a city-level administrator)."""
+    require_role(actor, "user.manage")
     password = password or generate_password()
     _check_password(password)
+    with engine.connect() as conn:
+        _managed(conn, actor, username)  # before hashing: a refusal costs no argon2 hash
     new_hash = hash_password(password)  # before the write lock: argon2 takes a while
     t = User.__table__
     with engine.begin() as conn:
-        row = _find(conn, username)
+        row = _managed(conn, actor, username)
         conn.execute(t.update().where(t.c.id == row.id).values(
             password_hash=new_hash, failed_attempts=0, locked_until=None))
         guard.clear(conn, username)
@@ -438,7 +490,8 @@ USER_COLUMNS = {"username": "用户名", "display_name": "姓名", "role": "角�
 
 
 def list_users(engine: Engine, district: str | None = None) -> pd.DataFrame:
-    """Every user (no password hashes), by username; of one district (区县) when given."""
+    """Every user (no password hashes), by username; of one district (区县) when given — a district's administrator
+    lists `district_scope(actor)`'s: the users they may manage (`require_user`), no city-level ones."""
     t = User.__table__
     cols = [t.c[name] for name in USER_COLUMNS]
     stmt = select(*cols).order_by(t.c.username)

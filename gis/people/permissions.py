@@ -21,6 +21,8 @@ database, so calling it directly for another grid fails the same way. Permission
 Districts (区县, issue 17): every user but a city-level one (市文明办: a 领导 or 管理员 with no district)
 sees and changes only their own district's data. `district_scope` is the district a reader's queries
 are limited to (None: the whole city); writers pass the district of what they change to `require`.
+Users themselves are data of their district: a district's 管理员 manages only their district's users, a
+city-level user only a city-level 管理员 (`require_user`).
 """
 
 from __future__ import annotations
@@ -153,6 +155,30 @@ def require(actor: Actor, action: str, grid_code: str | None = None, district_co
     message is `refusal`."""
     if not allowed(actor, action, grid_code, district_code):
         raise PermissionDenied(refusal(actor, action, grid_code, district_code))
+
+
+def manages_user(actor: Actor, district_code: str | None) -> bool:
+    """True when `actor` may manage (reset the password of, disable, enable) a user of `district_code` (None: a
+    city-level user, 市文明办). A city-level 管理员 manages every user; a district's 管理员 only their own district's —
+    never a city-level user nor another district's, who would otherwise be theirs to lock out or take over."""
+    if not allowed(actor, "user.manage"):
+        return False
+    scope = district_scope(actor)
+    return scope is None or district_code == scope
+
+
+def require_user(actor: Actor, username: str, district_code: str | None) -> None:
+    """Raise PermissionDenied (Chinese, as `require`) unless `actor` may manage the user `username` of
+    `district_code` (`manages_user`): the role's refusal, another district's, or — for a city-level user — that
+    only a city-level administrator may."""
+    if manages_user(actor, district_code):
+        return
+    if not allowed(actor, "user.manage"):
+        raise PermissionDenied(refusal(actor, "user.manage"))
+    if district_code is None:
+        raise PermissionDenied(f"无权操作：用户“{username}”是市级用户（市文明办），只能由市级管理员管理；"
+                               f"您的账户只管理区县 {actor.district_code} 的用户。")
+    raise PermissionDenied(refusal(actor, "user.manage", district_code=district_code))
 
 
 def require_role(actor: Actor, action: str) -> None:
