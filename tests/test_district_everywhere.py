@@ -22,7 +22,7 @@ from gis.accountability.cards import Evidence
 from gis.db import migrate
 from gis.db.engine import get_engine
 from gis.db.models import Base, Category
-from gis.demo.districts import county_boundary, select_districts
+from gis.demo.districts import county_boundary
 from gis.geo import districts
 from gis.io import importer
 from gis.people import audit, auth
@@ -31,8 +31,9 @@ from gis.problems import intake, workflow
 from tests import io_files as f
 from tests.apptools import run_app
 from tests.conftest import load_small_city, new_database_url
+from tests import twodistricts
+from tests.twodistricts import HOME, YG, rows, upload  # noqa: F401  (upload: fixture)
 
-HOME, YG = "371502", "371521"
 NOW = datetime(2026, 11, 20, 10, 0)
 CITY_LEADER, CITY_ADMIN, CITY_VERIFIER = Actor("city_lead", LEADER), Actor("city_admin", ADMIN), Actor("city_check", VERIFIER)
 NEW = ("problem_events", "card_actions", "exposures", "interviews", "audit_log")
@@ -40,28 +41,14 @@ NEW = ("problem_events", "card_actions", "exposures", "interviews", "audit_log")
 
 @pytest.fixture(scope="module")
 def two(backend_name, tmp_path_factory) -> str:
-    from gis.demo.build import build_demo
-
-    url = new_database_url(backend_name, tmp_path_factory, "everywhere")
-    build_demo(get_engine(url), n_problems=600, until=date(2026, 11, 20), out_dir=None,
-               districts=select_districts("阳谷县"))
-    return url
+    return twodistricts.build(backend_name, tmp_path_factory, "everywhere")
 
 
-@pytest.fixture
-def upload(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRIDMAP_UPLOAD_DIR", str(tmp_path / "uploads"))
-    return tmp_path / "uploads"
-
-
-def _rows(engine, sql: str, **params) -> list:
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params).all()]
 
 
 def _closed(engine, district: str, skip: int = 0) -> tuple[str, str, float, float]:
     """(code, grid code, lon, lat) of one of the district's demo problems (已结案 by the clock's day), in a grid."""
-    return _rows(engine, "SELECT p.code, g.code, p.lon, p.lat FROM problems p JOIN grids g ON g.id = p.grid_id "
+    return rows(engine, "SELECT p.code, g.code, p.lon, p.lat FROM problems p JOIN grids g ON g.id = p.grid_id "
                          "WHERE p.district_code = :d AND p.status = '已结案' AND p.satisfaction IS NULL "
                          "ORDER BY p.code", d=district)[skip]
 
@@ -75,16 +62,16 @@ def _reported(engine, district: str, skip: int = 0) -> tuple[str, Actor]:
 
 
 def _unit(engine) -> str:
-    return _rows(engine, "SELECT code FROM units ORDER BY code")[0][0]
+    return rows(engine, "SELECT code FROM units ORDER BY code")[0][0]
 
 
 def _events(engine, code: str) -> list[tuple[str, str]]:
-    return _rows(engine, "SELECT e.action, e.district_code FROM problem_events e JOIN problems p ON p.id = e.problem_id "
+    return rows(engine, "SELECT e.action, e.district_code FROM problem_events e JOIN problems p ON p.id = e.problem_id "
                          "WHERE p.code = :c ORDER BY e.id", c=code)
 
 
 def _audited(engine, target: str) -> list[tuple[str, str]]:
-    return _rows(engine, "SELECT action, district_code FROM audit_log WHERE target_code = :c ORDER BY id", c=target)
+    return rows(engine, "SELECT action, district_code FROM audit_log WHERE target_code = :c ORDER BY id", c=target)
 
 
 # ---------------------------------------------------------------- writers
@@ -120,7 +107,7 @@ def test_an_open311_report_and_its_follow_up_are_in_the_problems_district(two, t
     made = intake.submit(engine, client, {"service_code": _category(engine), "lat": str(lat), "long": str(lon),
                                           "description": "井盖缺失"}, now=NOW, photo_dir=tmp_path)
     code = made["service_request_id"]
-    assert _rows(engine, "SELECT district_code FROM problems WHERE code = :c", c=code) == [(YG,)]
+    assert rows(engine, "SELECT district_code FROM problems WHERE code = :c", c=code) == [(YG,)]
     assert _events(engine, code) == [("上报", YG)] and _audited(engine, code) == [("problem.create", YG)]
     closed = _closed(engine, YG)[0]
     intake.follow_up(engine, Actor("接口:12345热线", API_CLIENT), closed, "满意", now=NOW)
@@ -141,7 +128,7 @@ def test_an_import_is_audited_in_the_district_it_went_into(two, tmp_path):
     assert importer.import_file(engine, Actor("yg_admin", ADMIN, district_code=YG), "problems",
                                 csv("EVY-2", (lon, lat))).written
     assert importer.import_file(engine, CITY_ADMIN, "problems", csv("EVH-1", home[2:])).written  # any district
-    assert _rows(engine, "SELECT target_code, district_code FROM audit_log WHERE action = 'import.problems' "
+    assert rows(engine, "SELECT target_code, district_code FROM audit_log WHERE action = 'import.problems' "
                          "ORDER BY id") == [("EVY-1.csv", YG), ("EVY-2.csv", YG), ("EVH-1.csv", None)]
 
 
@@ -153,7 +140,7 @@ def test_audit_entries_take_the_targets_district_else_the_actors(two):
     assert auth.authenticate(engine, "nobody", "wrong-password", now=NOW).actor is None
     auth.record_sign_in(engine, Actor("yg_lead", LEADER, district_code=YG), "auth.logout", now=NOW)
     auth.record_sign_in(engine, CITY_LEADER, "auth.logout", now=NOW)
-    got = _rows(engine, "SELECT action, target_code, district_code FROM audit_log WHERE action LIKE 'auth.%' "
+    got = rows(engine, "SELECT action, target_code, district_code FROM audit_log WHERE action LIKE 'auth.%' "
                         "OR action = 'user.add' ORDER BY id")
     assert got == [("user.add", "yg_cmd", YG), ("auth.login", "yg_cmd", YG), ("auth.login_failed", "yg_cmd", YG),
                    ("auth.login_failed", "nobody", None), ("auth.logout", "yg_lead", YG),
@@ -174,7 +161,7 @@ def test_a_cards_actions_and_exposures_are_in_their_parents_districts(two, uploa
     cards.escalate(engine, CITY_LEADER, code, "曝光", now=NOW)  # puts the evidence problems on the 曝光台
     green = cards.issue(engine, CITY_LEADER, "grid", yg_case[1], "绿", "连续三月红榜", now=NOW)
     cards.lift(engine, CITY_LEADER, green, "表扬期满", now=NOW)
-    actions = _rows(engine, "SELECT c.code, a.action, a.district_code FROM card_actions a JOIN cards c "
+    actions = rows(engine, "SELECT c.code, a.action, a.district_code FROM card_actions a JOIN cards c "
                             "ON c.id = a.card_id WHERE c.code IN (:a, :b) ORDER BY a.id", a=code, b=green)
     assert actions == [(code, "签发", YG), (code, "限期整改", YG), (code, "书面说明", YG), (code, "曝光台", YG),
                        (green, "签发", YG), (green, "摘牌", YG)]
@@ -182,7 +169,7 @@ def test_a_cards_actions_and_exposures_are_in_their_parents_districts(two, uploa
     # each exposure is its problem's, whichever card put it there; by hand too
     manual = _closed(engine, HOME, 3)[0]
     assert exposure.expose(engine, CITY_LEADER, [manual], "群众反映强烈", now=NOW) == 1
-    assert _rows(engine, "SELECT p.code, e.district_code FROM exposures e JOIN problems p ON p.id = e.problem_id "
+    assert rows(engine, "SELECT p.code, e.district_code FROM exposures e JOIN problems p ON p.id = e.problem_id "
                          "ORDER BY e.id") == [(yg_case[0], YG), (home_case[0], HOME), (manual, HOME)]
     assert _audited(engine, manual) == [("exposure.add", HOME)]
     assert exposure.exposed(engine, now=NOW, district=YG)["code"].tolist() == [yg_case[0]]
@@ -191,8 +178,8 @@ def test_a_cards_actions_and_exposures_are_in_their_parents_districts(two, uploa
 
 def test_an_interview_is_in_the_district_it_was_recorded_in(two, upload):
     engine = get_engine(two)
-    home_unit = _rows(engine, "SELECT code FROM units WHERE code NOT LIKE 'YG-%' ORDER BY code")[0][0]
-    yg_unit = _rows(engine, "SELECT code FROM units WHERE code LIKE 'YG-%' ORDER BY code")[0][0]
+    home_unit = rows(engine, "SELECT code FROM units WHERE code NOT LIKE 'YG-%' ORDER BY code")[0][0]
+    yg_unit = rows(engine, "SELECT code FROM units WHERE code LIKE 'YG-%' ORDER BY code")[0][0]
     yg_case, home_case = _closed(engine, YG, 4), _closed(engine, HOME, 4)
     card = cards.issue(engine, CITY_LEADER, "grid", yg_case[1], "黄", "约谈前亮牌", now=NOW)
 
@@ -207,9 +194,9 @@ def test_an_interview_is_in_the_district_it_was_recorded_in(two, upload):
            talk(CITY_LEADER, yg_unit)]  # the unit's: where it answers for grids
     with engine.connect() as conn:
         assert districts.district_of_target(conn, "unit", yg_unit) == YG
-    got = dict(_rows(engine, "SELECT id, district_code FROM interviews"))
+    got = dict(rows(engine, "SELECT id, district_code FROM interviews"))
     assert [got[i] for i in ids] == [YG, YG, HOME, YG]
-    logged = _rows(engine, "SELECT detail, district_code FROM audit_log WHERE action = 'interview.talk' ORDER BY id")
+    logged = rows(engine, "SELECT detail, district_code FROM audit_log WHERE action = 'interview.talk' ORDER BY id")
     assert [d for _, d in logged] == [YG, YG, HOME, YG]
     assert sorted(interviews.records(engine, district=YG)["id"]) == sorted([ids[0], ids[1], ids[3]])
     assert interviews.records(engine, district=HOME)["id"].tolist() == [ids[2]]
@@ -238,7 +225,7 @@ def _insert(conn, table: str, **values) -> None:
     conn.execute(text(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + k for k in values)})"), values)
 
 
-def _old_rows(engine) -> None:
+def _oldrows(engine) -> None:
     """Rows as written before 0019 (no district_code on the five tables): the small city with T-04 and its
     problems moved to 阳谷县, two users, events, cards, exposures, 约谈 and audit entries of every kind."""
     with engine.begin() as conn:
@@ -287,11 +274,11 @@ def test_migration_0019_fills_existing_rows_from_their_parents_and_goes_down(bac
     engine = get_engine(new_database_url(backend_name, tmp_path_factory, "mig19"))
     migrate.upgrade(engine, "0018")
     load_small_city(engine)
-    _old_rows(engine)
+    _oldrows(engine)
     assert not {"district_code"} & {c["name"] for c in inspect(engine).get_columns("problem_events")}
     migrate.upgrade(engine)
     assert migrate.current(engine) == "0019"
-    q = lambda sql: _rows(engine, sql)  # noqa: E731
+    q = lambda sql: rows(engine, sql)  # noqa: E731
     assert q("SELECT p.code, e.district_code FROM problem_events e JOIN problems p ON p.id = e.problem_id "
              "ORDER BY p.code") == [("WT01", HOME), ("WT08", YG), ("WT10", YG)]
     assert q("SELECT c.code, a.district_code FROM card_actions a JOIN cards c ON c.id = a.card_id ORDER BY c.code") \

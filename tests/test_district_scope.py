@@ -16,21 +16,19 @@ from datetime import date, datetime
 
 import pandas as pd
 import pytest
-from sqlalchemy import text
 
 from gis.accountability import cards, exposure, interviews
 from gis.accountability.cards import Evidence
 from gis.cli.main import main
 from gis.db.engine import get_engine
-from gis.demo.districts import select_districts
 from gis.geo import districts
 from gis.io import InputError, roster
 from gis.people import auth
 from gis.people.permissions import ADMIN, LEADER, VERIFIER, Actor, PermissionDenied
 from gis.problems import workflow
-from tests.conftest import new_database_url
+from tests import twodistricts
+from tests.twodistricts import HOME, YG, rows, upload  # noqa: F401  (upload: fixture)
 
-HOME, YG = "371502", "371521"
 NOW = datetime(2026, 11, 20, 10, 0)
 CITY_LEADER, CITY_ADMIN = Actor("city_lead", LEADER), Actor("city_admin", ADMIN)
 YG_LEADER, YG_ADMIN = Actor("yg_lead", LEADER, district_code=YG), Actor("yg_admin", ADMIN, district_code=YG)
@@ -40,33 +38,18 @@ OTHER = f"该对象属于区县 {HOME}，您的账户只管理区县 {YG}"  # th
 
 @pytest.fixture(scope="module")
 def two(backend_name, tmp_path_factory) -> str:
-    from gis.demo.build import build_demo
-
-    url = new_database_url(backend_name, tmp_path_factory, "scope")
-    build_demo(get_engine(url), n_problems=600, until=date(2026, 11, 20), out_dir=None,
-               districts=select_districts("阳谷县"))
-    return url
+    return twodistricts.build(backend_name, tmp_path_factory, "scope")
 
 
-@pytest.fixture
-def upload(tmp_path, monkeypatch):
-    """Card files (书面说明) go under the test's own directory, never the repository's."""
-    monkeypatch.setenv("GRIDMAP_UPLOAD_DIR", str(tmp_path / "uploads"))
-    return tmp_path / "uploads"
-
-
-def _rows(engine, sql: str, **params) -> list[tuple]:
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params).all()]
 
 
 def _one(engine, sql: str, **params):
-    return _rows(engine, sql, **params)[0][0]
+    return rows(engine, sql, **params)[0][0]
 
 
 def _problem(engine, district: str, skip: int = 0, status: str = "已结案") -> tuple[str, str]:
     """(code, grid code) of one of the district's demo problems in `status`, in a grid."""
-    return _rows(engine, "SELECT p.code, g.code FROM problems p JOIN grids g ON g.id = p.grid_id "
+    return rows(engine, "SELECT p.code, g.code FROM problems p JOIN grids g ON g.id = p.grid_id "
                          "WHERE p.district_code = :d AND p.status = :s ORDER BY p.code", d=district, s=status)[skip]
 
 
@@ -99,11 +82,11 @@ def test_a_district_administrators_roster_makes_users_of_their_district(two):
         ["yg_lead1", "李领导", LEADER, None, None],  # a district's administrator makes no city-level user
     ), now=NOW)
     names = ["yg_check1", "yg_cmd1", "yg_chief1", "yg_lead1"]
-    got = dict(_rows(engine, "SELECT username, district_code FROM users WHERE username IN "
+    got = dict(rows(engine, "SELECT username, district_code FROM users WHERE username IN "
                              "('yg_check1', 'yg_cmd1', 'yg_chief1', 'yg_lead1')"))
     assert got == {n: YG for n in names}
     assert made["区县"].tolist() == [YG] * 4  # on the sheet of initial passwords too
-    assert _rows(engine, "SELECT target_code, district_code FROM audit_log WHERE action = 'user.add' AND target_code "
+    assert rows(engine, "SELECT target_code, district_code FROM audit_log WHERE action = 'user.add' AND target_code "
                          "IN ('yg_check1', 'yg_cmd1', 'yg_chief1', 'yg_lead1') ORDER BY target_code") == \
         sorted((n, YG) for n in names)
     # signed in, the imported 核查员 is a 阳谷县 user: another district's problem is refused
@@ -171,12 +154,12 @@ def test_a_city_import_without_a_district_for_a_district_role_is_refused_and_wri
     assert "第 4 行【区县】：区县“莘县”不存在" in err
     assert f"第 5 行【区县】：网格 DC-01 属于区县 {HOME}，不是 {YG}" in err
     assert _snapshot(engine, "users", "audit_log") == before
-    assert not _rows(engine, "SELECT username FROM users WHERE username IN ('n_lead6', 'n_check6', 'n_cmd6', 'n_chief6')")
+    assert not rows(engine, "SELECT username FROM users WHERE username IN ('n_lead6', 'n_check6', 'n_cmd6', 'n_chief6')")
     # the same roster's good rows, with the district chosen for the import (code or name)
     pd.DataFrame([["n_check7", "乙", VERIFIER, None, None]], columns=HEADERS).to_csv(book, index=False)
     assert main(["--database", two, "user", "import", str(book), "--district", "阳谷县"]) == 0
     assert "已创建用户 1 个" in capsys.readouterr().out
-    assert _rows(engine, "SELECT district_code FROM users WHERE username = 'n_check7'") == [(YG,)]
+    assert rows(engine, "SELECT district_code FROM users WHERE username = 'n_check7'") == [(YG,)]
 
 
 # ---------------------------------------------------------------- 三色牌, 曝光, 约谈 / 问责
@@ -200,7 +183,7 @@ def test_a_district_leader_cannot_issue_escalate_or_lift_another_districts_card(
     with pytest.raises(PermissionDenied, match=OTHER):
         cards.lift(engine, YG_LEADER, home_green, "表扬期满", now=NOW)
     assert _snapshot(engine, "cards", "card_actions", "exposures", "audit_log") == before
-    assert _rows(engine, "SELECT code, step, status, revision FROM cards WHERE code IN (:a, :b) ORDER BY code",
+    assert rows(engine, "SELECT code, step, status, revision FROM cards WHERE code IN (:a, :b) ORDER BY code",
                  a=home_card, b=home_green) == [(home_card, "限期整改", "生效", 1), (home_green, "表扬", "生效", 1)]
     assert cards.escalate(engine, CITY_LEADER, home_card, "已提交说明", file=("说明.pdf", b"%PDF-1.4 x"),
                           now=NOW) == "书面说明"
@@ -214,11 +197,11 @@ def test_a_district_leader_cannot_issue_escalate_or_lift_another_districts_card(
     assert cards.escalate(engine, YG_LEADER, yg_card, "曝光", now=NOW) == "曝光台"
     yg_green = cards.issue(engine, YG_LEADER, "grid", yg_grid, "绿", "连续三月红榜", now=NOW)
     cards.lift(engine, YG_LEADER, yg_green, "表扬期满", now=NOW)
-    assert _rows(engine, "SELECT code, step, status, district_code FROM cards WHERE code IN (:a, :b, :c, :d) "
+    assert rows(engine, "SELECT code, step, status, district_code FROM cards WHERE code IN (:a, :b, :c, :d) "
                          "ORDER BY code", a=home_card, b=home_green, c=yg_card, d=yg_green) == sorted([
         (home_card, "书面说明", "生效", HOME), (home_green, "表扬", "已摘牌", HOME),
         (yg_card, "曝光台", "生效", YG), (yg_green, "表扬", "已摘牌", YG)])
-    assert _rows(engine, "SELECT p.code FROM exposures e JOIN problems p ON p.id = e.problem_id "
+    assert rows(engine, "SELECT p.code FROM exposures e JOIN problems p ON p.id = e.problem_id "
                          "WHERE p.code IN (:a, :b)", a=yg_case, b=home_case) == [(yg_case,)]
 
 
@@ -243,7 +226,7 @@ def test_a_district_leader_cannot_expose_another_districts_problem(two):
     assert _snapshot(engine, "exposures", "audit_log") == before
     assert exposure.expose(engine, YG_LEADER, [yg_case], "群众反映强烈", now=NOW) == 1
     assert exposure.expose(engine, CITY_LEADER, [home_case], "群众反映强烈", now=NOW) == 1
-    assert _rows(engine, "SELECT p.code, e.district_code FROM exposures e JOIN problems p ON p.id = e.problem_id "
+    assert rows(engine, "SELECT p.code, e.district_code FROM exposures e JOIN problems p ON p.id = e.problem_id "
                          "WHERE p.code IN (:a, :b) ORDER BY e.id", a=yg_case, b=home_case) == \
         [(yg_case, YG), (home_case, HOME)]
 
@@ -269,5 +252,5 @@ def test_a_district_leader_cannot_record_an_interview_in_another_district(two):
     assert _snapshot(engine, "interviews", "audit_log") == before
     mine = talk(YG_LEADER, yg_unit, cards=[yg_card], problems=[yg_case])
     city = talk(CITY_LEADER, home_unit, cards=[home_card], problems=[home_case])
-    got = dict(_rows(engine, "SELECT id, district_code FROM interviews WHERE id IN (:a, :b)", a=mine, b=city))
+    got = dict(rows(engine, "SELECT id, district_code FROM interviews WHERE id IN (:a, :b)", a=mine, b=city))
     assert got == {mine: YG, city: HOME}

@@ -22,15 +22,14 @@ from gis.accountability import cards
 from gis.cli.main import main
 from gis.db.engine import get_engine
 from gis.db.models import AuditEntry, District, KioskToken, User
-from gis.demo.districts import select_districts
 from gis.metrics import scores, units
 from gis.metrics.periods import month_end_as_of
 from gis.people import auth
 from gis.people.permissions import ADMIN, COMMAND, LEADER, VERIFIER, Actor, PermissionDenied
 from tests.apptools import run_app
-from tests.conftest import new_database_url
+from tests import twodistricts
+from tests.twodistricts import HOME, YG, rows
 
-HOME, YG = "371502", "371521"
 NOW = datetime(2026, 11, 20, 10, 0)
 OCT = date(2026, 10, 1)
 PASSWORD = "Pass-word-1234"
@@ -54,12 +53,7 @@ def cheap_hashes(monkeypatch):
 
 @pytest.fixture(scope="module")
 def two(backend_name, tmp_path_factory) -> str:
-    from gis.demo.build import build_demo
-
-    url = new_database_url(backend_name, tmp_path_factory, "dusers")
-    build_demo(get_engine(url), n_problems=600, until=date(2026, 11, 20), out_dir=None,
-               districts=select_districts("阳谷县"))
-    return url
+    return twodistricts.build(backend_name, tmp_path_factory, "dusers")
 
 
 @pytest.fixture
@@ -78,19 +72,15 @@ def people(two):
     return engine
 
 
-def _rows(engine, sql: str, **params) -> list[tuple]:
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params).all()]
-
 
 def _users(engine) -> list[tuple]:
     """Every user's row as a refused change must leave it: name, hash, disabled, failed attempts, lock."""
-    return _rows(engine, "SELECT username, password_hash, disabled, failed_attempts, locked_until FROM users "
+    return rows(engine, "SELECT username, password_hash, disabled, failed_attempts, locked_until FROM users "
                          "ORDER BY username")
 
 
 def _audit_count(engine) -> int:
-    return _rows(engine, "SELECT COUNT(*) FROM audit_log")[0][0]
+    return rows(engine, "SELECT COUNT(*) FROM audit_log")[0][0]
 
 
 # ---------------------------------------------------------------- managing users
@@ -135,7 +125,7 @@ def test_a_district_administrator_manages_their_own_districts_users(people):
     assert auth.active_actor(people, "yg_chk") is not None
     with pytest.raises(auth.AuthError, match="不能停用自己的账户"):
         auth.set_disabled(people, YG_ADMIN, "yg_adm", True, now=NOW)
-    assert _rows(people, "SELECT action, district_code FROM audit_log WHERE target_code = 'yg_chk' "
+    assert rows(people, "SELECT action, district_code FROM audit_log WHERE target_code = 'yg_chk' "
                          "AND action LIKE 'user.%' AND action <> 'user.add' ORDER BY id") == \
         [("user.reset_password", YG), ("user.disable", YG), ("user.enable", YG)]
     # a city-level administrator manages every district's users and the city-level ones
@@ -185,7 +175,7 @@ def _add_on_page(at, username: str, role: str, district: str | None = None, grid
 
 
 def _district_of(engine, username: str) -> list[tuple]:
-    return _rows(engine, "SELECT district_code FROM users WHERE username = :u", u=username)
+    return rows(engine, "SELECT district_code FROM users WHERE username = :u", u=username)
 
 
 def test_a_city_administrator_chooses_the_new_users_district_on_the_page(two, people, monkeypatch):
@@ -237,7 +227,7 @@ def _expected(engine, district: str) -> set[tuple[str, str, str]]:
 def _issued(engine, codes: list[str]) -> dict[tuple[str, str, str], str]:
     """(target kind, code, colour) → district of each card `codes` names."""
     reg = cards.register(engine).set_index("code").loc[codes]
-    found = dict(_rows(engine, "SELECT code, district_code FROM cards"))
+    found = dict(rows(engine, "SELECT code, district_code FROM cards"))
     return {(r.target_kind, r.target_code, r.color): found[c] for c, r in reg.iterrows()}
 
 
@@ -260,11 +250,11 @@ def test_a_district_run_of_the_monthly_rules_covers_its_district_and_a_city_run_
     # 阳谷县's 指挥中心: 阳谷县's lists, 阳谷县's cards, nothing of 东昌府区
     mine = cards.apply_rules(engine, YG_COMMAND, OCT, now=NOW)
     assert _issued(engine, mine) == {target: YG for target in yg}
-    assert _rows(engine, "SELECT COUNT(*) FROM cards WHERE district_code <> :d", d=YG) == [(0,)]
-    before = _rows(engine, "SELECT COUNT(*) FROM cards")
+    assert rows(engine, "SELECT COUNT(*) FROM cards WHERE district_code <> :d", d=YG) == [(0,)]
+    before = rows(engine, "SELECT COUNT(*) FROM cards")
     with pytest.raises(PermissionDenied, match=OTHER):
         cards.apply_rules(engine, YG_COMMAND, OCT, now=NOW, district=HOME)
-    assert _rows(engine, "SELECT COUNT(*) FROM cards") == before
+    assert rows(engine, "SELECT COUNT(*) FROM cards") == before
 
     # a city-level run: every district, each by its own lists (阳谷县's issued already: once per target and month)
     city = cards.apply_rules(engine, CITY_ADMIN, OCT, now=NOW)
@@ -277,11 +267,11 @@ def test_a_district_run_of_the_monthly_rules_covers_its_district_and_a_city_run_
     reds = cards.apply_rules(engine, YG_COMMAND, OCT, now=later)
     yg_yellow = {t for t in yg if t[2] == "黄"}
     assert _issued(engine, reds) == {(kind, code, "红"): YG for kind, code, _ in yg_yellow}
-    assert _rows(engine, "SELECT COUNT(*) FROM cards WHERE color = '黄' AND status = '生效' AND district_code = :d",
+    assert rows(engine, "SELECT COUNT(*) FROM cards WHERE color = '黄' AND status = '生效' AND district_code = :d",
                  d=HOME) == [(len({t for t in home - yg if t[2] == "黄"}),)]
     reds = cards.apply_rules(engine, CITY_ADMIN, OCT, now=later)
     assert set(_issued(engine, reds).values()) == {HOME}
-    assert _rows(engine, "SELECT COUNT(*) FROM cards WHERE color = '黄' AND status = '生效'") == [(0,)]
+    assert rows(engine, "SELECT COUNT(*) FROM cards WHERE color = '黄' AND status = '生效'") == [(0,)]
 
     # the CLI: one district by code or name, or an unknown one refused
     assert main(["--database", two, "cards", "rules", "--month", "2026-10", "--district", "阳谷县"]) == 0
