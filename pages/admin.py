@@ -58,6 +58,10 @@ if notice:
     if notice[1]:
         st.code(notice[1], language=None)
         st.caption("密码 / 令牌只显示这一次，请立即转交本人。")
+# the tokens' and keys' district (issue 17): a city-level administrator of several districts chooses (市级: every
+# district); a district's administrator's are their district's, with no field (gis.people.stored_secrets.owner)
+places = {code: ("市级（全市）" if code == auth.CITY_LEVEL else label) for code, label in auth.district_choices(eng, actor).items()}
+SECRET_COLUMNS = {"district_code": "区县", "created_at": "创建时间", "created_by": "创建人", "revoked_at": "撤销时间"}
 users_tab, audit_tab, kiosk_tab, api_tab, rules_tab, directory_tab = st.tabs(
     ["用户", "审计日志", "大屏令牌", "接口密钥", "规则", "单位与人员"])
 
@@ -124,14 +128,15 @@ with audit_tab:
 with kiosk_tab:
     st.caption("大屏只读令牌：在大屏浏览器中打开 `http://<服务器>:8501/?kiosk=<令牌>`，只能看到大屏页面。"
                "也可在 secrets.toml 的 GRIDMAP_KIOSK_TOKENS 中配置。")
-    tokens = kiosk.list_tokens(eng)
-    table(tokens.rename(columns={"name": "名称", "created_at": "创建时间", "created_by": "创建人",
-                                        "revoked_at": "撤销时间"}), hide_index=True, width="stretch")
+    tokens = kiosk.list_tokens(eng, district_scope(actor))  # a district's administrator: its tokens (issue 17)
+    table(tokens.fillna({"district_code": "市级"}).rename(columns=SECRET_COLUMNS | {"name": "名称"}), hide_index=True, width="stretch")
     k1, k2 = st.columns(2)
     with k1.form("admin_kiosk_create", clear_on_submit=True):
         name = st.text_input("新令牌名称", max_chars=64, placeholder="如：指挥中心大屏")
+        wall = st.selectbox("区县（市级：全市大屏）", list(places), format_func=places.get,
+                            key="admin_kiosk_district") if places else None
         if st.form_submit_button("生成令牌"):
-            _act(kiosk.create, name, ok=f"已生成大屏令牌 {md_escape(name)}。", show_secret=True)
+            _act(kiosk.create, name, district=wall, ok=f"已生成大屏令牌 {md_escape(name)}。", show_secret=True)
     active = tokens.loc[tokens["revoked_at"].isna(), "name"].tolist()
     with k2:
         pick = st.selectbox("撤销令牌", active, index=None, placeholder="选择令牌", key="admin_kiosk_pick")
@@ -141,14 +146,15 @@ with kiosk_tab:
 with api_tab:  # street (issue 15): Open311 API keys, one per client system (gis.people.apikeys)
     st.caption("Open311 问题受理接口（`http://<服务器>:8502/docs`）的密钥：每个对接系统一个（如 12345热线、微信小程序），"
                "只显示一次，撤销后立即失效。")
-    keys = apikeys.list_keys(eng)
-    table(keys.rename(columns={"name": "对接系统", "created_at": "创建时间", "created_by": "创建人",
-                                      "revoked_at": "撤销时间"}), hide_index=True, width="stretch")
+    keys = apikeys.list_keys(eng, district_scope(actor))  # a district's administrator: its keys (issue 17)
+    table(keys.fillna({"district_code": "市级"}).rename(columns=SECRET_COLUMNS | {"name": "对接系统"}), hide_index=True, width="stretch")
     a1, a2 = st.columns(2)
     with a1.form("admin_apikey_create", clear_on_submit=True):
         client = st.text_input("对接系统名称", max_chars=apikeys.MAX_NAME_LENGTH, placeholder="如：12345热线")
+        where = st.selectbox("区县（市级：全市受理）", list(places), format_func=places.get,
+                             key="admin_apikey_district") if places else None
         if st.form_submit_button("生成接口密钥"):
-            _act(apikeys.create, client, ok=f"已生成接口密钥 {md_escape(client)}。", show_secret=True)
+            _act(apikeys.create, client, district=where, ok=f"已生成接口密钥 {md_escape(client)}。", show_secret=True)
     live = keys.loc[keys["revoked_at"].isna(), "name"].tolist()
     with a2:
         gone = st.selectbox("撤销接口密钥", live, index=None, placeholder="选择对接系统", key="admin_apikey_pick")

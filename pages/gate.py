@@ -147,13 +147,14 @@ def _kiosk_page(script, title: str, url_path: str):
 
 
 def _kiosk(pages: list, token: str | None) -> None:
-    if not kiosk.valid(engine(), token):
+    wall = kiosk.actor_for(engine(), token)  # a district's token: that district's wall only (issue 17)
+    if wall is None:
         if token and len(token) < kiosk.MIN_TOKEN_LENGTH:  # ?kiosk=1: a signed-in user's full-screen flag
             _clear(SIGN_IN_FIRST)
         else:
             _clear("大屏令牌无效或已撤销，请登录。")
         return _signed_out(pages)
-    st.session_state["actor"] = kiosk.KIOSK_ACTOR
+    st.session_state["actor"] = wall
     st.session_state["kiosk_token"] = token
     _run_page(st.navigation(_kiosk_pages(pages), position="hidden"))
 

@@ -463,6 +463,7 @@ class KioskToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     created_by: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    district_code: Mapped[str | None] = _district()  # the district whose wall it opens; None: the city's (every district)
 
 
 class SignInGuard(Base):
@@ -583,6 +584,7 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     created_by: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    district_code: Mapped[str | None] = _district()  # the district it reports in; None: every district (city-level)
 
 
 # --- negative list (issue 12 §5): 负面清单事件, read by the 综合得分 and the unit tables (gis.accountability.negative).

@@ -9,7 +9,7 @@
   ``expected_datetime`` = the deadline, ``jurisdiction_id`` = a district (区县, issue 17): its code (371521) or
   name (阳谷县). A request posted with one must lie in that district; without one, in any district of the
   deployment (the problem takes the district of its grid). GET /requests with one lists that district's.
-  An API key is the deployment's, for every district.
+  A city-level API key serves every district; a district's key only its district (a report elsewhere: 403).
 - 回访 (the 12345 follow-up call): `follow_up` stores 满意 / 基本满意 / 不满意 on a closed request;
   满意率 is a figure (`gis.metrics.figures`).
 
@@ -311,6 +311,10 @@ def follow_up(engine: Engine, actor: Actor, code: str, satisfaction: str, note: 
                            .where(p.c.code == code)).first()
         if row is None:
             raise IntakeError(404, f"诉求 {code} 不存在。")
+        try:  # a district's key: its district's requests only (issue 17)
+            require(actor, "problem.followup", district_code=row.district_code)
+        except PermissionDenied as exc:
+            raise IntakeError(403, str(exc)) from None
         if row.status != STATUS_CLOSED:
             raise IntakeError(400, f"诉求 {code} 当前为“{row.status}”，结案后才能回访。")
         if row.satisfaction is not None:
