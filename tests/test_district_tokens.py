@@ -185,3 +185,23 @@ def test_migration_0020_up_and_down(backend_name, tmp_path_factory):
         assert rows(engine, f"SELECT name FROM {table}") == [("old",)]
     migrate.upgrade(engine)
     assert migrate.current(engine) == migrate.heads()
+
+
+def test_the_cli_makes_and_lists_a_districts_token_and_key(two, capsys):
+    """`gis kiosk create NAME --district 阳谷县` / `gis apikey create NAME --district 371521`: the district's, shown
+    in the lists; an unknown district is refused in Chinese and nothing is written."""
+    from gis.cli.main import main
+
+    engine = get_engine(two)
+    assert main(["--database", two, "kiosk", "create", "阳谷县指挥中心", "--district", "阳谷县"]) == 0
+    token = capsys.readouterr().out.split("：", 1)[1].split("\n", 1)[0].strip()
+    assert kiosk.actor_for(engine, token).district_code == YG
+    assert main(["--database", two, "apikey", "create", "阳谷县12345", "--district", YG]) == 0
+    assert main(["--database", two, "kiosk", "list"]) == 0
+    assert f"阳谷县指挥中心\t{YG}\t" in capsys.readouterr().out
+    assert main(["--database", two, "apikey", "list"]) == 0
+    assert f"阳谷县12345\t{YG}\t" in capsys.readouterr().out
+    before = rows(engine, "SELECT count(*) FROM kiosk_tokens")
+    assert main(["--database", two, "kiosk", "create", "别处", "--district", "不存在县"]) == 1
+    assert "区县“不存在县”不存在" in capsys.readouterr().err
+    assert rows(engine, "SELECT count(*) FROM kiosk_tokens") == before

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from gis.cli.users import _operator
+from gis.cli.users import _operator, district_arg
 from gis.db import migrate
 from gis.db.engine import get_engine
 
@@ -35,7 +35,7 @@ def _cmd_apikey(args) -> int:
     migrate.upgrade(engine)
     try:
         if args.action == "create":
-            key = apikeys.create(engine, _operator(), args.name)
+            key = apikeys.create(engine, _operator(), args.name, district=district_arg(engine, args.district))
             print(f"已创建接口密钥 {args.name}（只显示这一次，请交给对方系统保存）：{key}")
         elif args.action == "revoke":
             apikeys.revoke(engine, _operator(), args.name)
@@ -45,7 +45,8 @@ def _cmd_apikey(args) -> int:
             if keys.empty:
                 print("（还没有接口密钥）")
             for k in keys.itertuples():
-                print(f"{k.name}\t创建于 {k.created_at:%Y-%m-%d %H:%M}\t{'已撤销' if k.revoked_at is not None else '有效'}")
+                print(f"{k.name}\t{k.district_code or '市级'}\t创建于 {k.created_at:%Y-%m-%d %H:%M}\t"
+                      f"{'已撤销' if k.revoked_at is not None else '有效'}")
     except AuthError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
@@ -62,4 +63,5 @@ def register(sub) -> None:
     key = sub.add_parser("apikey", help="Open311 接口密钥：create / revoke / list")
     key.add_argument("action", choices=["create", "revoke", "list"])
     key.add_argument("name", nargs="?", help="接口客户端名称，如 12345热线")
+    key.add_argument("--district", metavar="区县", help="create：密钥所属区县（代码或名称），只受理该区县的问题；不填为全市")
     key.set_defaults(func=_cmd_apikey)

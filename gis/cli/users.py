@@ -30,7 +30,7 @@ def _password_arg(value: str | None) -> str | None:
     return value
 
 
-def _district_arg(engine, text: str | None) -> str | None:
+def district_arg(engine, text: str | None) -> str | None:
     """`--district` (a 区县's code or name) as its code; AuthError (Chinese) naming the choices when unknown."""
     from gis.geo.districts import district_names, find_district
     from gis.people.auth import AuthError
@@ -53,7 +53,7 @@ def _cmd_user(args) -> int:
         if args.action == "add":
             given = _password_arg(args.password)
             password = auth.add_user(engine, actor, args.name, args.role, given, args.grid, args.display_name,
-                                     district_code=_district_arg(engine, args.district))
+                                     district_code=district_arg(engine, args.district))
             print(f"已创建用户 {args.name}（{args.role}{'，网格 ' + args.grid if args.grid else ''}）。")
             if not given:
                 print(f"初始密码（只显示这一次）：{password}")
@@ -94,7 +94,7 @@ def _import_roster(engine, actor, args) -> int:
         return 1
     try:
         made = roster.import_roster_file(engine, actor, args.name, args.layer,
-                                         district=_district_arg(engine, args.district))
+                                         district=district_arg(engine, args.district))
     except InputError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
@@ -117,7 +117,7 @@ def _cmd_kiosk(args) -> int:
     migrate.upgrade(engine)
     try:
         if args.action == "create":
-            token = kiosk.create(engine, _operator(), args.name)
+            token = kiosk.create(engine, _operator(), args.name, district=district_arg(engine, args.district))
             print(f"已创建大屏令牌 {args.name}（只显示这一次）：{token}")
             print(f"大屏地址：http://<服务器>:8501/?kiosk={token}")
         elif args.action == "revoke":
@@ -126,7 +126,8 @@ def _cmd_kiosk(args) -> int:
         else:
             tokens = kiosk.list_tokens(engine)
             for t in tokens.itertuples():
-                print(f"{t.name}\t创建于 {t.created_at:%Y-%m-%d %H:%M}\t{'已撤销' if t.revoked_at is not None else '有效'}")
+                print(f"{t.name}\t{t.district_code or '市级'}\t创建于 {t.created_at:%Y-%m-%d %H:%M}\t"
+                      f"{'已撤销' if t.revoked_at is not None else '有效'}")
             print(f"配置文件中的令牌（GRIDMAP_KIOSK_TOKENS）：{len(kiosk.configured_tokens())} 个")
     except AuthError as exc:
         print(f"错误：{exc}", file=sys.stderr)
@@ -166,6 +167,7 @@ def register(sub) -> None:
     kiosk = sub.add_parser("kiosk", help="大屏只读令牌：create / list / revoke")
     kiosk.add_argument("action", choices=["create", "list", "revoke"])
     kiosk.add_argument("name", nargs="?", help="令牌名称，如 指挥中心大屏")
+    kiosk.add_argument("--district", metavar="区县", help="create：令牌所属区县（代码或名称），只打开该区县的大屏；不填为市级大屏")
     kiosk.set_defaults(func=_checked(_cmd_kiosk, kiosk))
 
 
