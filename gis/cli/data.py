@@ -60,14 +60,9 @@ def _engine(args):
 
 def _district(engine, text: str | None) -> str | None:
     """The code of the 区县 `text` names (code or name); InputError when there is none."""
-    from gis.geo.districts import district_names, find_district
+    from gis.geo.districts import named_district
 
-    if text is None:
-        return None
-    code = find_district(engine, text)
-    if code is None:
-        raise InputError(f"区县“{text.strip()}”不存在：可选 {district_names(engine)}（代码或名称）。")
-    return code
+    return named_district(engine, text, InputError)
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -32,15 +32,10 @@ def _password_arg(value: str | None) -> str | None:
 
 def district_arg(engine, text: str | None) -> str | None:
     """`--district` (a 区县's code or name) as its code; AuthError (Chinese) naming the choices when unknown."""
-    from gis.geo.districts import district_names, find_district
+    from gis.geo.districts import named_district
     from gis.people.auth import AuthError
 
-    if text is None or not text.strip():
-        return None
-    code = find_district(engine, text)
-    if code is None:
-        raise AuthError(f"区县“{text.strip()}”不存在：可选 {district_names(engine)}（代码或名称）。")
-    return code
+    return named_district(engine, text, AuthError)
 
 
 def _cmd_user(args) -> int:

@@ -156,6 +156,17 @@ def find_district(conn: Connection | Engine, text: str | None) -> str | None:
     return str(hit["code"].iloc[0]) if len(hit) else None
 
 
+def named_district(conn: Connection | Engine, text: str | None, error: type[Exception] = ValueError) -> str | None:
+    """The code of the district a command's `--district` names (code or name); None when none is given;
+    `error` (in Chinese, listing the districts there are) when it names none."""
+    if text is None or not text.strip():
+        return None
+    code = find_district(conn, text)
+    if code is None:
+        raise error(f"区县“{text.strip()}”不存在：可选 {district_names(conn)}（代码或名称）。")
+    return code
+
+
 def district_names(conn: Connection | Engine) -> str:
     """Every district as "371502 东昌府区、371521 阳谷县", for a message listing the choices."""
     return "、".join(f"{c} {n}" for c, n in district_table(conn)[["code", "name"]].itertuples(index=False))
