@@ -327,6 +327,9 @@ class Problem(Base):
         Index("ix_problems_district_registered", "district_code", "registered_at"),
         Index("ix_problems_district_deferred", "district_code", "deferred_at"),
         Index("ix_problems_district_followed", "district_code", "followed_up_at"),
+        # the day's rows of the month in progress are read by each date's range (gis.metrics.day_sums)
+        Index("ix_problems_rectified", "rectified_at"),
+        Index("ix_problems_district_rectified", "district_code", "rectified_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -371,9 +374,11 @@ class Problem(Base):
     district_code: Mapped[str | None] = _district(index=False)  # ix_problems_district_month
 
 
-#: Tables of data derived from problems, kept by migration 0018's triggers and `gis.metrics.month_sums`
-#: (月度汇总): outside the models, so `gis move` and the schema checks leave them to the database.
-DERIVED_TABLES = ("problem_month_sums", "problem_months", "problem_month_changes")
+#: Tables of data derived from problems, kept by migration 0018's and 0021's triggers, `gis.metrics.month_sums`
+#: (月度汇总) and `gis.metrics.day_sums` (本月截至今日): outside the models, so `gis move` and the schema checks
+#: leave them to the database.
+DERIVED_TABLES = ("problem_month_sums", "problem_months", "problem_month_changes",
+                  "problem_day_sums", "problem_days", "problem_day_changes")
 
 
 class ProblemEvent(Base):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine
 
-from gis.metrics import month_sums
+from gis.metrics import day_sums, month_sums
 from gis.metrics.rows import INDICATORS, INT_INDICATORS, problem_rows
 from gis.metrics.sql import Sql
 
@@ -28,32 +28,43 @@ def counts(engine: Engine, months: list[dict], by: str = "city", category=None, 
     """Sums of INDICATORS per month k (and per grid code or unit code: column ``key``) for
     `months` (rows of `gis.metrics.periods.month_rows`). Months or groups with nothing are absent.
     Whole months are summed from their monthly aggregates (`gis.metrics.month_sums`), the rest from
-    the problem rows: the same rows, so the same figures."""
+    the problem rows: the same rows, so the same figures; a period in progress from its figures at the start of
+    the day and the day's rows (`gis.metrics.day_sums`)."""
     if by not in GROUPS:
         raise ValueError(f"未知的统计口径：{by}（应为 city、grid、unit 或 district）")
     stored = month_sums.ready(engine, months, district)
-    live = [m for m in months if m["k"] not in stored]
+    rest = [m for m in months if m["k"] not in stored]
+    today = day_sums.ready(engine, rest, district)
+    live = [m for m in rest if m["k"] not in today]
     q = Sql(engine)
     filters = q.problem_filters("p", category, source, subdistrict, district)
-    sources = []
+    sources, ctes = [], []
     if live:
+        ctes.append(q.months_cte(live))
         sources.append(problem_rows(q, live, filters, district=district))
     if stored:
         sources.append(month_sums.sums_rows(q, sorted(stored), filters))
+    if today:
+        more_ctes, more = day_sums.rows(q, today, filters, district)
+        ctes += more_ctes
+        sources += more
     key, join = GROUPS[by]
     key_col = f"{key} AS key, " if key else "'' AS key, "
     group = f", {key}" if key else ""
     sums = ", ".join(f"SUM(x.{c}) AS {c}" for c in INDICATORS)
-    with_months = f"WITH {q.months_cte(live)}\n" if live else ""
+    with_ctes = f"WITH {', '.join(ctes)}\n" if ctes else ""
     parts = [f"""SELECT x.k, {key_col}{sums}
 FROM ({rows}) x {join}
 GROUP BY x.k{group}""" for rows in sources]
-    sql = f"{with_months}SELECT * FROM ({' UNION ALL '.join(parts)}) y ORDER BY k, key"
+    if today:  # a period of the day's sums comes in three parts
+        sql = f"{with_ctes}SELECT k, key, {', '.join(f'SUM(y.{c}) AS {c}' for c in INDICATORS)} FROM ({' UNION ALL '.join(parts)}) y GROUP BY k, key ORDER BY k, key"
+    else:
+        sql = f"{with_ctes}SELECT * FROM ({' UNION ALL '.join(parts)}) y ORDER BY k, key"
     df = q.run(engine, sql, hashed=True)
     for c in INT_INDICATORS:
         df[c] = df[c].fillna(0).astype("int64")
-    for c in ("ded", "hours"):
-        df[c] = df[c].fillna(0.0).astype("float64")
+    for c in ("ded", "hours"):  # sums and differences of sums: no rounding residue
+        df[c] = df[c].fillna(0.0).astype("float64").round(9)
     return df
 
 

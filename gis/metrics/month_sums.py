@@ -46,13 +46,14 @@ def whole_month(m: dict) -> bool:
         m1 == datetime.combine(add_months(m0.date(), 1), time.min) and m["t"] >= m1
 
 
-def sums_rows(q: Sql, keys: list[str], filters: str = "") -> str:
+def sums_rows(q: Sql, keys: list[str], filters: str = "", table: str = "problem_month_sums") -> str:
     """SELECT of the stored sums of months `keys`, shaped like `problem_rows` (alias p for `filters`): the
-    group columns, k and INDICATORS (问题扣分 weighted by source as `problem_rows` does)."""
-    ks = ", ".join(q.bind(f"sk{i}", k) for i, k in enumerate(keys))
+    group columns, k and INDICATORS (问题扣分 weighted by source as `problem_rows` does). `table`: or the
+    day's sums (`gis.metrics.day_sums`)."""
+    ks = ", ".join(q.bind(f"{table}_k{i}", k) for i, k in enumerate(keys))
     cols = ", ".join(f"p.ded_raw * {source_weight_sql('p')} AS ded" if c == "ded" else f"p.{c}" for c in INDICATORS)
     return (f"SELECT p.k, {', '.join('p.' + c for c in GROUP_COLUMNS)}, {cols} "
-            f"FROM problem_month_sums p WHERE p.k IN ({ks}){filters}")
+            f"FROM {table} p WHERE p.k IN ({ks}){filters}")
 
 
 def ready(engine: Engine, months: list[dict], district: str | None = None) -> set[str]:
@@ -62,7 +63,7 @@ def ready(engine: Engine, months: list[dict], district: str | None = None) -> se
     keys = [m["k"] for m in months if whole_month(m)]
     if not keys:
         return set()
-    scope = [district] if district else _districts(engine)
+    scope = [district] if district else districts(engine)
     done = _current(engine, keys, scope)
     todo = [m for m in months if m["k"] in keys and m["k"] not in done]
     if todo and _refresh(engine, todo, district, scope):
@@ -70,7 +71,7 @@ def ready(engine: Engine, months: list[dict], district: str | None = None) -> se
     return done
 
 
-def _districts(engine: Engine) -> list[str]:
+def districts(engine: Engine) -> list[str]:
     """Every district's code, and '' for problems in none."""
     with engine.connect() as conn:
         return [""] + list(conn.execute(text("SELECT code FROM districts ORDER BY code")).scalars())
@@ -92,6 +93,14 @@ def _current(engine: Engine, keys: list[str], scope: list[str]) -> set[str]:
 def _refresh(engine: Engine, months: list[dict], district: str | None, scope: list[str]) -> bool:
     """Sum `months` of `district` (None: all) into problem_month_sums in one transaction; False (nothing
     written) when this process cannot write now."""
+    return write_derived(engine, lambda conn: _write(engine, conn, months, district, scope),
+                         ", ".join(m["k"] for m in months))
+
+
+def write_derived(engine: Engine, write, what: str) -> bool:
+    """Run `write(conn)` in one transaction that sees one snapshot (REPEATABLE READ; SQLite's one writer) and
+    hashes its groups; False (nothing written, logged) when this process cannot write now: a read replica,
+    a SQLite file another writer holds, a conflicting refresh. `what`: the months, for the log."""
     try:
         if engine.dialect.name == "postgresql":
             with engine.connect() as conn:
@@ -104,7 +113,7 @@ def _refresh(engine: Engine, months: list[dict], district: str | None, scope: li
                     # collation) took most of a refresh
                     conn.exec_driver_sql("SET LOCAL enable_sort = off")
                     conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
-                    _write(engine, conn, months, district, scope)
+                    write(conn)
             return True
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA busy_timeout = 0")  # a writer holds the file: read live, don't wait
@@ -112,13 +121,13 @@ def _refresh(engine: Engine, months: list[dict], district: str | None, scope: li
             try:
                 conn = conn.execution_options(gridmap_write=True)
                 with conn.begin():
-                    _write(engine, conn, months, district, scope)
+                    write(conn)
             finally:
                 conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
                 conn.commit()
         return True
     except (DBAPIError, DatabaseBusy) as exc:
-        log.info("月度汇总未更新（%s），本次直接统计：%s", ", ".join(m["k"] for m in months), str(exc).splitlines()[0])
+        log.info("汇总未更新（%s），本次直接统计：%s", what, str(exc).splitlines()[0])
         return False
 
 

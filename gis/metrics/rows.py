@@ -54,7 +54,12 @@ def _flag(cond: str) -> str:
     return f"CASE WHEN {cond} THEN 1 ELSE 0 END"
 
 
-def problem_rows(q: Sql, months: list[dict], filters: str = "", extra: str = "", district: str | None = None) -> str:
+#: Every date a problem's figures read: a row with none in [D, t] has the same figures at D and at t.
+DATES = ("reported_at", "deadline", "verified_at", "rectified_at", "registered_at", "deferred_at", "followed_up_at")
+
+
+def problem_rows(q: Sql, months: list[dict], filters: str = "", extra: str = "", district: str | None = None,
+                 months_table: str = "months", window: bool = False) -> str:
     """SELECT of one row per (month k, problem) counting in that month, with INDICATORS and
     id, grid_id, unit_id, district_code, lon, lat, category, source and ded_raw (问题扣分 before the source
     weight: the monthly aggregates keep it by source, `gis.metrics.month_sums`). `months` go in a months CTE named m (see `Sql.months_cte`);
@@ -65,19 +70,26 @@ def problem_rows(q: Sql, months: list[dict], filters: str = "", extra: str = "",
     registered_at, deferred_at, followed_up_at) — the exact tests below imply one of them — read with
     the columns the tests need (each row once: a range skips the rows of the ranges before it), and each
     state is evaluated once per row (materialised), then combined.
+
+    `months_table`: the name of the months CTE. `window`: the candidates are instead the rows with any of
+    DATES in the months' [r0, r1] (the day's rows, `gis.metrics.day_sums`); the months CTE carries r0, r1.
     """
     m0, m1 = "m.m0", "m.m1"
     in_district = f" AND p.district_code = {q.bind('district', district)}" if district else ""
     closed = f"'{states.STATUS_CLOSED}'"
-    ranges = (f"p.reported_at >= {m0} AND p.reported_at < {m1}",
-              f"p.deadline >= {m0} AND p.deadline < {m1}",
-              f"p.status = {closed} AND p.verified_at >= {m0} AND p.verified_at < {m1}",
-              f"p.registered_at >= {m0} AND p.registered_at < {m1}",
-              f"p.deferred_at >= {m0} AND p.deferred_at < {m1}",
-              f"p.followed_up_at >= {m0} AND p.followed_up_at < {m1}")
+    if window:  # verified_at counts only on a closed row (closed_at_sql), as in its month range below
+        ranges = tuple((f"p.status = {closed} AND " if c == "verified_at" else "") + f"p.{c} >= m.r0 AND p.{c} <= m.r1"
+                       for c in DATES)
+    else:
+        ranges = (f"p.reported_at >= {m0} AND p.reported_at < {m1}",
+                  f"p.deadline >= {m0} AND p.deadline < {m1}",
+                  f"p.status = {closed} AND p.verified_at >= {m0} AND p.verified_at < {m1}",
+                  f"p.registered_at >= {m0} AND p.registered_at < {m1}",
+                  f"p.deferred_at >= {m0} AND p.deferred_at < {m1}",
+                  f"p.followed_up_at >= {m0} AND p.followed_up_at < {m1}")
     # Each candidate once per month, without a second pass: a range's rows leave out those of the ranges before it.
     cand = " UNION ALL ".join(
-        f"SELECT m.k, m.m0, m.m1, m.t, {ROW_COLUMNS} FROM months m JOIN problems p ON {cond}{in_district}"
+        f"SELECT m.k, m.m0, m.m1, m.t, {ROW_COLUMNS} FROM {months_table} m JOIN problems p ON {cond}{in_district}"
         + "".join(f" AND NOT COALESCE(({before}), FALSE)" for before in ranges[:i]) + f" WHERE 1 = 1{filters}{extra}"
         for i, cond in enumerate(ranges))
     m0, m1, t = "p.m0", "p.m1", "p.t"  # the candidate's month, carried with it

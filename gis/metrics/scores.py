@@ -87,20 +87,24 @@ def _score_inputs(engine: Engine, months: list[dict], category=None, source=None
 WITH {q.months_cte(months)},
 cur AS (SELECT code, name, subdistrict, district_code FROM grids WHERE layer_id = {q.bind('layer', layer)}{in_district}),
 ins AS (
-  SELECT m.k, g.code, {inspection_sums()}
-  FROM months m
-  JOIN inspections i ON i.inspected_on >= m.d0 AND i.inspected_on < m.d1 AND i.inspected_on <= m.dt
-  JOIN grids g ON g.id = i.grid_id
-  {standard_join_sql()}
-  WHERE i.inspected_on >= {q.bind('first_d', months[0]['d0'], Date)}
-    AND i.inspected_on < {q.bind('last_d', months[-1]['d1'], Date)}{ins_filter}
-  GROUP BY m.k, g.code)
+  SELECT v.k, v.code, COUNT(v.visit) AS n, SUM(v.ok_points) AS ok_points, SUM(v.all_points) AS all_points
+  FROM (
+    SELECT m.k, g.code, {visit_key_sql('i')} AS visit, SUM({earned_points_sql('i', 's')}) AS ok_points,
+           SUM({points_sql('s', 'sv')}) AS all_points
+    FROM months m
+    JOIN inspections i ON i.inspected_on >= m.d0 AND i.inspected_on < m.d1 AND i.inspected_on <= m.dt
+    JOIN grids g ON g.id = i.grid_id
+    {standard_join_sql()}
+    WHERE i.inspected_on >= {q.bind('first_d', months[0]['d0'], Date)}
+      AND i.inspected_on < {q.bind('last_d', months[-1]['d1'], Date)}{ins_filter}
+    GROUP BY m.k, g.code, visit) v  -- each visit once (inspection_sums' COUNT(DISTINCT), without sorting)
+  GROUP BY v.k, v.code)
 SELECT m.k, c.code, c.name, c.subdistrict, c.district_code, COALESCE(i.n, 0) AS inspections,
        COALESCE(i.ok_points, 0.0) AS ok_points, COALESCE(i.all_points, 0.0) AS all_points
 FROM months m CROSS JOIN cur c
 LEFT JOIN ins i ON i.k = m.k AND i.code = c.code
 ORDER BY m.k, c.code"""
-        df = q.run(engine, sql, conn)
+        df = q.run(engine, sql, conn, hashed=True)
     prob = figures.counts(engine, months, "grid", category, source, district=district).rename(
         columns={"key": "code", "reported": "problems"})[["k", "code", "problems", "ded", "open", "due", "overdue"]]
     df = df.merge(prob, on=["k", "code"], how="left")

@@ -27,14 +27,17 @@ class Sql:
             return f"CAST(:{name} AS DATE)"
         return f":{name}"
 
-    def months_cte(self, months: list[dict]) -> str:
-        parts = []
+    def months_cte(self, months: list[dict], name: str = "months") -> str:
+        """A CTE `name` of `months` (`gis.metrics.periods.month_rows` rows): k, m0, m1, t, d0, d1, dt, and the
+        window r0, r1 of the day's rows (`gis.metrics.day_sums`) when the rows have one."""
+        parts, pre = [], "" if name == "months" else name
         for i, m in enumerate(months):
-            cols = [f"{self.bind(f'k{i}', m['k'])} AS k"]
-            cols += [f"{self.bind(f'{c}{i}', m[c], DateTime)} AS {c}" for c in ("m0", "m1", "t")]
-            cols += [f"{self.bind(f'{c}{i}', m[c], Date)} AS {c}" for c in ("d0", "d1", "dt")]
+            cols = [f"{self.bind(f'{pre}k{i}', m['k'])} AS k"]
+            cols += [f"{self.bind(f'{pre}{c}{i}', m[c], DateTime)} AS {c}" for c in ("m0", "m1", "t", "r0", "r1")
+                     if c in m]
+            cols += [f"{self.bind(f'{pre}{c}{i}', m[c], Date)} AS {c}" for c in ("d0", "d1", "dt")]
             parts.append("SELECT " + ", ".join(cols))
-        return "months AS MATERIALIZED (" + " UNION ALL ".join(parts) + ")"
+        return f"{name} AS MATERIALIZED (" + " UNION ALL ".join(parts) + ")"
 
     def no_index(self, col: str) -> str:
         """`col` in a form SQLite will not pick an index for (unary +): steers its planner, which
@@ -81,6 +84,7 @@ class Sql:
                 return self.run(engine, sql, c, many, hashed)
         if hashed and self.pg:
             conn.exec_driver_sql("SET LOCAL enable_sort = off")
+            conn.exec_driver_sql("SET LOCAL work_mem = '32MB'")  # the hash tables in memory, not spilled
         res = conn.execute(stmt, self.params)
         rows = [tuple(r) for r in res.all()] if many else res.all()
         return pd.DataFrame(rows, columns=list(res.keys()))
