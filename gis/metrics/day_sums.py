@@ -35,15 +35,11 @@ from gis.metrics.sql import Sql
 TABLE = "problem_day_sums"
 
 
-def _start_of_day(t: datetime) -> datetime:
-    return datetime.combine(t.date(), time.min)
-
-
 def at_day(period: dict) -> dict | None:
     """`period` (a `month_rows` or `same_days_before` row) as evaluated at D, the start of its moment's day; None
     when the day's figures do not serve it (a whole month, or D not after the period's start)."""
     t, m0, m1 = period["t"], period["m0"], period["m1"]
-    day = _start_of_day(t)
+    day = datetime.combine(t.date(), time.min)
     if whole_month(period) or day <= m0 or m1 < t:
         return None
     end = m1 if m1 > t else day  # a period that ends at its moment (上月同期) ends at D too

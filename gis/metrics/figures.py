@@ -56,10 +56,9 @@ def counts(engine: Engine, months: list[dict], by: str = "city", category=None, 
     parts = [f"""SELECT x.k, {key_col}{sums}
 FROM ({rows}) x {join}
 GROUP BY x.k{group}""" for rows in sources]
-    if today:  # a period of the day's sums comes in three parts
-        sql = f"{with_ctes}SELECT k, key, {', '.join(f'SUM(y.{c}) AS {c}' for c in INDICATORS)} FROM ({' UNION ALL '.join(parts)}) y GROUP BY k, key ORDER BY k, key"
-    else:
-        sql = f"{with_ctes}SELECT * FROM ({' UNION ALL '.join(parts)}) y ORDER BY k, key"
+    # summed once more: a period of the day's sums comes in three parts
+    totals = ", ".join(f"SUM(y.{c}) AS {c}" for c in INDICATORS)
+    sql = f"{with_ctes}SELECT k, key, {totals} FROM ({' UNION ALL '.join(parts)}) y GROUP BY k, key ORDER BY k, key"
     df = q.run(engine, sql, hashed=True)
     for c in INT_INDICATORS:
         df[c] = df[c].fillna(0).astype("int64")

@@ -51,8 +51,8 @@ def _pg_earliest(r: str) -> str:
     return f"LEAST({', '.join(f'{r}.{c}' for c in DATES)})"
 
 
-def _pg_closed_at(r: str) -> str:
-    """The closing moment of `r` when it is closed (gis.problems.states.closed_at_sql), else NULL."""
+def _closed_at(r: str) -> str:
+    """The closing moment of `r` when it is closed (gis.problems.states.closed_at_sql), else NULL (both dialects)."""
     return f"CASE WHEN {r}.status = '{CLOSED}' THEN COALESCE({r}.verified_at, {r}.reported_at) END"
 
 
@@ -63,7 +63,7 @@ def _pg_changed_from(o: str, n: str) -> str:
                  f" OR ({o}.status IN ({_NOT_REG})) IS DISTINCT FROM ({n}.status IN ({_NOT_REG}))")
     parts = [f"CASE WHEN {timeless} THEN LEAST({_pg_earliest(o)}, {_pg_earliest(n)}) END",
              f"CASE WHEN ({o}.status = '{CLOSED}') IS DISTINCT FROM ({n}.status = '{CLOSED}') THEN "
-             f"LEAST({_pg_closed_at(o)}, {_pg_closed_at(n)}) END"]
+             f"LEAST({_closed_at(o)}, {_closed_at(n)}) END"]
     parts += [f"CASE WHEN {o}.{c} IS DISTINCT FROM {n}.{c} THEN LEAST({o}.{c}, {n}.{c}) END" for c in DATES]
     return f"LEAST({', '.join(parts)})"
 
@@ -119,10 +119,6 @@ def _lite_least(values: list[str]) -> str:
     return f"NULLIF(min({', '.join(f'COALESCE({v}, {_NONE})' for v in values)}), {_NONE})"
 
 
-def _lite_closed_at(r: str) -> str:
-    return f"CASE WHEN {r}.status = '{CLOSED}' THEN COALESCE({r}.verified_at, {r}.reported_at) END"
-
-
 def _lite_changed_from() -> str:
     timeless = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in TIMELESS)
     timeless += (" OR (OLD.original_deadline IS NULL) <> (NEW.original_deadline IS NULL)"
@@ -130,7 +126,7 @@ def _lite_changed_from() -> str:
     earliest = _lite_least([f"{r}.{c}" for r in ("OLD", "NEW") for c in DATES])
     parts = [f"CASE WHEN {timeless} THEN {earliest} END",
              f"CASE WHEN (OLD.status = '{CLOSED}') IS NOT (NEW.status = '{CLOSED}') THEN "
-             f"{_lite_least([_lite_closed_at('OLD'), _lite_closed_at('NEW')])} END"]
+             f"{_lite_least([_closed_at('OLD'), _closed_at('NEW')])} END"]
     parts += [f"CASE WHEN OLD.{c} IS NOT NEW.{c} THEN {_lite_least([f'OLD.{c}', f'NEW.{c}'])} END" for c in DATES]
     return _lite_least(parts)
 
