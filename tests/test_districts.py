@@ -45,6 +45,12 @@ def two(backend_name, tmp_path_factory) -> str:
     return url
 
 
+def _codes(engine, district: str) -> list[str]:
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(text("SELECT code FROM grids WHERE district_code = :d ORDER BY code"),
+                                           {"d": district}).all()]
+
+
 def _count(engine, sql: str, **params) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text(sql), params).scalar())
@@ -269,6 +275,20 @@ def test_the_office_adds_a_district_and_sets_its_own_thresholds(backend_name, tm
     from gis.registry import districts as registry
     with pytest.raises(PermissionDenied, match="只能由市级管理员修改"):
         registry.set_settings(engine, Actor("yg_admin", ADMIN, district_code=YG), YG, {"GRIDMAP_SCORE_GREEN": "70"})
+
+
+def test_a_grids_score_trend_is_its_districts_ranking(two):
+    """One grid's 12-month trend is read from its own district's score tables: the score and rank of each month
+    are those of the city-wide `monthly_scores` for that grid (ranked within its district), in either district."""
+    engine = get_engine(two)
+    for district in (HOME, YG):
+        code = _codes(engine, district)[0]
+        trend = scores.score_trend(engine, code, months=3, as_of=AS_OF).set_index("month")
+        assert list(trend.index) == [date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)]
+        for month, row in trend.iterrows():
+            city = scores.monthly_scores(engine, month, AS_OF).set_index("code").loc[code]
+            assert city["district_code"] == district
+            assert row["score"] == pytest.approx(city["score"]) and str(row["rank"]) == str(city["rank"]), (code, month)
 
 
 def test_a_district_scores_by_its_own_thresholds(two):

@@ -108,6 +108,20 @@ def test_ledger_and_overdue_now_use_the_states(numbers_engine):
     assert ledger.ledger_counts(numbers_engine, "T-02", now=END_NOV)["overdue"] == 1
 
 
+def test_overdue_at_a_past_moment_reads_the_problems_closed_since(numbers_engine, frame):
+    """现超期 at t counts a problem closed after t only when it was closed after its deadline (sql.overdue_at reads
+    those through the closed-late index): N02, due Sat 10 Oct 11:30, verified Mon 12 Oct 10:00."""
+    assert kpis.overdue_now(numbers_engine, datetime(2026, 10, 10, 11, 30)) == 0  # not yet past its deadline
+    assert kpis.overdue_now(numbers_engine, datetime(2026, 10, 11, 12)) == 1  # N02, closed since, late
+    assert kpis.overdue_now(numbers_engine, datetime(2026, 10, 12, 10)) == 0  # verified at that moment: closed
+    assert kpis.overdue_now(numbers_engine, datetime(2026, 11, 10)) == 0  # N04's 延期 deadline in force, N05 缓办
+    assert kpis.overdue_now(numbers_engine, datetime(2026, 11, 21, 10)) == 1  # N07
+    # and just before, at and just after each date of each problem, what the states' predicate says of each
+    dates = pd.to_datetime(frame[list(states.STATE_COLUMNS[1:])].stack()).dropna().unique()
+    for t in sorted({d + pd.Timedelta(minutes=m) for d in dates for m in (-1, 0, 1)}):
+        assert kpis.overdue_now(numbers_engine, t.to_pydatetime()) == int(states.is_overdue(frame, t).sum()), t
+
+
 # --- step 2: 应结案 cohort by deadline ------------------------------------------------------------
 
 def test_tianmen_shaped_month_arithmetic():

@@ -45,6 +45,8 @@ STATUS_REJECTED = "不予立案"
 ALL_STATUSES = (STATUS_PENDING, *STATUSES, STATUS_REJECTED)
 # Time units of a category's 整改时限 (gis.problems.worktime).
 TIME_UNITS = ("工作时", "工作日", "自然时")
+# A problem closed after its deadline (超期结案), as the closed-late indexes' predicate (migration 0022).
+CLOSED_LATE = "verified_at > deadline"
 
 SOURCES = ("暗访", "督查", "市民热线", "网格员巡查")
 ROAD_CLASSES = ("主干道", "次干道", "背街小巷")
@@ -330,6 +332,13 @@ class Problem(Base):
         # the day's rows of the month in progress are read by each date's range (gis.metrics.day_sums)
         Index("ix_problems_rectified", "rectified_at"),
         Index("ix_problems_district_rectified", "district_code", "rectified_at"),
+        # 超期 at a past moment, of the problems closed since: the closed-late ones only (sql.overdue_at, 0022)
+        Index("ix_problems_closed_late", "verified_at", "deadline", postgresql_where=sql_text(CLOSED_LATE),
+              sqlite_where=sql_text(CLOSED_LATE)),
+        Index("ix_problems_district_closed_late", "district_code", "verified_at", "deadline",
+              postgresql_where=sql_text(CLOSED_LATE), sqlite_where=sql_text(CLOSED_LATE)),
+        # a grid's count of problems (the ledger's 共 N 件) from a narrow index, not the covering one (0022)
+        Index("ix_problems_grid", "grid_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)

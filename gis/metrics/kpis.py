@@ -16,8 +16,7 @@ from gis.geo.areas import current_layer_id
 from gis.metrics.memo import memo_get, memo_put
 from gis.metrics.periods import add_months, as_of_moment, current_month, month_rows, month_start
 from gis.metrics import figures
-from gis.metrics.sql import Sql, open_at
-from gis.problems import states
+from gis.metrics.sql import Sql, overdue_at
 
 
 STAT_COLUMNS = ["month", "problems", "registered", "due", "closed", "on_time", "overdue", "rework", "extended",
@@ -84,8 +83,8 @@ def overdue_now(engine: Engine, as_of: datetime | None = None, subdistrict=None,
         return hit  # a moment in the past: the count cannot change
     q = Sql(engine)
     tt = q.bind("t", t, DateTime)
-    cond = f" AND {states.overdue_sql('p', tt)}" + q.problem_filters('p', category, source, subdistrict, district)
-    sql = f"SELECT COUNT(*) FROM ({open_at(q, tt, 'p.id', cond)}) o"
+    filters = q.problem_filters('p', category, source, subdistrict, district)
+    sql = f"SELECT COUNT(*) FROM ({overdue_at(q, tt, 'p.id', filters)}) o"
     n = int(q.run(engine, sql).iloc[0, 0])
     if t <= datetime.now() - timedelta(minutes=1):
         memo_put(key, n)

@@ -31,7 +31,7 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, Engine
+from sqlalchemy import Date, Engine, text
 
 from gis.geo.areas import current_layer_id
 from gis.geo.districts import district_setting, district_table
@@ -39,7 +39,7 @@ from gis.metrics.memo import memo_get, memo_put
 from gis.metrics.periods import add_months, as_of_moment, current_month, month_rows, month_start
 from gis.metrics.settings import NO_COLOR, Thresholds, min_inspections, thresholds
 from gis.metrics import figures, negative
-from gis.metrics.sql import Sql, earned_points_sql, points_sql, standard_join_sql, visit_key_sql
+from gis.metrics.sql import VISIT_COLUMNS, Sql, earned_points_sql, points_sql, standard_join_sql, visit_key_sql
 
 
 DEDUCTION_WEIGHT, DEDUCTION_CAP, OVERDUE_WEIGHT = 10.0, 30.0, 20.0
@@ -83,13 +83,14 @@ def _score_inputs(engine: Engine, months: list[dict], category=None, source=None
         if category:
             ins_filter += (f" AND i.standard_code IN (SELECT code FROM standards WHERE category = "
                           f"{q.bind('icategory', category)})")
+        visit = ", ".join(f"i.{c}" for c in VISIT_COLUMNS)
         sql = f"""
 WITH {q.months_cte(months)},
 cur AS (SELECT code, name, subdistrict, district_code FROM grids WHERE layer_id = {q.bind('layer', layer)}{in_district}),
 ins AS (
-  SELECT v.k, v.code, COUNT(v.visit) AS n, SUM(v.ok_points) AS ok_points, SUM(v.all_points) AS all_points
+  SELECT v.k, v.code, COUNT(v.{VISIT_COLUMNS[0]}) AS n, SUM(v.ok_points) AS ok_points, SUM(v.all_points) AS all_points
   FROM (
-    SELECT m.k, g.code, {visit_key_sql('i')} AS visit, SUM({earned_points_sql('i', 's')}) AS ok_points,
+    SELECT m.k, g.code, {visit}, SUM({earned_points_sql('i', 's')}) AS ok_points,
            SUM({points_sql('s', 'sv')}) AS all_points
     FROM months m
     JOIN inspections i ON i.inspected_on >= m.d0 AND i.inspected_on < m.d1 AND i.inspected_on <= m.dt
@@ -97,7 +98,7 @@ ins AS (
     {standard_join_sql()}
     WHERE i.inspected_on >= {q.bind('first_d', months[0]['d0'], Date)}
       AND i.inspected_on < {q.bind('last_d', months[-1]['d1'], Date)}{ins_filter}
-    GROUP BY m.k, g.code, visit) v  -- each visit once (inspection_sums' COUNT(DISTINCT), without sorting)
+    GROUP BY m.k, g.code, {visit}) v  -- each visit once (inspection_sums' COUNT(DISTINCT), without sorting)
   GROUP BY v.k, v.code)
 SELECT m.k, c.code, c.name, c.subdistrict, c.district_code, COALESCE(i.n, 0) AS inspections,
        COALESCE(i.ok_points, 0.0) AS ok_points, COALESCE(i.all_points, 0.0) AS all_points
@@ -268,7 +269,7 @@ def monthly_scores(engine: Engine, month: date, as_of: datetime | None = None, s
 
 def score_trend(engine: Engine, grid_code: str, months: int = 12, as_of: datetime | None = None,
                 min_sample: int | None = None) -> pd.DataFrame:
-    """One grid's score and city rank for each of the last `months` months (oldest first).
+    """One grid's score and rank (among its district's grids) for each of the last `months` months (oldest first).
 
     Columns: month (first day, date), score, rank (Int64, NA when 样本不足). Computed by
     `_scores`: one statement on PostgreSQL, one per month on SQLite.
@@ -276,15 +277,18 @@ def score_trend(engine: Engine, grid_code: str, months: int = 12, as_of: datetim
     t = as_of_moment(as_of)
     last = current_month(t)
     now = datetime.now()
-    key = (str(engine.url), min_inspections() if min_sample is None else int(min_sample), thresholds())
-    # A month that has ended (evaluated at its end) is kept for FROZEN_TTL_SECONDS: the city
-    # table serves every grid. The other months are computed together.
+    with engine.connect() as conn:  # a grid is ranked within its district: that district's table is enough
+        district = conn.execute(text("SELECT district_code FROM grids WHERE code = :c ORDER BY layer_id DESC "
+                                     "LIMIT 1"), {"c": grid_code}).scalar()
+    key = (str(engine.url), district, min_inspections() if min_sample is None else int(min_sample), thresholds())
+    # A month that has ended (evaluated at its end) is kept for FROZEN_TTL_SECONDS: the district's
+    # table serves every grid of it. The other months are computed together.
     months_list = month_rows(add_months(last, 1 - months), last, t)
     frozen = {m["k"] for m in months_list if m["t"] == m["m1"] and m["m1"] <= now}
     tables = {m["k"]: memo_get(("scores", m["k"], *key)) for m in months_list if m["k"] in frozen}
     todo = [m for m in months_list if tables.get(m["k"]) is None]
     if todo:
-        fresh = _scores(engine, todo, min_sample=min_sample)
+        fresh = _scores(engine, todo, min_sample=min_sample, district=district)
         for m in todo:
             tables[m["k"]] = fresh[fresh["k"] == m["k"]]
             if m["k"] in frozen:

@@ -7,6 +7,7 @@ import pandas as pd
 from sqlalchemy import Date, DateTime, Engine, bindparam, text
 
 from gis.db.models import STATUS_CLOSED
+from gis.problems import states
 
 
 class Sql:
@@ -90,22 +91,32 @@ class Sql:
         return pd.DataFrame(rows, columns=list(res.keys()))
 
 
-def open_at(q: Sql, t: str, columns: str, filters: str = "") -> str:
+def open_at(q: Sql, t: str, columns: str, filters: str = "", closed_late: bool = False) -> str:
     """Rows of problems open at `t` (reported by t, not closed by t), from index ranges.
 
     Open = status ≠ 已结案, or 已结案 but verified after t (index ix_problems_status_verified). A closed problem with no verified_at counts as closed
     from its report on (as in `gis.problems.states.closed_sql`). Exactly ``reported_at <= t AND NOT
     states.closed_sql(p, t)``; callers add `states.overdue_sql` and the like for the state they count.
+    `closed_late`: of the problems closed after t, only those closed after their deadline (the caller's
+    filters imply deadline < t; `overdue_at`).
     """
     c = q.bind("closed_status", STATUS_CLOSED)
     rest = f"{q.no_index('p.reported_at')} <= {t}{filters}"
+    late = " AND p.verified_at > p.deadline" if closed_late else ""  # models.CLOSED_LATE, the indexes' predicate
     # status ≠ c as two ranges, each its own branch: SQLite (no statistics) would otherwise
     # scan the whole covering index rather than OR two index ranges.
     return f"""SELECT {columns} FROM problems p WHERE p.status < {c} AND {rest}
 UNION ALL
 SELECT {columns} FROM problems p WHERE p.status > {c} AND {rest}
 UNION ALL
-SELECT {columns} FROM problems p WHERE p.status = {c} AND p.verified_at > {t} AND {rest}"""
+SELECT {columns} FROM problems p WHERE {q.no_index('p.status') if closed_late else 'p.status'} = {c} AND p.verified_at > {t}{late} AND {rest}"""
+
+
+def overdue_at(q: Sql, t: str, columns: str, filters: str = "") -> str:
+    """Rows of problems 超期 at `t` (`gis.problems.states.overdue_sql`), from index ranges: `open_at`, of the
+    problems closed after t only the closed-late ones — closed after t and 超期 at t means verified_at > t >
+    deadline (the partial indexes of migration 0022), a tenth of those closed since t."""
+    return open_at(q, t, columns, f" AND {states.overdue_sql('p', t)}{filters}", closed_late=True)
 
 
 def standard_join_sql(i: str = "i", s: str = "s", v: str = "sv") -> str:
@@ -131,6 +142,12 @@ def earned_points_sql(i: str = "i", s: str = "s", v: str | None = "sv") -> str:
             f"WHEN {i}.score > {pts} THEN {pts} WHEN {i}.score < 0 THEN 0.0 ELSE {i}.score END)")
 
 
+#: One inspection visit (测评次数): a point on a day, whatever the number of standards checked; an inspection
+#: with no point is no visit.
+VISIT_COLUMNS = ("point_id", "inspected_on")
+
+
 def visit_key_sql(i: str = "i") -> str:
-    """One inspection visit (测评次数): a point on a day, whatever the number of standards checked."""
-    return f"(CAST({i}.point_id AS TEXT) || ':' || CAST({i}.inspected_on AS TEXT))"
+    """The visit (VISIT_COLUMNS) of inspection `i` as one value, NULL when it has no point (for COUNT(DISTINCT))."""
+    point, day = (f"{i}.{c}" for c in VISIT_COLUMNS)
+    return f"(CAST({point} AS TEXT) || ':' || CAST({day} AS TEXT))"

@@ -261,7 +261,13 @@ def grid_areas(engine: Engine, grid_code: str) -> dict[str, gpd.GeoDataFrame]:
 # ---------------------------------------------------------------------------------------------
 # 责任公示: who answers for the grid and its areas
 
-def _assignments(conn: Connection, targets: list[tuple[str, str]]) -> pd.DataFrame:
+ASSIGNMENT_COLUMNS = ["target_kind", "target_code", "role", "person_code", "person", "title", "unit_code", "unit",
+                      "person_unit", "person_phone", "unit_phone", "contact"]
+
+
+def _assignments(conn: Connection, targets: list[tuple[str, str]]) -> list[dict]:
+    """The assignments in force of `targets` ((kind, code) pairs), in the order they were made: ASSIGNMENT_COLUMNS.
+    (A card has tens of rows: plain dicts, not frames, whose every operation costs a millisecond.)"""
     a, p, u = Assignment.__table__, Person.__table__, Unit.__table__
     pu = u.alias("person_unit")
     codes = sorted({code for _, code in targets})
@@ -272,24 +278,30 @@ def _assignments(conn: Connection, targets: list[tuple[str, str]]) -> pd.DataFra
                          .outerjoin(pu, p.c.unit_id == pu.c.id))
             .where(a.c.valid_to.is_(None), a.c.target_code.in_(codes or ["-"]))
             .order_by(a.c.id))
-    df = pd.DataFrame(conn.execute(stmt).all(),
-                      columns=["target_kind", "target_code", "role", "person_code", "person", "title", "unit_code",
-                               "unit", "person_unit", "person_phone", "unit_phone", "contact"])
-    keys = pd.MultiIndex.from_tuples(targets) if targets else pd.MultiIndex.from_tuples([("", "")])
-    return df[pd.MultiIndex.from_frame(df[["target_kind", "target_code"]]).isin(keys)].reset_index(drop=True)
+    wanted = set(targets)
+    rows = (dict(zip(ASSIGNMENT_COLUMNS, r)) for r in conn.execute(stmt).all())
+    return [r for r in rows if (r["target_kind"], r["target_code"]) in wanted]
 
 
-def _people(df: pd.DataFrame) -> pd.DataFrame:
-    """Assignment rows → who: name (person, or the unit for 责任单位), title, unit, phone."""
-    is_unit = df["role"].eq("责任单位") | df["person"].isna()
-    return pd.DataFrame({
-        "role": df["role"],
-        "key": np.where(is_unit, "U:" + df["unit_code"].fillna(""), "P:" + df["person_code"].fillna("")),
-        "name": np.where(is_unit, df["unit"], df["person"]),
-        "title": np.where(is_unit, df["contact"].fillna("").map(lambda c: f"联系人 {c}" if c else ""), df["title"]),
-        "unit": np.where(is_unit, "", df["person_unit"].fillna(df["unit"])),
-        "phone": np.where(is_unit, df["unit_phone"], df["person_phone"].fillna(df["unit_phone"])),
-    })
+def _either(a, b):
+    return a if a is not None else b
+
+
+def _who(r: dict) -> dict:
+    """An assignment row → who: role, key, name, title, unit, phone — the person, or the unit for 责任单位 (and
+    for a row naming no person)."""
+    if r["role"] == "责任单位" or r["person"] is None:
+        return {"role": r["role"], "key": "U:" + (r["unit_code"] or ""), "name": r["unit"],
+                "title": f"联系人 {r['contact']}" if r["contact"] else "", "unit": "", "phone": r["unit_phone"]}
+    return {"role": r["role"], "key": "P:" + (r["person_code"] or ""), "name": r["person"], "title": r["title"],
+            "unit": _either(r["person_unit"], r["unit"]), "phone": _either(r["person_phone"], r["unit_phone"])}
+
+
+def _role_order(role: str) -> int:
+    return ROLE_ORDER.index(role) if role in ROLE_ORDER else len(ROLE_ORDER)
+
+
+CARD_COLUMNS = ["role", "name", "title", "unit", "phone", "grid", "covers", "key"]
 
 
 def responsibility(engine: Engine, grid_code: str, areas: dict[str, gpd.GeoDataFrame] | None = None) -> pd.DataFrame:
@@ -297,45 +309,39 @@ def responsibility(engine: Engine, grid_code: str, areas: dict[str, gpd.GeoDataF
 
     Columns: role, name, title, unit, phone, grid (True when assigned to the whole grid),
     covers (the grid's compounds / streets / villages / points this person or unit answers for,
-    e.g. ``小区：阳光小区；街巷：双井街``), key (``P:<person code>`` or ``U:<unit code>``). Roles in the order 帮包市级领导, 帮包县级领导, 网格长, 网格员, 责任单位.
+    e.g. ``小区：阳光小区；街巷：双井街``), key (``P:<person code>`` or ``U:<unit code>``). Roles in the order
+    帮包市级领导, 帮包县级领导, 网格长, 网格员, 点长, 责任单位; within a role, the whole grid's first, then as assigned.
+    Of one person's or unit's rows, the first name, title, unit and phone given count.
     """
     areas = grid_areas(engine, grid_code) if areas is None else areas
     names = {(kind, code): name for kind, df in areas.items() for code, name in zip(df["code"], df["name"])}
-    targets = [("grid", grid_code)] + list(names)
     with engine.connect() as conn:
-        rows = _assignments(conn, targets)
-    columns = ["role", "name", "title", "unit", "phone", "grid", "covers", "key"]
-    if rows.empty:
-        return pd.DataFrame(columns=columns)
-    people = _people(rows)
-    people["grid"] = rows["target_kind"].eq("grid")
-    people["area"] = [names.get((k, c)) for k, c in zip(rows["target_kind"], rows["target_code"])]
-    people["area_kind"] = rows["target_kind"].map(AREA_LABELS)
-    covered = people[people["area"].notna()]
-    covers = (covered.groupby(["role", "key", "area_kind"], sort=False)["area"]
-              .agg(lambda s: "、".join(dict.fromkeys(s)))
-              .reset_index())
-    covers["text"] = covers["area_kind"] + "：" + covers["area"]
-    covers = covers.groupby(["role", "key"], sort=False)["text"].agg("；".join)
-    card = (people.groupby(["role", "key"], sort=False)
-            .agg(name=("name", "first"), title=("title", "first"), unit=("unit", "first"), phone=("phone", "first"),
-                 grid=("grid", "any"))
-            .reset_index())
-    card["covers"] = [covers.get((r, k), "") for r, k in zip(card["role"], card["key"])]
-    card["order"] = card["role"].map({r: i for i, r in enumerate(ROLE_ORDER)}).fillna(len(ROLE_ORDER))
-    card = card.sort_values(["order", "grid"], ascending=[True, False], kind="stable")
-    return card[columns].reset_index(drop=True)
+        rows = _assignments(conn, [("grid", grid_code)] + list(names))
+    cards: dict[tuple[str, str], dict] = {}
+    covers: dict[tuple[str, str], dict[str, dict]] = {}
+    for r in rows:
+        who = _who(r)
+        at = (who["role"], who["key"])
+        card = cards.setdefault(at, {**dict.fromkeys(CARD_COLUMNS), "role": who["role"], "key": who["key"],
+                                     "grid": False})
+        for col in ("name", "title", "unit", "phone"):
+            card[col] = _either(card[col], who[col])
+        card["grid"] |= r["target_kind"] == "grid"
+        area = names.get((r["target_kind"], r["target_code"]))
+        if area is not None:
+            covers.setdefault(at, {}).setdefault(AREA_LABELS.get(r["target_kind"]), {})[area] = None
+    for at, card in cards.items():
+        card["covers"] = "；".join(f"{kind}：{'、'.join(found)}" for kind, found in covers.get(at, {}).items())
+    ordered = sorted(cards.values(), key=lambda c: (_role_order(c["role"]), not c["grid"]))
+    return pd.DataFrame(ordered, columns=CARD_COLUMNS)
 
 
 def area_responsibles(engine: Engine, kind: str, code: str) -> pd.DataFrame:
     """Who answers for one compound / street / village / point: role, name, title, unit, phone."""
     with engine.connect() as conn:
-        rows = _assignments(conn, [(kind, code)])
-    if rows.empty:
-        return pd.DataFrame(columns=["role", "name", "title", "unit", "phone"])
-    out = _people(rows).drop(columns="key")
-    order = out["role"].map({r: i for i, r in enumerate(ROLE_ORDER)})
-    return out.assign(_o=order).sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
+        rows = [_who(r) for r in _assignments(conn, [(kind, code)])]
+    rows.sort(key=lambda w: _role_order(w["role"]))
+    return pd.DataFrame(rows, columns=["role", "name", "title", "unit", "phone"])
 
 
 # ---------------------------------------------------------------------------------------------
