@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import pandas as pd
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from gis.db import migrate
 from gis.db.engine import get_engine
@@ -143,3 +143,73 @@ def test_migration_0018_goes_down_and_up_with_its_triggers(database_url):
         conn.execute(text("DELETE FROM problem_month_changes"))
         conn.execute(text("UPDATE problems SET status = status WHERE code = 'N11'"))  # 30 Nov → 1 Dec
     assert _changed(engine) == ["2026-11", "2026-12"]
+
+
+def _rolled_up_again(engine, table: str, key: str) -> tuple[list, list]:
+    """(the rows of `table` rolled up by grid as stored, the same sums computed from `table` now)."""
+    group = f"{key}, grid_id, district_code, source"
+    cols = ", ".join(month_sums.SUM_COLUMNS)
+    with engine.connect() as conn:
+        stored = conn.execute(text(f"SELECT {group}, {cols} FROM {month_sums.by_grid(table)} ORDER BY {group}")).all()
+        summed = conn.execute(text(
+            f"SELECT {group}, {', '.join(f'SUM({c})' for c in month_sums.SUM_COLUMNS)} FROM {table} "
+            f"GROUP BY {group} ORDER BY {group}")).all()
+    return [tuple(r) for r in stored], [tuple(r) for r in summed]
+
+
+def test_a_grid_or_the_city_is_read_from_the_sums_rolled_up_by_grid(engine, monkeypatch):
+    figures.counts(engine, _months())
+    stored, summed = _rolled_up_again(engine, "problem_month_sums", "k")
+    with engine.connect() as conn:
+        fine = conn.execute(text("SELECT COUNT(*) FROM problem_month_sums")).scalar()
+    assert stored == summed and len(stored) < fine
+    with engine.begin() as conn:  # the rolled-up rows are what the city, a grid, a district, a source read …
+        conn.execute(text(f"UPDATE {month_sums.by_grid('problem_month_sums')} SET reported = reported + 100 "
+                          "WHERE k = '2026-10'"))
+    rollup_rows = len([r for r in stored if r[0] == "2026-10"])
+    for kw in ({"by": "city"}, {"by": "grid"}, {"by": "district"}, {"by": "city", "source": "暗访"},
+               {"by": "city", "subdistrict": "古楼街道"}):
+        got = figures.counts(engine, periods.month_rows(OCT, OCT, END_NOV), **kw)["reported"].sum()
+        live = _live(engine, monkeypatch, periods.month_rows(OCT, OCT, END_NOV), **kw)["reported"].sum()
+        assert got > live, kw
+    assert figures.counts(engine, periods.month_rows(OCT, OCT, END_NOV))["reported"].sum() == 3 + 100 * rollup_rows
+    for kw in ({"by": "unit"}, {"by": "city", "category": "占道经营"}):  # … a unit and a category the fine rows
+        got = figures.counts(engine, periods.month_rows(OCT, OCT, END_NOV), **kw).reset_index(drop=True)
+        live = _live(engine, monkeypatch, periods.month_rows(OCT, OCT, END_NOV), **kw).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, live, check_exact=False, check_dtype=False)
+
+
+def test_a_month_summed_again_is_rolled_up_again(engine):
+    assert _october(engine) == [3, 3, 3, 2, 1]
+    with engine.begin() as conn:  # N02 gets a deadline in December: 按期 now
+        conn.execute(text("UPDATE problems SET deadline = :d WHERE code = 'N02'"), {"d": datetime(2026, 12, 20)})
+    assert _october(engine) == [3, 3, 3, 3, 0]
+    stored, summed = _rolled_up_again(engine, "problem_month_sums", "k")
+    assert stored == summed and {r[0] for r in stored} == {"2026-10"}
+
+
+def test_migration_0023_rolls_up_what_is_stored_and_goes_down(database_url, monkeypatch):
+    engine = get_engine(database_url)
+    numbers_city.load(engine)
+    figures.counts(engine, _months())
+    migrate.downgrade(engine, "0022")
+    assert "problem_month_grid_sums" not in set(inspect(engine).get_table_names())
+    assert _stored(engine) == ["2026-10", "2026-11"]  # the fine sums stay, and serve every figure at 0022
+    migrate.upgrade(engine)
+    stored, summed = _rolled_up_again(engine, "problem_month_sums", "k")
+    assert stored == summed and {r[0] for r in stored} == {"2026-10", "2026-11"}
+    for by in ("city", "grid", "district"):
+        got = figures.counts(engine, _months(), by).reset_index(drop=True)
+        live = _live(engine, monkeypatch, _months(), by).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, live, check_exact=False, check_dtype=False)
+
+
+def test_the_days_sums_are_rolled_up_by_grid_with_them(engine, monkeypatch):
+    mid = periods.month_rows(NOV, NOV, datetime(2026, 11, 18, 10))
+    grid = figures.counts(engine, mid, "grid").reset_index(drop=True)
+    stored, summed = _rolled_up_again(engine, "problem_day_sums", "k, day")
+    assert stored == summed and {(r[0], str(r[1])[:10]) for r in stored} == {("2026-11", "2026-11-18")}
+    with monkeypatch.context() as m:
+        m.setattr("gis.metrics.day_sums.ready", lambda *_a, **_k: {})
+        live = _live(engine, m, mid, "grid").reset_index(drop=True)
+    pd.testing.assert_frame_equal(grid, live, check_exact=False, check_dtype=False)

@@ -383,11 +383,13 @@ class Problem(Base):
     district_code: Mapped[str | None] = _district(index=False)  # ix_problems_district_month
 
 
-#: Tables of data derived from problems, kept by migration 0018's and 0021's triggers, `gis.metrics.month_sums`
-#: (月度汇总) and `gis.metrics.day_sums` (本月截至今日): outside the models, so `gis move` and the schema checks
-#: leave them to the database.
+#: Tables of data derived from problems and inspections, kept by the triggers of migrations 0018, 0021 and 0024,
+#: `gis.metrics.month_sums` (月度汇总), `gis.metrics.day_sums` (本月截至今日) and `gis.metrics.inspection_sums`:
+#: outside the models, so `gis move` and the schema checks leave them to the database.
 DERIVED_TABLES = ("problem_month_sums", "problem_months", "problem_month_changes",
-                  "problem_day_sums", "problem_days", "problem_day_changes")
+                  "problem_day_sums", "problem_days", "problem_day_changes",
+                  "problem_month_grid_sums", "problem_day_grid_sums",  # the sums rolled up by grid (0023)
+                  "inspection_month_sums", "inspection_months", "inspection_month_changes")  # 0024
 
 
 class ProblemEvent(Base):

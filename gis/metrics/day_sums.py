@@ -28,7 +28,8 @@ from datetime import datetime, time
 
 from sqlalchemy import DateTime, Engine, text
 
-from gis.metrics.month_sums import GROUP_COLUMNS, SUM_COLUMNS, districts, sums_rows, whole_month, write_derived
+from gis.metrics.month_sums import (GROUP_COLUMNS, SUM_COLUMNS, by_grid, districts, roll_up, sums_rows, whole_month,
+                                    write_derived)
 from gis.metrics.rows import INDICATORS, problem_rows
 from gis.metrics.sql import Sql
 
@@ -99,13 +100,17 @@ def _refresh(engine: Engine, day: dict, district: str | None, scope: list[str]) 
         run(conn, lambda q: f"DELETE FROM problem_day_changes WHERE {mine(q)} AND changed_from <= "
                             f"{q.bind('day', day['t'], DateTime)}")
         run(conn, lambda q: f"DELETE FROM problem_days WHERE {mine(q)}")
-        run(conn, lambda q: f"DELETE FROM {TABLE} WHERE k = {q.bind('k', day['k'])}"
-                            + (f" AND district_code = {q.bind('one', district)}" if district else ""))
+        def theirs(q: Sql) -> str:
+            return f"k = {q.bind('k', day['k'])}" + (f" AND district_code = {q.bind('one', district)}" if district else "")
+
+        for table in (TABLE, by_grid(TABLE)):
+            run(conn, lambda q: f"DELETE FROM {table} WHERE {theirs(q)}")
         group = ", ".join(f"x.{c}" for c in GROUP_COLUMNS)
         sums = ", ".join(f"SUM(x.{c})" for c in SUM_COLUMNS)
         run(conn, lambda q: f"WITH {q.months_cte([day])} INSERT INTO {TABLE} (k, day, {', '.join(GROUP_COLUMNS)}, "
                             f"{', '.join(SUM_COLUMNS)}) SELECT x.k, {q.bind('day', day['t'], DateTime)}, {group}, {sums} "
                             f"FROM ({problem_rows(q, [day], district=district)}) x GROUP BY x.k, {group}")
+        run(conn, lambda q: roll_up(TABLE, ("k", "day"), theirs(q)))
         at = datetime.now().replace(microsecond=0)
         for d in scope:
             run(conn, lambda q: f"INSERT INTO problem_days (k, district_code, m1, day, computed_at) VALUES "
@@ -115,10 +120,11 @@ def _refresh(engine: Engine, day: dict, district: str | None, scope: list[str]) 
     return write_derived(engine, write, f"{day['k']} 截至 {day['t']:%Y-%m-%d}")
 
 
-def rows(q: Sql, served: dict[str, tuple[dict, dict]], filters: str = "", district: str | None = None
-         ) -> tuple[list[str], list[str]]:
+def rows(q: Sql, served: dict[str, tuple[dict, dict]], filters: str = "", district: str | None = None,
+         grid: bool = False) -> tuple[list[str], list[str]]:
     """(CTEs, SELECTs) whose rows, summed, are the figures of the `served` periods (`ready`): the stored sums at
-    D, the day's rows at D taken away, the day's rows at t added. Each SELECT is shaped like `problem_rows`."""
+    D, the day's rows at D taken away, the day's rows at t added. Each SELECT is shaped like `problem_rows`;
+    `grid`: the stored sums rolled up by grid (`gis.metrics.month_sums.grid_rollup_serves`)."""
     periods = sorted(served)
     now = [_window(served[k][0], *served[k]) for k in periods]
     then = [_window(served[k][1], *served[k]) for k in periods]
@@ -127,4 +133,4 @@ def rows(q: Sql, served: dict[str, tuple[dict, dict]], filters: str = "", distri
     at_d = problem_rows(q, then, filters, district=district, months_table="months_d", window=True)
     minus = ", ".join(f"-x.{c} AS {c}" for c in INDICATORS)
     taken = f"SELECT x.k, {', '.join('x.' + c for c in GROUP_COLUMNS)}, {minus} FROM ({at_d}) x"
-    return ctes, [sums_rows(q, periods, filters, TABLE), taken, at_t]
+    return ctes, [sums_rows(q, periods, filters, TABLE, grid), taken, at_t]

@@ -27,7 +27,8 @@ def counts(engine: Engine, months: list[dict], by: str = "city", category=None, 
            subdistrict=None, district=None) -> pd.DataFrame:
     """Sums of INDICATORS per month k (and per grid code or unit code: column ``key``) for
     `months` (rows of `gis.metrics.periods.month_rows`). Months or groups with nothing are absent.
-    Whole months are summed from their monthly aggregates (`gis.metrics.month_sums`), the rest from
+    Whole months are summed from their monthly aggregates (`gis.metrics.month_sums`; rolled up by grid unless a
+    unit or a category is asked for), the rest from
     the problem rows: the same rows, so the same figures; a period in progress from its figures at the start of
     the day and the day's rows (`gis.metrics.day_sums`)."""
     if by not in GROUPS:
@@ -42,10 +43,11 @@ def counts(engine: Engine, months: list[dict], by: str = "city", category=None, 
     if live:
         ctes.append(q.months_cte(live))
         sources.append(problem_rows(q, live, filters, district=district))
+    grid = month_sums.grid_rollup_serves(by, category)
     if stored:
-        sources.append(month_sums.sums_rows(q, sorted(stored), filters))
+        sources.append(month_sums.sums_rows(q, sorted(stored), filters, grid=grid))
     if today:
-        more_ctes, more = day_sums.rows(q, today, filters, district)
+        more_ctes, more = day_sums.rows(q, today, filters, district, grid)
         ctes += more_ctes
         sources += more
     key, join = GROUPS[by]

@@ -37,6 +37,21 @@ log = logging.getLogger(__name__)
 #: Columns of problem_month_sums besides the group: INDICATORS with 问题扣分 unweighted.
 SUM_COLUMNS = tuple("ded_raw" if c == "ded" else c for c in INDICATORS)
 GROUP_COLUMNS = ("grid_id", "unit_id", "district_code", "category", "source")
+#: The group of the sums rolled up by grid (``problem_month_grid_sums``, ``problem_day_grid_sums``; migration 0023):
+#: what a score, a grid's trend and the city's trend read — the fine rows are for a category or a unit. The source
+#: stays: 问题扣分 is weighed by it at read time (GRIDMAP_SOURCE_WEIGHTS), and sources are few.
+GRID_GROUP = ("grid_id", "district_code", "source")
+
+
+def by_grid(table: str) -> str:
+    """The table of `table`'s sums rolled up by grid (GRID_GROUP)."""
+    return table.replace("_sums", "_grid_sums")
+
+
+def grid_rollup_serves(by: str, category=None) -> bool:
+    """True when the sums rolled up by grid serve a figure grouped `by` (city, grid, unit, district) filtered by
+    `category`: neither a unit nor a category is asked for (a sub-district and a district are sets of grids)."""
+    return by != "unit" and not category
 
 
 def whole_month(m: dict) -> bool:
@@ -46,14 +61,27 @@ def whole_month(m: dict) -> bool:
         m1 == datetime.combine(add_months(m0.date(), 1), time.min) and m["t"] >= m1
 
 
-def sums_rows(q: Sql, keys: list[str], filters: str = "", table: str = "problem_month_sums") -> str:
+def sums_rows(q: Sql, keys: list[str], filters: str = "", table: str = "problem_month_sums",
+              grid: bool = False) -> str:
     """SELECT of the stored sums of months `keys`, shaped like `problem_rows` (alias p for `filters`): the
     group columns, k and INDICATORS (问题扣分 weighted by source as `problem_rows` does). `table`: or the
-    day's sums (`gis.metrics.day_sums`)."""
+    day's sums (`gis.metrics.day_sums`). `grid`: from the sums rolled up by grid (GRID_GROUP only; see
+    `grid_rollup_serves`): the same figures from a few rows."""
+    group = GRID_GROUP if grid else GROUP_COLUMNS
+    table = by_grid(table) if grid else table
     ks = ", ".join(q.bind(f"{table}_k{i}", k) for i, k in enumerate(keys))
     cols = ", ".join(f"p.ded_raw * {source_weight_sql('p')} AS ded" if c == "ded" else f"p.{c}" for c in INDICATORS)
-    return (f"SELECT p.k, {', '.join('p.' + c for c in GROUP_COLUMNS)}, {cols} "
+    return (f"SELECT p.k, {', '.join('p.' + c for c in group)}, {cols} "
             f"FROM {table} p WHERE p.k IN ({ks}){filters}")
+
+
+def roll_up(table: str, key: tuple[str, ...], where: str) -> str:
+    """INSERT of `table`'s rows matching `where` into `by_grid(table)`, summed by `key` and GRID_GROUP: written in
+    the transaction that wrote them."""
+    group = ", ".join([*key, *GRID_GROUP])
+    sums = ", ".join(f"SUM({c})" for c in SUM_COLUMNS)
+    return (f"INSERT INTO {by_grid(table)} ({group}, {', '.join(SUM_COLUMNS)}) SELECT {group}, {sums} FROM {table} "
+            f"WHERE {where} GROUP BY {group}")
 
 
 def ready(engine: Engine, months: list[dict], district: str | None = None) -> set[str]:
@@ -138,8 +166,9 @@ def _write(engine: Engine, conn, months: list[dict], district: str | None, scope
     conn.execute(text(f"DELETE FROM problem_month_changes WHERE {ks}{mine}"), q.params)
     conn.execute(text(f"DELETE FROM problem_months WHERE {ks}{mine}"), q.params)
     # every district at once also clears sums of codes no longer in the districts table
-    conn.execute(text(f"DELETE FROM problem_month_sums WHERE {ks}" + (" AND district_code = :one" if district else "")),
-                 {**q.params, "one": district})
+    for table in ("problem_month_sums", by_grid("problem_month_sums")):
+        conn.execute(text(f"DELETE FROM {table} WHERE {ks}" + (" AND district_code = :one" if district else "")),
+                     {**q.params, "one": district})
     group = ", ".join(f"x.{c}" for c in GROUP_COLUMNS)
     sums = ", ".join(f"SUM(x.{c})" for c in SUM_COLUMNS)
     sql = (f"WITH {q.months_cte(months)} INSERT INTO problem_month_sums (k, {', '.join(GROUP_COLUMNS)}, "
@@ -147,6 +176,8 @@ def _write(engine: Engine, conn, months: list[dict], district: str | None, scope
            f"GROUP BY x.k, {group}")
     stmt = text(sql).bindparams(*q.binds) if q.binds else text(sql)
     conn.execute(stmt, q.params)
+    conn.execute(text(roll_up("problem_month_sums", ("k",), f"{ks}" + (" AND district_code = :one" if district else ""))),
+                 {**q.params, "one": district})
     now = datetime.now().replace(microsecond=0)
     conn.execute(text("INSERT INTO problem_months (k, district_code, computed_at) VALUES (:k, :d, :at)"),
                  [{"k": m["k"], "d": d, "at": now} for m in months for d in scope])

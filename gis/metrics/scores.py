@@ -39,7 +39,8 @@ from gis.metrics.memo import memo_get, memo_put
 from gis.metrics.periods import add_months, as_of_moment, current_month, month_rows, month_start
 from gis.metrics.settings import NO_COLOR, Thresholds, min_inspections, thresholds
 from gis.metrics import figures, negative
-from gis.metrics.sql import VISIT_COLUMNS, Sql, earned_points_sql, points_sql, standard_join_sql, visit_key_sql
+from gis.metrics import inspection_sums as stored_inspections  # the module; `inspection_sums` below is SQL
+from gis.metrics.sql import Sql, earned_points_sql, points_sql, visit_key_sql
 
 
 DEDUCTION_WEIGHT, DEDUCTION_CAP, OVERDUE_WEIGHT = 10.0, 30.0, 20.0
@@ -71,8 +72,11 @@ def inspection_sums() -> str:
 
 def _score_inputs(engine: Engine, months: list[dict], category=None, source=None, district=None) -> pd.DataFrame:
     """Column k plus INPUT_COLUMNS and district_code: for each month of `months` and each current grid
-    (of `district`, when given), the sums of its inspections and problems (grouped by the stored grid
-    ids' codes; the problem sums are `gis.metrics.figures.counts` by grid)."""
+    (of `district`, when given), the sums of its inspections (`gis.metrics.inspection_sums`: whole months
+    stored, the rest live) and problems (grouped by the stored grid ids' codes; the problem sums are
+    `gis.metrics.figures.counts` by grid)."""
+    stored = set() if category else stored_inspections.ready(engine, months, district)
+    live = [m["k"] for m in months if m["k"] not in stored]
     q = Sql(engine)
     with engine.connect() as conn:
         layer = current_layer_id(conn)
@@ -83,23 +87,14 @@ def _score_inputs(engine: Engine, months: list[dict], category=None, source=None
         if category:
             ins_filter += (f" AND i.standard_code IN (SELECT code FROM standards WHERE category = "
                           f"{q.bind('icategory', category)})")
-        visit = ", ".join(f"i.{c}" for c in VISIT_COLUMNS)
+        parts = [stored_inspections.stored_sums(q, sorted(stored), district)] if stored else []
+        if live:
+            few = [m for m in months if m["k"] in live]
+            parts.append(stored_inspections.visit_sums(q, few, ins_filter, None if len(few) == len(months) else live))
         sql = f"""
 WITH {q.months_cte(months)},
 cur AS (SELECT code, name, subdistrict, district_code FROM grids WHERE layer_id = {q.bind('layer', layer)}{in_district}),
-ins AS (
-  SELECT v.k, v.code, COUNT(v.{VISIT_COLUMNS[0]}) AS n, SUM(v.ok_points) AS ok_points, SUM(v.all_points) AS all_points
-  FROM (
-    SELECT m.k, g.code, {visit}, SUM({earned_points_sql('i', 's')}) AS ok_points,
-           SUM({points_sql('s', 'sv')}) AS all_points
-    FROM months m
-    JOIN inspections i ON i.inspected_on >= m.d0 AND i.inspected_on < m.d1 AND i.inspected_on <= m.dt
-    JOIN grids g ON g.id = i.grid_id
-    {standard_join_sql()}
-    WHERE i.inspected_on >= {q.bind('first_d', months[0]['d0'], Date)}
-      AND i.inspected_on < {q.bind('last_d', months[-1]['d1'], Date)}{ins_filter}
-    GROUP BY m.k, g.code, {visit}) v  -- each visit once (inspection_sums' COUNT(DISTINCT), without sorting)
-  GROUP BY v.k, v.code)
+ins AS ({" UNION ALL ".join(parts)})
 SELECT m.k, c.code, c.name, c.subdistrict, c.district_code, COALESCE(i.n, 0) AS inspections,
        COALESCE(i.ok_points, 0.0) AS ok_points, COALESCE(i.all_points, 0.0) AS all_points
 FROM months m CROSS JOIN cur c
