@@ -100,7 +100,8 @@ def _refresh(engine: Engine, day: dict, district: str | None, scope: list[str]) 
         run(conn, lambda q: f"DELETE FROM problem_day_changes WHERE {mine(q)} AND changed_from <= "
                             f"{q.bind('day', day['t'], DateTime)}")
         run(conn, lambda q: f"DELETE FROM problem_days WHERE {mine(q)}")
-        def theirs(q: Sql) -> str:
+
+        def theirs(q: Sql) -> str:  # the stored rows of this period (and district), fine and rolled up by grid
             return f"k = {q.bind('k', day['k'])}" + (f" AND district_code = {q.bind('one', district)}" if district else "")
 
         for table in (TABLE, by_grid(TABLE)):
