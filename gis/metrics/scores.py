@@ -31,7 +31,7 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, Engine, text
+from sqlalchemy import Engine, text
 
 from gis.geo.areas import current_layer_id
 from gis.geo.districts import district_setting, district_table
