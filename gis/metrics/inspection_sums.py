@@ -91,8 +91,8 @@ def rules(conn, scope: list[str]) -> dict[str, str]:
     grids: dict[str, list] = {d: [] for d in scope}
     q = Sql(conn.engine)
     mine = ", ".join(q.bind(f"g{n}", d) for n, d in enumerate(scope))
-    for d, gid, code in q.run(conn.engine, "SELECT COALESCE(district_code, '') AS d, id, code FROM grids WHERE "
-                              f"COALESCE(district_code, '') IN ({mine}) ORDER BY id", conn, many=True).itertuples(index=False):
+    for d, gid, code in conn.execute(text(f"SELECT COALESCE(district_code, ''), id, code FROM grids WHERE "
+                                          f"COALESCE(district_code, '') IN ({mine}) ORDER BY id"), q.params):
         grids[d].append((gid, code))
     return {d: hashlib.sha256(repr((common, grids[d])).encode()).hexdigest() for d in scope}
 

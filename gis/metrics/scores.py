@@ -76,7 +76,7 @@ def _score_inputs(engine: Engine, months: list[dict], category=None, source=None
     stored, the rest live) and problems (grouped by the stored grid ids' codes; the problem sums are
     `gis.metrics.figures.counts` by grid)."""
     stored = set() if category else stored_inspections.ready(engine, months, district)
-    live = [m["k"] for m in months if m["k"] not in stored]
+    live = [m for m in months if m["k"] not in stored]
     q = Sql(engine)
     with engine.connect() as conn:
         layer = current_layer_id(conn)
@@ -88,9 +88,8 @@ def _score_inputs(engine: Engine, months: list[dict], category=None, source=None
             ins_filter += (f" AND i.standard_code IN (SELECT code FROM standards WHERE category = "
                           f"{q.bind('icategory', category)})")
         parts = [stored_inspections.stored_sums(q, sorted(stored), district)] if stored else []
-        if live:
-            few = [m for m in months if m["k"] in live]
-            parts.append(stored_inspections.visit_sums(q, few, ins_filter, None if len(few) == len(months) else live))
+        if live:  # only those of the months, when some are stored
+            parts.append(stored_inspections.visit_sums(q, live, ins_filter, [m["k"] for m in live] if stored else None))
         sql = f"""
 WITH {q.months_cte(months)},
 cur AS (SELECT code, name, subdistrict, district_code FROM grids WHERE layer_id = {q.bind('layer', layer)}{in_district}),
